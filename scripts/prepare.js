@@ -1,0 +1,49 @@
+#!/usr/bin/env node
+// Makes a fresh clone runnable: installs npm dependencies when they are missing or older than
+// package.json, then builds the addon and the emulator (cargo is incremental, so a second run
+// costs a second or two). Uses only Node built-ins, because it runs before `npm install`.
+'use strict';
+const { spawnSync } = require('node:child_process');
+const fs = require('node:fs');
+const path = require('node:path');
+
+const root = path.resolve(__dirname, '..');
+const quiet = process.argv.includes('--quiet');
+
+function run(cmd, args) {
+  if (!quiet) console.error(`> ${cmd} ${args.join(' ')}`);
+  const r = spawnSync(cmd, args, { cwd: root, stdio: quiet ? ['ignore', 'ignore', 'inherit'] : 'inherit' });
+  if (r.error) {
+    console.error(`prepare: could not run ${cmd}: ${r.error.message}`);
+    process.exit(1);
+  }
+  if (r.status !== 0) {
+    console.error(`prepare: '${cmd} ${args.join(' ')}' exited with ${r.status}`);
+    process.exit(r.status || 1);
+  }
+}
+
+function mtime(p) {
+  try {
+    return fs.statSync(path.join(root, p)).mtimeMs;
+  } catch {
+    return 0;
+  }
+}
+
+function needsInstall() {
+  const marker = mtime('node_modules/.package-lock.json');
+  if (!marker) return true;
+  return mtime('package.json') > marker || mtime('package-lock.json') > marker;
+}
+
+if (needsInstall()) {
+  const lock = fs.existsSync(path.join(root, 'package-lock.json'));
+  run('npm', [lock ? 'ci' : 'install', '--no-audit', '--no-fund']);
+}
+
+if (spawnSync('cargo', ['--version'], { stdio: 'ignore' }).status !== 0) {
+  console.error('prepare: cargo (the Rust toolchain) is required to build the native addon: https://rustup.rs');
+  process.exit(1);
+}
+run('npm', ['run', '--silent', 'build']);
