@@ -1,5 +1,29 @@
-//! Core of genesys-tenants: everything except the Node binding.
+//! Core of genesys-tenants: call the Genesys Cloud Platform API on behalf of many tenants.
+//!
+//! Everything except the Node binding lives here and builds and tests without Node:
+//! [`config`] (sources, validation, last-known-good), [`token`] (client credentials, cache,
+//! refresh-ahead, single-flight), [`scheduler`] (rotation), [`pipeline`] (request steps),
+//! [`egress`] (where secrets may go) and [`Orchestrator`], which ties them together.
 #![forbid(unsafe_code)]
+#![warn(missing_docs, unreachable_pub)]
+
+pub mod config;
+pub mod crypto;
+pub mod egress;
+mod error;
+pub mod events;
+mod options;
+mod orchestrator;
+pub mod pipeline;
+pub mod region;
+pub mod scheduler;
+mod secret;
+pub mod token;
+
+pub use error::{Error, PermissionMode, Result};
+pub use options::*;
+pub use orchestrator::{http_client, Orchestrator};
+pub use secret::Secret;
 
 /// Crate version, for diagnostics.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

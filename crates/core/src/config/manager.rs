@@ -1,0 +1,307 @@
+//! The live tenant table. Reads are lock-free (`ArcSwap`); a reload is single-flight; a failed,
+//! slow, non-JSON or wholly invalid read never replaces the last good table. Failures back off
+//! behind a small circuit breaker and are reported as `config.stale`.
+
+use super::snapshot::Snapshot;
+use super::source::{ConfigSource, Fetched};
+use super::table::{ConfigDiff, TenantEntry, TenantTable};
+use super::tenant::Tenant;
+use crate::egress::EgressPolicy;
+use crate::error::{Error, Result};
+use crate::events::Events;
+use crate::region::RegionSource;
+use arc_swap::ArcSwap;
+use futures::future::{BoxFuture, FutureExt, Shared};
+use serde_json::json;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime};
+
+/// After this many consecutive failures the breaker opens: retries slow to the poll interval.
+pub const BREAKER_THRESHOLD: u32 = 5;
+/// First retry delay after a failed read; doubles per failure up to the poll interval.
+pub const FIRST_RETRY_DELAY: Duration = Duration::from_millis(500);
+/// A file source is checked at least this often (a `stat`, cheap) so edits apply promptly.
+pub const FILE_CHECK_INTERVAL: Duration = Duration::from_secs(1);
+
+/// Called after a new table is installed: `(diff, new, old)`.
+pub type DiffListener = Arc<dyn Fn(&ConfigDiff, &TenantTable, &TenantTable) + Send + Sync>;
+
+type SharedReload = Shared<BoxFuture<'static, std::result::Result<ConfigDiff, Error>>>;
+
+/// Settings of the config manager.
+#[derive(Debug, Clone)]
+pub struct ConfigSettings {
+    /// How often to poll the source.
+    pub poll_interval: Duration,
+}
+
+/// Health of the config source, for `stats()`.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ConfigHealth {
+    /// Consecutive failed reads.
+    pub consecutive_failures: u32,
+    /// The last failure's reason.
+    pub last_error: Option<String>,
+    /// Unix ms of the last successful read (including 304s).
+    pub last_success_at: Option<u64>,
+    /// True while the breaker is open.
+    pub breaker_open: bool,
+    /// True when the table in use came from the snapshot file.
+    pub from_snapshot: bool,
+    /// Reads attempted.
+    pub reads: u64,
+    /// Reads answered "not modified".
+    pub not_modified: u64,
+}
+
+/// Holds the current tenant table and keeps it fresh.
+pub struct ConfigManager {
+    source: ConfigSource,
+    egress: EgressPolicy,
+    snapshot: Option<Snapshot>,
+    events: Events,
+    settings: ConfigSettings,
+    table: ArcSwap<TenantTable>,
+    loaded: AtomicBool,
+    version: Mutex<Option<String>>,
+    health: Mutex<ConfigHealth>,
+    reads: AtomicU64,
+    inflight: Mutex<Option<SharedReload>>,
+    listeners: Mutex<Vec<DiffListener>>,
+}
+
+impl std::fmt::Debug for ConfigManager {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ConfigManager").field("source", &self.source.describe()).finish_non_exhaustive()
+    }
+}
+
+fn unix_ms() -> u64 {
+    SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
+}
+
+impl ConfigManager {
+    /// A manager over `source`; nothing is read until [`ConfigManager::load_initial`].
+    pub fn new(source: ConfigSource, egress: EgressPolicy, snapshot: Option<Snapshot>, events: Events, settings: ConfigSettings) -> Self {
+        ConfigManager {
+            source,
+            egress,
+            snapshot,
+            events,
+            settings,
+            table: ArcSwap::from_pointee(TenantTable::default()),
+            loaded: AtomicBool::new(false),
+            version: Mutex::new(None),
+            health: Mutex::new(ConfigHealth::default()),
+            reads: AtomicU64::new(0),
+            inflight: Mutex::new(None),
+            listeners: Mutex::new(Vec::new()),
+        }
+    }
+
+    /// Registers a listener for installed changes.
+    pub fn on_change(&self, listener: DiffListener) {
+        lock(&self.listeners).push(listener);
+    }
+
+    /// True once a table (fetched or from the snapshot) is in place.
+    pub fn is_loaded(&self) -> bool {
+        self.loaded.load(Ordering::Acquire)
+    }
+
+    /// The current table.
+    pub fn table(&self) -> Arc<TenantTable> {
+        self.table.load_full()
+    }
+
+    /// A usable tenant, or why not.
+    pub fn tenant(&self, tenant_id: &str) -> Result<Arc<Tenant>> {
+        if !self.is_loaded() {
+            return Err(Error::NotInitialized);
+        }
+        self.table.load().get(tenant_id)
+    }
+
+    /// Health of the source.
+    pub fn health(&self) -> ConfigHealth {
+        let mut h = lock(&self.health).clone();
+        h.reads = self.reads.load(Ordering::Relaxed);
+        h
+    }
+
+    /// The first load: the source, else the snapshot, else `CONFIG_UNAVAILABLE`.
+    pub async fn load_initial(self: &Arc<Self>) -> Result<ConfigDiff> {
+        match self.reload("initialize").await {
+            Ok(diff) => Ok(diff),
+            Err(err) => {
+                let reason = match &err {
+                    Error::ConfigUnavailable { reason } => reason.clone(),
+                    other => other.to_string(),
+                };
+                let Some(snap) = &self.snapshot else { return Err(err) };
+                let doc = snap.load().await.map_err(|e| Error::ConfigUnavailable {
+                    reason: format!("{reason}; and the snapshot could not be used: {e}"),
+                })?;
+                let table = TenantTable::parse(&doc, &self.egress).map_err(|e| Error::ConfigUnavailable {
+                    reason: format!("{reason}; and the snapshot is invalid: {e}"),
+                })?;
+                lock(&self.health).from_snapshot = true;
+                self.events.emit(
+                    "config.snapshot-used",
+                    None,
+                    json!({"path": snap.path().display().to_string(), "reason": reason, "tenants": table.valid_ids().len()}),
+                );
+                Ok(self.install(table))
+            }
+        }
+    }
+
+    /// Re-reads the source now. Concurrent callers share one read. On failure the current table
+    /// stays and the error is `CONFIG_UNAVAILABLE`.
+    pub fn reload(self: &Arc<Self>, reason: &'static str) -> SharedReload {
+        let mut guard = lock(&self.inflight);
+        if let Some(f) = guard.as_ref() {
+            return f.clone();
+        }
+        let this = Arc::clone(self);
+        let task = tokio::spawn(async move {
+            let r = this.read_and_install(reason).await;
+            *lock(&this.inflight) = None;
+            r
+        });
+        let fut = async move {
+            task.await
+                .unwrap_or_else(|e| Err(Error::ConfigUnavailable { reason: format!("config reload task failed: {e}") }))
+        }
+        .boxed()
+        .shared();
+        *guard = Some(fut.clone());
+        fut
+    }
+
+    async fn read_and_install(&self, reason: &'static str) -> Result<ConfigDiff> {
+        self.reads.fetch_add(1, Ordering::Relaxed);
+        let version = lock(&self.version).clone();
+        let outcome = match self.source.fetch(version.as_deref()).await {
+            Ok(Fetched::NotModified) => {
+                self.record_success(true);
+                return Ok(ConfigDiff::default());
+            }
+            Ok(Fetched::Body { bytes, version }) => TenantTable::parse(&bytes, &self.egress).map(|t| (t, bytes, version)),
+            Err(e) => Err(e),
+        };
+        match outcome {
+            Ok((table, bytes, version)) => {
+                *lock(&self.version) = version;
+                self.record_success(false);
+                if let Some(snap) = &self.snapshot {
+                    if let Err(e) = snap.save(&bytes).await {
+                        self.events.emit("config.snapshot-failed", None, json!({"reason": e}));
+                    }
+                }
+                let diff = self.install(table);
+                tracing::debug!(trigger = reason, ?diff, "config read");
+                Ok(diff)
+            }
+            Err(why) => {
+                let failures = {
+                    let mut h = lock(&self.health);
+                    h.consecutive_failures += 1;
+                    h.last_error = Some(why.clone());
+                    h.breaker_open = h.consecutive_failures >= BREAKER_THRESHOLD;
+                    h.consecutive_failures
+                };
+                if self.is_loaded() {
+                    self.events.emit(
+                        "config.stale",
+                        None,
+                        json!({"reason": why, "source": self.source.describe(), "consecutiveFailures": failures, "trigger": reason}),
+                    );
+                }
+                Err(Error::ConfigUnavailable { reason: format!("{}: {why}", self.source.describe()) })
+            }
+        }
+    }
+
+    fn record_success(&self, not_modified: bool) {
+        let mut h = lock(&self.health);
+        h.consecutive_failures = 0;
+        h.last_error = None;
+        h.breaker_open = false;
+        h.from_snapshot = false;
+        h.last_success_at = Some(unix_ms());
+        if not_modified {
+            h.not_modified += 1;
+        }
+    }
+
+    fn install(&self, table: TenantTable) -> ConfigDiff {
+        let new = Arc::new(table);
+        let old = self.table.swap(Arc::clone(&new));
+        let first = !self.loaded.swap(true, Ordering::AcqRel);
+        let diff = new.diff(&old);
+        self.report_entries(&new, &old, &diff, first);
+        if !diff.is_empty() || first {
+            self.events.emit(
+                if first { "config.loaded" } else { "config.updated" },
+                None,
+                json!({"added": diff.added, "removed": diff.removed, "changed": diff.changed, "tenants": new.valid_ids().len()}),
+            );
+        }
+        let listeners: Vec<DiffListener> = lock(&self.listeners).clone();
+        for l in listeners {
+            l(&diff, &new, &old);
+        }
+        diff
+    }
+
+    fn report_entries(&self, new: &TenantTable, old: &TenantTable, diff: &ConfigDiff, first: bool) {
+        let touched = |id: &String| first || diff.added.contains(id) || diff.changed.contains(id);
+        for (id, entry) in new.entries.iter().filter(|(id, _)| touched(id)) {
+            match entry {
+                TenantEntry::Invalid(e) => {
+                    let mut data = e.fields();
+                    data.insert("code".into(), json!(e.code()));
+                    data.insert("message".into(), json!(e.to_string()));
+                    self.events.emit("config.invalid", Some(id), serde_json::Value::Object(data));
+                }
+                TenantEntry::Valid(t) if t.region_source == RegionSource::Default => {
+                    self.events.emit(
+                        "config.region-defaulted",
+                        Some(id),
+                        json!({"environment": t.environment, "reason": "neither region nor domainPrefix names a Genesys region; using the official SDK's default"}),
+                    );
+                }
+                TenantEntry::Valid(_) => {}
+            }
+        }
+        if new.unkeyed.len() != old.unkeyed.len() || (first && !new.unkeyed.is_empty()) {
+            for reason in &new.unkeyed {
+                self.events.emit("config.invalid", None, json!({"code": "TENANT_INVALID", "reason": reason}));
+            }
+        }
+    }
+
+    /// How long the poller should wait before its next read.
+    pub fn next_poll_delay(&self) -> Duration {
+        let base = match self.source {
+            ConfigSource::File { .. } => self.settings.poll_interval.min(FILE_CHECK_INTERVAL),
+            ConfigSource::Service { .. } => self.settings.poll_interval,
+        };
+        let failures = lock(&self.health).consecutive_failures;
+        if failures == 0 || failures >= BREAKER_THRESHOLD {
+            return base;
+        }
+        let backoff = FIRST_RETRY_DELAY.saturating_mul(1 << (failures - 1).min(16));
+        let capped = backoff.min(base);
+        // Full jitter on the retry delay, never below 100 ms.
+        capped.mul_f64(0.5 + rand::random::<f64>() * 0.5).max(Duration::from_millis(100))
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    // A panic while holding one of these short locks leaves consistent data; keep going.
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}

@@ -1,0 +1,144 @@
+//! Where the tenant config comes from: the config service over HTTP (with ETag /
+//! If-None-Match) or a JSON file (re-read when its size or modification time changes).
+
+use crate::error::Error;
+use crate::secret::Secret;
+use std::path::PathBuf;
+use std::time::{Duration, SystemTime};
+
+/// The tenants route under the config service's base URL.
+pub const TENANTS_PATH: &str = "api/v1/genesys/tenants";
+/// Largest config document accepted (a few thousand tenants fit in far less).
+pub const MAX_CONFIG_BYTES: usize = 32 * 1024 * 1024;
+
+/// What one read of the source gave.
+#[derive(Debug)]
+pub enum Fetched {
+    /// The document is unchanged since the last read.
+    NotModified,
+    /// A new document.
+    Body {
+        /// Raw bytes (parsed by the caller).
+        bytes: Vec<u8>,
+        /// Opaque version marker for the next conditional read.
+        version: Option<String>,
+    },
+}
+
+/// A source of the tenant config.
+#[derive(Debug)]
+pub enum ConfigSource {
+    /// `GET {endpoint}/api/v1/genesys/tenants` with `X-Service-Token`.
+    Service {
+        /// Full URL of the tenants route.
+        url: url::Url,
+        /// Sent as `X-Service-Token`.
+        token: Option<Secret>,
+        /// Shared HTTP client.
+        http: reqwest::Client,
+        /// Per-request timeout.
+        timeout: Duration,
+    },
+    /// A local JSON file.
+    File {
+        /// Its path.
+        path: PathBuf,
+    },
+}
+
+impl ConfigSource {
+    /// Builds the service source from the `configEndpoint` option.
+    pub fn service(endpoint: &str, token: Option<Secret>, http: reqwest::Client, timeout: Duration) -> Result<Self, Error> {
+        let bad = |reason: String| Error::InvalidOptions { option: "configEndpoint".into(), reason };
+        let mut base = url::Url::parse(endpoint).map_err(|e| bad(format!("not a URL: {e}")))?;
+        if base.scheme() != "http" && base.scheme() != "https" {
+            return Err(bad("must be an http(s) URL".into()));
+        }
+        if !base.path().ends_with('/') {
+            let p = format!("{}/", base.path());
+            base.set_path(&p);
+        }
+        let url = base.join(TENANTS_PATH).map_err(|e| bad(e.to_string()))?;
+        Ok(ConfigSource::Service { url, token, http, timeout })
+    }
+
+    /// A short description for events and errors (no secrets).
+    pub fn describe(&self) -> String {
+        match self {
+            ConfigSource::Service { url, .. } => format!("config service {url}"),
+            ConfigSource::File { path } => format!("config file {}", path.display()),
+        }
+    }
+
+    /// Reads the source; `version` is what the last successful read returned.
+    pub async fn fetch(&self, version: Option<&str>) -> Result<Fetched, String> {
+        match self {
+            ConfigSource::Service { url, token, http, timeout } => {
+                let mut req = http.get(url.clone()).timeout(*timeout).header("Accept", "application/json");
+                if let Some(t) = token {
+                    req = req.header("X-Service-Token", t.expose());
+                }
+                if let Some(v) = version {
+                    req = req.header("If-None-Match", v);
+                }
+                let resp = req.send().await.map_err(|e| describe_reqwest(&e, *timeout))?;
+                let status = resp.status();
+                if status == reqwest::StatusCode::NOT_MODIFIED {
+                    return Ok(Fetched::NotModified);
+                }
+                if !status.is_success() {
+                    return Err(format!("config service answered HTTP {}", status.as_u16()));
+                }
+                let etag = resp.headers().get("etag").and_then(|v| v.to_str().ok()).map(str::to_string);
+                if resp.content_length().is_some_and(|n| n as usize > MAX_CONFIG_BYTES) {
+                    return Err(format!("config document larger than {MAX_CONFIG_BYTES} bytes"));
+                }
+                let bytes = resp.bytes().await.map_err(|e| describe_reqwest(&e, *timeout))?;
+                if bytes.len() > MAX_CONFIG_BYTES {
+                    return Err(format!("config document larger than {MAX_CONFIG_BYTES} bytes"));
+                }
+                Ok(Fetched::Body { bytes: bytes.to_vec(), version: etag })
+            }
+            ConfigSource::File { path } => {
+                let meta = tokio::fs::metadata(path).await.map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+                let stamp = file_stamp(meta.len(), meta.modified().ok());
+                if version == Some(stamp.as_str()) {
+                    return Ok(Fetched::NotModified);
+                }
+                if meta.len() as usize > MAX_CONFIG_BYTES {
+                    return Err(format!("config file larger than {MAX_CONFIG_BYTES} bytes"));
+                }
+                let bytes = tokio::fs::read(path).await.map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+                Ok(Fetched::Body { bytes, version: Some(stamp) })
+            }
+        }
+    }
+}
+
+fn file_stamp(len: u64, modified: Option<SystemTime>) -> String {
+    let nanos = modified
+        .and_then(|m| m.duration_since(SystemTime::UNIX_EPOCH).ok())
+        .map(|d| d.as_nanos())
+        .unwrap_or(0);
+    format!("{len}:{nanos}")
+}
+
+/// Describes a reqwest failure without its URL's query (no secrets live there, but keep it short).
+pub(crate) fn describe_reqwest(e: &reqwest::Error, timeout: Duration) -> String {
+    if e.is_timeout() {
+        format!("no answer within {} ms", timeout.as_millis())
+    } else if e.is_connect() {
+        "connection failed (refused or unreachable)".to_string()
+    } else if e.is_body() || e.is_decode() {
+        "the response body could not be read".to_string()
+    } else {
+        let mut s = e.to_string();
+        let mut src = std::error::Error::source(e);
+        while let Some(inner) = src {
+            s.push_str(": ");
+            s.push_str(&inner.to_string());
+            src = inner.source();
+        }
+        s
+    }
+}

@@ -1,0 +1,290 @@
+//! One tenant's configuration entry: parsed field by field from untrusted JSON, so a bad entry
+//! is reported precisely (`TENANT_INVALID` with the field and reason) and never takes others down.
+
+use crate::egress::EgressPolicy;
+use crate::error::Error;
+use crate::region::{known_environment, RegionSource, DEFAULT_ENVIRONMENT};
+use crate::secret::Secret;
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+use std::time::Duration;
+
+/// Shortest accepted `rotationIntervalMs`: rotating more often than this is a config mistake.
+pub const MIN_ROTATION_INTERVAL: Duration = Duration::from_secs(1);
+/// Longest accepted `rotationIntervalMs` (about a year).
+pub const MAX_ROTATION_INTERVAL: Duration = Duration::from_secs(366 * 24 * 3600);
+const MAX_ID_LEN: usize = 256;
+
+/// A validated tenant.
+#[derive(Clone)]
+pub struct Tenant {
+    /// The tenant's id, as callers name it.
+    pub tenant_id: String,
+    /// The OAuth client id.
+    pub client_id: String,
+    /// The OAuth client secret.
+    pub client_secret: Secret,
+    /// The Genesys environment host (`mypurecloud.ie`, …).
+    pub environment: String,
+    /// How `environment` was chosen.
+    pub region_source: RegionSource,
+    /// Scopes the tenant's OAuth client is declared to have.
+    pub required_scopes: Vec<String>,
+    /// Proactive rotation period, if any.
+    pub rotation_interval: Option<Duration>,
+    /// A fingerprint of (client id, secret): changes when either changes; reveals neither.
+    pub credentials_fingerprint: String,
+}
+
+impl std::fmt::Debug for Tenant {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Tenant")
+            .field("tenant_id", &self.tenant_id)
+            .field("client_id", &self.client_id)
+            .field("client_secret", &self.client_secret)
+            .field("environment", &self.environment)
+            .field("required_scopes", &self.required_scopes)
+            .field("rotation_interval", &self.rotation_interval)
+            .finish()
+    }
+}
+
+impl Tenant {
+    /// True when a change from `old` to `self` needs a new token (credentials or region).
+    pub fn credentials_changed(&self, old: &Tenant) -> bool {
+        self.credentials_fingerprint != old.credentials_fingerprint || self.environment != old.environment
+    }
+
+    /// True when anything a caller could observe changed.
+    pub fn differs(&self, old: &Tenant) -> bool {
+        self.credentials_changed(old)
+            || self.required_scopes != old.required_scopes
+            || self.rotation_interval != old.rotation_interval
+    }
+}
+
+/// Fingerprint of credentials: SHA-256 over a process-wide salt, the client id and the secret,
+/// truncated. Salted so that the fingerprint of a weak secret cannot be looked up in a table.
+pub fn fingerprint(client_id: &str, secret: &Secret) -> String {
+    static SALT: std::sync::OnceLock<[u8; 16]> = std::sync::OnceLock::new();
+    let salt = SALT.get_or_init(rand::random);
+    let mut h = Sha256::new();
+    h.update(salt);
+    h.update((client_id.len() as u64).to_be_bytes());
+    h.update(client_id.as_bytes());
+    h.update(secret.expose().as_bytes());
+    hex::encode(&h.finalize()[..12])
+}
+
+/// The outcome of parsing one entry.
+#[derive(Debug)]
+pub enum ParsedEntry {
+    /// A usable tenant, plus a note when its region fell back to the default.
+    Valid(Tenant),
+    /// The entry names a tenant but is unusable; the error says why.
+    Invalid(Error),
+    /// The entry has no usable `tenantId` at all; the string says why.
+    Unkeyed(String),
+}
+
+fn invalid(tenant_id: &str, field: &str, reason: impl Into<String>) -> ParsedEntry {
+    ParsedEntry::Invalid(Error::TenantInvalid { tenant_id: tenant_id.into(), field: field.into(), reason: reason.into() })
+}
+
+fn text_field<'a>(obj: &'a serde_json::Map<String, Value>, name: &str) -> Result<Option<&'a str>, String> {
+    match obj.get(name) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s.as_str())),
+        Some(other) => Err(format!("must be a string, got {}", type_name(other))),
+    }
+}
+
+fn type_name(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+fn check_id(value: &str) -> Result<(), String> {
+    if value.trim().is_empty() {
+        return Err("must not be empty".into());
+    }
+    if value.len() > MAX_ID_LEN {
+        return Err(format!("must be at most {MAX_ID_LEN} characters"));
+    }
+    if value.chars().any(|c| c.is_control() || c.is_whitespace()) {
+        return Err("must not contain whitespace or control characters".into());
+    }
+    Ok(())
+}
+
+/// Parses one element of the config array. Unknown extra fields are ignored.
+pub fn parse_entry(value: &Value, index: usize, egress: &EgressPolicy) -> ParsedEntry {
+    let Some(obj) = value.as_object() else {
+        return ParsedEntry::Unkeyed(format!("entry {index} is {}, not an object", type_name(value)));
+    };
+    let tenant_id = match text_field(obj, "tenantId") {
+        Ok(Some(t)) => match check_id(t) {
+            Ok(()) => t.to_string(),
+            Err(r) => return ParsedEntry::Unkeyed(format!("entry {index}: tenantId {r}")),
+        },
+        Ok(None) => return ParsedEntry::Unkeyed(format!("entry {index}: tenantId is missing")),
+        Err(r) => return ParsedEntry::Unkeyed(format!("entry {index}: tenantId {r}")),
+    };
+    let t = tenant_id.as_str();
+
+    let client_id = match text_field(obj, "clientId") {
+        Ok(Some(c)) => match check_id(c) {
+            Ok(()) => c.to_string(),
+            Err(r) => return invalid(t, "clientId", r),
+        },
+        Ok(None) => return invalid(t, "clientId", "is missing"),
+        Err(r) => return invalid(t, "clientId", r),
+    };
+    let client_secret = match text_field(obj, "clientSecret") {
+        Ok(Some(s)) if !s.is_empty() => Secret::new(s),
+        Ok(Some(_)) => return invalid(t, "clientSecret", "must not be empty"),
+        Ok(None) => return invalid(t, "clientSecret", "is missing"),
+        Err(r) => return invalid(t, "clientSecret", r),
+    };
+
+    let region = match text_field(obj, "region") {
+        Ok(r) => r.filter(|r| !r.trim().is_empty()),
+        Err(r) => return invalid(t, "region", r),
+    };
+    let domain_prefix = match text_field(obj, "domainPrefix") {
+        Ok(d) => d,
+        Err(r) => return invalid(t, "domainPrefix", r),
+    };
+    let (environment, region_source) = if let Some(region) = region {
+        match egress.environment_for(region) {
+            Ok(env) => (env, RegionSource::Region),
+            Err(e) => return ParsedEntry::Invalid(e.with_tenant(t)),
+        }
+    } else if let Some(env) = domain_prefix.and_then(known_environment) {
+        (env.to_string(), RegionSource::DomainPrefix)
+    } else {
+        (DEFAULT_ENVIRONMENT.to_string(), RegionSource::Default)
+    };
+
+    let required_scopes = match obj.get("requiredScopes") {
+        None | Some(Value::Null) => Vec::new(),
+        Some(Value::Array(items)) => {
+            let mut scopes = Vec::with_capacity(items.len());
+            for item in items {
+                match item.as_str() {
+                    Some(s) if !s.trim().is_empty() && !s.contains(char::is_whitespace) => scopes.push(s.to_string()),
+                    _ => return invalid(t, "requiredScopes", "must be an array of non-empty scope names"),
+                }
+            }
+            scopes
+        }
+        Some(other) => return invalid(t, "requiredScopes", format!("must be an array, got {}", type_name(other))),
+    };
+
+    let rotation_interval = match obj.get("rotationIntervalMs") {
+        None | Some(Value::Null) => None,
+        Some(Value::Number(n)) => match n.as_u64() {
+            Some(0) => None,
+            Some(ms) => {
+                let d = Duration::from_millis(ms);
+                if d < MIN_ROTATION_INTERVAL || d > MAX_ROTATION_INTERVAL {
+                    return invalid(t, "rotationIntervalMs", "must be 0 (off) or between 1000 and 31622400000");
+                }
+                Some(d)
+            }
+            None => return invalid(t, "rotationIntervalMs", "must be a non-negative whole number of milliseconds"),
+        },
+        Some(other) => return invalid(t, "rotationIntervalMs", format!("must be a number, got {}", type_name(other))),
+    };
+
+    let credentials_fingerprint = fingerprint(&client_id, &client_secret);
+    ParsedEntry::Valid(Tenant {
+        tenant_id,
+        client_id,
+        client_secret,
+        environment,
+        region_source,
+        required_scopes,
+        rotation_interval,
+        credentials_fingerprint,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn parse(v: Value) -> ParsedEntry {
+        parse_entry(&v, 0, &EgressPolicy::default())
+    }
+
+    fn field_of(p: ParsedEntry) -> (String, String) {
+        match p {
+            ParsedEntry::Invalid(Error::TenantInvalid { field, reason, .. }) => (field, reason),
+            other => panic!("expected TenantInvalid, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn full_entry() {
+        let p = parse(json!({"tenantId":"acme","clientId":"c1","clientSecret":"s","region":"eu-west-1",
+            "requiredScopes":["users:readonly"],"rotationIntervalMs":7200000,"extra":{"x":1}}));
+        let ParsedEntry::Valid(t) = p else { panic!() };
+        assert_eq!(t.environment, "mypurecloud.ie");
+        assert_eq!(t.rotation_interval, Some(Duration::from_secs(7200)));
+        assert_eq!(t.required_scopes, vec!["users:readonly"]);
+        assert!(!format!("{t:?}").contains("\"s\""));
+    }
+
+    #[test]
+    fn domain_prefix_selects_a_region_only_when_it_names_one() {
+        let ParsedEntry::Valid(t) = parse(json!({"tenantId":"a","clientId":"c","clientSecret":"s","domainPrefix":"mypurecloud.de"})) else { panic!() };
+        assert_eq!((t.environment.as_str(), t.region_source), ("mypurecloud.de", RegionSource::DomainPrefix));
+        let ParsedEntry::Valid(t) = parse(json!({"tenantId":"a","clientId":"c","clientSecret":"s","domainPrefix":"acme-corp"})) else { panic!() };
+        assert_eq!((t.environment.as_str(), t.region_source), ("mypurecloud.com", RegionSource::Default));
+    }
+
+    #[test]
+    fn bad_fields_are_named() {
+        assert_eq!(field_of(parse(json!({"tenantId":"a","clientSecret":"s"}))).0, "clientId");
+        assert_eq!(field_of(parse(json!({"tenantId":"a","clientId":"c","clientSecret":""}))).0, "clientSecret");
+        assert_eq!(field_of(parse(json!({"tenantId":"a","clientId":"c","clientSecret":5}))).0, "clientSecret");
+        assert_eq!(field_of(parse(json!({"tenantId":"a","clientId":"c","clientSecret":"s","requiredScopes":"x"}))).0, "requiredScopes");
+        assert_eq!(field_of(parse(json!({"tenantId":"a","clientId":"c","clientSecret":"s","rotationIntervalMs":-1}))).0, "rotationIntervalMs");
+        assert_eq!(field_of(parse(json!({"tenantId":"a","clientId":"c","clientSecret":"s","rotationIntervalMs":5}))).0, "rotationIntervalMs");
+        assert_eq!(field_of(parse(json!({"tenantId":"a","clientId":"c d","clientSecret":"s"}))).0, "clientId");
+    }
+
+    #[test]
+    fn foreign_region_is_host_not_allowed() {
+        match parse(json!({"tenantId":"a","clientId":"c","clientSecret":"s","region":"evil.example.com"})) {
+            ParsedEntry::Invalid(e) => {
+                assert_eq!(e.code(), "HOST_NOT_ALLOWED");
+                assert_eq!(e.tenant_id(), Some("a"));
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn unkeyed_entries() {
+        assert!(matches!(parse(json!(42)), ParsedEntry::Unkeyed(_)));
+        assert!(matches!(parse(json!({"clientId":"c"})), ParsedEntry::Unkeyed(_)));
+        assert!(matches!(parse(json!({"tenantId":""})), ParsedEntry::Unkeyed(_)));
+    }
+
+    #[test]
+    fn fingerprint_changes_with_secret_only() {
+        let a = fingerprint("c", &Secret::new("s1"));
+        assert_eq!(a, fingerprint("c", &Secret::new("s1")));
+        assert_ne!(a, fingerprint("c", &Secret::new("s2")));
+        assert!(!a.contains("s1"));
+    }
+}

@@ -1,0 +1,70 @@
+//! Observable events (`token.acquired`, `config.stale`, …), broadcast to every subscriber.
+//! Events carry ids, counts and reasons — never a secret or a token.
+
+use serde::Serialize;
+use serde_json::{Map, Value};
+use std::time::{SystemTime, UNIX_EPOCH};
+use tokio::sync::broadcast;
+
+/// Buffered events per subscriber before the slowest one starts losing the oldest.
+pub const EVENT_BUFFER: usize = 4096;
+
+/// One event.
+#[derive(Debug, Clone, Serialize)]
+pub struct Event {
+    /// Dotted name, e.g. `token.refreshed`.
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    /// The tenant concerned, if any.
+    #[serde(rename = "tenantId", skip_serializing_if = "Option::is_none")]
+    pub tenant_id: Option<String>,
+    /// Milliseconds since the Unix epoch.
+    pub at: u64,
+    /// Event-specific fields (camelCase).
+    #[serde(flatten)]
+    pub data: Map<String, Value>,
+}
+
+/// The event bus.
+#[derive(Debug, Clone)]
+pub struct Events {
+    tx: broadcast::Sender<Event>,
+}
+
+impl Default for Events {
+    fn default() -> Self {
+        Events { tx: broadcast::channel(EVENT_BUFFER).0 }
+    }
+}
+
+impl Events {
+    /// Emits an event; `data` must be a JSON object (anything else is dropped into `detail`).
+    ///
+    /// ```
+    /// use genesys_tenants_core::events::Events;
+    /// let ev = Events::default();
+    /// let mut rx = ev.subscribe();
+    /// ev.emit("config.updated", None, serde_json::json!({"added": ["a"]}));
+    /// assert_eq!(rx.try_recv().unwrap().kind, "config.updated");
+    /// ```
+    pub fn emit(&self, kind: &'static str, tenant_id: Option<&str>, data: Value) {
+        let data = match data {
+            Value::Object(m) => m,
+            Value::Null => Map::new(),
+            other => {
+                let mut m = Map::new();
+                m.insert("detail".into(), other);
+                m
+            }
+        };
+        tracing::debug!(event = kind, tenant = tenant_id.unwrap_or(""), data = ?data, "event");
+        let at = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0);
+        // No subscriber is fine: events are optional.
+        let _ = self.tx.send(Event { kind, tenant_id: tenant_id.map(str::to_string), at, data });
+    }
+
+    /// A new subscription.
+    pub fn subscribe(&self) -> broadcast::Receiver<Event> {
+        self.tx.subscribe()
+    }
+}

@@ -1,0 +1,172 @@
+//! Orchestrator options: every knob with its default, checked once by [`Options::validate`].
+
+use crate::egress::Gateway;
+use crate::error::{Error, Result};
+use crate::secret::Secret;
+use crate::token::DEFAULT_REFRESH_AHEAD_RATIO;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// Default `configPollIntervalMs`.
+pub const DEFAULT_CONFIG_POLL_INTERVAL: Duration = Duration::from_secs(30);
+/// Default timeout of one config read (`configTimeoutMs`): `initialize()` fails within about this.
+pub const DEFAULT_CONFIG_TIMEOUT: Duration = Duration::from_secs(5);
+/// Default `requestTimeoutMs` (the official SDK's default is 16 s).
+pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(16);
+/// Default `maxRetries`.
+pub const DEFAULT_MAX_RETRIES: u32 = 4;
+/// Default `maxRetryDelayMs`: the longest single wait we accept (Retry-After above it fails fast).
+pub const DEFAULT_MAX_RETRY_DELAY: Duration = Duration::from_secs(60);
+/// Default `rateLimitPerMinute`: Genesys's default per client-credentials token.
+pub const DEFAULT_RATE_LIMIT_PER_MINUTE: u32 = 300;
+
+/// Options of a [`crate::Orchestrator`]. Build with `Options::default()` and set fields.
+///
+/// ```
+/// use genesys_tenants_core::Options;
+/// let mut o = Options::default();
+/// o.config_endpoint = Some("http://127.0.0.1:8080".into());
+/// assert!(o.validate().is_ok());
+/// ```
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Base URL of the config service (tenants at `GET {configEndpoint}/api/v1/genesys/tenants`).
+    pub config_endpoint: Option<String>,
+    /// Sent as `X-Service-Token`.
+    pub config_service_token: Option<Secret>,
+    /// Alternative source: a JSON file with the same array.
+    pub config_file: Option<PathBuf>,
+    /// How often the config is re-read.
+    pub config_poll_interval: Duration,
+    /// Timeout of one config read.
+    pub config_timeout: Duration,
+    /// Last-known-good copy of the config, sealed with `encryption_key`.
+    pub snapshot_path: Option<PathBuf>,
+    /// Route all login and API traffic to one host.
+    pub gateway: Option<Gateway>,
+    /// Extra allowed environment hosts.
+    pub allowed_hosts: Vec<String>,
+    /// Redis URL for the shared store.
+    pub redis_url: Option<String>,
+    /// Key for secrets and tokens at rest.
+    pub encryption_key: Option<Secret>,
+    /// Fraction of a token's lifetime before expiry at which it is refreshed (see [`crate::token::timing`]).
+    pub refresh_ahead_ratio: f64,
+    /// Retries per request (429, 5xx, transport) and per token request.
+    pub max_retries: u32,
+    /// Longest single wait between retries.
+    pub max_retry_delay: Duration,
+    /// Timeout of one HTTP request.
+    pub request_timeout: Duration,
+    /// Client-side budget per token.
+    pub rate_limit_per_minute: u32,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            config_endpoint: None,
+            config_service_token: None,
+            config_file: None,
+            config_poll_interval: DEFAULT_CONFIG_POLL_INTERVAL,
+            config_timeout: DEFAULT_CONFIG_TIMEOUT,
+            snapshot_path: None,
+            gateway: None,
+            allowed_hosts: Vec::new(),
+            redis_url: None,
+            encryption_key: None,
+            refresh_ahead_ratio: DEFAULT_REFRESH_AHEAD_RATIO,
+            max_retries: DEFAULT_MAX_RETRIES,
+            max_retry_delay: DEFAULT_MAX_RETRY_DELAY,
+            request_timeout: DEFAULT_REQUEST_TIMEOUT,
+            rate_limit_per_minute: DEFAULT_RATE_LIMIT_PER_MINUTE,
+        }
+    }
+}
+
+fn bad(option: &str, reason: impl Into<String>) -> Error {
+    Error::InvalidOptions { option: option.into(), reason: reason.into() }
+}
+
+impl Options {
+    /// Checks every option; the error names the first bad one.
+    pub fn validate(&self) -> Result<()> {
+        match (&self.config_endpoint, &self.config_file) {
+            (None, None) => return Err(bad("configEndpoint", "set configEndpoint (the config service) or configFile")),
+            (Some(_), Some(_)) => return Err(bad("configFile", "set either configEndpoint or configFile, not both")),
+            _ => {}
+        }
+        if let Some(e) = &self.config_endpoint {
+            let u = url::Url::parse(e).map_err(|err| bad("configEndpoint", format!("not a URL: {err}")))?;
+            if u.scheme() != "http" && u.scheme() != "https" {
+                return Err(bad("configEndpoint", "must be an http(s) URL"));
+            }
+        }
+        if self.config_poll_interval < Duration::from_millis(100) {
+            return Err(bad("configPollIntervalMs", "must be at least 100"));
+        }
+        if self.config_timeout < Duration::from_millis(50) || self.config_timeout > Duration::from_secs(300) {
+            return Err(bad("configTimeoutMs", "must be between 50 and 300000"));
+        }
+        if let Some(g) = &self.gateway {
+            g.validate()?;
+        }
+        for h in &self.allowed_hosts {
+            if h.trim().is_empty() || h.contains(char::is_whitespace) {
+                return Err(bad("allowedHosts", format!("'{h}' is not a host name")));
+            }
+        }
+        if !(self.refresh_ahead_ratio > 0.0 && self.refresh_ahead_ratio < 1.0) {
+            return Err(bad("refreshAheadRatio", "must be greater than 0 and less than 1"));
+        }
+        if self.max_retries > 100 {
+            return Err(bad("maxRetries", "must be between 0 and 100"));
+        }
+        if self.max_retry_delay < Duration::from_millis(1) {
+            return Err(bad("maxRetryDelayMs", "must be at least 1"));
+        }
+        if self.request_timeout < Duration::from_millis(10) {
+            return Err(bad("requestTimeoutMs", "must be at least 10"));
+        }
+        if self.rate_limit_per_minute == 0 {
+            return Err(bad("rateLimitPerMinute", "must be at least 1"));
+        }
+        if self.snapshot_path.is_some() && self.encryption_key.is_none() {
+            return Err(bad("encryptionKey", "snapshotPath needs an encryptionKey: secrets are never written in the clear"));
+        }
+        if let Some(k) = &self.encryption_key {
+            crate::crypto::EncryptionKey::parse(k.expose()).map_err(|e| bad("encryptionKey", e))?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn base() -> Options {
+        Options { config_endpoint: Some("http://127.0.0.1:1".into()), ..Options::default() }
+    }
+
+    #[test]
+    fn each_bad_option_is_named() {
+        let cases: Vec<(&str, Options)> = vec![
+            ("configEndpoint", Options::default()),
+            ("configEndpoint", Options { config_endpoint: Some("ftp://x".into()), ..base() }),
+            ("configFile", Options { config_file: Some("x.json".into()), ..base() }),
+            ("refreshAheadRatio", Options { refresh_ahead_ratio: 1.5, ..base() }),
+            ("rateLimitPerMinute", Options { rate_limit_per_minute: 0, ..base() }),
+            ("encryptionKey", Options { snapshot_path: Some("s".into()), ..base() }),
+            ("encryptionKey", Options { encryption_key: Some(Secret::new("short")), ..base() }),
+            ("configPollIntervalMs", Options { config_poll_interval: Duration::ZERO, ..base() }),
+        ];
+        for (option, o) in cases {
+            match o.validate() {
+                Err(Error::InvalidOptions { option: got, .. }) => assert_eq!(got, option),
+                other => panic!("expected INVALID_OPTIONS for {option}, got {other:?}"),
+            }
+        }
+        assert!(base().validate().is_ok());
+    }
+}

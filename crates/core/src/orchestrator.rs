@@ -1,0 +1,343 @@
+//! `Orchestrator`: the one object a service holds. It wires the config manager, the token
+//! manager, the rotation scheduler and the poller together, and owns their tasks: `close()`
+//! stops every one of them.
+
+use crate::config::source::ConfigSource;
+use crate::config::snapshot::Snapshot;
+use crate::config::{ConfigDiff, ConfigManager, ConfigSettings, TenantEntry};
+use crate::crypto::EncryptionKey;
+use crate::egress::EgressPolicy;
+use crate::error::{Error, Result};
+use crate::events::{Event, Events};
+use crate::options::Options;
+use crate::scheduler::Scheduler;
+use crate::secret::Secret;
+use crate::token::{AccessToken, TokenManager, TokenSettings};
+use serde_json::json;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use tokio::sync::broadcast;
+use tokio_util::sync::CancellationToken;
+
+struct Running {
+    scheduler: Scheduler,
+    tasks: Vec<tokio::task::JoinHandle<()>>,
+}
+
+struct Inner {
+    options: Options,
+    http: reqwest::Client,
+    events: Events,
+    config: Arc<ConfigManager>,
+    tokens: Arc<TokenManager>,
+    cancel: CancellationToken,
+    closed: AtomicBool,
+    running: Mutex<Option<Running>>,
+    init_lock: tokio::sync::Mutex<()>,
+}
+
+/// Calls the Genesys Cloud API for many tenants. Cheap to clone (shared state).
+///
+/// ```no_run
+/// # async fn demo() -> Result<(), genesys_tenants_core::Error> {
+/// use genesys_tenants_core::{Options, Orchestrator};
+/// let mut options = Options::default();
+/// options.config_endpoint = Some("https://config.internal.example".into());
+/// let o = Orchestrator::new(options)?;
+/// o.initialize().await?;
+/// let token = o.access_token("acme-corp").await?;
+/// # let _ = token;
+/// o.close().await;
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct Orchestrator {
+    inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for Orchestrator {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Orchestrator").field("config", &self.inner.config).finish_non_exhaustive()
+    }
+}
+
+/// The shared HTTP client: pooled, rustls with ring, no redirects (a redirect must never carry a
+/// token or secret anywhere).
+pub fn http_client(options: &Options) -> Result<reqwest::Client> {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .connect_timeout(options.request_timeout.min(std::time::Duration::from_secs(10)))
+        .pool_idle_timeout(std::time::Duration::from_secs(60))
+        .pool_max_idle_per_host(256)
+        .tcp_nodelay(true)
+        .user_agent(concat!("genesys-tenants/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .map_err(|e| Error::InvalidOptions { option: "(http client)".into(), reason: e.to_string() })
+}
+
+impl Orchestrator {
+    /// Validates the options and builds the orchestrator; nothing is read or started yet.
+    pub fn new(options: Options) -> Result<Self> {
+        options.validate()?;
+        let http = http_client(&options)?;
+        let events = Events::default();
+        let egress = EgressPolicy { gateway: options.gateway.clone(), allowed_hosts: options.allowed_hosts.clone() };
+        let source = match (&options.config_endpoint, &options.config_file) {
+            (Some(endpoint), _) => ConfigSource::service(endpoint, options.config_service_token.clone(), http.clone(), options.config_timeout)?,
+            (None, Some(path)) => ConfigSource::File { path: path.clone() },
+            (None, None) => unreachable!("validated above"),
+        };
+        let snapshot = match (&options.snapshot_path, &options.encryption_key) {
+            (Some(path), Some(key)) => Some(Snapshot::new(
+                path.clone(),
+                EncryptionKey::parse(key.expose()).map_err(|reason| Error::InvalidOptions { option: "encryptionKey".into(), reason })?,
+            )),
+            _ => None,
+        };
+        let config = Arc::new(ConfigManager::new(
+            source,
+            egress.clone(),
+            snapshot,
+            events.clone(),
+            ConfigSettings { poll_interval: options.config_poll_interval },
+        ));
+        let tokens = Arc::new(TokenManager::new(
+            http.clone(),
+            egress,
+            Arc::clone(&config),
+            events.clone(),
+            TokenSettings {
+                refresh_ahead_ratio: options.refresh_ahead_ratio,
+                request_timeout: options.request_timeout,
+                max_retries: options.max_retries,
+                max_retry_delay: options.max_retry_delay,
+            },
+        ));
+        Ok(Orchestrator {
+            inner: Arc::new(Inner {
+                options,
+                http,
+                events,
+                config,
+                tokens,
+                cancel: CancellationToken::new(),
+                closed: AtomicBool::new(false),
+                running: Mutex::new(None),
+                init_lock: tokio::sync::Mutex::new(()),
+            }),
+        })
+    }
+
+    fn check_open(&self) -> Result<()> {
+        if self.inner.closed.load(Ordering::Acquire) {
+            Err(Error::Closed)
+        } else {
+            Ok(())
+        }
+    }
+
+    /// Reads and validates the config (or the snapshot), then starts the poller and the rotation
+    /// scheduler. Safe to call again: after a failure it retries; after success it does nothing.
+    pub async fn initialize(&self) -> Result<Vec<String>> {
+        self.check_open()?;
+        let _guard = self.inner.init_lock.lock().await;
+        if lock(&self.inner.running).is_some() {
+            return Ok(self.tenant_ids());
+        }
+        self.inner.config.load_initial().await?;
+        self.check_open()?;
+        self.start_tasks();
+        Ok(self.tenant_ids())
+    }
+
+    fn start_tasks(&self) {
+        let weak = Arc::downgrade(&self.inner);
+        let rotate: crate::scheduler::RotateFn = Arc::new(move |tenant_id: String| {
+            if let Some(inner) = weak.upgrade() {
+                let o = Orchestrator { inner };
+                tokio::spawn(async move {
+                    let _ = o.rotate("scheduled", &tenant_id).await;
+                });
+            }
+        });
+        let (scheduler, sched_task) = Scheduler::spawn(rotate, self.inner.cancel.child_token());
+        for (id, entry) in &self.inner.config.table().entries {
+            if let TenantEntry::Valid(t) = entry {
+                if t.rotation_interval.is_some() {
+                    scheduler.set(id, t.rotation_interval);
+                }
+            }
+        }
+        // Apply config changes: schedules, dropped tenants, new credentials fetched ahead.
+        let weak = Arc::downgrade(&self.inner);
+        let sched2 = scheduler.clone();
+        self.inner.config.on_change(Arc::new(move |diff: &ConfigDiff, new, old| {
+            let Some(inner) = weak.upgrade() else { return };
+            for id in &diff.removed {
+                inner.tokens.remove(id);
+                sched2.set(id, None);
+            }
+            for id in diff.added.iter().chain(diff.changed.iter()) {
+                let now = new.entries.get(id);
+                let every = match now {
+                    Some(TenantEntry::Valid(t)) => t.rotation_interval,
+                    _ => None,
+                };
+                sched2.set(id, every);
+                if let (Some(TenantEntry::Valid(n)), Some(TenantEntry::Valid(o))) = (now, old.entries.get(id)) {
+                    if n.credentials_changed(o) {
+                        inner.events.emit("credentials.rotated", Some(id), json!({"reason": "config-change", "clientId": n.client_id}));
+                        inner.tokens.credentials_changed(id);
+                    }
+                } else if !matches!(now, Some(TenantEntry::Valid(_))) {
+                    inner.tokens.remove(id);
+                }
+            }
+        }));
+        let poller = tokio::spawn(poll(Arc::clone(&self.inner.config), self.inner.cancel.child_token()));
+        *lock(&self.inner.running) = Some(Running { scheduler, tasks: vec![sched_task, poller] });
+    }
+
+    /// Ids of usable tenants, sorted.
+    pub fn tenant_ids(&self) -> Vec<String> {
+        self.inner.config.table().valid_ids()
+    }
+
+    /// A valid token for the tenant (cached; refreshed ahead of expiry; one request per refresh).
+    pub async fn access_token(&self, tenant_id: &str) -> Result<Secret> {
+        Ok(self.token(tenant_id).await?.value.clone())
+    }
+
+    /// The token object (for the request pipeline).
+    pub async fn token(&self, tenant_id: &str) -> Result<Arc<AccessToken>> {
+        self.check_open()?;
+        if !self.inner.config.is_loaded() {
+            return Err(Error::NotInitialized);
+        }
+        self.inner.tokens.get(tenant_id).await
+    }
+
+    /// Drops a token the API refused (401), if still current.
+    pub fn invalidate(&self, tenant_id: &str, token_id: u64) -> bool {
+        self.inner.tokens.invalidate(tenant_id, token_id)
+    }
+
+    /// Forces a rotation: re-reads the tenant's config, obtains a new token, swaps it in. The old
+    /// token serves callers until the new one is ready.
+    pub async fn rotate_credentials(&self, tenant_id: &str) -> Result<()> {
+        self.rotate("forced", tenant_id).await
+    }
+
+    async fn rotate(&self, reason: &'static str, tenant_id: &str) -> Result<()> {
+        self.check_open()?;
+        if !self.inner.config.is_loaded() {
+            return Err(Error::NotInitialized);
+        }
+        if let Err(e) = self.inner.config.reload("rotation").await {
+            // The config service being down must not stop a rotation: the token is still renewed
+            // with the credentials we have.
+            self.inner.events.emit("config.stale", Some(tenant_id), json!({"reason": e.to_string(), "trigger": "rotation"}));
+        }
+        let result = self.inner.tokens.renew(tenant_id).await;
+        match &result {
+            Ok(_) => self.inner.events.emit("credentials.rotated", Some(tenant_id), json!({"reason": reason})),
+            Err(e) => self.inner.events.emit("rotation.failed", Some(tenant_id), json!({"reason": reason, "code": e.code(), "message": e.to_string()})),
+        }
+        result.map(|_| ())
+    }
+
+    /// Re-reads the config now; what changed.
+    pub async fn reload_config(&self) -> Result<ConfigDiff> {
+        self.check_open()?;
+        if !self.inner.config.is_loaded() {
+            return Err(Error::NotInitialized);
+        }
+        self.inner.config.reload("reloadConfig").await
+    }
+
+    /// Subscribes to events.
+    pub fn subscribe(&self) -> broadcast::Receiver<Event> {
+        self.inner.events.subscribe()
+    }
+
+    /// The event bus (for layers above, e.g. the request pipeline).
+    pub fn events(&self) -> &Events {
+        &self.inner.events
+    }
+
+    /// The shared HTTP client.
+    pub fn http(&self) -> &reqwest::Client {
+        &self.inner.http
+    }
+
+    /// The options in force.
+    pub fn options(&self) -> &Options {
+        &self.inner.options
+    }
+
+    /// Per-tenant counters and cache state, and the config source's health.
+    pub fn stats(&self) -> serde_json::Value {
+        let table = self.inner.config.table();
+        let mut tenants = serde_json::Map::new();
+        let mut ids: Vec<&String> = table.entries.keys().collect();
+        ids.sort();
+        for id in ids {
+            let mut v = self.inner.tokens.describe(id);
+            match table.entries.get(id) {
+                Some(TenantEntry::Valid(t)) => {
+                    v["valid"] = json!(true);
+                    v["environment"] = json!(t.environment);
+                    v["clientId"] = json!(t.client_id);
+                }
+                Some(TenantEntry::Invalid(e)) => {
+                    v["valid"] = json!(false);
+                    v["error"] = json!({"code": e.code(), "message": e.to_string()});
+                }
+                None => {}
+            }
+            tenants.insert(id.clone(), v);
+        }
+        json!({
+            "tenants": tenants,
+            "config": self.inner.config.health(),
+            "closed": self.inner.closed.load(Ordering::Acquire),
+            "initialized": lock(&self.inner.running).is_some(),
+        })
+    }
+
+    /// Stops the poller and the scheduler, drops every token. Idempotent. Calls made afterwards
+    /// fail with `CLOSED`.
+    pub async fn close(&self) {
+        if self.inner.closed.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        self.inner.cancel.cancel();
+        let running = lock(&self.inner.running).take();
+        if let Some(r) = running {
+            drop(r.scheduler);
+            for t in r.tasks {
+                let _ = t.await;
+            }
+        }
+        self.inner.tokens.clear();
+    }
+}
+
+async fn poll(config: Arc<ConfigManager>, cancel: CancellationToken) {
+    loop {
+        let delay = config.next_poll_delay();
+        tokio::select! {
+            _ = cancel.cancelled() => return,
+            _ = tokio::time::sleep(delay) => {}
+        }
+        tokio::select! {
+            _ = cancel.cancelled() => return,
+            _ = config.reload("poll") => {}
+        }
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}

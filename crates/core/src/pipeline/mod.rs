@@ -1,0 +1,5 @@
+//! The request pipeline: egress guard → pre-flight → rate limiter → auth → transport →
+//! classification → retry decision.
+
+pub mod backoff;
+pub mod retry_after;

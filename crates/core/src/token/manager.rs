@@ -1,0 +1,328 @@
+//! Per-tenant token slots. Readers take the current token without locking (`ArcSwapOption`);
+//! a refresh runs in its own task (a caller that gives up cannot cancel it) and every caller
+//! that needs a token meanwhile joins that one request: one token request per tenant per refresh.
+
+use super::access_token::{timing, AccessToken};
+use super::endpoint::{request_token, TokenFailure};
+use crate::config::{ConfigManager, Tenant};
+use crate::egress::EgressPolicy;
+use crate::error::{Error, Result};
+use crate::events::Events;
+use arc_swap::ArcSwapOption;
+use futures::future::{BoxFuture, FutureExt, Shared};
+use serde_json::json;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::Duration;
+use tokio::time::Instant;
+
+type SharedFetch = Shared<BoxFuture<'static, Result<Arc<AccessToken>>>>;
+
+/// Settings for token requests.
+#[derive(Debug, Clone)]
+pub struct TokenSettings {
+    /// See [`crate::token::timing`].
+    pub refresh_ahead_ratio: f64,
+    /// Timeout of one token request.
+    pub request_timeout: Duration,
+    /// Retries of a throttled or failed token request.
+    pub max_retries: u32,
+    /// Cap of one wait between retries.
+    pub max_retry_delay: Duration,
+}
+
+/// Counters of one tenant's token activity.
+#[derive(Debug, Default)]
+pub struct TokenCounters {
+    /// HTTP requests sent to the token endpoint.
+    pub requests: AtomicU64,
+    /// Of those, the ones that failed.
+    pub failures: AtomicU64,
+    /// Tokens obtained.
+    pub acquired: AtomicU64,
+    /// Tokens dropped after a 401.
+    pub invalidated: AtomicU64,
+    /// Rotations (scheduled, forced or from a config change).
+    pub rotations: AtomicU64,
+}
+
+struct Inflight {
+    fingerprint: String,
+    seq: u64,
+    fut: SharedFetch,
+}
+
+/// One tenant's token state.
+pub struct Slot {
+    current: ArcSwapOption<AccessToken>,
+    inflight: Mutex<Option<Inflight>>,
+    /// Counters.
+    pub counters: TokenCounters,
+}
+
+/// Caches and refreshes tokens for every tenant.
+pub struct TokenManager {
+    http: reqwest::Client,
+    egress: EgressPolicy,
+    config: Arc<ConfigManager>,
+    events: Events,
+    settings: TokenSettings,
+    slots: RwLock<HashMap<String, Arc<Slot>>>,
+    next_id: AtomicU64,
+}
+
+impl std::fmt::Debug for TokenManager {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TokenManager").field("settings", &self.settings).finish_non_exhaustive()
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+impl TokenManager {
+    /// A manager reading tenants from `config`.
+    pub fn new(http: reqwest::Client, egress: EgressPolicy, config: Arc<ConfigManager>, events: Events, settings: TokenSettings) -> Self {
+        TokenManager { http, egress, config, events, settings, slots: RwLock::new(HashMap::new()), next_id: AtomicU64::new(1) }
+    }
+
+    fn slot(&self, tenant_id: &str) -> Arc<Slot> {
+        if let Some(s) = self.slots.read().unwrap_or_else(|p| p.into_inner()).get(tenant_id) {
+            return Arc::clone(s);
+        }
+        let mut w = self.slots.write().unwrap_or_else(|p| p.into_inner());
+        Arc::clone(w.entry(tenant_id.to_string()).or_insert_with(|| {
+            Arc::new(Slot { current: ArcSwapOption::empty(), inflight: Mutex::new(None), counters: TokenCounters::default() })
+        }))
+    }
+
+    /// The slot of a tenant, if it has one (for stats).
+    pub fn existing_slot(&self, tenant_id: &str) -> Option<Arc<Slot>> {
+        self.slots.read().unwrap_or_else(|p| p.into_inner()).get(tenant_id).cloned()
+    }
+
+    /// Forgets a tenant (removed from the config): its token is dropped at once.
+    pub fn remove(&self, tenant_id: &str) {
+        self.slots.write().unwrap_or_else(|p| p.into_inner()).remove(tenant_id);
+    }
+
+    /// Drops every slot (on close).
+    pub fn clear(&self) {
+        self.slots.write().unwrap_or_else(|p| p.into_inner()).clear();
+    }
+
+    /// A usable token for the tenant: the cached one (starting a background refresh when it is
+    /// inside its refresh window or was minted with superseded credentials), else a new one.
+    pub async fn get(self: &Arc<Self>, tenant_id: &str) -> Result<Arc<AccessToken>> {
+        let tenant = self.config.tenant(tenant_id)?;
+        let slot = self.slot(tenant_id);
+        let now = Instant::now();
+        if let Some(tok) = slot.current.load_full() {
+            if tok.is_usable(now) && tok.environment == tenant.environment {
+                if tok.credentials_fingerprint != tenant.credentials_fingerprint || tok.needs_refresh(now) {
+                    drop(self.fetch(&slot, tenant));
+                }
+                return Ok(tok);
+            }
+        }
+        self.fetch(&slot, tenant).await
+    }
+
+    /// Drops `token_id` if it is still the tenant's current token (after a 401 with it). Returns
+    /// true when it was.
+    pub fn invalidate(&self, tenant_id: &str, token_id: u64) -> bool {
+        let Some(slot) = self.existing_slot(tenant_id) else { return false };
+        let cur = slot.current.load_full();
+        match cur {
+            Some(t) if t.id == token_id => {
+                let prev = slot.current.compare_and_swap(&Some(t), None);
+                let dropped = prev.as_ref().is_some_and(|p| p.id == token_id);
+                if dropped {
+                    slot.counters.invalidated.fetch_add(1, Ordering::Relaxed);
+                    self.events.emit("token.invalidated", Some(tenant_id), json!({"reason": "the API answered 401 to it"}));
+                }
+                dropped
+            }
+            _ => false,
+        }
+    }
+
+    /// Obtains a new token now with the tenant's current credentials, keeping the old token in
+    /// use until the new one is stored.
+    pub async fn renew(self: &Arc<Self>, tenant_id: &str) -> Result<Arc<AccessToken>> {
+        let tenant = self.config.tenant(tenant_id)?;
+        let slot = self.slot(tenant_id);
+        slot.counters.rotations.fetch_add(1, Ordering::Relaxed);
+        // Join a request already under way with the same credentials; it is as fresh as ours.
+        self.fetch(&slot, tenant).await
+    }
+
+    /// Starts a refresh in the background when the tenant's credentials changed (config update).
+    pub fn credentials_changed(self: &Arc<Self>, tenant_id: &str) {
+        let Ok(tenant) = self.config.tenant(tenant_id) else { return };
+        let slot = self.slot(tenant_id);
+        if slot.current.load().is_none() {
+            return; // never used: nothing to prepare, the next caller fetches.
+        }
+        slot.counters.rotations.fetch_add(1, Ordering::Relaxed);
+        drop(self.fetch(&slot, tenant));
+    }
+
+    fn fetch(self: &Arc<Self>, slot: &Arc<Slot>, tenant: Arc<Tenant>) -> SharedFetch {
+        let mut guard = lock(&slot.inflight);
+        if let Some(inf) = guard.as_ref() {
+            if inf.fingerprint == tenant.credentials_fingerprint {
+                return inf.fut.clone();
+            }
+        }
+        let seq = self.next_id.fetch_add(1, Ordering::Relaxed);
+        let fingerprint = tenant.credentials_fingerprint.clone();
+        let this = Arc::clone(self);
+        let slot2 = Arc::clone(slot);
+        let task = tokio::spawn(async move {
+            let result = this.acquire(&slot2, tenant).await;
+            let mut g = lock(&slot2.inflight);
+            if g.as_ref().is_some_and(|i| i.seq == seq) {
+                *g = None;
+            }
+            result
+        });
+        let fut = async move {
+            task.await.unwrap_or_else(|e| Err(Error::Network { tenant_id: None, reason: format!("token task failed: {e}") }))
+        }
+        .boxed()
+        .shared();
+        *guard = Some(Inflight { fingerprint, seq, fut: fut.clone() });
+        fut
+    }
+
+    async fn acquire(self: &Arc<Self>, slot: &Arc<Slot>, mut tenant: Arc<Tenant>) -> Result<Arc<AccessToken>> {
+        let id = tenant.tenant_id.clone();
+        let mut attempt: u32 = 0;
+        loop {
+            let endpoints = self.egress.endpoints(&tenant.environment).map_err(|e| e.with_tenant(&id))?;
+            slot.counters.requests.fetch_add(1, Ordering::Relaxed);
+            let sent_at = Instant::now();
+            let outcome = request_token(&self.http, &endpoints.token_url, &tenant, self.settings.request_timeout).await;
+            match outcome {
+                Ok(granted) => {
+                    let (refresh_at, usable_until) = timing(sent_at, granted.expires_in, self.settings.refresh_ahead_ratio, rand::random());
+                    let token = Arc::new(AccessToken {
+                        value: granted.access_token,
+                        id: self.next_id.fetch_add(1, Ordering::Relaxed),
+                        credentials_fingerprint: tenant.credentials_fingerprint.clone(),
+                        environment: tenant.environment.clone(),
+                        obtained_at: sent_at,
+                        expires_at: sent_at + granted.expires_in,
+                        refresh_at,
+                        usable_until,
+                    });
+                    slot.counters.acquired.fetch_add(1, Ordering::Relaxed);
+                    self.store(&id, slot, &token);
+                    return Ok(token);
+                }
+                Err(TokenFailure::Rejected { reason, status, correlation_id }) => {
+                    slot.counters.failures.fetch_add(1, Ordering::Relaxed);
+                    // The secret may have been rotated: re-read the config once.
+                    self.events.emit("token.rejected", Some(&id), json!({"clientId": tenant.client_id, "reason": reason, "status": status, "action": "re-reading config"}));
+                    let _ = self.config.reload("invalid_client").await;
+                    if let Ok(fresh) = self.config.tenant(&id) {
+                        if fresh.credentials_changed(&tenant) {
+                            // A config listener may already be fetching with the new
+                            // credentials: join it rather than send a second request.
+                            return self.fetch(slot, fresh).await;
+                        }
+                        tenant = fresh;
+                    }
+                    let err = Error::AuthFailed { tenant_id: id.clone(), client_id: tenant.client_id.clone(), reason, status: Some(status), correlation_id };
+                    self.events.emit("token.failed", Some(&id), json!({"code": err.code(), "message": err.to_string()}));
+                    return Err(err);
+                }
+                Err(TokenFailure::Fatal { reason, status, correlation_id }) => {
+                    slot.counters.failures.fetch_add(1, Ordering::Relaxed);
+                    let err = Error::AuthFailed { tenant_id: id.clone(), client_id: tenant.client_id.clone(), reason, status: Some(status), correlation_id };
+                    self.events.emit("token.failed", Some(&id), json!({"code": err.code(), "message": err.to_string()}));
+                    return Err(err);
+                }
+                Err(TokenFailure::Retryable { reason, retry_after, status }) => {
+                    slot.counters.failures.fetch_add(1, Ordering::Relaxed);
+                    attempt += 1;
+                    let backoff = crate::pipeline::backoff::full_jitter(attempt, self.settings.max_retry_delay);
+                    let delay = retry_after.map(|d| d + crate::pipeline::backoff::small_jitter()).unwrap_or(backoff);
+                    if attempt > self.settings.max_retries || delay > self.settings.max_retry_delay {
+                        let err = match status {
+                            Some(429) | Some(400) => Error::RateLimited { tenant_id: id.clone(), retry_after_ms: delay.as_millis() as u64, correlation_id: None },
+                            Some(s) => Error::Upstream { tenant_id: id.clone(), status: s, body: json!({"error": reason}), message: Some(format!("token endpoint: {reason}")), correlation_id: None },
+                            None if reason.starts_with("no answer") => Error::Timeout { tenant_id: Some(id.clone()), what: format!("token request: {reason}"), after_ms: self.settings.request_timeout.as_millis() as u64 },
+                            None => Error::Network { tenant_id: Some(id.clone()), reason: format!("token request: {reason}") },
+                        };
+                        self.events.emit("token.failed", Some(&id), json!({"code": err.code(), "message": err.to_string(), "attempts": attempt}));
+                        return Err(err);
+                    }
+                    self.events.emit("retry", Some(&id), json!({"what": "token", "attempt": attempt, "delayMs": delay.as_millis() as u64, "reason": reason, "status": status}));
+                    tokio::time::sleep(delay).await;
+                }
+            }
+        }
+    }
+
+    /// Stores a new token unless a newer one for the current credentials is already there, and
+    /// reports it.
+    fn store(&self, tenant_id: &str, slot: &Slot, token: &Arc<AccessToken>) {
+        let current_fp = self.config.tenant(tenant_id).map(|t| t.credentials_fingerprint.clone()).ok();
+        let wanted = current_fp.as_deref() == Some(token.credentials_fingerprint.as_str());
+        let prev = slot.current.load_full();
+        let replace = match prev.as_deref() {
+            None => true,
+            Some(cur) if !cur.is_usable(Instant::now()) => true,
+            Some(cur) => wanted && (cur.credentials_fingerprint != token.credentials_fingerprint || cur.obtained_at <= token.obtained_at),
+        };
+        if replace {
+            slot.current.store(Some(Arc::clone(token)));
+        }
+        let lifetime = token.expires_at - token.obtained_at;
+        self.events.emit(
+            if prev.is_some() { "token.refreshed" } else { "token.acquired" },
+            Some(tenant_id),
+            json!({
+                "expiresInMs": lifetime.as_millis() as u64,
+                "refreshInMs": (token.refresh_at - token.obtained_at).as_millis() as u64,
+                "credentialsChanged": prev.as_ref().is_some_and(|p| p.credentials_fingerprint != token.credentials_fingerprint),
+            }),
+        );
+    }
+
+    /// Token state of one tenant, for `stats()`.
+    pub fn describe(&self, tenant_id: &str) -> serde_json::Value {
+        let Some(slot) = self.existing_slot(tenant_id) else {
+            return json!({"state": "none", "tokenRequests": 0, "tokenFailures": 0, "tokensAcquired": 0, "invalidated": 0, "rotations": 0});
+        };
+        let now = Instant::now();
+        let c = &slot.counters;
+        let mut v = json!({
+            "tokenRequests": c.requests.load(Ordering::Relaxed),
+            "tokenFailures": c.failures.load(Ordering::Relaxed),
+            "tokensAcquired": c.acquired.load(Ordering::Relaxed),
+            "invalidated": c.invalidated.load(Ordering::Relaxed),
+            "rotations": c.rotations.load(Ordering::Relaxed),
+            "refreshing": lock(&slot.inflight).is_some(),
+        });
+        let state = match slot.current.load_full() {
+            None => "none",
+            Some(t) => {
+                v["expiresInMs"] = json!(t.expires_at.saturating_duration_since(now).as_millis() as u64);
+                if !t.is_usable(now) {
+                    "expired"
+                } else if t.needs_refresh(now) {
+                    "refresh-due"
+                } else {
+                    "valid"
+                }
+            }
+        };
+        v["state"] = json!(state);
+        v
+    }
+}

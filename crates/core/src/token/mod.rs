@@ -1,0 +1,9 @@
+//! Access tokens: the client-credentials call, token timing, and the per-tenant manager that
+//! caches, refreshes ahead of expiry and coalesces concurrent requests.
+
+mod access_token;
+pub mod endpoint;
+mod manager;
+
+pub use access_token::{timing, AccessToken, DEFAULT_REFRESH_AHEAD_RATIO, MAX_EXPIRY_SKEW, MAX_WINDOW_FRACTION, MIN_REFRESH_WINDOW};
+pub use manager::{TokenCounters, TokenManager, TokenSettings};
