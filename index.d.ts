@@ -9,5 +9,111 @@
  */
 export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-wasip1'
 
+/**
+ * The native orchestrator. Use the `TenantOrchestrator` exported by the package (lib/), which
+ * wraps this class with iterators, the SDK bridge and `onEvent`.
+ */
+export declare class NativeOrchestrator {
+  /** Validates `options` (throws `INVALID_OPTIONS` naming the option). */
+  constructor(options: TenantOrchestratorOptions)
+  /** Reads and validates the config, starts the scheduler. Resolves to the usable tenant ids. */
+  initialize(): Promise<string[]>
+  /** Usable tenant ids, sorted. */
+  tenantIds(): Array<string>
+  /** A valid access token for the tenant. */
+  getAccessToken(tenantId: string): Promise<string>
+  /** Re-reads the tenant's config and obtains a new token; the old one serves until then. */
+  rotateCredentials(tenantId: string): Promise<void>
+  /** Re-reads the config now; resolves to `{ added, removed, changed }`. */
+  reloadConfig(): Promise<ConfigDiff>
+  /** Per-tenant counters and cache state. */
+  stats(): { tenants: Record<string, Record<string, unknown>>; config: Record<string, unknown>; closed: boolean; initialized: boolean }
+  /**
+   * Calls `callback(event)` for every event until `unsubscribe(id)` or `close()`. The callback
+   * does not keep the process alive.
+   */
+  subscribe(callback: (event: { type: string; tenantId?: string; at: number; [field: string]: unknown }) => void): number
+  /** Stops a subscription made with `subscribe`. */
+  unsubscribe(id: number): void
+  /** Stops every task and subscription; later calls reject with `CLOSED`. */
+  close(): Promise<void>
+}
+
+/** What a config reload changed. */
+export interface ConfigDiff {
+  /** Tenant ids that appeared. */
+  added: Array<string>
+  /** Tenant ids that disappeared. */
+  removed: Array<string>
+  /** Tenant ids whose entry changed. */
+  changed: Array<string>
+}
+
 /** Version of the native core. */
 export declare function coreVersion(): string
+
+/**
+ * Send login and API traffic to one host (the emulator, or a corporate egress gateway), like the
+ * official SDK's `setGateway`.
+ */
+export interface GatewayOptions {
+  /** `'http'` or `'https'`. Default `'https'`. Plain http is only ever allowed here. */
+  protocol?: string
+  /** Host name or IP address, e.g. `'127.0.0.1'`. */
+  host: string
+  /** Port; the scheme's default when absent. */
+  port?: number
+  /** Path prefix for login traffic (SDK: `path_params_login`). */
+  pathParamsLogin?: string
+  /** Path prefix for API traffic (SDK: `path_params_api`). */
+  pathParamsApi?: string
+}
+
+/** Options of `new TenantOrchestrator(options)`. Exactly one of `configEndpoint` / `configFile`. */
+export interface TenantOrchestratorOptions {
+  /**
+   * Base URL of the config service; tenants are read from
+   * `GET {configEndpoint}/api/v1/genesys/tenants`. Example: `'https://config.internal:8443'`.
+   */
+  configEndpoint?: string
+  /** Sent as `X-Service-Token`. Default: `process.env.CONFIG_SERVICE_TOKEN`. */
+  configServiceToken?: string
+  /** Alternative source: a JSON file holding the same array; re-read when it changes. */
+  configFile?: string
+  /** How often the config is re-read (with `If-None-Match`). Default `30000`. */
+  configPollIntervalMs?: number
+  /** Timeout of one config read; `initialize()` gives up after about this. Default `5000`. */
+  configTimeoutMs?: number
+  /**
+   * Last-known-good copy of the config, encrypted with `encryptionKey`; used at start-up when
+   * the config service is unreachable.
+   */
+  snapshotPath?: string
+  /** Route all login and API traffic to one host. */
+  gateway?: GatewayOptions
+  /** Extra environment hosts allowed besides the Genesys regions (https only). Default `[]`. */
+  allowedHosts?: Array<string>
+  /** Redis URL for the shared store (tokens, locks, rate budget, events across replicas). */
+  redisUrl?: string
+  /** 256-bit key (64 hex characters or base64 of 32 bytes) for secrets and tokens at rest. */
+  encryptionKey?: string
+  /**
+   * Refresh a token when this fraction of its lifetime is left (at least 60 s before expiry,
+   * at most a quarter of the lifetime for short tokens). Default `0.1`.
+   */
+  refreshAheadRatio?: number
+  /** Retries per request (429, 5xx, network) and per token request. Default `4`. */
+  maxRetries?: number
+  /**
+   * Longest single wait between retries; a `Retry-After` above it fails fast with
+   * `RATE_LIMITED`. Default `60000`.
+   */
+  maxRetryDelayMs?: number
+  /** Timeout of one HTTP request. Default `16000` (the official SDK's). */
+  requestTimeoutMs?: number
+  /**
+   * Client-side budget per token. Default `300` (Genesys's default per client-credentials
+   * token); refined from `inin-ratelimit-*` headers when the API sends them.
+   */
+  rateLimitPerMinute?: number
+}

@@ -1,10 +1,152 @@
 //! Node binding for genesys-tenants: converts JS values and delegates to `genesys_tenants_core`.
+//! No logic lives here; see `crates/core`.
 #![deny(clippy::all)]
 
+mod errors;
+mod js_types;
+mod options;
+
+use genesys_tenants_core::{Error as CoreError, Orchestrator};
+use napi::bindgen_prelude::*;
+use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
 use napi_derive::napi;
+use std::collections::HashMap;
+use std::future::Future;
+use std::sync::Mutex;
 
 /// Version of the native core.
 #[napi]
 pub fn core_version() -> String {
     genesys_tenants_core::VERSION.to_string()
+}
+
+/// Event callback: receives one event object `{ type, tenantId?, at, ... }`.
+type EventCallback = ThreadsafeFunction<serde_json::Value, Unknown<'static>, serde_json::Value, Status, false, true>;
+
+/// Runs `fut` on the addon's runtime and settles a Promise: core errors reject with a JS `Error`
+/// carrying `code` and fields.
+fn settle<'env, T, V, F, M>(env: &'env Env, fut: F, map: M) -> Result<PromiseRaw<'env, V>>
+where
+    T: Send + 'static,
+    V: ToNapiValue,
+    F: Future<Output = std::result::Result<T, CoreError>> + Send + 'static,
+    M: FnOnce(&Env, T) -> Result<V> + 'static,
+{
+    env.spawn_future_with_callback(async move { Ok(fut.await) }, move |env, outcome| match outcome {
+        Ok(v) => map(env, v),
+        Err(e) => Err(errors::to_js(env, &e)),
+    })
+}
+
+/// The native orchestrator. Use the `TenantOrchestrator` exported by the package (lib/), which
+/// wraps this class with iterators, the SDK bridge and `onEvent`.
+#[napi]
+pub struct NativeOrchestrator {
+    core: Orchestrator,
+    subscriptions: Mutex<HashMap<u32, tokio::task::JoinHandle<()>>>,
+    next_subscription: Mutex<u32>,
+}
+
+#[napi]
+impl NativeOrchestrator {
+    /// Validates `options` (throws `INVALID_OPTIONS` naming the option).
+    #[napi(constructor, ts_args_type = "options: TenantOrchestratorOptions")]
+    pub fn new(env: Env, options: serde_json::Value) -> Result<Self> {
+        let env_token = std::env::var("CONFIG_SERVICE_TOKEN").ok();
+        let core = options::from_js(options, env_token)
+            .and_then(Orchestrator::new)
+            .map_err(|e| errors::to_js(&env, &e))?;
+        Ok(NativeOrchestrator { core, subscriptions: Mutex::new(HashMap::new()), next_subscription: Mutex::new(0) })
+    }
+
+    /// Reads and validates the config, starts the scheduler. Resolves to the usable tenant ids.
+    #[napi(ts_return_type = "Promise<string[]>")]
+    pub fn initialize<'env>(&self, env: &'env Env) -> Result<PromiseRaw<'env, Vec<String>>> {
+        let core = self.core.clone();
+        settle(env, async move { core.initialize().await }, |_, ids| Ok(ids))
+    }
+
+    /// Usable tenant ids, sorted.
+    #[napi]
+    pub fn tenant_ids(&self) -> Vec<String> {
+        self.core.tenant_ids()
+    }
+
+    /// A valid access token for the tenant.
+    #[napi(ts_return_type = "Promise<string>")]
+    pub fn get_access_token<'env>(&self, env: &'env Env, tenant_id: String) -> Result<PromiseRaw<'env, String>> {
+        let core = self.core.clone();
+        settle(env, async move { core.access_token(&tenant_id).await }, |_, s| Ok(s.expose().to_string()))
+    }
+
+    /// Re-reads the tenant's config and obtains a new token; the old one serves until then.
+    #[napi(ts_return_type = "Promise<void>")]
+    pub fn rotate_credentials<'env>(&self, env: &'env Env, tenant_id: String) -> Result<PromiseRaw<'env, ()>> {
+        let core = self.core.clone();
+        settle(env, async move { core.rotate_credentials(&tenant_id).await }, |_, ()| Ok(()))
+    }
+
+    /// Re-reads the config now; resolves to `{ added, removed, changed }`.
+    #[napi]
+    pub fn reload_config<'env>(&self, env: &'env Env) -> Result<PromiseRaw<'env, js_types::ConfigDiff>> {
+        let core = self.core.clone();
+        settle(env, async move { core.reload_config().await }, |_, d| {
+            Ok(js_types::ConfigDiff { added: d.added, removed: d.removed, changed: d.changed })
+        })
+    }
+
+    /// Per-tenant counters and cache state.
+    #[napi(ts_return_type = "{ tenants: Record<string, Record<string, unknown>>; config: Record<string, unknown>; closed: boolean; initialized: boolean }")]
+    pub fn stats(&self) -> serde_json::Value {
+        self.core.stats()
+    }
+
+    /// Calls `callback(event)` for every event until `unsubscribe(id)` or `close()`. The callback
+    /// does not keep the process alive.
+    #[napi(ts_args_type = "callback: (event: { type: string; tenantId?: string; at: number; [field: string]: unknown }) => void")]
+    pub fn subscribe(&self, callback: EventCallback) -> Result<u32> {
+        let mut rx = self.core.subscribe();
+        let task = napi::bindgen_prelude::spawn(async move {
+            loop {
+                match rx.recv().await {
+                    Ok(event) => {
+                        let value = serde_json::to_value(&event).unwrap_or(serde_json::Value::Null);
+                        if callback.call(value, ThreadsafeFunctionCallMode::NonBlocking) == Status::Closing {
+                            return;
+                        }
+                    }
+                    Err(tokio::sync::broadcast::error::RecvError::Lagged(n)) => {
+                        let lost = serde_json::json!({"type": "events.dropped", "count": n});
+                        let _ = callback.call(lost, ThreadsafeFunctionCallMode::NonBlocking);
+                    }
+                    Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
+                }
+            }
+        });
+        let mut next = self.next_subscription.lock().unwrap_or_else(|p| p.into_inner());
+        *next += 1;
+        self.subscriptions.lock().unwrap_or_else(|p| p.into_inner()).insert(*next, task);
+        Ok(*next)
+    }
+
+    /// Stops a subscription made with `subscribe`.
+    #[napi]
+    pub fn unsubscribe(&self, id: u32) {
+        if let Some(t) = self.subscriptions.lock().unwrap_or_else(|p| p.into_inner()).remove(&id) {
+            t.abort();
+        }
+    }
+
+    /// Stops every task and subscription; later calls reject with `CLOSED`.
+    #[napi(ts_return_type = "Promise<void>")]
+    pub fn close<'env>(&self, env: &'env Env) -> Result<PromiseRaw<'env, ()>> {
+        for (_, t) in self.subscriptions.lock().unwrap_or_else(|p| p.into_inner()).drain() {
+            t.abort();
+        }
+        let core = self.core.clone();
+        settle(env, async move {
+            core.close().await;
+            Ok(())
+        }, |_, ()| Ok(()))
+    }
 }

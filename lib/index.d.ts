@@ -1,0 +1,99 @@
+// Hand-written declarations for the JS layer; the native surface is generated in ../index.d.ts.
+import type { ConfigDiff, GatewayOptions, TenantOrchestratorOptions } from '../index';
+
+export type { ConfigDiff, GatewayOptions, TenantOrchestratorOptions };
+
+/** Every `code` an error from this package can carry. */
+export type ErrorCode =
+  | 'UNKNOWN_TENANT'
+  | 'TENANT_INVALID'
+  | 'CONFIG_UNAVAILABLE'
+  | 'HOST_NOT_ALLOWED'
+  | 'AUTH_FAILED'
+  | 'PERMISSION_MISSING'
+  | 'SCOPE_MISSING'
+  | 'RATE_LIMITED'
+  | 'UPSTREAM_ERROR'
+  | 'NETWORK_ERROR'
+  | 'TIMEOUT'
+  | 'CLOSED'
+  | 'NOT_INITIALIZED'
+  | 'INVALID_OPTIONS';
+
+export declare const ErrorCodes: readonly ErrorCode[];
+
+/** An error from this package: match on `code`, never on the message. */
+export interface GenesysTenantsError extends Error {
+  code: ErrorCode;
+  tenantId?: string;
+  correlationId?: string;
+  /** HTTP status, where there was a response. */
+  status?: number;
+  /** PERMISSION_MISSING: exactly what the server said is missing. */
+  missingPermissions?: string[];
+  /** PERMISSION_MISSING: ANY = one of them is enough; ALL = each is needed. */
+  mode?: 'ANY' | 'ALL';
+  /** SCOPE_MISSING: the missing OAuth scopes. */
+  missingScopes?: string[];
+  /** RATE_LIMITED: how long the server asked to wait. */
+  retryAfterMs?: number;
+  /** UPSTREAM_ERROR: the response body. */
+  body?: unknown;
+  /** TENANT_INVALID / INVALID_OPTIONS: the offending field or option. */
+  field?: string;
+  option?: string;
+  reason?: string;
+}
+
+/** One event: `{ type, tenantId?, at, ...fields }`. */
+export interface OrchestratorEvent {
+  type:
+    | 'config.loaded'
+    | 'config.updated'
+    | 'config.stale'
+    | 'config.invalid'
+    | 'config.region-defaulted'
+    | 'config.snapshot-used'
+    | 'config.snapshot-failed'
+    | 'token.acquired'
+    | 'token.refreshed'
+    | 'token.rejected'
+    | 'token.failed'
+    | 'token.invalidated'
+    | 'credentials.rotated'
+    | 'rotation.failed'
+    | 'retry'
+    | 'events.dropped'
+    | (string & {});
+  tenantId?: string;
+  /** Unix time in milliseconds. */
+  at: number;
+  [field: string]: unknown;
+}
+
+export declare class TenantOrchestrator {
+  constructor(options: TenantOrchestratorOptions);
+  /** Reads and validates the config, starts the scheduler; resolves to the usable tenant ids. */
+  initialize(): Promise<string[]>;
+  /** Usable tenant ids, sorted. */
+  tenantIds(): string[];
+  /** A valid access token for the tenant (cached, refreshed ahead of expiry, single-flight). */
+  getAccessToken(tenantId: string): Promise<string>;
+  /** Re-reads the tenant's config and obtains a new token; the old token serves until then. */
+  rotateCredentials(tenantId: string): Promise<void>;
+  /** Re-reads the config now. */
+  reloadConfig(): Promise<ConfigDiff>;
+  /** Calls `callback(event)` for every event; returns a function that unsubscribes. */
+  onEvent(callback: (event: OrchestratorEvent) => void): () => void;
+  /** Per-tenant counters and cache state. */
+  stats(): {
+    tenants: Record<string, Record<string, unknown>>;
+    config: Record<string, unknown>;
+    closed: boolean;
+    initialized: boolean;
+  };
+  /** Stops every task; afterwards nothing keeps the event loop alive and calls reject with CLOSED. */
+  close(): Promise<void>;
+}
+
+export declare function coreVersion(): string;
