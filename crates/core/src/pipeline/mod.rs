@@ -3,3 +3,5 @@
 
 pub mod backoff;
 pub mod retry_after;
+pub mod catalogue;
+pub mod classify;

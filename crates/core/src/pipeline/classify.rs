@@ -1,0 +1,270 @@
+//! Turning a non-2xx answer into the right error. 403s are classified from what the server said
+//! — `code`, `messageParams`, `messageWithParams`, `message`, `WWW-Authenticate` — never from
+//! what the caller guessed; anything unrecognised stays `UPSTREAM_ERROR` with status and body.
+
+use crate::error::{Error, PermissionMode};
+use serde_json::Value;
+
+/// Where to fix a missing permission, in Genesys Cloud Admin terms.
+pub const PERMISSION_FIX: &str =
+    "grant it to a role of the tenant's OAuth client (Admin > Integrations > OAuth > the client > Roles)";
+/// Where to fix a missing scope.
+pub const SCOPE_FIX: &str = "add it to the tenant's OAuth client (Admin > Integrations > OAuth > the client > Scope)";
+
+/// The pieces of a response the classifier reads.
+#[derive(Debug, Clone, Copy)]
+pub struct Answer<'a> {
+    /// Tenant the request was for.
+    pub tenant_id: &'a str,
+    /// HTTP status.
+    pub status: u16,
+    /// Parsed body (JSON, or a string).
+    pub body: &'a Value,
+    /// `WWW-Authenticate`, if any.
+    pub www_authenticate: Option<&'a str>,
+    /// `inin-correlation-id`, if any.
+    pub correlation_id: Option<&'a str>,
+}
+
+fn text<'a>(body: &'a Value, key: &str) -> Option<&'a str> {
+    body.get(key).and_then(Value::as_str)
+}
+
+/// What a list item must look like.
+#[derive(Clone, Copy)]
+enum Item {
+    /// `domain:entity:action`.
+    Permission,
+    /// `area` or `area:readonly`.
+    Scope,
+}
+
+impl Item {
+    fn accepts(self, p: &str) -> bool {
+        match self {
+            Item::Permission => p.contains(':') && p.len() < 128 && !p.contains(char::is_whitespace),
+            Item::Scope => looks_like_scope(p),
+        }
+    }
+}
+
+/// Splits a list the way Genesys writes them: `a, b`, `[a, b]`, `a,b`, `"a" "b"`.
+fn split_list(s: &str, item: Item) -> Vec<String> {
+    s.split([',', ' ', '[', ']', '"', '\''])
+        .map(|p| p.trim().trim_end_matches('.'))
+        .filter(|p| item.accepts(p))
+        .map(str::to_string)
+        .collect()
+}
+
+fn looks_like_scope(p: &str) -> bool {
+    // Bare scope areas (`users`, `oauth`) have no colon; accept lower-case words with dashes.
+    !p.is_empty() && p.len() < 64 && p.chars().all(|c| c.is_ascii_lowercase() || c == '-' || c == ':')
+}
+
+/// The list after the last ':' of a sentence like "… the following permission(s): a, b".
+fn list_after_colon(message: &str, item: Item) -> Vec<String> {
+    let Some(idx) = message.find("following") else { return Vec::new() };
+    let rest = &message[idx..];
+    let Some(colon) = rest.find(':') else { return Vec::new() };
+    split_list(&rest[colon + 1..], item)
+}
+
+fn from_params(body: &Value, keys: &[&str], item: Item) -> Vec<String> {
+    let Some(params) = body.get("messageParams").and_then(Value::as_object) else { return Vec::new() };
+    let mut out = Vec::new();
+    for key in keys {
+        if let Some(v) = params.get(*key) {
+            match v {
+                Value::String(s) => out.extend(split_list(s, item)),
+                Value::Array(items) => out.extend(items.iter().filter_map(Value::as_str).flat_map(|s| split_list(s, item))),
+                _ => {}
+            }
+        }
+    }
+    if out.is_empty() {
+        // Unknown key names: take every value that reads as a list of permissions.
+        for v in params.values().filter_map(Value::as_str) {
+            out.extend(split_list(v, item).into_iter().filter(|p| p.contains(':')));
+        }
+    }
+    out
+}
+
+fn dedup(mut v: Vec<String>) -> Vec<String> {
+    let mut seen = std::collections::HashSet::new();
+    v.retain(|x| seen.insert(x.clone()));
+    v
+}
+
+/// The scope named in `WWW-Authenticate: Bearer error="insufficient_scope", scope="a b"`.
+fn scopes_from_www_authenticate(h: &str) -> Option<Vec<String>> {
+    if !h.contains("insufficient_scope") {
+        return None;
+    }
+    let scopes = h
+        .find("scope=\"")
+        .map(|i| {
+            let rest = &h[i + 7..];
+            let end = rest.find('"').unwrap_or(rest.len());
+            rest[..end].split_whitespace().map(str::to_string).collect::<Vec<_>>()
+        })
+        .unwrap_or_default();
+    Some(scopes)
+}
+
+/// Classifies a 403. Returns `None` when it is not a permission or scope problem.
+pub fn classify_forbidden(a: &Answer<'_>) -> Option<Error> {
+    let code = text(a.body, "code").unwrap_or("");
+    let message = text(a.body, "message").unwrap_or("");
+    let with_params = text(a.body, "messageWithParams").unwrap_or("");
+    let correlation_id = a.correlation_id.map(str::to_string);
+
+    let scope_hint = a.www_authenticate.and_then(scopes_from_www_authenticate);
+    if scope_hint.is_some() || code.contains("scope") {
+        let mut scopes = scope_hint.unwrap_or_default();
+        if scopes.is_empty() {
+            scopes = from_params(a.body, &["scopes", "scope", "missingScopes"], Item::Scope);
+        }
+        if scopes.is_empty() {
+            scopes = list_after_colon(message, Item::Scope);
+        }
+        let scopes = dedup(scopes);
+        if scopes.is_empty() {
+            return None;
+        }
+        return Some(Error::ScopeMissing {
+            tenant_id: a.tenant_id.to_string(),
+            message: format!(
+                "tenant '{}' is missing OAuth scope(s) {}: {}",
+                a.tenant_id,
+                scopes.join(", "),
+                SCOPE_FIX
+            ),
+            missing_scopes: scopes,
+            preflight: false,
+            status: Some(a.status),
+            correlation_id,
+        });
+    }
+
+    let mode = match code {
+        "missing.any.permissions" => PermissionMode::Any,
+        "missing.permissions" => PermissionMode::All,
+        _ => return None,
+    };
+    let mut perms = from_params(a.body, &["permissions", "permission", "missingPermissions"], Item::Permission);
+    if perms.is_empty() {
+        perms = list_after_colon(message, Item::Permission);
+    }
+    if perms.is_empty() && !with_params.contains('{') {
+        perms = list_after_colon(with_params, Item::Permission);
+    }
+    let perms = dedup(perms);
+    if perms.is_empty() {
+        return None;
+    }
+    let how = match (mode, perms.len()) {
+        (_, 1) => "permission",
+        (PermissionMode::Any, _) => "one of the permissions",
+        (PermissionMode::All, _) => "all of the permissions",
+    };
+    Some(Error::PermissionMissing {
+        tenant_id: a.tenant_id.to_string(),
+        message: format!("tenant '{}' is missing {how} {}: {}", a.tenant_id, perms.join(", "), PERMISSION_FIX),
+        missing_permissions: perms,
+        mode,
+        correlation_id,
+    })
+}
+
+/// The error for any non-2xx answer that the pipeline does not recover from.
+pub fn to_error(a: &Answer<'_>) -> Error {
+    if a.status == 403 {
+        if let Some(e) = classify_forbidden(a) {
+            return e;
+        }
+    }
+    let message = text(a.body, "message").map(str::to_string).or_else(|| {
+        a.body.as_str().filter(|s| !s.is_empty()).map(|s| s.chars().take(200).collect())
+    });
+    Error::Upstream {
+        tenant_id: a.tenant_id.to_string(),
+        status: a.status,
+        body: a.body.clone(),
+        message,
+        correlation_id: a.correlation_id.map(str::to_string),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn classify(body: Value, www: Option<&str>) -> Error {
+        to_error(&Answer { tenant_id: "t", status: 403, body: &body, www_authenticate: www, correlation_id: Some("c") })
+    }
+
+    fn perms(e: &Error) -> (Vec<String>, PermissionMode) {
+        match e {
+            Error::PermissionMissing { missing_permissions, mode, .. } => (missing_permissions.clone(), *mode),
+            other => panic!("expected PERMISSION_MISSING, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn permission_bodies() {
+        let any = json!({"message":"Unable to perform the requested action. You must have at least one of the following permissions assigned: directory:user:view",
+            "code":"missing.any.permissions","status":403,"messageWithParams":"Unable to perform the requested action. You must have at least one of the following permissions assigned: {permissions}",
+            "messageParams":{"permissions":"directory:user:view"}});
+        let e = classify(any, None);
+        assert_eq!(perms(&e), (vec!["directory:user:view".to_string()], PermissionMode::Any));
+        assert!(e.to_string().contains("directory:user:view") && e.to_string().contains("Roles"));
+        assert_eq!(e.correlation_id(), Some("c"));
+
+        // No messageParams: read the message, bracketed list.
+        let all = json!({"code":"missing.permissions","message":"Unable to perform the requested action. You are missing the following permission(s): [routing:queue:view, routing:queue:edit]"});
+        assert_eq!(perms(&classify(all, None)), (vec!["routing:queue:view".to_string(), "routing:queue:edit".to_string()], PermissionMode::All));
+
+        // Params under another key, as an array.
+        let other_key = json!({"code":"missing.any.permissions","messageParams":{"perms":"analytics:conversationDetail:view, analytics:agentConversationDetail:view"}});
+        assert_eq!(perms(&classify(other_key, None)).0.len(), 2);
+    }
+
+    #[test]
+    fn scope_bodies() {
+        let e = classify(json!({"code":"missing.scopes","message":"… scope(s): users:readonly","messageParams":{"scopes":"users:readonly"}}),
+            Some(r#"Bearer error="insufficient_scope", scope="users:readonly""#));
+        match e {
+            Error::ScopeMissing { missing_scopes, preflight, status, .. } => {
+                assert_eq!(missing_scopes, vec!["users:readonly"]);
+                assert!(!preflight);
+                assert_eq!(status, Some(403));
+            }
+            other => panic!("{other:?}"),
+        }
+        // Header only, body unhelpful.
+        let e = classify(json!("forbidden"), Some(r#"Bearer error="insufficient_scope", scope="analytics""#));
+        assert_eq!(e.code(), "SCOPE_MISSING");
+    }
+
+    #[test]
+    fn everything_else_stays_upstream() {
+        for body in [
+            json!({"code":"not.authorized","message":"You are not authorized to perform the requested action."}),
+            json!({"code":"missing.permissions","message":"no list here"}),
+            json!({"code":"missing.any.permissions","messageParams":5}),
+            json!(null),
+            json!([1, 2]),
+            json!("<html>"),
+            json!({"code": 7, "message": {"x": 1}}),
+        ] {
+            let e = classify(body.clone(), None);
+            assert_eq!(e.code(), "UPSTREAM_ERROR", "{body}");
+            assert_eq!(e.fields()["status"], 403);
+        }
+        let e = classify(json!({}), Some("Bearer error=\"insufficient_scope\""));
+        assert_eq!(e.code(), "UPSTREAM_ERROR");
+    }
+}
