@@ -22,7 +22,8 @@ pub mod token;
 
 pub use error::{Error, PermissionMode, Result};
 pub use options::*;
-pub use orchestrator::{http_client, Orchestrator};
+pub use orchestrator::{http_client, Orchestrator, RequestCounters};
+pub use pipeline::request::{ApiRequest, ApiResponse, PreflightMode};
 pub use secret::Secret;
 
 /// Crate version, for diagnostics.

@@ -60,6 +60,8 @@ pub struct Options {
     pub request_timeout: Duration,
     /// Client-side budget per token.
     pub rate_limit_per_minute: u32,
+    /// Pre-flight scope check against the tenant's declared `requiredScopes`.
+    pub preflight: crate::pipeline::request::PreflightMode,
 }
 
 impl Default for Options {
@@ -80,6 +82,7 @@ impl Default for Options {
             max_retry_delay: DEFAULT_MAX_RETRY_DELAY,
             request_timeout: DEFAULT_REQUEST_TIMEOUT,
             rate_limit_per_minute: DEFAULT_RATE_LIMIT_PER_MINUTE,
+            preflight: Default::default(),
         }
     }
 }

@@ -14,8 +14,11 @@ use crate::scheduler::Scheduler;
 use crate::secret::Secret;
 use crate::token::{AccessToken, TokenManager, TokenSettings};
 use serde_json::json;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use crate::config::Tenant;
+use crate::pipeline::rate_limit::Limiter;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
 use tokio::sync::broadcast;
 use tokio_util::sync::CancellationToken;
 
@@ -24,8 +27,28 @@ struct Running {
     tasks: Vec<tokio::task::JoinHandle<()>>,
 }
 
+/// Per-tenant request counters.
+#[derive(Debug, Default)]
+pub struct RequestCounters {
+    /// `request()` calls.
+    pub calls: AtomicU64,
+    /// Calls that resolved.
+    pub succeeded: AtomicU64,
+    /// Calls that rejected.
+    pub failed: AtomicU64,
+    /// Retries (401 refresh, 429, 5xx, transport).
+    pub retries: AtomicU64,
+    /// 429 answers received.
+    pub throttled: AtomicU64,
+    /// Total time requests waited in the client-side limiter.
+    pub limiter_wait_ms: AtomicU64,
+}
+
 struct Inner {
     options: Options,
+    egress: EgressPolicy,
+    limiters: RwLock<HashMap<String, Arc<Limiter>>>,
+    request_counters: RwLock<HashMap<String, Arc<RequestCounters>>>,
     http: reqwest::Client,
     events: Events,
     config: Arc<ConfigManager>,
@@ -104,7 +127,7 @@ impl Orchestrator {
         ));
         let tokens = Arc::new(TokenManager::new(
             http.clone(),
-            egress,
+            egress.clone(),
             Arc::clone(&config),
             events.clone(),
             TokenSettings {
@@ -117,6 +140,9 @@ impl Orchestrator {
         Ok(Orchestrator {
             inner: Arc::new(Inner {
                 options,
+                egress,
+                limiters: RwLock::new(HashMap::new()),
+                request_counters: RwLock::new(HashMap::new()),
                 http,
                 events,
                 config,
@@ -176,6 +202,7 @@ impl Orchestrator {
             let Some(inner) = weak.upgrade() else { return };
             for id in &diff.removed {
                 inner.tokens.remove(id);
+                inner.limiters.write().unwrap_or_else(|p| p.into_inner()).remove(id);
                 sched2.set(id, None);
             }
             for id in diff.added.iter().chain(diff.changed.iter()) {
@@ -197,6 +224,27 @@ impl Orchestrator {
         }));
         let poller = tokio::spawn(poll(Arc::clone(&self.inner.config), self.inner.cancel.child_token()));
         *lock(&self.inner.running) = Some(Running { scheduler, tasks: vec![sched_task, poller] });
+    }
+
+    /// A usable tenant's config, or why not.
+    pub fn tenant(&self, tenant_id: &str) -> Result<Arc<Tenant>> {
+        self.check_open()?;
+        self.inner.config.tenant(tenant_id)
+    }
+
+    /// The egress policy in force.
+    pub fn egress(&self) -> &EgressPolicy {
+        &self.inner.egress
+    }
+
+    /// The tenant's client-side rate limiter.
+    pub fn limiter(&self, tenant_id: &str) -> Arc<Limiter> {
+        get_or_insert(&self.inner.limiters, tenant_id, || Limiter::new(self.inner.options.rate_limit_per_minute))
+    }
+
+    /// The tenant's request counters.
+    pub fn request_counters(&self, tenant_id: &str) -> Arc<RequestCounters> {
+        get_or_insert(&self.inner.request_counters, tenant_id, RequestCounters::default)
     }
 
     /// Ids of usable tenants, sorted.
@@ -284,6 +332,15 @@ impl Orchestrator {
         ids.sort();
         for id in ids {
             let mut v = self.inner.tokens.describe(id);
+            let c = self.request_counters(id);
+            v["calls"] = json!(c.calls.load(Ordering::Relaxed));
+            v["succeeded"] = json!(c.succeeded.load(Ordering::Relaxed));
+            v["failed"] = json!(c.failed.load(Ordering::Relaxed));
+            v["retries"] = json!(c.retries.load(Ordering::Relaxed));
+            v["throttled"] = json!(c.throttled.load(Ordering::Relaxed));
+            v["limiterWaitMs"] = json!(c.limiter_wait_ms.load(Ordering::Relaxed));
+            let (allowed, used, window) = self.limiter(id).snapshot();
+            v["rateLimit"] = json!({"allowed": allowed, "used": used, "windowMs": window.as_millis() as u64});
             match table.entries.get(id) {
                 Some(TenantEntry::Valid(t)) => {
                     v["valid"] = json!(true);
@@ -336,6 +393,14 @@ async fn poll(config: Arc<ConfigManager>, cancel: CancellationToken) {
             _ = config.reload("poll") => {}
         }
     }
+}
+
+fn get_or_insert<T>(map: &RwLock<HashMap<String, Arc<T>>>, key: &str, make: impl FnOnce() -> T) -> Arc<T> {
+    if let Some(v) = map.read().unwrap_or_else(|p| p.into_inner()).get(key) {
+        return Arc::clone(v);
+    }
+    let mut w = map.write().unwrap_or_else(|p| p.into_inner());
+    Arc::clone(w.entry(key.to_string()).or_insert_with(|| Arc::new(make())))
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {

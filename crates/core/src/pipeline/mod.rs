@@ -5,3 +5,5 @@ pub mod backoff;
 pub mod retry_after;
 pub mod catalogue;
 pub mod classify;
+pub mod rate_limit;
+pub mod request;

@@ -1,0 +1,197 @@
+//! The client-side limiter, one per tenant (a tenant has one token at a time, and Genesys counts
+//! per token). It models the server's fixed window — `allowed` requests per `window` — starting
+//! from the configured budget (300/min by default) and corrects itself from the
+//! `inin-ratelimit-*` headers when they are present. A 429 puts the whole tenant on hold until
+//! its `Retry-After` has passed, so waiting requests do not all fire when the wait ends.
+
+use super::retry_after::RateLimitHeaders;
+use std::sync::Mutex;
+use std::time::Duration;
+use tokio::time::Instant;
+
+#[derive(Debug)]
+struct Window {
+    allowed: u32,
+    used: u32,
+    window: Duration,
+    reset_at: Option<Instant>,
+    hold_until: Option<Instant>,
+}
+
+/// A per-tenant limiter.
+#[derive(Debug)]
+pub struct Limiter {
+    state: Mutex<Window>,
+}
+
+/// What [`Limiter::try_acquire`] decided.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Decision {
+    /// Send now.
+    Go,
+    /// Wait this long, then ask again.
+    Wait(Duration),
+}
+
+impl Limiter {
+    /// A limiter allowing `per_minute` requests per 60 s until headers say otherwise.
+    pub fn new(per_minute: u32) -> Self {
+        Limiter {
+            state: Mutex::new(Window {
+                allowed: per_minute.max(1),
+                used: 0,
+                window: Duration::from_secs(60),
+                reset_at: None,
+                hold_until: None,
+            }),
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Window> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Takes a slot at `now`, or says how long to wait.
+    ///
+    /// ```
+    /// use genesys_tenants_core::pipeline::rate_limit::{Decision, Limiter};
+    /// let l = Limiter::new(2);
+    /// let now = tokio::time::Instant::now();
+    /// assert_eq!(l.try_acquire(now), Decision::Go);
+    /// assert_eq!(l.try_acquire(now), Decision::Go);
+    /// assert!(matches!(l.try_acquire(now), Decision::Wait(_)));
+    /// ```
+    pub fn try_acquire(&self, now: Instant) -> Decision {
+        let mut w = self.lock();
+        if let Some(h) = w.hold_until {
+            if now < h {
+                return Decision::Wait(h - now);
+            }
+            w.hold_until = None;
+        }
+        match w.reset_at {
+            Some(r) if now < r => {}
+            _ => {
+                w.used = 0;
+                w.reset_at = Some(now + w.window);
+            }
+        }
+        if w.used < w.allowed {
+            w.used += 1;
+            Decision::Go
+        } else {
+            Decision::Wait(w.reset_at.map(|r| r.saturating_duration_since(now)).unwrap_or(w.window).max(Duration::from_millis(1)))
+        }
+    }
+
+    /// Waits for a slot (the wait obeys `tokio::time::pause`). Returns how long it waited.
+    pub async fn acquire(&self) -> Duration {
+        let start = Instant::now();
+        loop {
+            match self.try_acquire(Instant::now()) {
+                Decision::Go => return start.elapsed(),
+                // A little jitter spreads the waiters that wake at the same reset.
+                Decision::Wait(d) => tokio::time::sleep(d + Duration::from_micros(rand::random::<u64>() % 2000)).await,
+            }
+        }
+    }
+
+    /// Learns from a response's headers. `sent_at` is when the request left.
+    pub fn observe(&self, h: &RateLimitHeaders, sent_at: Instant) {
+        if h.is_empty() {
+            return;
+        }
+        let mut w = self.lock();
+        if let Some(a) = h.allowed {
+            w.allowed = a;
+        }
+        if let Some(reset) = h.reset {
+            // The reset countdown is whole seconds; the largest one seen is the window length.
+            if reset > w.window || w.reset_at.is_none() {
+                w.window = reset.max(Duration::from_secs(1));
+            }
+        }
+        if let Some(count) = h.count {
+            if count <= 1 {
+                // This request opened the server's window: align ours with it.
+                w.reset_at = Some(sent_at + w.window);
+                w.used = w.used.min(w.allowed).max(count);
+            } else {
+                w.used = w.used.max(count);
+            }
+        }
+    }
+
+    /// A 429: hold every request of this tenant for `wait`, and treat the window as spent.
+    pub fn hold(&self, wait: Duration, now: Instant) {
+        let mut w = self.lock();
+        let until = now + wait;
+        w.hold_until = Some(w.hold_until.map_or(until, |h| h.max(until)));
+        w.used = w.allowed;
+        w.reset_at = Some(w.reset_at.map_or(until, |r| r.max(until)));
+    }
+
+    /// `(allowed, used, window)` for stats.
+    pub fn snapshot(&self) -> (u32, u32, Duration) {
+        let w = self.lock();
+        (w.allowed, w.used, w.window)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn hdr(allowed: u32, count: u32, reset: u64) -> RateLimitHeaders {
+        RateLimitHeaders { allowed: Some(allowed), count: Some(count), reset: Some(Duration::from_secs(reset)) }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn learns_the_window_from_headers() {
+        let l = Limiter::new(300);
+        let t0 = Instant::now();
+        assert_eq!(l.try_acquire(t0), Decision::Go);
+        l.observe(&hdr(20, 1, 2), t0);
+        assert_eq!(l.snapshot(), (20, 1, Duration::from_secs(2)));
+        for _ in 0..19 {
+            assert_eq!(l.try_acquire(t0), Decision::Go);
+        }
+        assert_eq!(l.try_acquire(t0), Decision::Wait(Duration::from_secs(2)));
+        assert_eq!(l.try_acquire(t0 + Duration::from_secs(2)), Decision::Go);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn hold_blocks_everyone() {
+        let l = Limiter::new(300);
+        let t0 = Instant::now();
+        l.hold(Duration::from_secs(3), t0);
+        assert_eq!(l.try_acquire(t0 + Duration::from_secs(1)), Decision::Wait(Duration::from_secs(2)));
+        assert_eq!(l.try_acquire(t0 + Duration::from_secs(3)), Decision::Go);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn paces_100_calls_in_five_windows() {
+        let l = std::sync::Arc::new(Limiter::new(20));
+        l.observe(&hdr(20, 0, 2), Instant::now());
+        let t0 = Instant::now();
+        let mut tasks = Vec::new();
+        for _ in 0..100 {
+            let l = l.clone();
+            tasks.push(tokio::spawn(async move { l.acquire().await }));
+        }
+        let mut waits = Vec::new();
+        for t in tasks {
+            waits.push(t.await.unwrap());
+        }
+        let elapsed = t0.elapsed();
+        assert!(elapsed >= Duration::from_secs(8) && elapsed < Duration::from_millis(8100), "{elapsed:?}");
+        assert_eq!(waits.iter().filter(|w| w.is_zero()).count(), 20);
+    }
+
+    #[test]
+    fn no_headers_no_change() {
+        let l = Limiter::new(300);
+        l.observe(&RateLimitHeaders::default(), Instant::now());
+        assert_eq!(l.snapshot(), (300, 0, Duration::from_secs(60)));
+    }
+}
