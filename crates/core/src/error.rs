@@ -153,6 +153,14 @@ pub enum Error {
         /// The deadline that passed.
         after_ms: u64,
     },
+    /// A listing needed more pages than `maxPages`.
+    #[error("listing for tenant '{tenant_id}' needs more than maxPages={max_pages} pages; raise maxPages or narrow the query")]
+    TooManyPages {
+        /// The tenant.
+        tenant_id: String,
+        /// The limit that was reached.
+        max_pages: u32,
+    },
     /// The orchestrator was closed.
     #[error("the orchestrator is closed")]
     Closed,
@@ -192,6 +200,7 @@ impl Error {
             Error::Upstream { .. } => "UPSTREAM_ERROR",
             Error::Network { .. } => "NETWORK_ERROR",
             Error::Timeout { .. } => "TIMEOUT",
+            Error::TooManyPages { .. } => "TOO_MANY_PAGES",
             Error::Closed => "CLOSED",
             Error::NotInitialized => "NOT_INITIALIZED",
             Error::InvalidOptions { .. } => "INVALID_OPTIONS",
@@ -207,7 +216,8 @@ impl Error {
             | Error::PermissionMissing { tenant_id, .. }
             | Error::ScopeMissing { tenant_id, .. }
             | Error::RateLimited { tenant_id, .. }
-            | Error::Upstream { tenant_id, .. } => Some(tenant_id),
+            | Error::Upstream { tenant_id, .. }
+            | Error::TooManyPages { tenant_id, .. } => Some(tenant_id),
             Error::HostNotAllowed { tenant_id, .. }
             | Error::Network { tenant_id, .. }
             | Error::Timeout { tenant_id, .. } => tenant_id.as_deref(),
@@ -296,6 +306,9 @@ impl Error {
             Error::Timeout { after_ms, what, .. } => {
                 m.insert("timeoutMs".into(), json!(after_ms));
                 m.insert("reason".into(), json!(what));
+            }
+            Error::TooManyPages { max_pages, .. } => {
+                m.insert("maxPages".into(), json!(max_pages));
             }
             Error::InvalidOptions { option, reason } => {
                 m.insert("option".into(), json!(option));

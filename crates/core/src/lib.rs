@@ -23,6 +23,7 @@ pub mod token;
 pub use error::{Error, PermissionMode, Result};
 pub use options::*;
 pub use orchestrator::{http_client, Orchestrator, RequestCounters};
+pub use pipeline::paginate::{FetchAll, Page, PageOptions, PageStyle, Paginator};
 pub use pipeline::request::{ApiRequest, ApiResponse, PreflightMode};
 pub use secret::Secret;
 

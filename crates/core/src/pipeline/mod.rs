@@ -7,3 +7,4 @@ pub mod catalogue;
 pub mod classify;
 pub mod rate_limit;
 pub mod request;
+pub mod paginate;

@@ -16,6 +16,8 @@ struct Window {
     window: Duration,
     reset_at: Option<Instant>,
     hold_until: Option<Instant>,
+    /// True once the window length came from a header rather than the default.
+    learned: bool,
 }
 
 /// A per-tenant limiter.
@@ -43,6 +45,7 @@ impl Limiter {
                 window: Duration::from_secs(60),
                 reset_at: None,
                 hold_until: None,
+                learned: false,
             }),
         }
     }
@@ -107,8 +110,9 @@ impl Limiter {
         }
         if let Some(reset) = h.reset {
             // The reset countdown is whole seconds; the largest one seen is the window length.
-            if reset > w.window || w.reset_at.is_none() {
+            if !w.learned || reset > w.window {
                 w.window = reset.max(Duration::from_secs(1));
+                w.learned = true;
             }
         }
         if let Some(count) = h.count {
