@@ -26,6 +26,12 @@ export declare class NativeOrchestrator {
   rotateCredentials(tenantId: string): Promise<void>
   /** Re-reads the config now; resolves to `{ added, removed, changed }`. */
   reloadConfig(): Promise<ConfigDiff>
+  /** Sends one API call through the pipeline; resolves on 2xx to `{ status, headers, body }`. */
+  request(tenantId: string, request: ApiRequestInit): Promise<{ status: number; headers: Record<string, string>; body: any }>
+  /** Every item of a listing; resolves to `{ entities, totalCount, pages }`. */
+  fetchAll(tenantId: string, request: ApiRequestInit, options?: PageOptionsInit): Promise<{ entities: any[]; totalCount: number; pages: number }>
+  /** A native cursor over a listing (wrapped as an async iterator by `paginate()` in lib/). */
+  pageCursor(tenantId: string, request: ApiRequestInit, options?: PageOptionsInit): NativePageCursor
   /** Per-tenant counters and cache state. */
   stats(): { tenants: Record<string, Record<string, unknown>>; config: Record<string, unknown>; closed: boolean; initialized: boolean }
   /**
@@ -37,6 +43,26 @@ export declare class NativeOrchestrator {
   unsubscribe(id: number): void
   /** Stops every task and subscription; later calls reject with `CLOSED`. */
   close(): Promise<void>
+}
+
+/** A cursor over one listing: each `next()` fetches one page, `null` after the last. */
+export declare class NativePageCursor {
+  /** The next page `{ items, index, total }`, or `null` after the last. */
+  next(): Promise<{ items: any[]; index: number; total: number | null } | null>
+}
+
+/** One API call. */
+export interface ApiRequestInit {
+  /** HTTP method. Default `'GET'`. */
+  method?: string
+  /** A path such as `'/api/v2/users'` (a full URL only on the tenant's own API host). */
+  path: string
+  /** Query parameters; arrays repeat the key; `null` values are left out. */
+  query?: Record<string, any>
+  /** Extra headers; `Authorization` is always the tenant's token. */
+  headers?: Record<string, string>
+  /** JSON body (a string with a non-JSON `Content-Type` header is sent as is). */
+  body?: any
 }
 
 /** What a config reload changed. */
@@ -67,6 +93,24 @@ export interface GatewayOptions {
   pathParamsLogin?: string
   /** Path prefix for API traffic (SDK: `path_params_api`). */
   pathParamsApi?: string
+}
+
+/** How to walk a listing. */
+export interface PageOptionsInit {
+  /**
+   * `'pageNumber' | 'search' | 'analytics' | 'cursor' | 'analyticsJob'`; detected from the
+   * request when absent (GET → pageNumber, POST …/search → search, POST …/details/query →
+   * analytics, POST …/details/jobs → analyticsJob, …/results → cursor).
+   */
+  style?: string
+  /** Items per page. Default `100`. */
+  pageSize?: number
+  /** Fail with `TOO_MANY_PAGES` rather than fetch more pages than this. Default `1000`. */
+  maxPages?: number
+  /** Pages fetched at once once the total is known (`fetchAll`). Default `4`. */
+  concurrency?: number
+  /** How long an analytics job may take to be fulfilled. Default `600000`. */
+  jobTimeoutMs?: number
 }
 
 /** Options of `new TenantOrchestrator(options)`. Exactly one of `configEndpoint` / `configFile`. */
@@ -116,4 +160,10 @@ export interface TenantOrchestratorOptions {
    * token); refined from `inin-ratelimit-*` headers when the API sends them.
    */
   rateLimitPerMinute?: number
+  /**
+   * When a tenant declares `requiredScopes` that do not cover an endpoint: `'enforce'` fails
+   * with `SCOPE_MISSING` before sending, `'warn'` sends and emits `preflight.warning`, `'off'`
+   * skips the check. Default `'enforce'`.
+   */
+  preflight?: string
 }

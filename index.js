@@ -836,4 +836,5 @@ function __napiStampBindingTarget(exportsObject, target) {
 module.exports.__napiBindingTarget = __napiStampBindingTarget(nativeBinding, __napiLoadedBindingTarget)
 module.exports = nativeBinding
 module.exports.NativeOrchestrator = nativeBinding.NativeOrchestrator
+module.exports.NativePageCursor = nativeBinding.NativePageCursor
 module.exports.coreVersion = nativeBinding.coreVersion

@@ -1,7 +1,32 @@
 // Hand-written declarations for the JS layer; the native surface is generated in ../index.d.ts.
-import type { ConfigDiff, GatewayOptions, TenantOrchestratorOptions } from '../index';
+import type { ApiRequestInit, ConfigDiff, GatewayOptions, PageOptionsInit, TenantOrchestratorOptions } from '../index';
 
-export type { ConfigDiff, GatewayOptions, TenantOrchestratorOptions };
+export type { ApiRequestInit, ConfigDiff, GatewayOptions, PageOptionsInit, TenantOrchestratorOptions };
+
+/** A 2xx answer. */
+export interface ApiResponse<T = any> {
+  status: number;
+  /** Header names lower-cased. */
+  headers: Record<string, string>;
+  /** Parsed JSON, or text, or null for an empty body. */
+  body: T;
+}
+
+/** One page of a listing. */
+export interface Page<T = any> {
+  items: T[];
+  /** 1-based. */
+  index: number;
+  /** Total item count, when the server said. */
+  total: number | null;
+}
+
+/** Everything a listing returned. */
+export interface FetchAllResult<T = any> {
+  entities: T[];
+  totalCount: number;
+  pages: number;
+}
 
 /** Every `code` an error from this package can carry. */
 export type ErrorCode =
@@ -16,6 +41,7 @@ export type ErrorCode =
   | 'UPSTREAM_ERROR'
   | 'NETWORK_ERROR'
   | 'TIMEOUT'
+  | 'TOO_MANY_PAGES'
   | 'CLOSED'
   | 'NOT_INITIALIZED'
   | 'INVALID_OPTIONS';
@@ -63,6 +89,8 @@ export interface OrchestratorEvent {
     | 'credentials.rotated'
     | 'rotation.failed'
     | 'retry'
+    | 'ratelimit.wait'
+    | 'preflight.warning'
     | 'events.dropped'
     | (string & {});
   tenantId?: string;
@@ -85,6 +113,12 @@ export declare class TenantOrchestrator {
   reloadConfig(): Promise<ConfigDiff>;
   /** Calls `callback(event)` for every event; returns a function that unsubscribes. */
   onEvent(callback: (event: OrchestratorEvent) => void): () => void;
+  /** Sends one API call through the pipeline; resolves on 2xx, rejects with a GenesysTenantsError. */
+  request<T = any>(tenantId: string, request: ApiRequestInit): Promise<ApiResponse<T>>;
+  /** Every item of a listing. */
+  fetchAll<T = any>(tenantId: string, request: ApiRequestInit, options?: PageOptionsInit): Promise<FetchAllResult<T>>;
+  /** Pages of a listing as an async iterator. */
+  paginate<T = any>(tenantId: string, request: ApiRequestInit, options?: PageOptionsInit): AsyncIterable<Page<T>>;
   /** Per-tenant counters and cache state. */
   stats(): {
     tenants: Record<string, Record<string, unknown>>;

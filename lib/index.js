@@ -16,6 +16,7 @@ const ErrorCodes = Object.freeze([
   'UPSTREAM_ERROR',
   'NETWORK_ERROR',
   'TIMEOUT',
+  'TOO_MANY_PAGES',
   'CLOSED',
   'NOT_INITIALIZED',
   'INVALID_OPTIONS',
@@ -71,6 +72,44 @@ class TenantOrchestrator {
       }
     });
     return () => this.#native.unsubscribe(id);
+  }
+
+  /** Sends one API call through the pipeline; resolves on 2xx to `{ status, headers, body }`. */
+  request(tenantId, request) {
+    return this.#native.request(tenantId, request);
+  }
+
+  /** Every item of a listing: `{ entities, totalCount, pages }`. */
+  fetchAll(tenantId, request, options) {
+    return this.#native.fetchAll(tenantId, request, options);
+  }
+
+  /**
+   * Pages of a listing as an async iterator: `for await (const page of o.paginate(...))`.
+   * Each page is `{ items, index, total }`. Breaking out of the loop stops fetching.
+   */
+  paginate(tenantId, request, options) {
+    const cursor = this.#native.pageCursor(tenantId, request, options);
+    return {
+      [Symbol.asyncIterator]() {
+        let done = false;
+        return {
+          async next() {
+            if (done) return { done: true, value: undefined };
+            const page = await cursor.next();
+            if (page === null) {
+              done = true;
+              return { done: true, value: undefined };
+            }
+            return { done: false, value: page };
+          },
+          async return() {
+            done = true;
+            return { done: true, value: undefined };
+          },
+        };
+      },
+    };
   }
 
   /** Per-tenant counters and cache state. */

@@ -58,6 +58,42 @@ pub struct TenantOrchestratorOptions {
     /// Client-side budget per token. Default `300` (Genesys's default per client-credentials
     /// token); refined from `inin-ratelimit-*` headers when the API sends them.
     pub rate_limit_per_minute: Option<u32>,
+    /// When a tenant declares `requiredScopes` that do not cover an endpoint: `'enforce'` fails
+    /// with `SCOPE_MISSING` before sending, `'warn'` sends and emits `preflight.warning`, `'off'`
+    /// skips the check. Default `'enforce'`.
+    pub preflight: Option<String>,
+}
+
+/// One API call.
+#[napi(object)]
+pub struct ApiRequestInit {
+    /// HTTP method. Default `'GET'`.
+    pub method: Option<String>,
+    /// A path such as `'/api/v2/users'` (a full URL only on the tenant's own API host).
+    pub path: String,
+    /// Query parameters; arrays repeat the key; `null` values are left out.
+    pub query: Option<serde_json::Map<String, serde_json::Value>>,
+    /// Extra headers; `Authorization` is always the tenant's token.
+    pub headers: Option<std::collections::HashMap<String, String>>,
+    /// JSON body (a string with a non-JSON `Content-Type` header is sent as is).
+    pub body: Option<serde_json::Value>,
+}
+
+/// How to walk a listing.
+#[napi(object)]
+pub struct PageOptionsInit {
+    /// `'pageNumber' | 'search' | 'analytics' | 'cursor' | 'analyticsJob'`; detected from the
+    /// request when absent (GET → pageNumber, POST …/search → search, POST …/details/query →
+    /// analytics, POST …/details/jobs → analyticsJob, …/results → cursor).
+    pub style: Option<String>,
+    /// Items per page. Default `100`.
+    pub page_size: Option<u32>,
+    /// Fail with `TOO_MANY_PAGES` rather than fetch more pages than this. Default `1000`.
+    pub max_pages: Option<u32>,
+    /// Pages fetched at once once the total is known (`fetchAll`). Default `4`.
+    pub concurrency: Option<u32>,
+    /// How long an analytics job may take to be fulfilled. Default `600000`.
+    pub job_timeout_ms: Option<f64>,
 }
 
 /// What a config reload changed.

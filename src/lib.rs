@@ -6,7 +6,7 @@ mod errors;
 mod js_types;
 mod options;
 
-use genesys_tenants_core::{Error as CoreError, Orchestrator};
+use genesys_tenants_core::{ApiRequest, Error as CoreError, Orchestrator, PageOptions, Paginator};
 use napi::bindgen_prelude::*;
 use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
 use napi_derive::napi;
@@ -95,6 +95,48 @@ impl NativeOrchestrator {
         })
     }
 
+    /// Sends one API call through the pipeline; resolves on 2xx to `{ status, headers, body }`.
+    #[napi(
+        ts_args_type = "tenantId: string, request: ApiRequestInit",
+        ts_return_type = "Promise<{ status: number; headers: Record<string, string>; body: any }>"
+    )]
+    pub fn request<'env>(&self, env: &'env Env, tenant_id: String, request: serde_json::Value) -> Result<PromiseRaw<'env, serde_json::Value>> {
+        let core = self.core.clone();
+        settle(env, async move {
+            let req = ApiRequest::from_json(&request)?;
+            core.request(&tenant_id, req).await.map(|r| r.to_json())
+        }, |_, v| Ok(v))
+    }
+
+    /// Every item of a listing; resolves to `{ entities, totalCount, pages }`.
+    #[napi(
+        ts_args_type = "tenantId: string, request: ApiRequestInit, options?: PageOptionsInit",
+        ts_return_type = "Promise<{ entities: any[]; totalCount: number; pages: number }>"
+    )]
+    pub fn fetch_all<'env>(
+        &self,
+        env: &'env Env,
+        tenant_id: String,
+        request: serde_json::Value,
+        options: Option<serde_json::Value>,
+    ) -> Result<PromiseRaw<'env, serde_json::Value>> {
+        let core = self.core.clone();
+        settle(env, async move {
+            let req = ApiRequest::from_json(&request)?;
+            let opts = PageOptions::from_json(options.as_ref())?;
+            core.fetch_all(&tenant_id, req, opts).await.map(|r| r.to_json())
+        }, |_, v| Ok(v))
+    }
+
+    /// A native cursor over a listing (wrapped as an async iterator by `paginate()` in lib/).
+    #[napi(ts_args_type = "tenantId: string, request: ApiRequestInit, options?: PageOptionsInit")]
+    pub fn page_cursor(&self, env: Env, tenant_id: String, request: serde_json::Value, options: Option<serde_json::Value>) -> Result<NativePageCursor> {
+        let req = ApiRequest::from_json(&request).map_err(|e| errors::to_js(&env, &e))?;
+        let opts = PageOptions::from_json(options.as_ref()).map_err(|e| errors::to_js(&env, &e))?;
+        let pager = self.core.paginate(&tenant_id, req, opts);
+        Ok(NativePageCursor { pager: std::sync::Arc::new(tokio::sync::Mutex::new(pager)) })
+    }
+
     /// Per-tenant counters and cache state.
     #[napi(ts_return_type = "{ tenants: Record<string, Record<string, unknown>>; config: Record<string, unknown>; closed: boolean; initialized: boolean }")]
     pub fn stats(&self) -> serde_json::Value {
@@ -148,5 +190,24 @@ impl NativeOrchestrator {
             core.close().await;
             Ok(())
         }, |_, ()| Ok(()))
+    }
+}
+
+/// A cursor over one listing: each `next()` fetches one page, `null` after the last.
+#[napi]
+pub struct NativePageCursor {
+    pager: std::sync::Arc<tokio::sync::Mutex<Paginator>>,
+}
+
+#[napi]
+impl NativePageCursor {
+    /// The next page `{ items, index, total }`, or `null` after the last.
+    #[napi(ts_return_type = "Promise<{ items: any[]; index: number; total: number | null } | null>")]
+    pub fn next<'env>(&self, env: &'env Env) -> Result<PromiseRaw<'env, serde_json::Value>> {
+        let pager = std::sync::Arc::clone(&self.pager);
+        settle(env, async move {
+            let mut p = pager.lock().await;
+            Ok(p.next_page().await?.map(|page| page.to_json()).unwrap_or(serde_json::Value::Null))
+        }, |_, v| Ok(v))
     }
 }

@@ -13,7 +13,7 @@ fn bad(option: &str, reason: impl Into<String>) -> Error {
 const KNOWN: &[&str] = &[
     "configEndpoint", "configServiceToken", "configFile", "configPollIntervalMs", "configTimeoutMs", "snapshotPath",
     "gateway", "allowedHosts", "redisUrl", "encryptionKey", "refreshAheadRatio", "maxRetries", "maxRetryDelayMs",
-    "requestTimeoutMs", "rateLimitPerMinute",
+    "requestTimeoutMs", "rateLimitPerMinute", "preflight",
 ];
 
 fn string(m: &Map<String, Value>, key: &str) -> Result<Option<String>, Error> {
@@ -91,6 +91,9 @@ pub fn from_js(value: Value, env_token: Option<String>) -> Result<Options, Error
     }
     if let Some(n) = number(&m, "rateLimitPerMinute", 1.0, 1_000_000.0)? {
         o.rate_limit_per_minute = n as u32;
+    }
+    if let Some(p) = string(&m, "preflight")? {
+        o.preflight = genesys_tenants_core::PreflightMode::parse(&p).ok_or_else(|| bad("preflight", "must be 'enforce', 'warn' or 'off'"))?;
     }
     o.validate()?;
     Ok(o)

@@ -8,3 +8,4 @@ pub mod classify;
 pub mod rate_limit;
 pub mod request;
 pub mod paginate;
+pub mod from_js;

@@ -109,8 +109,10 @@ impl Limiter {
             w.allowed = a;
         }
         if let Some(reset) = h.reset {
-            // The reset countdown is whole seconds; the largest one seen is the window length.
-            if !w.learned || reset > w.window {
+            // The countdown seen by the request that opened a window is the window's length;
+            // otherwise only a longer countdown than we assume teaches us something.
+            let opened = h.count.is_some_and(|c| c <= 1);
+            if (opened && !w.learned) || reset > w.window {
                 w.window = reset.max(Duration::from_secs(1));
                 w.learned = true;
             }
