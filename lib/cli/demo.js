@@ -1,0 +1,182 @@
+'use strict';
+// `genesys-tenants demo`: a guided tour of TenantOrchestrator against the built-in emulator.
+// Every step states what it expects; the run exits 0 only if every expectation held.
+const { TenantOrchestrator } = require('../index.js');
+const { startEmulator } = require('./emulator.js');
+
+const INTERVAL = '2024-01-01T00:00:00.000Z/2024-01-08T00:00:00.000Z';
+const tty = process.stdout.isTTY;
+const c = (code) => (s) => (tty ? `\x1b[${code}m${s}\x1b[0m` : String(s));
+const bold = c(1);
+const dim = c(2);
+const green = c(32);
+const red = c(31);
+const yellow = c(33);
+
+function progress(label, state) {
+  const line = `  ${dim('…')} ${label}: ${state.done}/${state.total} calls${state.failed ? red(`, ${state.failed} failed`) : ''}`;
+  if (tty) process.stdout.write(`\r${line}\x1b[K`);
+}
+
+async function run(label, total, fn, concurrency = 16) {
+  const state = { done: 0, failed: 0, total, errors: [] };
+  const timer = setInterval(() => progress(label, state), 100);
+  let next = 0;
+  const worker = async () => {
+    while (next < total) {
+      const i = next++;
+      try {
+        await fn(i);
+      } catch (e) {
+        state.failed++;
+        state.errors.push(e);
+      }
+      state.done++;
+    }
+  };
+  const t0 = Date.now();
+  await Promise.all(Array.from({ length: Math.min(concurrency, total) }, worker));
+  clearInterval(timer);
+  if (tty) process.stdout.write('\r\x1b[K');
+  state.ms = Date.now() - t0;
+  return state;
+}
+
+async function main(argv) {
+  if (argv.includes('--help') || argv.includes('-h')) {
+    console.log('usage: genesys-tenants demo\n\nStarts the emulator with its built-in world and runs a guided tour; exits 0 if every check held.');
+    return 0;
+  }
+  const checks = [];
+  const check = (ok, what) => {
+    checks.push({ ok, what });
+    console.log(`  ${ok ? green('✔') : red('✘')} ${what}`);
+  };
+  const step = (n, title) => console.log(`\n${bold(`${n}. ${title}`)}`);
+
+  console.log(bold('genesys-tenants demo') + dim(' — one TenantOrchestrator, many Genesys Cloud orgs (all on a local emulator)'));
+  const emu = await startEmulator();
+  const o = new TenantOrchestrator({
+    configEndpoint: emu.url,
+    configServiceToken: emu.configServiceToken,
+    gateway: emu.gateway,
+    configPollIntervalMs: 500,
+  });
+  const events = [];
+  o.onEvent((e) => events.push(e));
+  const calls = {};
+  const count = (t, ok) => {
+    calls[t] = calls[t] || { calls: 0, failed: 0 };
+    calls[t].calls++;
+    if (!ok) calls[t].failed++;
+  };
+  const call = async (t, req) => {
+    try {
+      const r = await o.request(t, req);
+      count(t, true);
+      return r;
+    } catch (e) {
+      count(t, false);
+      throw e;
+    }
+  };
+
+  try {
+    step(1, 'Load the tenants from the config service');
+    const config = await emu.tenants();
+    const ids = await o.initialize();
+    for (const t of config) console.log(`  ${t.tenantId.padEnd(10)} ${dim('region')} ${t.region}`);
+    check(ids.length === config.length, `${ids.length} tenants loaded and validated`);
+
+    step(2, 'Serve every tenant in parallel (cold start: 40 concurrent calls per tenant)');
+    const par = await run('parallel', ids.length * 40, (i) => call(ids[i % ids.length], { path: '/api/v2/organizations/me' }), 64);
+    const names = {};
+    for (const t of ids) names[t] = (await o.request(t, { path: '/api/v2/organizations/me' })).body.name;
+    for (const t of ids) console.log(`  ${t.padEnd(10)} → ${names[t]}`);
+    const tokenReqs = {};
+    for (const t of config) tokenReqs[t.tenantId] = (await emu.control('GET', `counters/${t.clientId}`)).tokenRequests;
+    check(par.failed === 0, `${par.total} calls in ${par.ms} ms, ${par.failed} failed`);
+    check(Object.values(tokenReqs).every((n) => n === 1), `one token request per tenant, however many callers (${Object.values(tokenReqs).join(', ')})`);
+
+    step(3, 'Page through 1,234 users of acme-corp');
+    const users = await o.fetchAll('acme-corp', { path: '/api/v2/users' }, { pageSize: 100 });
+    const unique = new Set(users.entities.map((u) => u.id)).size;
+    check(unique === 1234 && users.totalCount === 1234, `${users.entities.length} users in ${users.pages} pages, ${unique} distinct, total ${users.totalCount}`);
+    const convs = await o.fetchAll('acme-corp', { method: 'POST', path: '/api/v2/analytics/conversations/details/query', body: { interval: INTERVAL } });
+    check(convs.entities.length === 437, `${convs.entities.length} analytics conversations in ${convs.pages} pages`);
+
+    step(4, 'A missing permission, explained');
+    try {
+      await o.request('globex', { method: 'POST', path: '/api/v2/users/search', body: { query: [{ type: 'MATCH_ALL' }] } });
+      check(false, 'globex should lack directory:user:view');
+    } catch (e) {
+      console.log(`  ${yellow(e.code)} ${e.message}`);
+      check(e.code === 'PERMISSION_MISSING' && e.missingPermissions.includes('directory:user:view'), `the error names ${e.missingPermissions?.join(', ')} (${e.mode})`);
+    }
+
+    step(5, 'Rotate acme-corp\'s secret under load');
+    const acmeCorp = config.find((t) => t.tenantId === 'acme-corp');
+    let stop = false;
+    const load = run('rotation', 1_000_000, async () => {
+      if (stop) return;
+      await call('acme-corp', { path: '/api/v2/organizations/me' });
+      await new Promise((r) => setTimeout(r, 10));
+    }, 8);
+    await new Promise((r) => setTimeout(r, 300));
+    await emu.control('POST', `clients/${acmeCorp.clientId}/secret`, {});
+    await o.rotateCredentials('acme-corp');
+    await emu.control('POST', `clients/${acmeCorp.clientId}/revoke`, {});
+    await new Promise((r) => setTimeout(r, 700));
+    stop = true;
+    const rot = await load;
+    check(rot.failed === 0, `secret regenerated, old tokens revoked: ${rot.done} calls, ${rot.failed} failed`);
+
+    step(6, 'A 429 storm on umbrella (limit 20 per 2 s), absorbed');
+    const umbrella = config.find((t) => t.tenantId === 'umbrella');
+    await emu.control('PATCH', `clients/${umbrella.clientId}`, { rateLimit: { limit: 20, windowSeconds: 2 } });
+    const before429 = (await emu.control('GET', `counters/${umbrella.clientId}`)).apiCalls?.['429'] ?? 0;
+    const storm = await run('storm', 80, () => call('umbrella', { path: '/api/v2/organizations/me' }), 80);
+    const after429 = (await emu.control('GET', `counters/${umbrella.clientId}`)).apiCalls?.['429'] ?? 0;
+    check(storm.failed === 0, `80 calls in ${(storm.ms / 1000).toFixed(1)} s (theoretical minimum ~6 s), ${after429 - before429} answered 429, ${storm.failed} failed`);
+
+    step(7, 'The config service goes down and comes back while calls continue');
+    await emu.control('PUT', 'config-service', { mode: 'error503' });
+    const down = await run('outage', 60, async (i) => {
+      await call(ids[i % ids.length], { path: '/api/v2/organizations/me' });
+      await new Promise((r) => setTimeout(r, 20));
+    }, 4);
+    const stale = events.filter((e) => e.type === 'config.stale').length;
+    await emu.control('PUT', 'config-service', { mode: 'ok' });
+    check(down.failed === 0 && stale > 0, `${down.total} calls during the outage, ${down.failed} failed; ${stale} config.stale events; last good config kept`);
+
+    step(8, 'Per tenant');
+    const stats = o.stats().tenants;
+    const rows = [];
+    for (const t of config) {
+      const k = await emu.control('GET', `counters/${t.clientId}`);
+      const s = stats[t.tenantId] || {};
+      rows.push([t.tenantId, calls[t.tenantId]?.calls ?? 0, k.tokenRequests, s.retries ?? 0, k.apiCalls?.['429'] ?? 0, calls[t.tenantId]?.failed ?? 0]);
+    }
+    const head = ['tenant', 'calls', 'token requests', 'retries', '429s', 'failures'];
+    const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => String(r[i]).length)));
+    const fmt = (r) => '  ' + r.map((v, i) => (i === 0 ? String(v).padEnd(widths[i]) : String(v).padStart(widths[i]))).join('  ');
+    console.log(bold(fmt(head)));
+    for (const r of rows) console.log(fmt(r));
+    // Only globex's deliberate 403 may fail.
+    const unexpected = rows.reduce((n, r) => n + (r[0] === 'globex' ? Math.max(0, r[5] - 1) : r[5]), 0);
+    check(unexpected === 0, 'no call failed other than the deliberate permission error');
+  } finally {
+    await o.close();
+    await emu.stop();
+  }
+  const failed = checks.filter((x) => !x.ok).length;
+  console.log(
+    '\n' +
+      (failed === 0
+        ? green(bold(`✔ verdict: all ${checks.length} checks held`))
+        : red(bold(`✘ verdict: ${failed} of ${checks.length} checks failed`))),
+  );
+  return failed === 0 ? 0 : 1;
+}
+
+module.exports = { main };
