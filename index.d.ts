@@ -20,6 +20,8 @@ export declare class NativeOrchestrator {
   initialize(): Promise<string[]>
   /** Usable tenant ids, sorted. */
   tenantIds(): Array<string>
+  /** What the orchestrator knows of a usable tenant (no secret): throws its error otherwise. */
+  tenantInfo(tenantId: string): { tenantId: string; environment: string; clientId: string; requiredScopes: string[] }
   /** A valid access token for the tenant. */
   getAccessToken(tenantId: string): Promise<string>
   /** Re-reads the tenant's config and obtains a new token; the old one serves until then. */

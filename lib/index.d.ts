@@ -44,7 +44,8 @@ export type ErrorCode =
   | 'TOO_MANY_PAGES'
   | 'CLOSED'
   | 'NOT_INITIALIZED'
-  | 'INVALID_OPTIONS';
+  | 'INVALID_OPTIONS'
+  | 'SDK_NOT_INSTALLED';
 
 export declare const ErrorCodes: readonly ErrorCode[];
 
@@ -119,6 +120,11 @@ export declare class TenantOrchestrator {
   fetchAll<T = any>(tenantId: string, request: ApiRequestInit, options?: PageOptionsInit): Promise<FetchAllResult<T>>;
   /** Pages of a listing as an async iterator. */
   paginate<T = any>(tenantId: string, request: ApiRequestInit, options?: PageOptionsInit): AsyncIterable<Page<T>>;
+  /**
+   * An official-SDK ApiClient (purecloud-platform-client-v2's ApiClientClass instance) bound to the
+   * tenant; its HTTP goes through this orchestrator's pipeline. Cached per tenant.
+   */
+  getTenantClient(tenantId: string): any;
   /** Per-tenant counters and cache state. */
   stats(): {
     tenants: Record<string, Record<string, unknown>>;

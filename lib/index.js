@@ -2,6 +2,7 @@
 // The package entry: the native orchestrator with a small JS layer for what is JS-shaped
 // (event subscription handles, async iterators, the official-SDK bridge).
 const native = require('../index.js');
+const { createTenantClient } = require('./sdk-bridge.js');
 
 /** Every `code` an error from this package can carry. */
 const ErrorCodes = Object.freeze([
@@ -20,13 +21,32 @@ const ErrorCodes = Object.freeze([
   'CLOSED',
   'NOT_INITIALIZED',
   'INVALID_OPTIONS',
+  'SDK_NOT_INSTALLED',
 ]);
 
 class TenantOrchestrator {
   #native;
+  #gateway;
+  #clients = new Map();
 
   constructor(options = {}) {
     this.#native = new native.NativeOrchestrator(options);
+    this.#gateway = options.gateway || null;
+  }
+
+  /**
+   * An official-SDK `ApiClientClass` bound to the tenant (one per tenant, cached; rebuilt only
+   * when the tenant's region changes). Its HTTP goes through this orchestrator's pipeline, so
+   * `new platformClient.UsersApi(client).getUsers()` gets tokens, 401 recovery, 429 backoff,
+   * rate limiting and typed errors. Needs `purecloud-platform-client-v2` installed.
+   */
+  getTenantClient(tenantId) {
+    const info = this.#native.tenantInfo(tenantId);
+    const cached = this.#clients.get(tenantId);
+    if (cached && cached.environment === info.environment) return cached.client;
+    const client = createTenantClient(this, tenantId, { environment: info.environment, gateway: this.#gateway });
+    this.#clients.set(tenantId, { client, environment: info.environment });
+    return client;
   }
 
   /** Reads and validates the config, starts the scheduler; resolves to the usable tenant ids. */
@@ -119,6 +139,7 @@ class TenantOrchestrator {
 
   /** Stops every task; afterwards nothing keeps the event loop alive and calls reject with CLOSED. */
   close() {
+    this.#clients.clear();
     return this.#native.close();
   }
 }

@@ -72,6 +72,18 @@ impl NativeOrchestrator {
         self.core.tenant_ids()
     }
 
+    /// What the orchestrator knows of a usable tenant (no secret): throws its error otherwise.
+    #[napi(ts_return_type = "{ tenantId: string; environment: string; clientId: string; requiredScopes: string[] }")]
+    pub fn tenant_info(&self, env: Env, tenant_id: String) -> Result<serde_json::Value> {
+        let t = self.core.tenant(&tenant_id).map_err(|e| errors::to_js(&env, &e))?;
+        Ok(serde_json::json!({
+            "tenantId": t.tenant_id,
+            "environment": t.environment,
+            "clientId": t.client_id,
+            "requiredScopes": t.required_scopes,
+        }))
+    }
+
     /// A valid access token for the tenant.
     #[napi(ts_return_type = "Promise<string>")]
     pub fn get_access_token<'env>(&self, env: &'env Env, tenant_id: String) -> Result<PromiseRaw<'env, String>> {

@@ -92,6 +92,8 @@ pub enum Error {
         mode: PermissionMode,
         /// Human-readable message naming the permissions and where to grant them.
         message: String,
+        /// The server's error body.
+        body: Value,
         /// `inin-correlation-id`.
         correlation_id: Option<String>,
     },
@@ -108,6 +110,8 @@ pub enum Error {
         message: String,
         /// HTTP status when the server answered (403), none for a pre-flight refusal.
         status: Option<u16>,
+        /// The server's error body (`null` for a pre-flight refusal).
+        body: Value,
         /// `inin-correlation-id`.
         correlation_id: Option<String>,
     },
@@ -280,16 +284,18 @@ impl Error {
                     m.insert("status".into(), json!(s));
                 }
             }
-            Error::PermissionMissing { missing_permissions, mode, .. } => {
+            Error::PermissionMissing { missing_permissions, mode, body, .. } => {
                 m.insert("missingPermissions".into(), json!(missing_permissions));
                 m.insert("mode".into(), json!(mode.as_str()));
                 m.insert("status".into(), json!(403));
+                m.insert("body".into(), body.clone());
             }
-            Error::ScopeMissing { missing_scopes, preflight, status, .. } => {
+            Error::ScopeMissing { missing_scopes, preflight, status, body, .. } => {
                 m.insert("missingScopes".into(), json!(missing_scopes));
                 m.insert("preflight".into(), json!(preflight));
                 if let Some(s) = status {
                     m.insert("status".into(), json!(s));
+                    m.insert("body".into(), body.clone());
                 }
             }
             Error::RateLimited { retry_after_ms, .. } => {

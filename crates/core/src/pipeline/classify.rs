@@ -144,6 +144,7 @@ pub fn classify_forbidden(a: &Answer<'_>) -> Option<Error> {
             missing_scopes: scopes,
             preflight: false,
             status: Some(a.status),
+            body: a.body.clone(),
             correlation_id,
         });
     }
@@ -174,6 +175,7 @@ pub fn classify_forbidden(a: &Answer<'_>) -> Option<Error> {
         message: format!("tenant '{}' is missing {how} {}: {}", a.tenant_id, perms.join(", "), PERMISSION_FIX),
         missing_permissions: perms,
         mode,
+        body: a.body.clone(),
         correlation_id,
     })
 }

@@ -155,6 +155,7 @@ impl Orchestrator {
                         preflight: true,
                         message,
                         status: None,
+                        body: Value::Null,
                         correlation_id: None,
                     });
                 }
