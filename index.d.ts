@@ -139,8 +139,13 @@ export interface TenantOrchestratorOptions {
   gateway?: GatewayOptions
   /** Extra environment hosts allowed besides the Genesys regions (https only). Default `[]`. */
   allowedHosts?: Array<string>
-  /** Redis URL for the shared store (tokens, locks, rate budget, events across replicas). */
+  /**
+   * Redis URL (`redis://127.0.0.1:6379`) for the shared store: one token per tenant, one rate
+   * budget per token and rotation fan-out across every replica. Needs `encryptionKey`.
+   */
   redisUrl?: string
+  /** Prefix of every Redis key. Default `'genesys-tenants:'`. */
+  redisKeyPrefix?: string
   /** 256-bit key (64 hex characters or base64 of 32 bytes) for secrets and tokens at rest. */
   encryptionKey?: string
   /**

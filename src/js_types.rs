@@ -41,8 +41,11 @@ pub struct TenantOrchestratorOptions {
     pub gateway: Option<GatewayOptions>,
     /// Extra environment hosts allowed besides the Genesys regions (https only). Default `[]`.
     pub allowed_hosts: Option<Vec<String>>,
-    /// Redis URL for the shared store (tokens, locks, rate budget, events across replicas).
+    /// Redis URL (`redis://127.0.0.1:6379`) for the shared store: one token per tenant, one rate
+    /// budget per token and rotation fan-out across every replica. Needs `encryptionKey`.
     pub redis_url: Option<String>,
+    /// Prefix of every Redis key. Default `'genesys-tenants:'`.
+    pub redis_key_prefix: Option<String>,
     /// 256-bit key (64 hex characters or base64 of 32 bytes) for secrets and tokens at rest.
     pub encryption_key: Option<String>,
     /// Refresh a token when this fraction of its lifetime is left (at least 60 s before expiry,

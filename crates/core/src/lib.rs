@@ -17,6 +17,7 @@ mod orchestrator;
 pub mod pipeline;
 pub mod region;
 pub mod scheduler;
+pub mod store;
 mod secret;
 pub mod token;
 

@@ -17,6 +17,8 @@ pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(16);
 pub const DEFAULT_MAX_RETRIES: u32 = 4;
 /// Default `maxRetryDelayMs`: the longest single wait we accept (Retry-After above it fails fast).
 pub const DEFAULT_MAX_RETRY_DELAY: Duration = Duration::from_secs(60);
+/// Default `redisKeyPrefix`.
+pub const DEFAULT_REDIS_KEY_PREFIX: &str = "genesys-tenants:";
 /// Default `rateLimitPerMinute`: Genesys's default per client-credentials token.
 pub const DEFAULT_RATE_LIMIT_PER_MINUTE: u32 = 300;
 
@@ -48,6 +50,8 @@ pub struct Options {
     pub allowed_hosts: Vec<String>,
     /// Redis URL for the shared store.
     pub redis_url: Option<String>,
+    /// Prefix of every Redis key.
+    pub redis_key_prefix: String,
     /// Key for secrets and tokens at rest.
     pub encryption_key: Option<Secret>,
     /// Fraction of a token's lifetime before expiry at which it is refreshed (see [`crate::token::timing`]).
@@ -76,6 +80,7 @@ impl Default for Options {
             gateway: None,
             allowed_hosts: Vec::new(),
             redis_url: None,
+            redis_key_prefix: DEFAULT_REDIS_KEY_PREFIX.to_string(),
             encryption_key: None,
             refresh_ahead_ratio: DEFAULT_REFRESH_AHEAD_RATIO,
             max_retries: DEFAULT_MAX_RETRIES,
@@ -137,6 +142,17 @@ impl Options {
         if self.snapshot_path.is_some() && self.encryption_key.is_none() {
             return Err(bad("encryptionKey", "snapshotPath needs an encryptionKey: secrets are never written in the clear"));
         }
+        if let Some(url) = &self.redis_url {
+            if !(url.starts_with("redis://") || url.starts_with("rediss://") || url.starts_with("unix://") || url.starts_with("redis+unix://")) {
+                return Err(bad("redisUrl", "must be a redis://, rediss:// or unix:// URL"));
+            }
+            if self.encryption_key.is_none() {
+                return Err(bad("encryptionKey", "redisUrl needs an encryptionKey: tokens are never stored in Redis in the clear"));
+            }
+        }
+        if self.redis_key_prefix.len() > 128 || self.redis_key_prefix.contains(['{', '}', ' ']) {
+            return Err(bad("redisKeyPrefix", "must be at most 128 characters without braces or spaces"));
+        }
         if let Some(k) = &self.encryption_key {
             crate::crypto::EncryptionKey::parse(k.expose()).map_err(|e| bad("encryptionKey", e))?;
         }
@@ -161,6 +177,8 @@ mod tests {
             ("refreshAheadRatio", Options { refresh_ahead_ratio: 1.5, ..base() }),
             ("rateLimitPerMinute", Options { rate_limit_per_minute: 0, ..base() }),
             ("encryptionKey", Options { snapshot_path: Some("s".into()), ..base() }),
+            ("encryptionKey", Options { redis_url: Some("redis://127.0.0.1:6379".into()), ..base() }),
+            ("redisUrl", Options { redis_url: Some("http://x".into()), encryption_key: Some(Secret::new("ab".repeat(32))), ..base() }),
             ("encryptionKey", Options { encryption_key: Some(Secret::new("short")), ..base() }),
             ("configPollIntervalMs", Options { config_poll_interval: Duration::ZERO, ..base() }),
         ];

@@ -12,6 +12,7 @@ use crate::events::{Event, Events};
 use crate::options::Options;
 use crate::scheduler::Scheduler;
 use crate::secret::Secret;
+use crate::store::{SharedStore, StoreSettings};
 use crate::token::{AccessToken, TokenManager, TokenSettings};
 use serde_json::json;
 use crate::config::Tenant;
@@ -46,6 +47,7 @@ pub struct RequestCounters {
 
 struct Inner {
     options: Options,
+    store: Option<Arc<SharedStore>>,
     egress: EgressPolicy,
     limiters: RwLock<HashMap<String, Arc<Limiter>>>,
     request_counters: RwLock<HashMap<String, Arc<RequestCounters>>>,
@@ -125,6 +127,22 @@ impl Orchestrator {
             events.clone(),
             ConfigSettings { poll_interval: options.config_poll_interval },
         ));
+        let store = match (&options.redis_url, &options.encryption_key) {
+            (Some(url), Some(key)) => {
+                let key = EncryptionKey::parse(key.expose()).map_err(|reason| Error::InvalidOptions { option: "encryptionKey".into(), reason })?;
+                let settings = StoreSettings {
+                    url: url.clone(),
+                    prefix: options.redis_key_prefix.clone(),
+                    op_timeout: crate::store::DEFAULT_OP_TIMEOUT,
+                    retry_pause: crate::store::DEFAULT_RETRY_PAUSE,
+                    lease: crate::store::DEFAULT_LEASE,
+                };
+                Some(Arc::new(
+                    SharedStore::new(settings, key, events.clone()).map_err(|reason| Error::InvalidOptions { option: "redisUrl".into(), reason })?,
+                ))
+            }
+            _ => None,
+        };
         let tokens = Arc::new(TokenManager::new(
             http.clone(),
             egress.clone(),
@@ -136,10 +154,12 @@ impl Orchestrator {
                 max_retries: options.max_retries,
                 max_retry_delay: options.max_retry_delay,
             },
+            store.clone(),
         ));
         Ok(Orchestrator {
             inner: Arc::new(Inner {
                 options,
+                store,
                 egress,
                 limiters: RwLock::new(HashMap::new()),
                 request_counters: RwLock::new(HashMap::new()),
@@ -216,6 +236,10 @@ impl Orchestrator {
                     if n.credentials_changed(o) {
                         inner.events.emit("credentials.rotated", Some(id), json!({"reason": "config-change", "clientId": n.client_id}));
                         inner.tokens.credentials_changed(id);
+                        if let Some(store) = inner.store.clone() {
+                            let id = id.clone();
+                            tokio::spawn(async move { store.publish_rotation(&id).await });
+                        }
                     }
                 } else if !matches!(now, Some(TenantEntry::Valid(_))) {
                     inner.tokens.remove(id);
@@ -223,7 +247,28 @@ impl Orchestrator {
             }
         }));
         let poller = tokio::spawn(poll(Arc::clone(&self.inner.config), self.inner.cancel.child_token()));
-        *lock(&self.inner.running) = Some(Running { scheduler, tasks: vec![sched_task, poller] });
+        let mut tasks = vec![sched_task, poller];
+        if let Some(store) = self.inner.store.clone() {
+            // Rotations announced by other replicas: re-read the config, drop our copy of the token.
+            let weak = Arc::downgrade(&self.inner);
+            let cancel = self.inner.cancel.child_token();
+            tasks.push(tokio::spawn(async move {
+                store
+                    .listen(
+                        move |tenant_id| {
+                            let Some(inner) = weak.upgrade() else { return };
+                            inner.events.emit("credentials.rotated", Some(&tenant_id), json!({"reason": "peer"}));
+                            tokio::spawn(async move {
+                                let _ = inner.config.reload("peer-rotation").await;
+                                inner.tokens.forget_local(&tenant_id);
+                            });
+                        },
+                        cancel,
+                    )
+                    .await
+            }));
+        }
+        *lock(&self.inner.running) = Some(Running { scheduler, tasks });
     }
 
     /// A usable tenant's config, or why not.
@@ -235,6 +280,11 @@ impl Orchestrator {
     /// The egress policy in force.
     pub fn egress(&self) -> &EgressPolicy {
         &self.inner.egress
+    }
+
+    /// The shared store, when `redisUrl` is set.
+    pub fn store(&self) -> Option<&Arc<SharedStore>> {
+        self.inner.store.as_ref()
     }
 
     /// The tenant's client-side rate limiter.
@@ -289,7 +339,12 @@ impl Orchestrator {
         }
         let result = self.inner.tokens.renew(tenant_id).await;
         match &result {
-            Ok(_) => self.inner.events.emit("credentials.rotated", Some(tenant_id), json!({"reason": reason})),
+            Ok(_) => {
+                self.inner.events.emit("credentials.rotated", Some(tenant_id), json!({"reason": reason}));
+                if let Some(store) = &self.inner.store {
+                    store.publish_rotation(tenant_id).await;
+                }
+            }
             Err(e) => self.inner.events.emit("rotation.failed", Some(tenant_id), json!({"reason": reason, "code": e.code(), "message": e.to_string()})),
         }
         result.map(|_| ())
@@ -358,6 +413,7 @@ impl Orchestrator {
         json!({
             "tenants": tenants,
             "config": self.inner.config.health(),
+            "store": self.inner.store.as_ref().map(|s| s.describe()),
             "closed": self.inner.closed.load(Ordering::Acquire),
             "initialized": lock(&self.inner.running).is_some(),
         })

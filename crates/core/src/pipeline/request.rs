@@ -172,7 +172,18 @@ impl Orchestrator {
         let mut refreshed_after_401 = false;
 
         loop {
-            // 3. rate limiter
+            // 3. rate limiter: the shared budget across replicas (when Redis answers), then ours.
+            if let Some(store) = self.store() {
+                let (allowed, _, window) = limiter.snapshot();
+                let mut shared_wait = Duration::ZERO;
+                while let Ok(Some(d)) = store.rate_wait(tenant_id, allowed, window).await {
+                    shared_wait += d;
+                    tokio::time::sleep(d).await;
+                }
+                if !shared_wait.is_zero() {
+                    counters.limiter_wait_ms.fetch_add(shared_wait.as_millis() as u64, Ordering::Relaxed);
+                }
+            }
             let w = limiter.acquire().await;
             if !w.is_zero() {
                 counters.limiter_wait_ms.fetch_add(w.as_millis() as u64, Ordering::Relaxed);

@@ -8,6 +8,7 @@ use crate::config::{ConfigManager, Tenant};
 use crate::egress::EgressPolicy;
 use crate::error::{Error, Result};
 use crate::events::Events;
+use crate::store::{SharedStore, SharedToken};
 use arc_swap::ArcSwapOption;
 use futures::future::{BoxFuture, FutureExt, Shared};
 use serde_json::json;
@@ -49,6 +50,8 @@ pub struct TokenCounters {
 
 struct Inflight {
     fingerprint: String,
+    /// A shared token obtained before this (unix ms) is not good enough (forced renewals).
+    fresh_after: u64,
     seq: u64,
     fut: SharedFetch,
 }
@@ -70,6 +73,7 @@ pub struct TokenManager {
     settings: TokenSettings,
     slots: RwLock<HashMap<String, Arc<Slot>>>,
     next_id: AtomicU64,
+    store: Option<Arc<SharedStore>>,
 }
 
 impl std::fmt::Debug for TokenManager {
@@ -84,8 +88,23 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 
 impl TokenManager {
     /// A manager reading tenants from `config`.
-    pub fn new(http: reqwest::Client, egress: EgressPolicy, config: Arc<ConfigManager>, events: Events, settings: TokenSettings) -> Self {
-        TokenManager { http, egress, config, events, settings, slots: RwLock::new(HashMap::new()), next_id: AtomicU64::new(1) }
+    pub fn new(
+        http: reqwest::Client,
+        egress: EgressPolicy,
+        config: Arc<ConfigManager>,
+        events: Events,
+        settings: TokenSettings,
+        store: Option<Arc<SharedStore>>,
+    ) -> Self {
+        TokenManager { http, egress, config, events, settings, slots: RwLock::new(HashMap::new()), next_id: AtomicU64::new(1), store }
+    }
+
+    /// Drops the tenant's local token (another replica rotated it): the next caller reads the
+    /// shared one, or fetches.
+    pub fn forget_local(&self, tenant_id: &str) {
+        if let Some(slot) = self.existing_slot(tenant_id) {
+            slot.current.store(None);
+        }
     }
 
     fn slot(&self, tenant_id: &str) -> Arc<Slot> {
@@ -122,12 +141,12 @@ impl TokenManager {
         if let Some(tok) = slot.current.load_full() {
             if tok.is_usable(now) && tok.environment == tenant.environment {
                 if tok.credentials_fingerprint != tenant.credentials_fingerprint || tok.needs_refresh(now) {
-                    drop(self.fetch(&slot, tenant));
+                    drop(self.fetch(&slot, tenant, 0));
                 }
                 return Ok(tok);
             }
         }
-        self.fetch(&slot, tenant).await
+        self.fetch(&slot, tenant, 0).await
     }
 
     /// Drops `token_id` if it is still the tenant's current token (after a 401 with it). Returns
@@ -137,6 +156,11 @@ impl TokenManager {
         let cur = slot.current.load_full();
         match cur {
             Some(t) if t.id == token_id => {
+                if let (Some(store), Ok(tenant)) = (self.store.clone(), self.config.tenant(tenant_id)) {
+                    // Other replicas must not keep reading the refused token from the store.
+                    let (id, kfp, value) = (tenant_id.to_string(), store.fingerprint(&tenant), t.value.expose().to_string());
+                    tokio::spawn(async move { store.drop_token_if(&id, &kfp, &value).await });
+                }
                 let prev = slot.current.compare_and_swap(&Some(t), None);
                 let dropped = prev.as_ref().is_some_and(|p| p.id == token_id);
                 if dropped {
@@ -156,7 +180,7 @@ impl TokenManager {
         let slot = self.slot(tenant_id);
         slot.counters.rotations.fetch_add(1, Ordering::Relaxed);
         // Join a request already under way with the same credentials; it is as fresh as ours.
-        self.fetch(&slot, tenant).await
+        self.fetch(&slot, tenant, crate::store::unix_ms_now()).await
     }
 
     /// Starts a refresh in the background when the tenant's credentials changed (config update).
@@ -167,13 +191,13 @@ impl TokenManager {
             return; // never used: nothing to prepare, the next caller fetches.
         }
         slot.counters.rotations.fetch_add(1, Ordering::Relaxed);
-        drop(self.fetch(&slot, tenant));
+        drop(self.fetch(&slot, tenant, 0));
     }
 
-    fn fetch(self: &Arc<Self>, slot: &Arc<Slot>, tenant: Arc<Tenant>) -> SharedFetch {
+    fn fetch(self: &Arc<Self>, slot: &Arc<Slot>, tenant: Arc<Tenant>, fresh_after: u64) -> SharedFetch {
         let mut guard = lock(&slot.inflight);
         if let Some(inf) = guard.as_ref() {
-            if inf.fingerprint == tenant.credentials_fingerprint {
+            if inf.fingerprint == tenant.credentials_fingerprint && inf.fresh_after >= fresh_after {
                 return inf.fut.clone();
             }
         }
@@ -182,7 +206,13 @@ impl TokenManager {
         let this = Arc::clone(self);
         let slot2 = Arc::clone(slot);
         let task = tokio::spawn(async move {
-            let result = this.acquire(&slot2, tenant).await;
+            let result = match this.store.clone() {
+                Some(store) => match this.acquire_shared(&store, &slot2, &tenant, fresh_after).await {
+                    Some(r) => r,
+                    None => this.acquire(&slot2, tenant).await,
+                },
+                None => this.acquire(&slot2, tenant).await,
+            };
             let mut g = lock(&slot2.inflight);
             if g.as_ref().is_some_and(|i| i.seq == seq) {
                 *g = None;
@@ -194,7 +224,7 @@ impl TokenManager {
         }
         .boxed()
         .shared();
-        *guard = Some(Inflight { fingerprint, seq, fut: fut.clone() });
+        *guard = Some(Inflight { fingerprint, fresh_after, seq, fut: fut.clone() });
         fut
     }
 
@@ -232,7 +262,7 @@ impl TokenManager {
                         if fresh.credentials_changed(&tenant) {
                             // A config listener may already be fetching with the new
                             // credentials: join it rather than send a second request.
-                            return self.fetch(slot, fresh).await;
+                            return self.fetch(slot, fresh, 0).await;
                         }
                         tenant = fresh;
                     }
@@ -266,6 +296,75 @@ impl TokenManager {
                 }
             }
         }
+    }
+
+    /// Cross-process single flight. `None` means "the store could not help": fetch in-process.
+    async fn acquire_shared(
+        self: &Arc<Self>,
+        store: &Arc<SharedStore>,
+        slot: &Arc<Slot>,
+        tenant: &Arc<Tenant>,
+        fresh_after: u64,
+    ) -> Option<Result<Arc<AccessToken>>> {
+        let id = tenant.tenant_id.as_str();
+        let kfp = store.fingerprint(tenant);
+        let give_up = Instant::now() + crate::store::DEFAULT_LEASE * 2;
+        loop {
+            match store.get_token(id, &kfp).await {
+                Err(_) => return None,
+                Ok(Some(shared)) if shared.obtained_at_ms >= fresh_after => {
+                    let tok = self.from_shared(tenant, &shared);
+                    if tok.is_usable(Instant::now()) && !tok.needs_refresh(Instant::now()) {
+                        self.store(id, slot, &tok);
+                        return Some(Ok(tok));
+                    }
+                }
+                Ok(_) => {}
+            }
+            match store.try_lease(id, &kfp).await {
+                Err(_) => return None,
+                Ok(Some(lease)) => {
+                    let result = self.acquire(slot, Arc::clone(tenant)).await;
+                    match &result {
+                        Ok(tok) => {
+                            let shared = SharedToken {
+                                value: tok.value.expose().to_string(),
+                                obtained_at_ms: crate::store::unix_ms_now().saturating_sub(tok.obtained_at.elapsed().as_millis() as u64),
+                                expires_at_ms: crate::store::unix_ms_now() + tok.expires_at.saturating_duration_since(Instant::now()).as_millis() as u64,
+                            };
+                            let _ = store.put_token(id, &kfp, &lease, &shared).await;
+                        }
+                        Err(_) => store.release(&lease).await,
+                    }
+                    return Some(result);
+                }
+                Ok(None) => {
+                    if Instant::now() > give_up {
+                        return None;
+                    }
+                    // Another replica is fetching: wait for its token (or its lease to lapse).
+                    tokio::time::sleep(Duration::from_millis(40 + rand::random::<u64>() % 40)).await;
+                }
+            }
+        }
+    }
+
+    fn from_shared(&self, tenant: &Tenant, shared: &SharedToken) -> Arc<AccessToken> {
+        let now = Instant::now();
+        let now_ms = crate::store::unix_ms_now();
+        let lifetime = Duration::from_millis(shared.expires_at_ms.saturating_sub(shared.obtained_at_ms).max(1));
+        let obtained_at = now.checked_sub(Duration::from_millis(now_ms.saturating_sub(shared.obtained_at_ms))).unwrap_or(now);
+        let (refresh_at, usable_until) = timing(obtained_at, lifetime, self.settings.refresh_ahead_ratio, rand::random());
+        Arc::new(AccessToken {
+            value: crate::secret::Secret::new(shared.value.clone()),
+            id: self.next_id.fetch_add(1, Ordering::Relaxed),
+            credentials_fingerprint: tenant.credentials_fingerprint.clone(),
+            environment: tenant.environment.clone(),
+            obtained_at,
+            expires_at: obtained_at + lifetime,
+            refresh_at,
+            usable_until,
+        })
     }
 
     /// Stores a new token unless a newer one for the current credentials is already there, and
