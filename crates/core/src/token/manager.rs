@@ -59,6 +59,8 @@ struct Inflight {
 /// One tenant's token state.
 pub struct Slot {
     current: ArcSwapOption<AccessToken>,
+    /// Digest of the last token the API refused, so it is never taken back from the shared store.
+    refused: Mutex<Option<[u8; 32]>>,
     inflight: Mutex<Option<Inflight>>,
     /// Counters.
     pub counters: TokenCounters,
@@ -80,6 +82,11 @@ impl std::fmt::Debug for TokenManager {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("TokenManager").field("settings", &self.settings).finish_non_exhaustive()
     }
+}
+
+fn digest(value: &str) -> [u8; 32] {
+    use sha2::Digest;
+    sha2::Sha256::digest(value.as_bytes()).into()
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -113,7 +120,12 @@ impl TokenManager {
         }
         let mut w = self.slots.write().unwrap_or_else(|p| p.into_inner());
         Arc::clone(w.entry(tenant_id.to_string()).or_insert_with(|| {
-            Arc::new(Slot { current: ArcSwapOption::empty(), inflight: Mutex::new(None), counters: TokenCounters::default() })
+            Arc::new(Slot {
+                current: ArcSwapOption::empty(),
+                refused: Mutex::new(None),
+                inflight: Mutex::new(None),
+                counters: TokenCounters::default(),
+            })
         }))
     }
 
@@ -156,6 +168,7 @@ impl TokenManager {
         let cur = slot.current.load_full();
         match cur {
             Some(t) if t.id == token_id => {
+                *lock(&slot.refused) = Some(digest(t.value.expose()));
                 if let (Some(store), Ok(tenant)) = (self.store.clone(), self.config.tenant(tenant_id)) {
                     // Other replicas must not keep reading the refused token from the store.
                     let (id, kfp, value) = (tenant_id.to_string(), store.fingerprint(&tenant), t.value.expose().to_string());
@@ -312,7 +325,7 @@ impl TokenManager {
         loop {
             match store.get_token(id, &kfp).await {
                 Err(_) => return None,
-                Ok(Some(shared)) if shared.obtained_at_ms >= fresh_after => {
+                Ok(Some(shared)) if shared.obtained_at_ms >= fresh_after && *lock(&slot.refused) != Some(digest(&shared.value)) => {
                     let tok = self.from_shared(tenant, &shared);
                     if tok.is_usable(Instant::now()) && !tok.needs_refresh(Instant::now()) {
                         self.store(id, slot, &tok);
