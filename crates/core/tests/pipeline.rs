@@ -51,6 +51,7 @@ async fn retry_after_on_page_one_is_honoured() {
     let t0 = Instant::now();
     let all = o.fetch_all("acme-corp", get("/api/v2/users"), PageOptions::default()).await.unwrap();
     assert!(t0.elapsed() >= Duration::from_secs(3), "retried after {:?}", t0.elapsed());
+    assert!(t0.elapsed() < Duration::from_secs(6), "the wait ended with Retry-After, not a whole minute later: {:?}", t0.elapsed());
     assert_eq!(all.entities.len(), 1234);
     o.close().await;
 }

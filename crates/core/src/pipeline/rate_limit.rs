@@ -128,13 +128,13 @@ impl Limiter {
         }
     }
 
-    /// A 429: hold every request of this tenant for `wait`, and treat the window as spent.
+    /// A 429: hold every request of this tenant for `wait`. The server's window has reset by
+    /// then, so ours starts afresh when the hold ends.
     pub fn hold(&self, wait: Duration, now: Instant) {
         let mut w = self.lock();
         let until = now + wait;
         w.hold_until = Some(w.hold_until.map_or(until, |h| h.max(until)));
-        w.used = w.allowed;
-        w.reset_at = Some(w.reset_at.map_or(until, |r| r.max(until)));
+        w.reset_at = None;
     }
 
     /// `(allowed, used, window)` for stats.
@@ -167,9 +167,12 @@ mod tests {
     }
 
     #[tokio::test(start_paused = true)]
-    async fn hold_blocks_everyone() {
+    async fn hold_blocks_everyone_then_a_fresh_window_opens() {
         let l = Limiter::new(300);
         let t0 = Instant::now();
+        for _ in 0..300 {
+            assert_eq!(l.try_acquire(t0), Decision::Go);
+        }
         l.hold(Duration::from_secs(3), t0);
         assert_eq!(l.try_acquire(t0 + Duration::from_secs(1)), Decision::Wait(Duration::from_secs(2)));
         assert_eq!(l.try_acquire(t0 + Duration::from_secs(3)), Decision::Go);
