@@ -14,16 +14,17 @@ const red = c(31);
 const yellow = c(33);
 
 function progress(label, state) {
-  const line = `  ${dim('…')} ${label}: ${state.done}/${state.total} calls${state.failed ? red(`, ${state.failed} failed`) : ''}`;
+  const of = Number.isFinite(state.total) ? `/${state.total}` : '';
+  const line = `  ${dim('…')} ${label}: ${state.done}${of} calls${state.failed ? red(`, ${state.failed} failed`) : ''}`;
   if (tty) process.stdout.write(`\r${line}\x1b[K`);
 }
 
-async function run(label, total, fn, concurrency = 16) {
+async function run(label, total, fn, concurrency = 16, shouldStop = () => false) {
   const state = { done: 0, failed: 0, total, errors: [] };
   const timer = setInterval(() => progress(label, state), 100);
   let next = 0;
   const worker = async () => {
-    while (next < total) {
+    while (next < total && !shouldStop()) {
       const i = next++;
       try {
         await fn(i);
@@ -117,11 +118,10 @@ async function main(argv) {
     step(5, 'Rotate acme-corp\'s secret under load');
     const acmeCorp = config.find((t) => t.tenantId === 'acme-corp');
     let stop = false;
-    const load = run('rotation', 1_000_000, async () => {
-      if (stop) return;
+    const load = run('rotation', Infinity, async () => {
       await call('acme-corp', { path: '/api/v2/organizations/me' });
       await new Promise((r) => setTimeout(r, 10));
-    }, 8);
+    }, 8, () => stop);
     await new Promise((r) => setTimeout(r, 300));
     await emu.control('POST', `clients/${acmeCorp.clientId}/secret`, {});
     await o.rotateCredentials('acme-corp');

@@ -112,7 +112,7 @@ impl Limiter {
             // The countdown seen by the request that opened a window is the window's length;
             // otherwise only a longer countdown than we assume teaches us something.
             let opened = h.count.is_some_and(|c| c <= 1);
-            if (opened && !w.learned) || reset > w.window {
+            if opened || reset > w.window {
                 w.window = reset.max(Duration::from_secs(1));
                 w.learned = true;
             }
@@ -158,7 +158,8 @@ mod tests {
         let t0 = Instant::now();
         assert_eq!(l.try_acquire(t0), Decision::Go);
         l.observe(&hdr(20, 1, 2), t0);
-        assert_eq!(l.snapshot(), (20, 1, Duration::from_secs(2)));
+        let (allowed, _, window) = l.snapshot();
+        assert_eq!((allowed, window), (20, Duration::from_secs(2)));
         for _ in 0..19 {
             assert_eq!(l.try_acquire(t0), Decision::Go);
         }
@@ -195,6 +196,19 @@ mod tests {
         let elapsed = t0.elapsed();
         assert!(elapsed >= Duration::from_secs(8) && elapsed < Duration::from_millis(8100), "{elapsed:?}");
         assert_eq!(waits.iter().filter(|w| w.is_zero()).count(), 20);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_shorter_window_is_learned_when_one_opens() {
+        let l = Limiter::new(60);
+        let t0 = Instant::now();
+        l.observe(&hdr(60, 1, 60), t0);
+        assert_eq!(l.snapshot().2, Duration::from_secs(60));
+        l.observe(&hdr(20, 7, 2), t0);
+        assert_eq!(l.snapshot().2, Duration::from_secs(60), "mid-window countdowns do not shrink it");
+        l.observe(&hdr(20, 1, 2), t0);
+        let (allowed, _, window) = l.snapshot();
+        assert_eq!((allowed, window), (20, Duration::from_secs(2)));
     }
 
     #[test]
