@@ -30,7 +30,7 @@ impl EncryptionKey {
     /// use genesys_tenants_core::crypto::EncryptionKey;
     /// let k = EncryptionKey::parse(&"ab".repeat(32)).unwrap();
     /// let sealed = k.seal(b"secret", b"ctx");
-    /// assert_eq!(k.open(&sealed, b"ctx").unwrap(), b"secret");
+    /// assert_eq!(&k.open(&sealed, b"ctx").unwrap()[..], b"secret");
     /// assert!(k.open(&sealed, b"other").is_err());
     /// ```
     pub fn parse(text: &str) -> Result<EncryptionKey, String> {
