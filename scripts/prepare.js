@@ -38,8 +38,9 @@ function needsInstall() {
 }
 
 if (needsInstall()) {
-  const lock = fs.existsSync(path.join(root, 'package-lock.json'));
-  run('npm', [lock ? 'ci' : 'install', '--no-audit', '--no-fund']);
+  // `npm install` (not `npm ci`): it follows package-lock.json, and unlike `npm ci` it does not
+  // refuse a lock that lacks other platforms' optional packages (an npm quirk with napi-rs tools).
+  run('npm', ['install', '--no-audit', '--no-fund']);
 }
 
 if (spawnSync('cargo', ['--version'], { stdio: 'ignore' }).status !== 0) {
