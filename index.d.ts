@@ -146,6 +146,11 @@ export interface TenantOrchestratorOptions {
   redisUrl?: string
   /** Prefix of every Redis key. Default `'genesys-tenants:'`. */
   redisKeyPrefix?: string
+  /**
+   * How long one replica may hold a token-refresh lease; if it dies, another takes over after
+   * this. Default `10000`.
+   */
+  redisLeaseMs?: number
   /** 256-bit key (64 hex characters or base64 of 32 bytes) for secrets and tokens at rest. */
   encryptionKey?: string
   /**

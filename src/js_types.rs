@@ -46,6 +46,9 @@ pub struct TenantOrchestratorOptions {
     pub redis_url: Option<String>,
     /// Prefix of every Redis key. Default `'genesys-tenants:'`.
     pub redis_key_prefix: Option<String>,
+    /// How long one replica may hold a token-refresh lease; if it dies, another takes over after
+    /// this. Default `10000`.
+    pub redis_lease_ms: Option<f64>,
     /// 256-bit key (64 hex characters or base64 of 32 bytes) for secrets and tokens at rest.
     pub encryption_key: Option<String>,
     /// Refresh a token when this fraction of its lifetime is left (at least 60 s before expiry,

@@ -13,7 +13,7 @@ fn bad(option: &str, reason: impl Into<String>) -> Error {
 const KNOWN: &[&str] = &[
     "configEndpoint", "configServiceToken", "configFile", "configPollIntervalMs", "configTimeoutMs", "snapshotPath",
     "gateway", "allowedHosts", "redisUrl", "encryptionKey", "refreshAheadRatio", "maxRetries", "maxRetryDelayMs",
-    "requestTimeoutMs", "rateLimitPerMinute", "preflight", "redisKeyPrefix",
+    "requestTimeoutMs", "rateLimitPerMinute", "preflight", "redisKeyPrefix", "redisLeaseMs",
 ];
 
 fn string(m: &Map<String, Value>, key: &str) -> Result<Option<String>, Error> {
@@ -73,6 +73,9 @@ pub fn from_js(value: Value, env_token: Option<String>) -> Result<Options, Error
         Some(_) => return Err(bad("allowedHosts", "must be an array of host names")),
     };
     o.redis_url = string(&m, "redisUrl")?;
+    if let Some(d) = millis(&m, "redisLeaseMs", 100.0, 300_000.0)? {
+        o.redis_lease = d;
+    }
     if let Some(p) = string(&m, "redisKeyPrefix")? {
         o.redis_key_prefix = p;
     }

@@ -52,6 +52,8 @@ pub struct Options {
     pub redis_url: Option<String>,
     /// Prefix of every Redis key.
     pub redis_key_prefix: String,
+    /// How long a replica may hold a token-refresh lease before others take over.
+    pub redis_lease: Duration,
     /// Key for secrets and tokens at rest.
     pub encryption_key: Option<Secret>,
     /// Fraction of a token's lifetime before expiry at which it is refreshed (see [`crate::token::timing`]).
@@ -81,6 +83,7 @@ impl Default for Options {
             allowed_hosts: Vec::new(),
             redis_url: None,
             redis_key_prefix: DEFAULT_REDIS_KEY_PREFIX.to_string(),
+            redis_lease: crate::store::DEFAULT_LEASE,
             encryption_key: None,
             refresh_ahead_ratio: DEFAULT_REFRESH_AHEAD_RATIO,
             max_retries: DEFAULT_MAX_RETRIES,
@@ -149,6 +152,9 @@ impl Options {
             if self.encryption_key.is_none() {
                 return Err(bad("encryptionKey", "redisUrl needs an encryptionKey: tokens are never stored in Redis in the clear"));
             }
+        }
+        if self.redis_lease < Duration::from_millis(100) || self.redis_lease > Duration::from_secs(300) {
+            return Err(bad("redisLeaseMs", "must be between 100 and 300000"));
         }
         if self.redis_key_prefix.len() > 128 || self.redis_key_prefix.contains(['{', '}', ' ']) {
             return Err(bad("redisKeyPrefix", "must be at most 128 characters without braces or spaces"));

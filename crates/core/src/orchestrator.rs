@@ -135,7 +135,7 @@ impl Orchestrator {
                     prefix: options.redis_key_prefix.clone(),
                     op_timeout: crate::store::DEFAULT_OP_TIMEOUT,
                     retry_pause: crate::store::DEFAULT_RETRY_PAUSE,
-                    lease: crate::store::DEFAULT_LEASE,
+                    lease: options.redis_lease,
                 };
                 Some(Arc::new(
                     SharedStore::new(settings, key, events.clone()).map_err(|reason| Error::InvalidOptions { option: "redisUrl".into(), reason })?,

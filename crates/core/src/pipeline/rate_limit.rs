@@ -16,7 +16,7 @@ struct Window {
     window: Duration,
     reset_at: Option<Instant>,
     hold_until: Option<Instant>,
-    /// True once the window length came from a header rather than the default.
+    /// True once the window length came from a header rather than the configured default.
     learned: bool,
 }
 
@@ -99,6 +99,18 @@ impl Limiter {
         }
     }
 
+    /// Waits only for a 429 hold (when another limiter does the pacing). Returns how long.
+    pub async fn wait_hold(&self) -> Duration {
+        let start = Instant::now();
+        loop {
+            let until = self.lock().hold_until;
+            match until {
+                Some(h) if Instant::now() < h => tokio::time::sleep_until(h).await,
+                _ => return start.elapsed(),
+            }
+        }
+    }
+
     /// Learns from a response's headers. `sent_at` is when the request left.
     pub fn observe(&self, h: &RateLimitHeaders, sent_at: Instant) {
         if h.is_empty() {
@@ -111,8 +123,11 @@ impl Limiter {
         if let Some(reset) = h.reset {
             // The countdown seen by the request that opened a window is the window's length;
             // otherwise only a longer countdown than we assume teaches us something.
+            // The first countdown seen replaces the configured 60 s (a window is at least that
+            // long); a longer one later extends it; the countdown seen by the request that opened
+            // a window is its exact length, so the window may also shrink then.
             let opened = h.count.is_some_and(|c| c <= 1);
-            if opened || reset > w.window {
+            if !w.learned || opened || reset > w.window {
                 w.window = reset.max(Duration::from_secs(1));
                 w.learned = true;
             }
@@ -209,6 +224,14 @@ mod tests {
         l.observe(&hdr(20, 1, 2), t0);
         let (allowed, _, window) = l.snapshot();
         assert_eq!((allowed, window), (20, Duration::from_secs(2)));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_mid_window_countdown_replaces_the_default() {
+        let l = Limiter::new(300);
+        l.observe(&hdr(20, 7, 2), Instant::now());
+        let (allowed, _, window) = l.snapshot();
+        assert_eq!((allowed, window), (20, Duration::from_secs(2)), "20 per 60 s would pace at 3 s a call");
     }
 
     #[test]

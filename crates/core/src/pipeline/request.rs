@@ -172,19 +172,32 @@ impl Orchestrator {
         let mut refreshed_after_401 = false;
 
         loop {
-            // 3. rate limiter: the shared budget across replicas (when Redis answers), then ours.
+            // 3. rate limiter: with Redis, the shared budget of every replica paces the calls (the
+            // local window would count the other replicas' calls twice, through the headers);
+            // without it, or when it fails, the local window. A 429 hold applies either way.
+            let mut paced_by_store = false;
             if let Some(store) = self.store() {
-                let (allowed, _, window) = limiter.snapshot();
                 let mut shared_wait = Duration::ZERO;
-                while let Ok(Some(d)) = store.rate_wait(tenant_id, allowed, window).await {
-                    shared_wait += d;
-                    tokio::time::sleep(d).await;
+                loop {
+                    // Re-read the budget each round: the first answers teach the limiter the real one.
+                    let (allowed, _, window) = limiter.snapshot();
+                    match store.rate_wait(tenant_id, allowed, window).await {
+                        Ok(Some(d)) => {
+                            shared_wait += d;
+                            tokio::time::sleep(d).await;
+                        }
+                        Ok(None) => {
+                            paced_by_store = true;
+                            break;
+                        }
+                        Err(_) => break,
+                    }
                 }
                 if !shared_wait.is_zero() {
                     counters.limiter_wait_ms.fetch_add(shared_wait.as_millis() as u64, Ordering::Relaxed);
                 }
             }
-            let w = limiter.acquire().await;
+            let w = if paced_by_store { limiter.wait_hold().await } else { limiter.acquire().await };
             if !w.is_zero() {
                 counters.limiter_wait_ms.fetch_add(w.as_millis() as u64, Ordering::Relaxed);
             }

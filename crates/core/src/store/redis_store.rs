@@ -153,6 +153,11 @@ impl SharedStore {
         Keys::new(&self.settings.prefix, tenant_id, kfp)
     }
 
+    /// The refresh lease length.
+    pub fn lease(&self) -> Duration {
+        self.settings.lease
+    }
+
     /// True while the store is considered down.
     pub fn is_down(&self) -> bool {
         self.down.load(Ordering::Relaxed)

@@ -321,22 +321,28 @@ impl TokenManager {
     ) -> Option<Result<Arc<AccessToken>>> {
         let id = tenant.tenant_id.as_str();
         let kfp = store.fingerprint(tenant);
-        let give_up = Instant::now() + crate::store::DEFAULT_LEASE * 2;
+        let give_up = Instant::now() + store.lease() * 2;
         loop {
             match store.get_token(id, &kfp).await {
                 Err(_) => return None,
-                Ok(Some(shared)) if shared.obtained_at_ms >= fresh_after && *lock(&slot.refused) != Some(digest(&shared.value)) => {
-                    let tok = self.from_shared(tenant, &shared);
-                    if tok.is_usable(Instant::now()) && !tok.needs_refresh(Instant::now()) {
-                        self.store(id, slot, &tok);
+                Ok(Some(shared)) => {
+                    if let Some(tok) = self.adopt_shared(slot, tenant, &shared, fresh_after) {
                         return Some(Ok(tok));
                     }
                 }
-                Ok(_) => {}
+                Ok(None) => {}
             }
             match store.try_lease(id, &kfp).await {
                 Err(_) => return None,
                 Ok(Some(lease)) => {
+                    // Re-check under the lease: the previous holder may have stored a token between
+                    // our read and our lease.
+                    if let Ok(Some(shared)) = store.get_token(id, &kfp).await {
+                        if let Some(tok) = self.adopt_shared(slot, tenant, &shared, fresh_after) {
+                            store.release(&lease).await;
+                            return Some(Ok(tok));
+                        }
+                    }
                     let result = self.acquire(slot, Arc::clone(tenant)).await;
                     match &result {
                         Ok(tok) => {
@@ -360,6 +366,21 @@ impl TokenManager {
                 }
             }
         }
+    }
+
+    /// Takes a token another replica stored, if it is fresh enough, not refused, and not due
+    /// for refresh itself.
+    fn adopt_shared(&self, slot: &Slot, tenant: &Tenant, shared: &SharedToken, fresh_after: u64) -> Option<Arc<AccessToken>> {
+        if shared.obtained_at_ms < fresh_after || *lock(&slot.refused) == Some(digest(&shared.value)) {
+            return None;
+        }
+        let tok = self.from_shared(tenant, shared);
+        let now = Instant::now();
+        if !tok.is_usable(now) || tok.needs_refresh(now) {
+            return None;
+        }
+        self.store(&tenant.tenant_id, slot, &tok);
+        Some(tok)
     }
 
     fn from_shared(&self, tenant: &Tenant, shared: &SharedToken) -> Arc<AccessToken> {
