@@ -3,12 +3,20 @@
 // The `genesys-tenants` command.
 const commands = {
   demo: () => require('./demo.js').main,
+  doctor: () => require('./doctor.js').main,
+  token: () => require('./commands.js').token,
+  rotate: () => require('./commands.js').rotate,
+  emulator: () => require('./commands.js').emulator,
 };
 
 const USAGE = `usage: genesys-tenants <command> [options]
 
 commands:
-  demo        run a guided tour against the built-in emulator (exit 0 if every check held)
+  demo        a guided tour against the built-in emulator (exit 0 if every check held)
+  doctor      check every tenant of a config and say what to fix (exit 1 on any problem)
+  token       obtain a token for a tenant (masked unless --reveal)
+  rotate      re-read a tenant's config and obtain a new token
+  emulator    run the Genesys Cloud emulator in the foreground
 
 Run 'genesys-tenants <command> --help' for a command's options.`;
 
@@ -31,8 +39,16 @@ main(process.argv.slice(2)).then(
     process.exitCode = code;
   },
   (err) => {
-    // Expected failures print one line; only bugs get a stack.
-    console.error(`genesys-tenants: ${err.code ? `${err.code}: ` : ''}${err.message}`);
-    process.exitCode = 1;
+    // Expected failures print one line (and usage errors exit 2); only bugs get a stack.
+    if (err.code === 'USAGE') {
+      console.error(`genesys-tenants: ${err.message} (see --help)`);
+      process.exitCode = 2;
+    } else if (err.code) {
+      console.error(`genesys-tenants: ${err.code}: ${err.message}`);
+      process.exitCode = 1;
+    } else {
+      console.error(err);
+      process.exitCode = 1;
+    }
   },
 );

@@ -1,0 +1,89 @@
+// The CLI as a person runs it: demo, doctor, token, bad arguments.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { startEmulator, root } from './helpers.mjs';
+
+const CLI = path.join(root, 'lib', 'cli', 'index.js');
+
+function cli(args, env = {}, timeoutMs = 120_000) {
+  return new Promise((resolve) => {
+    const p = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    p.stdout.on('data', (d) => (out += d));
+    p.stderr.on('data', (d) => (err += d));
+    const timer = setTimeout(() => p.kill('SIGKILL'), timeoutMs);
+    p.on('exit', (code) => {
+      clearTimeout(timer);
+      resolve({ code, out, err });
+    });
+  });
+}
+
+let emu;
+before(async () => {
+  emu = await startEmulator();
+});
+after(async () => {
+  await emu?.stop();
+});
+
+test('demo: exit 0, a table per tenant and a verdict', async () => {
+  const r = await cli(['demo']);
+  assert.equal(r.code, 0, r.out + r.err);
+  assert.match(r.out, /tenant\s+calls\s+token requests\s+retries\s+429s\s+failures/);
+  for (const t of ['acme-corp', 'acme', 'globex', 'initech', 'umbrella']) assert.match(r.out, new RegExp(`\\n\\s+${t}\\s+\\d+`));
+  assert.match(r.out, /verdict: all \d+ checks held/);
+});
+
+test('doctor names the missing permission with its fix and exits 1', async () => {
+  const r = await cli(['doctor', '--config-endpoint', emu.url, '--gateway', emu.url, '--uses', 'users,search', '--json'], { CONFIG_SERVICE_TOKEN: emu.configServiceToken });
+  assert.equal(r.code, 1, r.err);
+  const report = JSON.parse(r.out);
+  assert.equal(report.ok, false);
+  const globex = report.tenants.find((t) => t.tenantId === 'globex');
+  const p = globex.problems.find((x) => x.area === 'search');
+  assert.equal(p.code, 'PERMISSION_MISSING');
+  assert.match(p.fix, /grant directory:user:view to a role of the OAuth client/);
+  assert.equal(report.tenants.find((t) => t.tenantId === 'acme-corp').problems.length, 0);
+  assert.ok(!r.out.includes((await emu.tenants())[0].clientSecret), 'no secret printed');
+});
+
+test('doctor on a healthy world exits 0', async () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'gt-cli-'));
+  const world = path.join(dir, 'world.json');
+  writeFileSync(world, JSON.stringify({
+    orgs: [{ id: 'org-h', name: 'Healthy', region: 'mypurecloud.ie', users: 3, queues: 1 }],
+    clients: [{ tenantId: 'healthy', clientId: 'client-h', orgId: 'org-h', permissions: ['directory:user:view', 'routing:queue:view'] }],
+  }));
+  const healthy = await startEmulator(['--world', world]);
+  try {
+    const r = await cli(['doctor', '--config-endpoint', healthy.url, '--gateway', healthy.url, '--uses', 'users,search,routing'], { CONFIG_SERVICE_TOKEN: healthy.configServiceToken });
+    assert.equal(r.code, 0, r.out + r.err);
+    assert.match(r.out, /all 1 tenants healthy/);
+  } finally {
+    await healthy.stop();
+  }
+});
+
+test('token is masked unless --reveal; bad arguments exit 2 without a stack trace', async () => {
+  const env = { CONFIG_SERVICE_TOKEN: emu.configServiceToken };
+  const masked = await cli(['token', 'acme', '--config-endpoint', emu.url, '--gateway', emu.url], env);
+  assert.equal(masked.code, 0, masked.err);
+  assert.match(masked.out, /^.{4}…\(\d+ chars\)\n$/);
+  const whole = await cli(['token', 'acme', '--config-endpoint', emu.url, '--gateway', emu.url, '--reveal'], env);
+  assert.ok(whole.out.trim().length > 30);
+  const unknown = await cli(['token', 'nobody', '--config-endpoint', emu.url, '--gateway', emu.url], env);
+  assert.equal(unknown.code, 1);
+  assert.match(unknown.err, /UNKNOWN_TENANT/);
+  assert.ok(!unknown.err.includes('    at '), 'no stack trace');
+  const bad = await cli(['doctor', '--bogus']);
+  assert.equal(bad.code, 2);
+  assert.match(bad.err, /unknown option --bogus/);
+  assert.equal((await cli(['nonsense'])).code, 2);
+  assert.equal((await cli(['doctor', '--help'])).code, 0);
+});

@@ -1,0 +1,117 @@
+'use strict';
+// `genesys-tenants doctor`: checks every tenant of a real config and says what to fix, in Genesys
+// Cloud Admin terms. Probes are cheap reads (page size 1); nothing is written.
+const { TenantOrchestrator } = require('../index.js');
+const { parseArgs, orchestratorOptions, CONFIG_FLAGS } = require('./args.js');
+
+const USAGE = `usage: genesys-tenants doctor (--config-endpoint URL | --config-file PATH) [--uses LIST] [--gateway URL] [--json]
+
+Validates every tenant entry, checks its region, obtains a token, probes the APIs the service uses, and
+reads the rate-limit namespace. Exits 1 when any tenant has a problem.
+  --uses LIST   areas the service calls: users,search,routing,analytics,organization (default: organization)
+  --gateway URL send all traffic to one host (e.g. the emulator)
+  --json        machine-readable output
+The config service token is read from CONFIG_SERVICE_TOKEN.`;
+
+const PROBES = {
+  organization: { method: 'GET', path: '/api/v2/organizations/me' },
+  users: { method: 'GET', path: '/api/v2/users', query: { pageSize: 1 } },
+  search: { method: 'POST', path: '/api/v2/users/search', body: { pageSize: 1, query: [{ type: 'MATCH_ALL' }] } },
+  routing: { method: 'GET', path: '/api/v2/routing/queues', query: { pageSize: 1 } },
+  analytics: {
+    method: 'POST',
+    path: '/api/v2/analytics/conversations/details/query',
+    body: { interval: '2024-01-01T00:00:00.000Z/2024-01-01T00:01:00.000Z', paging: { pageSize: 1, pageNumber: 1 } },
+  },
+};
+
+function fixFor(err) {
+  switch (err.code) {
+    case 'PERMISSION_MISSING':
+      return `grant ${err.mode === 'ALL' ? 'all of' : err.missingPermissions.length > 1 ? 'one of' : ''} ${err.missingPermissions.join(', ')} to a role of the OAuth client (Admin > Integrations > OAuth > client > Roles)`.replace('  ', ' ');
+    case 'SCOPE_MISSING':
+      return err.preflight
+        ? `add ${err.missingScopes.join(', ')} to the OAuth client's scopes and to requiredScopes in the config`
+        : `add ${err.missingScopes.join(', ')} to the OAuth client's scopes (Admin > Integrations > OAuth > client > Scope)`;
+    case 'AUTH_FAILED':
+      return 'the client id/secret pair is refused: check the secret (regenerated?) and that the region matches the org';
+    case 'TENANT_INVALID':
+      return `fix ${err.field} in the config entry: ${err.reason}`;
+    case 'HOST_NOT_ALLOWED':
+      return `region ${err.host} is not a Genesys Cloud region: use one such as mypurecloud.ie or eu-west-1 (or list the host in allowedHosts)`;
+    default:
+      return err.message;
+  }
+}
+
+async function main(argv) {
+  const args = parseArgs(argv, { ...CONFIG_FLAGS, uses: 'string', json: 'boolean' });
+  if (args.help) {
+    console.log(USAGE);
+    return 0;
+  }
+  const uses = (args.uses || 'organization').split(',').map((s) => s.trim()).filter(Boolean);
+  for (const u of uses) {
+    if (!PROBES[u]) throw Object.assign(new Error(`unknown area '${u}' in --uses (known: ${Object.keys(PROBES).join(', ')})`), { code: 'USAGE' });
+  }
+  const o = new TenantOrchestrator({ ...orchestratorOptions(args), maxRetries: 1, maxRetryDelayMs: 5000, preflight: 'enforce' });
+  const report = [];
+  try {
+    await o.initialize();
+    const stats = o.stats();
+    for (const [tenantId, s] of Object.entries(stats.tenants)) {
+      const row = { tenantId, environment: s.environment ?? null, token: null, rateLimitPerMinute: null, checks: [], problems: [] };
+      report.push(row);
+      if (!s.valid) {
+        // Using the tenant gives its typed error, with the field and reason.
+        const e = await o.getAccessToken(tenantId).then(() => s.error, (err) => err);
+        row.problems.push({ code: e.code, message: e.message, fix: fixFor(e) });
+        continue;
+      }
+      try {
+        await o.getAccessToken(tenantId);
+        row.token = 'ok';
+      } catch (e) {
+        row.token = e.code;
+        row.problems.push({ code: e.code, message: e.message, fix: fixFor(e) });
+        continue;
+      }
+      for (const area of uses) {
+        try {
+          await o.request(tenantId, PROBES[area]);
+          row.checks.push(area);
+        } catch (e) {
+          row.problems.push({ area, code: e.code, message: e.message, fix: fixFor(e) });
+        }
+      }
+      try {
+        const ns = await o.request(tenantId, { path: '/api/v2/organizations/limits/namespaces/platform-api' });
+        const limit = (ns.body.entities || []).find((x) => x.key === 'client.credentials.token.rate.per.minute');
+        row.rateLimitPerMinute = limit ? limit.value : null;
+      } catch {
+        // Reading limits needs nothing special, but a tenant can still refuse it; not a problem.
+      }
+    }
+  } finally {
+    await o.close();
+  }
+  const bad = report.filter((r) => r.problems.length > 0);
+  if (args.json) {
+    console.log(JSON.stringify({ ok: bad.length === 0, tenants: report }, null, 2));
+  } else {
+    const rows = report.map((r) => [r.tenantId, r.environment ?? '-', r.token ?? '-', r.checks.join(',') || '-', r.rateLimitPerMinute ?? '-', r.problems.length ? `${r.problems.length} problem(s)` : 'ok']);
+    const head = ['tenant', 'region', 'token', 'checks passed', 'rate/min', 'status'];
+    const w = head.map((h, i) => Math.max(h.length, ...rows.map((r) => String(r[i]).length)));
+    const line = (r) => r.map((v, i) => String(v).padEnd(w[i])).join('  ');
+    console.log(line(head));
+    for (const r of rows) console.log(line(r));
+    for (const r of bad) {
+      console.log(`\n${r.tenantId}:`);
+      for (const p of r.problems) console.log(`  ✘ ${p.area ? `[${p.area}] ` : ''}${p.code}: ${p.message}\n    fix: ${p.fix}`);
+    }
+    console.log(bad.length ? `\n${bad.length} of ${report.length} tenants need attention` : `\nall ${report.length} tenants healthy`);
+  }
+  return bad.length ? 1 : 0;
+}
+
+module.exports = { main, USAGE };
