@@ -95,8 +95,17 @@ class TenantOrchestrator {
   }
 
   /** Sends one API call through the pipeline; resolves on 2xx to `{ status, headers, body }`. */
-  request(tenantId, request) {
-    return this.#native.request(tenantId, request);
+  async request(tenantId, request) {
+    let text;
+    try {
+      text = JSON.stringify(request ?? null);
+    } catch (cause) {
+      const err = new TypeError(`request is not serialisable to JSON: ${cause.message}`);
+      err.code = 'INVALID_OPTIONS';
+      err.option = 'request';
+      throw err;
+    }
+    return JSON.parse(await this.#native.requestJson(tenantId, text ?? 'null'));
   }
 
   /** Every item of a listing: `{ entities, totalCount, pages }`. */

@@ -25,7 +25,7 @@ pub use error::{Error, PermissionMode, Result};
 pub use options::*;
 pub use orchestrator::{http_client, Orchestrator, RequestCounters};
 pub use pipeline::paginate::{FetchAll, Page, PageOptions, PageStyle, Paginator};
-pub use pipeline::request::{ApiRequest, ApiResponse, PreflightMode};
+pub use pipeline::request::{ApiRequest, ApiResponse, PreflightMode, RawResponse};
 pub use secret::Secret;
 
 /// Crate version, for diagnostics.

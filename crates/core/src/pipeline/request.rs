@@ -73,6 +73,56 @@ pub struct ApiResponse {
     pub body: Value,
 }
 
+/// A successful answer before its body is parsed: what the Node binding hands to JS, which parses
+/// JSON faster than building objects through N-API.
+#[derive(Debug, Clone)]
+pub struct RawResponse {
+    /// HTTP status (2xx).
+    pub status: u16,
+    /// Headers, names lower-cased.
+    pub headers: BTreeMap<String, String>,
+    /// The body bytes.
+    pub body: bytes::Bytes,
+    /// True when the body is JSON (by content type, or untyped but valid JSON).
+    pub json: bool,
+}
+
+impl RawResponse {
+    /// Parses the body: JSON, or text, or `null` when empty.
+    pub fn parse(self) -> ApiResponse {
+        let body = if self.body.is_empty() {
+            Value::Null
+        } else if self.json {
+            serde_json::from_slice(&self.body).unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&self.body).into_owned()))
+        } else {
+            Value::String(String::from_utf8_lossy(&self.body).into_owned())
+        };
+        ApiResponse { status: self.status, headers: self.headers, body }
+    }
+
+    /// `{"status":…,"headers":{…},"body":…}` as one JSON text, the body spliced in verbatim when
+    /// it is valid JSON (checked without building it).
+    pub fn to_envelope_json(&self) -> String {
+        let headers = serde_json::to_string(&self.headers).unwrap_or_else(|_| "{}".into());
+        let body = if self.body.is_empty() {
+            "null".to_string()
+        } else if self.json && serde_json::from_slice::<serde::de::IgnoredAny>(&self.body).is_ok() {
+            String::from_utf8_lossy(&self.body).into_owned()
+        } else {
+            serde_json::to_string(&String::from_utf8_lossy(&self.body)).unwrap_or_else(|_| "null".into())
+        };
+        format!("{{\"status\":{},\"headers\":{},\"body\":{}}}", self.status, headers, body)
+    }
+}
+
+fn is_json(headers: &reqwest::header::HeaderMap, bytes: &[u8]) -> bool {
+    let ct = headers.get(reqwest::header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
+    if ct.contains("json") {
+        return true;
+    }
+    ct.is_empty() && serde_json::from_slice::<serde::de::IgnoredAny>(bytes).is_ok()
+}
+
 const IGNORED_HEADERS: &[&str] = &["authorization", "host", "content-length", "connection", "transfer-encoding", "keep-alive", "upgrade", "te"];
 
 fn header_map(h: &reqwest::header::HeaderMap) -> BTreeMap<String, String> {
@@ -104,7 +154,6 @@ fn parse_body(headers: &reqwest::header::HeaderMap, bytes: &[u8]) -> Value {
 }
 
 enum Outcome {
-    Done(ApiResponse),
     Retry { wait: Duration, reason: String, status: Option<u16> },
     Fail(Error),
 }
@@ -113,6 +162,11 @@ impl Orchestrator {
     /// Sends one API call for a tenant through the pipeline; resolves on 2xx, fails with a typed
     /// error otherwise.
     pub async fn request(&self, tenant_id: &str, req: ApiRequest) -> Result<ApiResponse> {
+        self.request_raw(tenant_id, req).await.map(RawResponse::parse)
+    }
+
+    /// [`Orchestrator::request`] without parsing the body.
+    pub async fn request_raw(&self, tenant_id: &str, req: ApiRequest) -> Result<RawResponse> {
         let counters = self.request_counters(tenant_id);
         counters.calls.fetch_add(1, Ordering::Relaxed);
         let result = self.request_inner(tenant_id, &req).await;
@@ -123,7 +177,7 @@ impl Orchestrator {
         result
     }
 
-    async fn request_inner(&self, tenant_id: &str, req: &ApiRequest) -> Result<ApiResponse> {
+    async fn request_inner(&self, tenant_id: &str, req: &ApiRequest) -> Result<RawResponse> {
         let opts = self.options();
         let tenant = self.tenant(tenant_id)?;
         let method = reqwest::Method::from_bytes(req.method.to_ascii_uppercase().as_bytes())
@@ -245,10 +299,13 @@ impl Orchestrator {
                             return Err(Error::Network { tenant_id: Some(tenant_id.into()), reason });
                         }
                     };
+                    if (200..300).contains(&status) {
+                        let json = is_json(&headers, &bytes);
+                        return Ok(RawResponse { status, headers: header_map(&headers), body: bytes, json });
+                    }
                     let value = parse_body(&headers, &bytes);
                     let correlation_id = headers.get("inin-correlation-id").and_then(|v| v.to_str().ok()).map(str::to_string);
                     match status {
-                        200..=299 => Outcome::Done(ApiResponse { status, headers: header_map(&headers), body: value }),
                         401 if !refreshed_after_401 => {
                             // The token may be stale (revoked, rotated): drop it, get a new one, once.
                             refreshed_after_401 = true;
@@ -292,7 +349,6 @@ impl Orchestrator {
                 }
             };
             match outcome {
-                Outcome::Done(r) => return Ok(r),
                 Outcome::Fail(e) => return Err(e),
                 Outcome::Retry { wait, reason, status } => {
                     if retries >= opts.max_retries || waited + wait > opts.max_retry_delay {
