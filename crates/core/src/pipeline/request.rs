@@ -272,7 +272,6 @@ impl Orchestrator {
             if let Some((bytes, ct)) = &body {
                 rb = rb.header("Content-Type", ct.as_str()).body(bytes.clone());
             }
-            let sent_at = Instant::now();
             let outcome = match rb.send().await {
                 Err(e) => {
                     let reason = crate::config::source::describe_reqwest(&e, opts.request_timeout);
@@ -287,7 +286,7 @@ impl Orchestrator {
                 Ok(resp) => {
                     let status = resp.status().as_u16();
                     let headers = resp.headers().clone();
-                    limiter.observe(&RateLimitHeaders::from_headers(&headers), sent_at);
+                    limiter.observe(&RateLimitHeaders::from_headers(&headers), Instant::now());
                     let bytes = match resp.bytes().await {
                         Ok(b) => b,
                         Err(e) => {
