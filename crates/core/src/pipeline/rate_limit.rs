@@ -20,6 +20,9 @@ struct Window {
     learned: bool,
 }
 
+/// Longest a waiter sleeps before looking again.
+pub const MAX_NAP: Duration = Duration::from_millis(250);
+
 /// Added when aligning on a server window, for clock granularity on either side.
 pub const ALIGNMENT_MARGIN: Duration = Duration::from_millis(2);
 
@@ -27,6 +30,8 @@ pub const ALIGNMENT_MARGIN: Duration = Duration::from_millis(2);
 #[derive(Debug)]
 pub struct Limiter {
     state: Mutex<Window>,
+    /// Wakes waiters when what they wait for may have changed (new headers, a hold).
+    changed: tokio::sync::Notify,
 }
 
 /// What [`Limiter::try_acquire`] decided.
@@ -50,6 +55,7 @@ impl Limiter {
                 hold_until: None,
                 learned: false,
             }),
+            changed: tokio::sync::Notify::new(),
         }
     }
 
@@ -91,13 +97,23 @@ impl Limiter {
     }
 
     /// Waits for a slot (the wait obeys `tokio::time::pause`). Returns how long it waited.
+    ///
+    /// A wait decided under an old model (say, a 60 s window before the headers told 2 s) must not
+    /// run its course: waiters wake when the model changes, and re-check at least every 250 ms.
     pub async fn acquire(&self) -> Duration {
         let start = Instant::now();
         loop {
+            let changed = self.changed.notified();
             match self.try_acquire(Instant::now()) {
                 Decision::Go => return start.elapsed(),
-                // A little jitter spreads the waiters that wake at the same reset.
-                Decision::Wait(d) => tokio::time::sleep(d + Duration::from_micros(rand::random::<u64>() % 2000)).await,
+                Decision::Wait(d) => {
+                    // A little jitter spreads the waiters that wake at the same reset.
+                    let nap = d.min(MAX_NAP) + Duration::from_micros(rand::random::<u64>() % 2000);
+                    tokio::select! {
+                        _ = tokio::time::sleep(nap) => {}
+                        _ = changed => {}
+                    }
+                }
             }
         }
     }
@@ -108,7 +124,7 @@ impl Limiter {
         loop {
             let until = self.lock().hold_until;
             match until {
-                Some(h) if Instant::now() < h => tokio::time::sleep_until(h).await,
+                Some(h) if Instant::now() < h => tokio::time::sleep_until(h.min(Instant::now() + MAX_NAP)).await,
                 _ => return start.elapsed(),
             }
         }
@@ -120,6 +136,7 @@ impl Limiter {
         if h.is_empty() {
             return;
         }
+        let _wake = Wake(&self.changed);
         let mut w = self.lock();
         if let Some(a) = h.allowed {
             w.allowed = a;
@@ -150,6 +167,7 @@ impl Limiter {
     /// A 429: hold every request of this tenant for `wait`. The server's window has reset by
     /// then, so ours starts afresh when the hold ends.
     pub fn hold(&self, wait: Duration, now: Instant) {
+        let _wake = Wake(&self.changed);
         let mut w = self.lock();
         let until = now + wait;
         w.hold_until = Some(w.hold_until.map_or(until, |h| h.max(until)));
@@ -160,6 +178,15 @@ impl Limiter {
     pub fn snapshot(&self) -> (u32, u32, Duration) {
         let w = self.lock();
         (w.allowed, w.used, w.window)
+    }
+}
+
+/// Notifies the waiters when dropped, i.e. after the state lock is released.
+struct Wake<'a>(&'a tokio::sync::Notify);
+
+impl Drop for Wake<'_> {
+    fn drop(&mut self) {
+        self.0.notify_waiters();
     }
 }
 
@@ -237,6 +264,24 @@ mod tests {
         l.observe(&hdr(20, 7, 2), Instant::now());
         let (allowed, _, window) = l.snapshot();
         assert_eq!((allowed, window), (20, Duration::from_secs(2)), "20 per 60 s would pace at 3 s a call");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn waiters_do_not_sleep_out_a_stale_decision() {
+        let l = std::sync::Arc::new(Limiter::new(2));
+        assert_eq!(l.try_acquire(Instant::now()), Decision::Go);
+        assert_eq!(l.try_acquire(Instant::now()), Decision::Go);
+        let t0 = Instant::now();
+        let waiter = {
+            let l = l.clone();
+            tokio::spawn(async move { l.acquire().await })
+        };
+        tokio::time::sleep(Duration::from_millis(10)).await;
+        // The server says: 20 per 2 s, and this answer opened the window.
+        l.observe(&hdr(20, 1, 2), Instant::now());
+        let waited = waiter.await.unwrap();
+        assert!(waited < Duration::from_millis(300), "waited {waited:?} of a 60 s window");
+        assert!(t0.elapsed() < Duration::from_secs(1));
     }
 
     #[test]
