@@ -108,11 +108,7 @@ impl Orchestrator {
         let http = http_client(&options)?;
         let events = Events::default();
         let egress = EgressPolicy { gateway: options.gateway.clone(), allowed_hosts: options.allowed_hosts.clone() };
-        let source = match (&options.config_endpoint, &options.config_file) {
-            (Some(endpoint), _) => ConfigSource::service(endpoint, options.config_service_token.clone(), http.clone(), options.config_timeout)?,
-            (None, Some(path)) => ConfigSource::File { path: path.clone() },
-            (None, None) => unreachable!("validated above"),
-        };
+        let source = ConfigSource::from_options(&options, http.clone())?;
         let snapshot = match (&options.snapshot_path, &options.encryption_key) {
             (Some(path), Some(key)) => Some(Snapshot::new(
                 path.clone(),

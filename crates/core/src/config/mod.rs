@@ -2,11 +2,13 @@
 //! last-known-good guarantee, and the encrypted snapshot.
 
 mod manager;
+mod read_once;
 pub mod snapshot;
 pub mod source;
 mod table;
 mod tenant;
 
+pub use read_once::read_once;
 pub use manager::{ConfigHealth, ConfigManager, ConfigSettings, DiffListener, BREAKER_THRESHOLD, FILE_CHECK_INTERVAL, FIRST_RETRY_DELAY};
 pub use table::{ConfigDiff, TenantEntry, TenantTable};
 pub use tenant::{fingerprint, parse_entry, ParsedEntry, Tenant, MAX_ROTATION_INTERVAL, MIN_ROTATION_INTERVAL};

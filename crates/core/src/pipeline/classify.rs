@@ -4,6 +4,10 @@
 
 use crate::error::{Error, PermissionMode};
 use serde_json::Value;
+use std::time::Duration;
+
+/// The wait reported for a 429 that names none (Genesys's own messages speak in whole seconds).
+pub const UNSTATED_RETRY_AFTER: Duration = Duration::from_secs(1);
 
 /// Where to fix a missing permission, in Genesys Cloud Admin terms.
 pub const PERMISSION_FIX: &str =
@@ -180,6 +184,32 @@ pub fn classify_forbidden(a: &Answer<'_>) -> Option<Error> {
     })
 }
 
+/// The error for a non-2xx answer met outside the pipeline (an official-SDK call made with a
+/// client of the caller's own): 403s classified as [`to_error`] does, a 429 as `RATE_LIMITED`
+/// with the wait from `retry_after` (the headers), else from the message, else
+/// [`UNSTATED_RETRY_AFTER`].
+///
+/// ```
+/// use genesys_tenants_core::pipeline::classify::{classify_answer, Answer};
+/// let body = serde_json::json!({"status": 429, "code": "too.many.requests",
+///     "message": "Rate limit exceeded the maximum. Retry the request in [4] seconds"});
+/// let a = Answer { tenant_id: "acme", status: 429, body: &body, www_authenticate: None, correlation_id: None };
+/// assert_eq!(classify_answer(&a, None).fields()["retryAfterMs"], 4000);
+/// ```
+pub fn classify_answer(a: &Answer<'_>, retry_after: Option<Duration>) -> Error {
+    if a.status == 429 {
+        let wait = retry_after
+            .or_else(|| text(a.body, "message").and_then(super::retry_after::from_message))
+            .unwrap_or(UNSTATED_RETRY_AFTER);
+        return Error::RateLimited {
+            tenant_id: a.tenant_id.to_string(),
+            retry_after_ms: wait.as_millis() as u64,
+            correlation_id: a.correlation_id.map(str::to_string),
+        };
+    }
+    to_error(a)
+}
+
 /// The error for any non-2xx answer that the pipeline does not recover from.
 pub fn to_error(a: &Answer<'_>) -> Error {
     if a.status == 403 {
@@ -213,6 +243,28 @@ mod tests {
             Error::PermissionMissing { missing_permissions, mode, .. } => (missing_permissions.clone(), *mode),
             other => panic!("expected PERMISSION_MISSING, got {other:?}"),
         }
+    }
+
+    #[test]
+    fn answers_met_outside_the_pipeline() {
+        fn a(status: u16, body: &Value) -> Answer<'_> {
+            Answer { tenant_id: "t", status, body, www_authenticate: None, correlation_id: Some("c") }
+        }
+        let msg = json!({"status": 429, "message": "Rate limit exceeded the maximum. Retry the request in [4] seconds"});
+        // The header wins over the message; the message over the default; the default when neither says.
+        let cases = [(Some(Duration::from_millis(2500)), &msg, 2500), (None, &msg, 4000), (None, &json!({}), 1000)];
+        for (header, body, want) in cases {
+            match classify_answer(&a(429, body), header) {
+                Error::RateLimited { retry_after_ms, correlation_id, .. } => {
+                    assert_eq!(retry_after_ms, want, "{header:?} {body}");
+                    assert_eq!(correlation_id.as_deref(), Some("c"));
+                }
+                other => panic!("expected RATE_LIMITED, got {other:?}"),
+            }
+        }
+        let forbidden = json!({"code": "missing.permissions", "message": "You are missing the following permission(s): oauth:client:view"});
+        assert_eq!(classify_answer(&a(403, &forbidden), None).code(), "PERMISSION_MISSING");
+        assert_eq!(classify_answer(&a(404, &json!({"code": "not.found"})), None).code(), "UPSTREAM_ERROR");
     }
 
     #[test]

@@ -315,7 +315,9 @@ impl Orchestrator {
                         }
                         429 => {
                             counters.throttled.fetch_add(1, Ordering::Relaxed);
-                            let wait = wait_after_429(&headers).unwrap_or_else(|| full_jitter(retries + 1, opts.max_retry_delay)) + small_jitter();
+                            let stated = wait_after_429(&headers)
+                                .or_else(|| value.get("message").and_then(|m| m.as_str()).and_then(super::retry_after::from_message));
+                            let wait = stated.unwrap_or_else(|| full_jitter(retries + 1, opts.max_retry_delay)) + small_jitter();
                             limiter.hold(wait, Instant::now());
                             self.events().emit("ratelimit.wait", Some(tenant_id), json!({"waitMs": wait.as_millis() as u64, "path": path, "correlationId": correlation_id}));
                             if wait > opts.max_retry_delay || waited + wait > opts.max_retry_delay || retries >= opts.max_retries {

@@ -79,6 +79,23 @@ pub fn wait_after_429(headers: &HeaderMap) -> Option<Duration> {
     from_headers(headers).or_else(|| RateLimitHeaders::from_headers(headers).reset)
 }
 
+/// The wait named in a Genesys 429 message — "Rate limit exceeded the maximum. Retry the request
+/// in [3] seconds" — for answers whose headers were stripped (a proxy, the SDK's default mode).
+///
+/// ```
+/// use genesys_tenants_core::pipeline::retry_after::from_message;
+/// use std::time::Duration;
+/// assert_eq!(from_message("Retry the request in [3] seconds"), Some(Duration::from_secs(3)));
+/// assert_eq!(from_message("maximum [300] requests within [60] seconds"), None);
+/// ```
+pub fn from_message(message: &str) -> Option<Duration> {
+    let lower = message.to_ascii_lowercase();
+    let rest = &lower[lower.find("retry the request in")? + "retry the request in".len()..];
+    let digits: String = rest.trim_start().trim_start_matches('[').chars().take_while(|c| c.is_ascii_digit()).collect();
+    let secs: u64 = digits.parse().ok()?;
+    Some(Duration::from_secs(secs).min(MAX_SERVER_WAIT))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -132,5 +149,21 @@ mod tests {
         assert_eq!(wait_after_429(&headers(&[("retry-after", "2"), ("inin-ratelimit-reset", "9")])), Some(Duration::from_secs(2)));
         assert_eq!(wait_after_429(&headers(&[("inin-ratelimit-reset", "9")])), Some(Duration::from_secs(9)));
         assert_eq!(wait_after_429(&headers(&[("retry-after", "bogus")])), None);
+    }
+
+    #[test]
+    fn the_wait_is_read_from_genesys_messages() {
+        let cases: &[(&str, Option<Duration>)] = &[
+            ("Rate limit exceeded the maximum. Retry the request in [3] seconds", Some(Duration::from_secs(3))),
+            ("Rate limit exceeded the maximum. Retry the request in 12 seconds", Some(Duration::from_secs(12))),
+            ("RETRY THE REQUEST IN [0] SECONDS", Some(Duration::ZERO)),
+            ("Rate limit exceeded the maximum [300] requests within [60] seconds", None),
+            ("Retry the request in [soon] seconds", None),
+            ("Retry the request in [99999999] seconds", Some(MAX_SERVER_WAIT)),
+            ("", None),
+        ];
+        for (msg, want) in cases {
+            assert_eq!(from_message(msg), *want, "{msg:?}");
+        }
     }
 }
