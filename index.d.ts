@@ -22,6 +22,11 @@ export declare class NativeOrchestrator {
   tenantIds(): Array<string>
   /** What the orchestrator knows of a usable tenant (no secret): throws its error otherwise. */
   tenantInfo(tenantId: string): { tenantId: string; environment: string; clientId: string; requiredScopes: string[] }
+  /**
+   * `null` when the tenant's declared scopes cover `requiredScopes` (or it declares none), else
+   * the `SCOPE_MISSING` error (`preflight: true`) to throw; other tenant errors are thrown.
+   */
+  checkScopes(tenantId: string, requiredScopes: Array<string>): (Error & { code: 'SCOPE_MISSING'; missingScopes: string[] }) | null
   /** A valid access token for the tenant. */
   getAccessToken(tenantId: string): Promise<string>
   /** Re-reads the tenant's config and obtains a new token; the old one serves until then. */
@@ -71,6 +76,13 @@ export interface ApiRequestInit {
   body?: any
 }
 
+/**
+ * The package's error for a non-2xx answer met outside the pipeline (an SDK call on a client of
+ * the caller's own): an `Error` with `code` and fields, returned rather than thrown. `headers`
+ * are the response's (any case); `body` its text or JSON text.
+ */
+export declare function classifyHttpError(tenantId: string, status: number, body: string, headers: Record<string, string>): Error & { code: string }
+
 /** What a config reload changed. */
 export interface ConfigDiff {
   /** Tenant ids that appeared. */
@@ -118,6 +130,19 @@ export interface PageOptionsInit {
   /** How long an analytics job may take to be fulfilled. Default `600000`. */
   jobTimeoutMs?: number
 }
+
+/**
+ * Reads and validates the tenant config once, outside any orchestrator (`fetchTenantConfig` in
+ * the package). Takes the orchestrator's options (the config ones are used); resolves to JSON text
+ * `{ tenants, invalid, unkeyed }` — **secrets included**, as the caller asked for them.
+ */
+export declare function readTenantConfigJson(options: TenantOrchestratorOptions): Promise<string>
+
+/**
+ * Resolves after `ms` milliseconds, timed in Rust: the package's JS helpers wait with this so that
+ * a caller's fake timers (Jest) cannot stall or skip their waits.
+ */
+export declare function sleep(ms: number): Promise<void>
 
 /** Options of `new TenantOrchestrator(options)`. Exactly one of `configEndpoint` / `configFile`. */
 export interface TenantOrchestratorOptions {

@@ -837,4 +837,7 @@ module.exports.__napiBindingTarget = __napiStampBindingTarget(nativeBinding, __n
 module.exports = nativeBinding
 module.exports.NativeOrchestrator = nativeBinding.NativeOrchestrator
 module.exports.NativePageCursor = nativeBinding.NativePageCursor
+module.exports.classifyHttpError = nativeBinding.classifyHttpError
 module.exports.coreVersion = nativeBinding.coreVersion
+module.exports.readTenantConfigJson = nativeBinding.readTenantConfigJson
+module.exports.sleep = nativeBinding.sleep

@@ -14,11 +14,16 @@ pub fn to_js(env: &Env, err: &CoreError) -> napi::Error {
 }
 
 fn build(env: &Env, err: &CoreError) -> Result<napi::Error> {
+    Ok(napi::Error::from(object(env, err)?))
+}
+
+/// The JS `Error` object for `err` (`code`, fields, `name`), as a value to return rather than throw.
+pub fn object<'env>(env: &'env Env, err: &CoreError) -> Result<Unknown<'env>> {
     let mut obj = env.create_error(napi::Error::new(Status::GenericFailure, err.to_string()))?;
     obj.set_named_property("code", err.code())?;
     for (key, value) in err.fields() {
         obj.set_named_property(&key, env.to_js_value(&value)?)?;
     }
     obj.set_named_property("name", "GenesysTenantsError")?;
-    Ok(napi::Error::from(obj.into_unknown(env)?))
+    obj.into_unknown(env)
 }

@@ -20,6 +20,44 @@ pub fn core_version() -> String {
     genesys_tenants_core::VERSION.to_string()
 }
 
+/// Reads and validates the tenant config once, outside any orchestrator (`fetchTenantConfig` in
+/// the package). Takes the orchestrator's options (the config ones are used); resolves to JSON text
+/// `{ tenants, invalid, unkeyed }` — **secrets included**, as the caller asked for them.
+#[napi(ts_args_type = "options: TenantOrchestratorOptions", ts_return_type = "Promise<string>")]
+pub fn read_tenant_config_json<'env>(env: &'env Env, options: serde_json::Value) -> Result<PromiseRaw<'env, String>> {
+    let env_token = std::env::var("CONFIG_SERVICE_TOKEN").ok();
+    let options = options::from_js(options, env_token).map_err(|e| errors::to_js(env, &e))?;
+    settle(env, async move {
+        genesys_tenants_core::config::read_once(&options).await.map(|t| t.to_json_exposing_secrets().to_string())
+    }, |_, v| Ok(v))
+}
+
+/// The package's error for a non-2xx answer met outside the pipeline (an SDK call on a client of
+/// the caller's own): an `Error` with `code` and fields, returned rather than thrown. `headers`
+/// are the response's (any case); `body` its text or JSON text.
+#[napi(ts_return_type = "Error & { code: string }")]
+pub fn classify_http_error<'env>(
+    env: &'env Env,
+    tenant_id: String,
+    status: u32,
+    body: String,
+    headers: HashMap<String, String>,
+) -> Result<Unknown<'env>> {
+    let status = u16::try_from(status).unwrap_or(0);
+    let headers: Vec<(String, String)> = headers.into_iter().collect();
+    errors::object(env, &genesys_tenants_core::pipeline::classify::classify_parts(&tenant_id, status, &body, &headers))
+}
+
+/// Resolves after `ms` milliseconds, timed in Rust: the package's JS helpers wait with this so that
+/// a caller's fake timers (Jest) cannot stall or skip their waits.
+#[napi(ts_return_type = "Promise<void>")]
+pub fn sleep(env: &Env, ms: u32) -> Result<PromiseRaw<'_, ()>> {
+    settle(env, async move {
+        tokio::time::sleep(std::time::Duration::from_millis(u64::from(ms))).await;
+        Ok(())
+    }, |_, ()| Ok(()))
+}
+
 /// Event callback: receives one event object `{ type, tenantId?, at, ... }`.
 type EventCallback = ThreadsafeFunction<serde_json::Value, Unknown<'static>, serde_json::Value, Status, false, true>;
 
@@ -82,6 +120,17 @@ impl NativeOrchestrator {
             "clientId": t.client_id,
             "requiredScopes": t.required_scopes,
         }))
+    }
+
+    /// `null` when the tenant's declared scopes cover `requiredScopes` (or it declares none), else
+    /// the `SCOPE_MISSING` error (`preflight: true`) to throw; other tenant errors are thrown.
+    #[napi(ts_return_type = "(Error & { code: 'SCOPE_MISSING'; missingScopes: string[] }) | null")]
+    pub fn check_scopes<'env>(&self, env: &'env Env, tenant_id: String, required_scopes: Vec<String>) -> Result<Option<Unknown<'env>>> {
+        match self.core.check_scopes(&tenant_id, &required_scopes) {
+            Ok(()) => Ok(None),
+            Err(e @ CoreError::ScopeMissing { .. }) => errors::object(env, &e).map(Some),
+            Err(e) => Err(errors::to_js(env, &e)),
+        }
     }
 
     /// A valid access token for the tenant.

@@ -116,7 +116,7 @@ pub enum Error {
         correlation_id: Option<String>,
     },
     /// Rate limited beyond the retry budget.
-    #[error("rate limited for tenant '{tenant_id}': retry after {retry_after_ms} ms")]
+    #[error("rate limited{}: retry after {retry_after_ms} ms", named(.tenant_id))]
     RateLimited {
         /// The tenant.
         tenant_id: String,
@@ -126,7 +126,7 @@ pub enum Error {
         correlation_id: Option<String>,
     },
     /// The API answered with a status that is not a success and not classified above.
-    #[error("Genesys Cloud answered {status} for tenant '{tenant_id}'{}", summary(.message))]
+    #[error("Genesys Cloud answered {status}{}{}", named(.tenant_id), summary(.message))]
     Upstream {
         /// The tenant.
         tenant_id: String,
@@ -179,6 +179,11 @@ pub enum Error {
         /// What is wrong with it.
         reason: String,
     },
+}
+
+/// " for tenant 'x'", or nothing for an answer met outside any tenant (empty id).
+fn named(t: &str) -> String {
+    if t.is_empty() { String::new() } else { format!(" for tenant '{t}'") }
 }
 
 fn for_tenant(t: &Option<String>) -> String {
@@ -259,7 +264,7 @@ impl Error {
     /// Structured fields for JS (camelCase), besides `code` and `message`.
     pub fn fields(&self) -> Map<String, Value> {
         let mut m = Map::new();
-        if let Some(t) = self.tenant_id() {
+        if let Some(t) = self.tenant_id().filter(|t| !t.is_empty()) {
             m.insert("tenantId".into(), json!(t));
         }
         if let Some(c) = self.correlation_id() {

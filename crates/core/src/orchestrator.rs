@@ -273,6 +273,40 @@ impl Orchestrator {
         self.inner.config.tenant(tenant_id)
     }
 
+    /// Checks that the tenant's declared `requiredScopes` cover `required` (for a call whose
+    /// endpoint the catalogue may not know): `SCOPE_MISSING` with `preflight: true` naming the
+    /// uncovered ones. A tenant that declares no scopes passes: nothing is known to check against.
+    ///
+    /// ```no_run
+    /// # fn f(o: &genesys_tenants_core::Orchestrator) -> genesys_tenants_core::Result<()> {
+    /// o.check_scopes("acme-corp", &["users:readonly".to_string()])?;
+    /// # Ok(()) }
+    /// ```
+    pub fn check_scopes(&self, tenant_id: &str, required: &[String]) -> Result<()> {
+        let tenant = self.tenant(tenant_id)?;
+        if tenant.required_scopes.is_empty() {
+            return Ok(());
+        }
+        let missing = crate::pipeline::catalogue::uncovered_scopes(required, &tenant.required_scopes);
+        if missing.is_empty() {
+            return Ok(());
+        }
+        Err(Error::ScopeMissing {
+            tenant_id: tenant_id.to_string(),
+            message: format!(
+                "tenant '{tenant_id}' does not declare the OAuth scope(s) {} (requiredScopes: {}): {}, and list them in requiredScopes",
+                missing.join(", "),
+                tenant.required_scopes.join(", "),
+                crate::pipeline::classify::SCOPE_FIX
+            ),
+            missing_scopes: missing,
+            preflight: true,
+            status: None,
+            body: serde_json::Value::Null,
+            correlation_id: None,
+        })
+    }
+
     /// The egress policy in force.
     pub fn egress(&self) -> &EgressPolicy {
         &self.inner.egress

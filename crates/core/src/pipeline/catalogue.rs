@@ -169,9 +169,38 @@ pub fn missing_scope(method: &str, path: &str, declared: &[String]) -> Option<St
     Some(area.to_string())
 }
 
+/// The scopes of `required` that `declared` does not cover (`area` covers `area:readonly`), in
+/// the order given, without repeats.
+///
+/// ```
+/// use genesys_tenants_core::pipeline::catalogue::uncovered_scopes;
+/// let declared = vec!["users".to_string(), "analytics:readonly".to_string()];
+/// let required = ["users:readonly", "analytics", "routing:readonly"].map(String::from);
+/// assert_eq!(uncovered_scopes(&required, &declared), vec!["analytics", "routing:readonly"]);
+/// ```
+pub fn uncovered_scopes(required: &[String], declared: &[String]) -> Vec<String> {
+    let has = |s: &str| declared.iter().any(|d| d == s);
+    let mut out: Vec<String> = Vec::new();
+    for r in required {
+        let covered = has(r) || r.strip_suffix(":readonly").is_some_and(has);
+        if !covered && !out.contains(r) {
+            out.push(r.clone());
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn coverage_of_required_scopes() {
+        let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
+        assert!(uncovered_scopes(&s(&["users:readonly", "users"]), &s(&["users"])).is_empty());
+        assert_eq!(uncovered_scopes(&s(&["users", "users"]), &s(&["users:readonly"])), s(&["users"]));
+        assert_eq!(uncovered_scopes(&s(&["x:readonly"]), &s(&[])), s(&["x:readonly"]));
+    }
 
     #[test]
     fn lookup_prefers_literals() {

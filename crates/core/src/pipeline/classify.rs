@@ -30,6 +30,11 @@ pub struct Answer<'a> {
     pub correlation_id: Option<&'a str>,
 }
 
+/// "tenant 'x'", or "the OAuth client" for an answer met outside any tenant (empty id).
+fn who(tenant_id: &str) -> String {
+    if tenant_id.is_empty() { "the OAuth client".into() } else { format!("tenant '{tenant_id}'") }
+}
+
 fn text<'a>(body: &'a Value, key: &str) -> Option<&'a str> {
     body.get(key).and_then(Value::as_str)
 }
@@ -140,8 +145,8 @@ pub fn classify_forbidden(a: &Answer<'_>) -> Option<Error> {
         return Some(Error::ScopeMissing {
             tenant_id: a.tenant_id.to_string(),
             message: format!(
-                "tenant '{}' is missing OAuth scope(s) {}: {}",
-                a.tenant_id,
+                "{} is missing OAuth scope(s) {}: {}",
+                who(a.tenant_id),
                 scopes.join(", "),
                 SCOPE_FIX
             ),
@@ -176,7 +181,7 @@ pub fn classify_forbidden(a: &Answer<'_>) -> Option<Error> {
     };
     Some(Error::PermissionMissing {
         tenant_id: a.tenant_id.to_string(),
-        message: format!("tenant '{}' is missing {how} {}: {}", a.tenant_id, perms.join(", "), PERMISSION_FIX),
+        message: format!("{} is missing {how} {}: {}", who(a.tenant_id), perms.join(", "), PERMISSION_FIX),
         missing_permissions: perms,
         mode,
         body: a.body.clone(),
@@ -208,6 +213,28 @@ pub fn classify_answer(a: &Answer<'_>, retry_after: Option<Duration>) -> Error {
         };
     }
     to_error(a)
+}
+
+/// [`classify_answer`] from loose parts — body text (JSON or not) and headers in any case — as
+/// an official-SDK rejection carries them.
+///
+/// ```
+/// use genesys_tenants_core::pipeline::classify::classify_parts;
+/// let body = r#"{"code":"missing.any.permissions","message":"You must have at least one of the following permissions assigned: directory:user:view"}"#;
+/// let e = classify_parts("acme", 403, body, &[("Inin-Correlation-Id".into(), "c-1".into())]);
+/// assert_eq!((e.code(), e.correlation_id()), ("PERMISSION_MISSING", Some("c-1")));
+/// ```
+pub fn classify_parts(tenant_id: &str, status: u16, body: &str, headers: &[(String, String)]) -> Error {
+    let header = |name: &str| headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str());
+    let value = serde_json::from_str::<Value>(body).unwrap_or_else(|_| Value::String(body.to_string()));
+    // Malformed names or values are skipped: they cannot carry a usable wait anyway.
+    let map: reqwest::header::HeaderMap = headers
+        .iter()
+        .filter_map(|(k, v)| Some((reqwest::header::HeaderName::try_from(k.as_str()).ok()?, reqwest::header::HeaderValue::try_from(v.as_str()).ok()?)))
+        .collect();
+    let retry_after = super::retry_after::wait_after_429(&map);
+    let answer = Answer { tenant_id, status, body: &value, www_authenticate: header("www-authenticate"), correlation_id: header("inin-correlation-id") };
+    classify_answer(&answer, retry_after)
 }
 
 /// The error for any non-2xx answer that the pipeline does not recover from.
