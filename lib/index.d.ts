@@ -62,6 +62,16 @@ export interface GenesysTenantsError extends Error {
   mode?: 'ANY' | 'ALL';
   /** SCOPE_MISSING: the missing OAuth scopes. */
   missingScopes?: string[];
+  /** SCOPE_MISSING: true when refused before sending, from the tenant's declared scopes. */
+  preflight?: boolean;
+  /** The Genesys error code, on errors surfaced through the official SDK. */
+  genesysCode?: string;
+  /** fetchWithPaginationAndRetry: what was fetched before the failure (not enumerable). */
+  partialEntities?: unknown[];
+  /** fetchWithPaginationAndRetry: pages fetched before the failure (not enumerable). */
+  pagesFetched?: number;
+  /** TOO_MANY_PAGES: the limit that was reached. */
+  maxPages?: number;
   /** RATE_LIMITED: how long the server asked to wait. */
   retryAfterMs?: number;
   /** UPSTREAM_ERROR: the response body. */
@@ -101,7 +111,13 @@ export interface OrchestratorEvent {
 }
 
 export declare class TenantOrchestrator {
-  constructor(options: TenantOrchestratorOptions);
+  /** A string is taken as `{ configEndpoint }` (the tutorial's `new TenantOrchestrator(configEndpoint)`). */
+  constructor(options: TenantOrchestratorOptions | string);
+  /**
+   * Throws SCOPE_MISSING (`preflight: true`) when the tenant declares `requiredScopes` in its config
+   * and they do not cover `scopes` (`area` covers `area:readonly`).
+   */
+  assertScopes(tenantId: string, scopes: string[]): void;
   /** Reads and validates the config, starts the scheduler; resolves to the usable tenant ids. */
   initialize(): Promise<string[]>;
   /** Usable tenant ids, sorted. */
@@ -137,3 +153,74 @@ export declare class TenantOrchestrator {
 }
 
 export declare function coreVersion(): string;
+
+/** One valid entry of the tenant config, as `fetchTenantConfig` returns it. */
+export interface TenantConfigEntry {
+  tenantId: string;
+  clientId: string;
+  /** Present but not enumerable: `console.log` and `JSON.stringify` do not show it. */
+  readonly clientSecret: string;
+  /** The Genesys environment host the entry resolved to, e.g. `mypurecloud.ie`. */
+  environment: string;
+  requiredScopes: string[];
+  /** Alias of `requiredScopes` (the tutorial's name); not enumerable. */
+  readonly scopes: string[];
+  rotationIntervalMs: number | null;
+}
+
+/** An entry of the config that is unusable, and why. */
+export interface InvalidTenantEntry {
+  tenantId: string;
+  code: 'TENANT_INVALID' | 'HOST_NOT_ALLOWED';
+  field?: string;
+  host?: string;
+  reason: string;
+  message: string;
+}
+
+/**
+ * Reads `GET {configEndpoint}/api/v1/genesys/tenants` once and validates it as the orchestrator does.
+ * Resolves to the valid entries, sorted by id; rejects with CONFIG_UNAVAILABLE when the service cannot
+ * be read, the document is not an array, or no entry is valid. A string is the config endpoint;
+ * `options` takes the orchestrator's config options (`configServiceToken`, `configTimeoutMs`,
+ * `allowedHosts`, `gateway`), or pass one options object (which may name `configFile` instead).
+ */
+export declare function fetchTenantConfig(
+  configEndpoint: string | TenantOrchestratorOptions,
+  options?: Omit<TenantOrchestratorOptions, 'configEndpoint' | 'configFile'>,
+): Promise<TenantConfigEntry[] & { readonly invalid: InvalidTenantEntry[]; readonly unkeyed: string[] }>;
+
+/**
+ * Runs `apiCall(client)` and turns a refusal into this package's error naming what the server said is
+ * missing (PERMISSION_MISSING / SCOPE_MISSING), or RATE_LIMITED / UPSTREAM_ERROR. For a client from
+ * `getTenantClient()` whose tenant declares `requiredScopes`, scopes the call needs that the tenant does
+ * not declare fail first, without a request (SCOPE_MISSING, `preflight: true`).
+ */
+export declare function executeWithScopeValidation<T>(client: any, apiCall: (client: any) => Promise<T>, requiredScopes?: string[]): Promise<T>;
+
+/** What `fetchWithPaginationAndRetry` hands each call. */
+export interface PageCall {
+  /** 1-based. */
+  pageNumber: number;
+  /** The previous page's `cursor`, for cursor listings. */
+  cursor?: string;
+  /** The previous page's `nextUri`, for listings that give one and no page count. */
+  nextUri?: string;
+}
+
+/**
+ * Every item of a listing, fetched page by page with `apiCall(pageNumber, call)`. Understands page-number
+ * listings, searches, analytics queries and cursor listings; retries a page that meets 429 (after the
+ * server's Retry-After), 502/503/504 or a transport error up to `maxRetries` (default 3) times; then
+ * rejects with `partialEntities` and `pagesFetched` on the error — never a silent partial result.
+ */
+export declare function fetchWithPaginationAndRetry<T = any>(
+  apiCall: (pageNumber: number, call: PageCall) => Promise<any>,
+  maxRetries?: number,
+  options?: {
+    /** Stop with TOO_MANY_PAGES beyond this many pages. Default 1000. */
+    maxPages?: number;
+    /** Named in errors. */
+    tenantId?: string;
+  },
+): Promise<T[]>;

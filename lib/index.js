@@ -4,34 +4,56 @@
 const native = require('../index.js');
 const { createTenantClient } = require('./sdk-bridge.js');
 
-/** Every `code` an error from this package can carry. */
-const ErrorCodes = Object.freeze([
-  'UNKNOWN_TENANT',
-  'TENANT_INVALID',
-  'CONFIG_UNAVAILABLE',
-  'HOST_NOT_ALLOWED',
-  'AUTH_FAILED',
-  'PERMISSION_MISSING',
-  'SCOPE_MISSING',
-  'RATE_LIMITED',
-  'UPSTREAM_ERROR',
-  'NETWORK_ERROR',
-  'TIMEOUT',
-  'TOO_MANY_PAGES',
-  'CLOSED',
-  'NOT_INITIALIZED',
-  'INVALID_OPTIONS',
-  'SDK_NOT_INSTALLED',
-]);
+const { ErrorCodes } = require('./error-codes.js');
+const tutorial = require('./tutorial.js');
+
+/**
+ * `options` with `gateway` taken from `GENESYS_TENANTS_GATEWAY` (a URL such as
+ * `http://127.0.0.1:8080`) when the caller set none — the way the official SDK's config file
+ * `[gateway]` section points an unmodified program at a local emulator or an egress gateway.
+ */
+function withEnvironmentDefaults(options) {
+  const url = process.env.GENESYS_TENANTS_GATEWAY;
+  if (!url || options === null || typeof options !== 'object' || options.gateway !== undefined) return options;
+  let u;
+  try {
+    u = new URL(url);
+  } catch {
+    u = null;
+  }
+  if (!u || (u.protocol !== 'http:' && u.protocol !== 'https:') || (u.pathname !== '/' && u.pathname !== '')) {
+    const err = new TypeError(`invalid option 'GENESYS_TENANTS_GATEWAY': must be an http(s) URL with no path, e.g. http://127.0.0.1:8080 (got ${JSON.stringify(url)})`);
+    err.code = 'INVALID_OPTIONS';
+    err.option = 'GENESYS_TENANTS_GATEWAY';
+    throw err;
+  }
+  const gateway = { protocol: u.protocol.slice(0, -1), host: u.hostname.replace(/^\[|\]$/g, '') };
+  if (u.port) gateway.port = Number(u.port);
+  return { ...options, gateway };
+}
 
 class TenantOrchestrator {
   #native;
   #gateway;
   #clients = new Map();
 
+  /**
+   * `options` as documented; a string is taken as `{ configEndpoint: string }` (the tutorial's
+   * `new TenantOrchestrator(configEndpoint)`).
+   */
   constructor(options = {}) {
-    this.#native = new native.NativeOrchestrator(options);
-    this.#gateway = options.gateway || null;
+    const opts = withEnvironmentDefaults(typeof options === 'string' ? { configEndpoint: options } : options);
+    this.#native = new native.NativeOrchestrator(opts);
+    this.#gateway = (opts && opts.gateway) || null;
+  }
+
+  /**
+   * Throws `SCOPE_MISSING` (`preflight: true`, naming them) when the tenant declares
+   * `requiredScopes` in its config and they do not cover `scopes`; `area` covers `area:readonly`.
+   */
+  assertScopes(tenantId, scopes) {
+    const refusal = this.#native.checkScopes(tenantId, scopes);
+    if (refusal) throw refusal;
   }
 
   /**
@@ -153,4 +175,12 @@ class TenantOrchestrator {
   }
 }
 
-module.exports = { TenantOrchestrator, ErrorCodes, coreVersion: native.coreVersion };
+module.exports = {
+  TenantOrchestrator,
+  ErrorCodes,
+  coreVersion: native.coreVersion,
+  // The tutorial pattern's helpers, correct (see the README's "Coming from the tutorial").
+  fetchTenantConfig: tutorial.fetchTenantConfig,
+  executeWithScopeValidation: tutorial.executeWithScopeValidation,
+  fetchWithPaginationAndRetry: tutorial.fetchWithPaginationAndRetry,
+};

@@ -92,6 +92,14 @@ function makeBridgeClass(AbstractHttpClient) {
 }
 
 const bridgeClasses = new WeakMap();
+// Which tenant (and orchestrator) a client from getTenantClient() belongs to; a WeakMap keeps it
+// off the client object and lets clients be collected.
+const boundClients = new WeakMap();
+
+/** `{ orchestrator, tenantId }` for a client made by getTenantClient(), else undefined. */
+function boundTenant(client) {
+  return client !== null && typeof client === 'object' ? boundClients.get(client) : undefined;
+}
 
 /** An official-SDK client for one tenant, routed through `orchestrator`. */
 function createTenantClient(orchestrator, tenantId, { environment, gateway }) {
@@ -113,7 +121,8 @@ function createTenantClient(orchestrator, tenantId, { environment, gateway }) {
   client.setHttpClient(new Bridge(orchestrator, tenantId));
   // The pipeline signs every request itself; this placeholder only satisfies the SDK's auth step.
   client.setAccessToken('managed-by-genesys-tenants');
+  boundClients.set(client, { orchestrator, tenantId });
   return client;
 }
 
-module.exports = { createTenantClient, loadSdk, sdkErrorData };
+module.exports = { createTenantClient, loadSdk, sdkErrorData, boundTenant };

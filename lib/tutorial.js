@@ -1,0 +1,278 @@
+'use strict';
+// The tutorial pattern's helper names and call signatures — fetchTenantConfig,
+// executeWithScopeValidation, fetchWithPaginationAndRetry — with correct behaviour: a validated
+// config, errors classified by the Rust core from what the server said, Retry-After honoured,
+// waits timed in Rust (immune to fake timers), and never a silent partial result.
+const native = require('../index.js');
+const { boundTenant } = require('./sdk-bridge.js');
+const { ErrorCodes } = require('./error-codes.js');
+
+function invalidOption(option, reason) {
+  const err = new TypeError(`invalid option '${option}': ${reason}`);
+  err.code = 'INVALID_OPTIONS';
+  err.option = option;
+  err.reason = reason;
+  return err;
+}
+
+// ---------------------------------------------------------------------------------------------
+// fetchTenantConfig
+
+/** `value` under `key`, present (for `config.clientSecret`) but out of `console.log` and JSON. */
+function hidden(obj, key, value) {
+  Object.defineProperty(obj, key, { value, enumerable: false, writable: false, configurable: false });
+}
+
+/**
+ * Reads `GET {configEndpoint}/api/v1/genesys/tenants` once and validates every entry, as the
+ * orchestrator does. Resolves to the valid entries (sorted by `tenantId`); `clientSecret` is on each
+ * but not enumerable, so logging or serialising an entry does not print it. The array also carries
+ * (not enumerable) `invalid` — `[{ tenantId, code, field, reason, message }]` — and `unkeyed`.
+ * Rejects with `CONFIG_UNAVAILABLE` when the service cannot be read, the document is not an array,
+ * or no entry is valid; with `INVALID_OPTIONS` for a bad argument.
+ */
+async function fetchTenantConfig(configEndpoint, options = {}) {
+  if (options === null || typeof options !== 'object' || Array.isArray(options)) {
+    throw invalidOption('options', 'must be an object of orchestrator options');
+  }
+  let opts;
+  if (typeof configEndpoint === 'string') opts = { ...options, configEndpoint };
+  else if (configEndpoint && typeof configEndpoint === 'object' && !Array.isArray(configEndpoint)) opts = { ...configEndpoint };
+  else throw invalidOption('configEndpoint', 'must be the config service base URL (a string) or an options object');
+  const doc = JSON.parse(await native.readTenantConfigJson(opts));
+  const tenants = doc.tenants.map(({ clientSecret, ...entry }) => {
+    hidden(entry, 'clientSecret', clientSecret);
+    // The tutorial's TenantCredentials names the declared scopes `scopes`.
+    hidden(entry, 'scopes', entry.requiredScopes);
+    return entry;
+  });
+  hidden(tenants, 'invalid', doc.invalid);
+  hidden(tenants, 'unkeyed', doc.unkeyed);
+  return tenants;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Errors met through the official SDK, in whichever shape it rejects with
+
+const TRANSPORT_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'ETIMEDOUT', 'ECONNABORTED', 'EPIPE', 'EAI_AGAIN', 'ENOTFOUND']);
+const OUR_CODES = new Set(ErrorCodes);
+
+function isObject(v) {
+  return v !== null && typeof v === 'object';
+}
+
+function stringHeaders(headers) {
+  const out = {};
+  if (!isObject(headers)) return out;
+  for (const [k, v] of Object.entries(headers)) {
+    if (v !== undefined && v !== null) out[k] = Array.isArray(v) ? v.join(', ') : String(v);
+  }
+  return out;
+}
+
+function bodyText(body) {
+  if (body === undefined || body === null) return '';
+  if (typeof body === 'string') return body;
+  try {
+    return JSON.stringify(body);
+  } catch {
+    return String(body);
+  }
+}
+
+/** An `Error` of ours rebuilt from the plain object the SDK rejects with for a bridged client. */
+function fromBridgedBody(data) {
+  const err = new Error(typeof data.message === 'string' ? data.message : data.code);
+  err.name = 'GenesysTenantsError';
+  for (const [k, v] of Object.entries(data)) if (k !== 'message') err[k] = v;
+  return err;
+}
+
+/**
+ * This package's error for whatever an SDK call (or any apiCall) rejected with:
+ * - our own errors pass through;
+ * - the SDK's default-mode rejection (the server's error body) and extended-mode rejection
+ *   (`{ status, headers, body, error }`) and raw axios errors (`error.response`) are classified by
+ *   the core from the status, body and headers the server sent;
+ * - anything else (a transport error, a bug in the caller's function) is returned unchanged.
+ */
+function toPackageError(e, tenantId) {
+  if (!isObject(e)) return e;
+  if (e instanceof Error && OUR_CODES.has(e.code)) return e;
+  // A client from getTenantClient(): extended mode keeps our error in `error`; default mode
+  // rejects with the plain object the bridge made from it.
+  if (e.error instanceof Error && OUR_CODES.has(e.error.code)) return e.error;
+  if (!(e instanceof Error) && OUR_CODES.has(e.code)) return fromBridgedBody(e);
+  const answer = httpAnswer(e);
+  if (!answer) return e;
+  const err = native.classifyHttpError(tenantId || '', answer.status, bodyText(answer.body), stringHeaders(answer.headers));
+  err.cause = e;
+  return err;
+}
+
+/** `{ status, body, headers }` of an HTTP refusal in any of the SDK's shapes, or null. */
+function httpAnswer(e) {
+  const r = e.response;
+  if (isObject(r) && typeof r.status === 'number') {
+    return { status: r.status, headers: r.headers, body: r.data !== undefined && r.data !== '' ? r.data : r.text };
+  }
+  if (typeof e.status === 'number' && 'headers' in e && ('body' in e || 'text' in e)) {
+    return { status: e.status, headers: e.headers, body: e.body !== undefined && e.body !== null ? e.body : e.text };
+  }
+  // The SDK's default mode rejects with the server's ErrorBody itself.
+  if (typeof e.status === 'number' && !(e instanceof Error)) return { status: e.status, headers: {}, body: e };
+  return null;
+}
+
+// ---------------------------------------------------------------------------------------------
+// executeWithScopeValidation
+
+/**
+ * Runs `apiCall(client)` — e.g. `() => new platformClient.UsersApi(client).getUsers()` — and turns
+ * a refusal into this package's error naming what the server said is missing
+ * (`PERMISSION_MISSING` with `missingPermissions` and `mode`, `SCOPE_MISSING` with
+ * `missingScopes`), or `RATE_LIMITED` / `UPSTREAM_ERROR`. For a client from `getTenantClient()`
+ * whose tenant declares `requiredScopes`, scopes the call needs (`requiredScopes` here) that the
+ * tenant does not declare fail first, without a request (`SCOPE_MISSING`, `preflight: true`).
+ */
+async function executeWithScopeValidation(client, apiCall, requiredScopes = []) {
+  if (typeof apiCall !== 'function') throw invalidOption('apiCall', 'must be a function returning a Promise');
+  if (!Array.isArray(requiredScopes) || requiredScopes.some((s) => typeof s !== 'string' || s === '')) {
+    throw invalidOption('requiredScopes', 'must be an array of scope names, e.g. ["users:readonly"]');
+  }
+  const bound = boundTenant(client);
+  if (bound) {
+    bound.orchestrator.assertScopes(bound.tenantId, requiredScopes);
+  }
+  try {
+    return await apiCall(client);
+  } catch (e) {
+    throw toPackageError(e, bound && bound.tenantId);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// fetchWithPaginationAndRetry
+
+const ITEM_KEYS = ['entities', 'results', 'conversations'];
+// Keys a listing page may carry besides its items: a page of only these is an empty page
+// (Genesys answers an analytics query with no match with `{}` or `{ totalHits: 0 }`).
+const PAGING_KEYS = new Set([
+  'total', 'totalHits', 'pageCount', 'pageNumber', 'pageSize', 'cursor', 'nextUri', 'selfUri', 'firstUri',
+  'lastUri', 'previousUri', 'nextPage', 'previousPage', 'currentPage', 'types', 'dataAvailabilityDate', 'aggregations',
+]);
+const RETRYABLE_STATUS = new Set([502, 503, 504]);
+const BACKOFF_BASE_MS = 500;
+const BACKOFF_CAP_MS = 30000;
+
+function isCount(v) {
+  return Number.isSafeInteger(v) && v >= 0;
+}
+
+/** `{ items, next }` for one page; throws when the answer is not a listing page. */
+function readPage(raw, state) {
+  // Extended responses carry the page in `body`.
+  const page = isObject(raw) && typeof raw.status === 'number' && 'body' in raw && 'headers' in raw ? raw.body : raw;
+  if (!isObject(page) || Array.isArray(page)) {
+    throw invalidOption('apiCall', `must resolve to a listing page (an object with entities, results or conversations), got ${Array.isArray(page) ? 'an array' : typeof page}`);
+  }
+  const key = ITEM_KEYS.find((k) => Array.isArray(page[k]));
+  if (!key && Object.keys(page).some((k) => !PAGING_KEYS.has(k))) {
+    throw invalidOption('apiCall', `must resolve to a listing page; got an object with ${Object.keys(page).slice(0, 5).join(', ')}`);
+  }
+  const items = key ? page[key] : [];
+  const seen = state.seen + items.length;
+  let next = null;
+  const advance = (field, value) => {
+    if (value === state[field]) {
+      const err = new Error(`the listing's ${field} did not advance after page ${state.pageNumber}: stopping rather than fetching the same page again`);
+      err.code = 'UPSTREAM_ERROR';
+      err.body = page;
+      throw err;
+    }
+    return { pageNumber: state.pageNumber + 1, [field]: value };
+  };
+  if (items.length === 0) next = null;
+  else if (isCount(page.pageCount)) next = state.pageNumber < page.pageCount ? { pageNumber: state.pageNumber + 1 } : null;
+  else if (key === 'conversations' && isCount(page.totalHits)) next = seen < page.totalHits ? { pageNumber: state.pageNumber + 1 } : null;
+  else if (typeof page.cursor === 'string' && page.cursor !== '') next = advance('cursor', page.cursor);
+  else if (typeof page.nextUri === 'string' && page.nextUri !== '') next = advance('nextUri', page.nextUri);
+  else if (isCount(page.total)) next = seen < page.total ? { pageNumber: state.pageNumber + 1 } : null;
+  return { items, next, seen };
+}
+
+function retryable(err) {
+  if (!isObject(err)) return false;
+  if (err.code === 'RATE_LIMITED' || err.code === 'NETWORK_ERROR' || err.code === 'TIMEOUT') return true;
+  if (err.code === 'UPSTREAM_ERROR') return RETRYABLE_STATUS.has(err.status);
+  return TRANSPORT_CODES.has(err.code);
+}
+
+/** The wait before retry `attempt` (0-based): the server's Retry-After, else full-jitter backoff. */
+function waitBefore(err, attempt) {
+  if (err.code === 'RATE_LIMITED' && Number.isFinite(err.retryAfterMs)) return err.retryAfterMs + Math.floor(Math.random() * 250);
+  return Math.floor(Math.random() * Math.min(BACKOFF_CAP_MS, BACKOFF_BASE_MS * 2 ** attempt));
+}
+
+/**
+ * Every item of a listing fetched page by page with `apiCall(pageNumber, { pageNumber, cursor,
+ * nextUri })` — e.g. `(pageNumber) => usersApi.getUsers({ pageSize: 100, pageNumber })`. Understands
+ * page-number listings (`pageCount`/`total`), searches (`results`), analytics queries
+ * (`conversations` + `totalHits`) and cursor listings (`cursor` or `nextUri`, handed to the next
+ * call). A page that fails with 429 (waits the server's Retry-After), 502/503/504 or a transport
+ * error is retried up to `maxRetries` times; then the call rejects — with the items fetched so far
+ * on `err.partialEntities` and `err.pagesFetched` — never resolving with a partial list.
+ * `options.maxPages` (default 1000) stops a runaway listing with `TOO_MANY_PAGES`.
+ */
+async function fetchWithPaginationAndRetry(apiCall, maxRetries = 3, options = {}) {
+  if (typeof apiCall !== 'function') throw invalidOption('apiCall', 'must be a function (pageNumber, { cursor, nextUri }) => Promise<page>');
+  if (!Number.isInteger(maxRetries) || maxRetries < 0 || maxRetries > 20) throw invalidOption('maxRetries', 'must be a whole number from 0 to 20');
+  if (!isObject(options)) throw invalidOption('options', 'must be an object');
+  const maxPages = options.maxPages === undefined ? 1000 : options.maxPages;
+  if (!Number.isInteger(maxPages) || maxPages < 1) throw invalidOption('maxPages', 'must be a whole number of at least 1');
+  const tenantId = options.tenantId;
+
+  const entities = [];
+  let state = { pageNumber: 1, cursor: undefined, nextUri: undefined, seen: 0 };
+  let pages = 0;
+  const fail = (err) => {
+    if (isObject(err)) {
+      hidden(err, 'partialEntities', entities.slice());
+      hidden(err, 'pagesFetched', pages);
+    }
+    return err;
+  };
+  for (;;) {
+    if (pages >= maxPages) {
+      const err = new Error(`the listing needs more than maxPages=${maxPages} pages; raise maxPages or narrow the query`);
+      err.name = 'GenesysTenantsError';
+      err.code = 'TOO_MANY_PAGES';
+      err.maxPages = maxPages;
+      if (tenantId) err.tenantId = tenantId;
+      throw fail(err);
+    }
+    let raw;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        raw = await apiCall(state.pageNumber, { pageNumber: state.pageNumber, cursor: state.cursor, nextUri: state.nextUri });
+        break;
+      } catch (e) {
+        const err = toPackageError(e, tenantId);
+        if (!retryable(err) || attempt >= maxRetries) throw fail(err);
+        await native.sleep(waitBefore(err, attempt));
+      }
+    }
+    let read;
+    try {
+      read = readPage(raw, state);
+    } catch (err) {
+      throw fail(err);
+    }
+    entities.push(...read.items);
+    pages += 1;
+    if (!read.next) return entities;
+    state = { ...state, ...read.next, seen: read.seen };
+  }
+}
+
+module.exports = { fetchTenantConfig, executeWithScopeValidation, fetchWithPaginationAndRetry, toPackageError };
