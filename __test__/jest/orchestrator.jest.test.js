@@ -50,3 +50,23 @@ test('fake timers in the test do not break the library', async () => {
     jest.useRealTimers();
   }
 });
+
+test("the tutorial helpers' retry waits are timed in Rust, so fake timers do not stall them", async () => {
+  const { fetchWithPaginationAndRetry } = require('../../lib/index.js');
+  jest.useFakeTimers();
+  try {
+    let calls = 0;
+    const all = await fetchWithPaginationAndRetry(async (pageNumber) => {
+      calls += 1;
+      if (calls === 2) {
+        // A 429 as the official SDK's default mode rejects with it: the server's body.
+        throw { status: 429, code: 'too.many.requests', message: 'Rate limit exceeded the maximum. Retry the request in [1] seconds' };
+      }
+      return { entities: [pageNumber], pageCount: 2 };
+    }, 2);
+    expect(all).toEqual([1, 2]);
+    expect(calls).toBe(3);
+  } finally {
+    jest.useRealTimers();
+  }
+});

@@ -1,6 +1,17 @@
 // Type test: compiled with `tsc --noEmit` by `npm test`. It must type-check against the bundled
 // typings exactly as a TypeScript user would write it.
-import { TenantOrchestrator, ErrorCodes, type ErrorCode, type GenesysTenantsError, type OrchestratorEvent, type Page } from 'genesys-tenants';
+import {
+  TenantOrchestrator,
+  ErrorCodes,
+  fetchTenantConfig,
+  executeWithScopeValidation,
+  fetchWithPaginationAndRetry,
+  type ErrorCode,
+  type GenesysTenantsError,
+  type OrchestratorEvent,
+  type Page,
+  type TenantConfigEntry,
+} from 'genesys-tenants';
 
 async function main(): Promise<void> {
   const o = new TenantOrchestrator({
@@ -40,4 +51,29 @@ async function main(): Promise<void> {
   await o.close();
 }
 
+// The tutorial's names, with its call shapes.
+async function tutorial(): Promise<void> {
+  const tenants = await fetchTenantConfig('http://127.0.0.1:8080', { configServiceToken: 't' });
+  const first: TenantConfigEntry = tenants[0];
+  const secret: string = first.clientSecret;
+  void tenants.invalid.map((e) => e.code === 'HOST_NOT_ALLOWED' || e.field);
+  const o = new TenantOrchestrator('http://127.0.0.1:8080');
+  await o.initialize();
+  o.assertScopes('acme', ['users:readonly']);
+  const client = o.getTenantClient('acme');
+  const n: number = await executeWithScopeValidation(client, async () => 42, ['users:readonly']);
+  const users = await fetchWithPaginationAndRetry<{ id: string }>(async (pageNumber, { cursor }) => ({ entities: [{ id: `${pageNumber}${cursor ?? ''}` }] }), 3, {
+    maxPages: 10,
+  });
+  const id: string = users[0].id;
+  try {
+    await fetchWithPaginationAndRetry(async () => ({}));
+  } catch (err) {
+    void (err as GenesysTenantsError).partialEntities?.length;
+  }
+  void [secret, n, id];
+  await o.close();
+}
+
 void main;
+void tutorial;
