@@ -26,7 +26,7 @@ function sandboxRequire(opened) {
   const pkg = require('../lib/index.js');
   class TenantOrchestrator extends pkg.TenantOrchestrator {
     constructor(options) {
-      super({ gateway: emu.gateway, ...options });
+      super(typeof options === 'string' ? { gateway: emu.gateway, configEndpoint: options } : { gateway: emu.gateway, ...options });
       opened.push(this);
     }
   }
