@@ -101,14 +101,35 @@ pub struct FetchAll {
 
 const ITEM_KEYS: &[&str] = &["entities", "results", "conversations"];
 
-fn items_of(body: &Value, style: PageStyle) -> Option<Vec<Value>> {
-    let key = match style {
+fn items_key(body: &Value, style: PageStyle) -> &'static str {
+    match style {
         PageStyle::PageNumber => "entities",
         PageStyle::Search => "results",
         PageStyle::AnalyticsQuery | PageStyle::AnalyticsJob => "conversations",
         PageStyle::Cursor => ITEM_KEYS.iter().copied().find(|k| body.get(*k).is_some()).unwrap_or("entities"),
-    };
-    body.get(key).and_then(Value::as_array).cloned()
+    }
+}
+
+/// How many items a page holds (0 when it has none or no item array).
+fn item_count(body: &Value, style: PageStyle) -> usize {
+    body.get(items_key(body, style)).and_then(Value::as_array).map_or(0, Vec::len)
+}
+
+/// Moves a page's items out of its body, without copying them (a page of 100 users is ~100 KB
+/// of JSON values); an absent or non-array item field gives none.
+///
+/// ```
+/// use genesys_tenants_core::pipeline::paginate::take_items;
+/// use genesys_tenants_core::PageStyle;
+/// let body = serde_json::json!({"entities": [{"id": "a"}, {"id": "b"}], "pageCount": 1});
+/// assert_eq!(take_items(body, PageStyle::PageNumber).len(), 2);
+/// ```
+pub fn take_items(mut body: Value, style: PageStyle) -> Vec<Value> {
+    let key = items_key(&body, style);
+    match body.get_mut(key).map(Value::take) {
+        Some(Value::Array(items)) => items,
+        _ => Vec::new(),
+    }
 }
 
 fn num(body: &Value, key: &str) -> Option<u64> {
@@ -216,7 +237,7 @@ impl Paginator {
             NextStep::Number(n) => {
                 let resp = self.send(page_request(&self.base, self.style, n, size)?).await?;
                 let body = resp.body;
-                let items_len = items_of(&body, self.style).map(|v| v.len()).unwrap_or(0) as u64;
+                let items_len = item_count(&body, self.style) as u64;
                 let pages = page_count(&body, self.style, size);
                 let more = match self.style {
                     PageStyle::AnalyticsQuery => {
@@ -247,7 +268,7 @@ impl Paginator {
                 let body = self.send(r).await?.body;
                 let cursor = body.get("cursor").and_then(Value::as_str).filter(|c| !c.is_empty()).map(str::to_string);
                 let next_uri = body.get("nextUri").and_then(Value::as_str).filter(|c| !c.is_empty()).map(str::to_string);
-                let empty = items_of(&body, self.style).is_none_or(|v| v.is_empty());
+                let empty = item_count(&body, self.style) == 0;
                 let step = match (cursor, next_uri) {
                     (_, _) if empty => None,
                     (Some(c), _) => Some(NextStep::Cursor(Some(c), None)),
@@ -273,10 +294,10 @@ impl Paginator {
                 (body, next)
             }
         };
-        let items = items_of(&body, self.style).unwrap_or_default();
         if let Some(t) = total_of(&body, self.style) {
             self.total = Some(t);
         }
+        let items = take_items(body, self.style);
         self.index += 1;
         self.seen += items.len() as u64;
         self.next = step_after;
@@ -364,7 +385,7 @@ impl Orchestrator {
                         let r = page_request(&req, style, n, opts.page_size);
                         async move {
                             let body = this.request(tenant_id, r?).await?.body;
-                            Ok::<_, Error>(items_of(&body, style).unwrap_or_default())
+                            Ok::<_, Error>(take_items(body, style))
                         }
                     })
                     .buffered(opts.concurrency.max(1))
