@@ -18,7 +18,30 @@ struct Window {
     hold_until: Option<Instant>,
     /// True once the window length came from a header rather than the configured default.
     learned: bool,
+    /// Answers in this window that the server did not throttle.
+    admitted: u32,
+    /// True once `allowed` and `window` were inferred from a 429 (no header ever said).
+    inferred: bool,
+    /// Set by a 429 when no header says the budget: when the throttled window started. The
+    /// budget is inferred when the hold ends, once that window's answers are all in.
+    infer_from: Option<Instant>,
+    /// When the server said that window ends (its `Retry-After`, without our jitter).
+    infer_until: Option<Instant>,
+    /// Consecutive windows that used the whole inferred budget without a 429.
+    clean_full_windows: u32,
+    /// True once any answer came back: until then [`Limiter::acquire`] lets one request out.
+    answered: bool,
+    /// When that first request left.
+    probe_started: Option<Instant>,
 }
+
+/// How long the first request of a cold limiter may hold the others back: its answer's headers
+/// say the real budget, so a cold burst does not spend a window's worth of 429s finding out.
+pub const PROBE_TIMEOUT: Duration = Duration::from_secs(1);
+
+/// After this many full windows without a 429, an inferred budget is probed upward (by a tenth),
+/// so that an under-estimate — a 429 caused by someone else's traffic — does not stick.
+pub const PROBE_AFTER_WINDOWS: u32 = 10;
 
 /// Longest a waiter sleeps before looking again.
 pub const MAX_NAP: Duration = Duration::from_millis(250);
@@ -54,6 +77,13 @@ impl Limiter {
                 reset_at: None,
                 hold_until: None,
                 learned: false,
+                admitted: 0,
+                inferred: false,
+                infer_from: None,
+                infer_until: None,
+                clean_full_windows: 0,
+                answered: false,
+                probe_started: None,
             }),
             changed: tokio::sync::Notify::new(),
         }
@@ -80,11 +110,30 @@ impl Limiter {
                 return Decision::Wait(h - now);
             }
             w.hold_until = None;
+            if let Some(started) = w.infer_from.take() {
+                // Headers that arrived during the hold know better than an inference.
+                if w.admitted > 0 && !w.learned {
+                    w.allowed = w.admitted;
+                    let end = w.infer_until.take().unwrap_or(h);
+                    w.window = end.saturating_duration_since(started).max(Duration::from_secs(1));
+                    w.inferred = true;
+                    w.clean_full_windows = 0;
+                }
+            }
         }
         match w.reset_at {
             Some(r) if now < r => {}
-            _ => {
+            ended => {
+                // A window that ran out (not one a 429 ended) and used the whole inferred budget.
+                if ended.is_some() && w.inferred && !w.learned && w.used >= w.allowed {
+                    w.clean_full_windows += 1;
+                    if w.clean_full_windows >= PROBE_AFTER_WINDOWS {
+                        w.allowed = w.allowed.saturating_add((w.allowed / 10).max(1));
+                        w.clean_full_windows = 0;
+                    }
+                }
                 w.used = 0;
+                w.admitted = 0;
                 w.reset_at = Some(now + w.window);
             }
         }
@@ -104,7 +153,7 @@ impl Limiter {
         let start = Instant::now();
         loop {
             let changed = self.changed.notified();
-            match self.try_acquire(Instant::now()) {
+            match self.probe(Instant::now()).unwrap_or_else(|| self.try_acquire(Instant::now())) {
                 Decision::Go => return start.elapsed(),
                 Decision::Wait(d) => {
                     // A little jitter spreads the waiters that wake at the same reset.
@@ -114,6 +163,27 @@ impl Limiter {
                         _ = changed => {}
                     }
                 }
+            }
+        }
+    }
+
+    /// Until the first answer: the first caller goes (as the probe), the others wait for its
+    /// answer, for at most [`PROBE_TIMEOUT`]. `None` once that is over.
+    fn probe(&self, now: Instant) -> Option<Decision> {
+        let mut w = self.lock();
+        if w.answered {
+            return None;
+        }
+        match w.probe_started {
+            None => {
+                w.probe_started = Some(now);
+                None
+            }
+            Some(t) if now.saturating_duration_since(t) < PROBE_TIMEOUT => Some(Decision::Wait(PROBE_TIMEOUT - now.saturating_duration_since(t))),
+            Some(_) => {
+                // The probe is taking too long to be worth waiting for: pace by the model alone.
+                w.answered = true;
+                None
             }
         }
     }
@@ -134,10 +204,15 @@ impl Limiter {
     /// request opened started before then, so aligning on it errs late (no 429), never early.
     pub fn observe(&self, h: &RateLimitHeaders, received_at: Instant) {
         if h.is_empty() {
+            let first = !std::mem::replace(&mut self.lock().answered, true);
+            if first {
+                self.changed.notify_waiters();
+            }
             return;
         }
         let _wake = Wake(&self.changed);
         let mut w = self.lock();
+        w.answered = true;
         if let Some(a) = h.allowed {
             w.allowed = a;
         }
@@ -164,12 +239,31 @@ impl Limiter {
         }
     }
 
+    /// An answer the server did not throttle (anything but a 429): counts toward what a later 429
+    /// teaches when no header says the budget.
+    pub fn admitted(&self) {
+        let mut w = self.lock();
+        w.admitted = w.admitted.saturating_add(1);
+    }
+
     /// A 429: hold every request of this tenant for `wait`. The server's window has reset by
     /// then, so ours starts afresh when the hold ends.
-    pub fn hold(&self, wait: Duration, now: Instant) {
+    ///
+    /// When no `inin-ratelimit-*` header has ever said the budget (Genesys reportedly removed
+    /// them), the first 429 of a window teaches it: when the hold ends, the requests the server
+    /// admitted in that window are the budget, and the window lasted until the hold's end.
+    /// Without this, every hold would end in a burst of the configured budget and another round of
+    /// 429s.
+    ///
+    /// `jitter` (ours, to spread replicas) lengthens the hold but not the server's window.
+    pub fn hold(&self, wait: Duration, jitter: Duration, now: Instant) {
         let _wake = Wake(&self.changed);
         let mut w = self.lock();
-        let until = now + wait;
+        if !w.learned && w.infer_from.is_none() {
+            w.infer_from = w.reset_at.and_then(|r| r.checked_sub(w.window));
+            w.infer_until = Some(now + wait);
+        }
+        let until = now + wait + jitter;
         w.hold_until = Some(w.hold_until.map_or(until, |h| h.max(until)));
         w.reset_at = None;
     }
@@ -221,7 +315,7 @@ mod tests {
         for _ in 0..300 {
             assert_eq!(l.try_acquire(t0), Decision::Go);
         }
-        l.hold(Duration::from_secs(3), t0);
+        l.hold(Duration::from_secs(3), Duration::ZERO, t0);
         assert_eq!(l.try_acquire(t0 + Duration::from_secs(1)), Decision::Wait(Duration::from_secs(2)));
         assert_eq!(l.try_acquire(t0 + Duration::from_secs(3)), Decision::Go);
     }
@@ -282,6 +376,107 @@ mod tests {
         let waited = waiter.await.unwrap();
         assert!(waited < Duration::from_millis(300), "waited {waited:?} of a 60 s window");
         assert!(t0.elapsed() < Duration::from_secs(1));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn without_headers_the_first_429_teaches_the_budget() {
+        let l = Limiter::new(300);
+        let t0 = Instant::now();
+        for _ in 0..100 {
+            assert_eq!(l.try_acquire(t0), Decision::Go, "300/min by default: the burst goes out");
+        }
+        for _ in 0..8 {
+            l.admitted();
+        }
+        let at = t0 + Duration::from_millis(5);
+        for i in 0..80 {
+            l.hold(Duration::from_secs(2), Duration::from_millis(3 * i), at);
+        }
+        // Answers admitted in that window still arrive after its first 429.
+        for _ in 0..12 {
+            l.admitted();
+        }
+        let after = at + Duration::from_secs(2) + Duration::from_millis(3 * 79);
+        assert_eq!(l.try_acquire(after - Duration::from_millis(1)), Decision::Wait(Duration::from_millis(1)), "the hold includes the jitter");
+        assert_eq!(l.try_acquire(after), Decision::Go);
+        let (allowed, _, window) = l.snapshot();
+        assert_eq!((allowed, window), (20, Duration::from_millis(2005)), "20 let through in a window ending at Retry-After (jitter excluded)");
+        // After the hold: 20 go, the 21st waits for the window, not for the configured minute.
+        for _ in 1..20 {
+            assert_eq!(l.try_acquire(after), Decision::Go);
+        }
+        assert_eq!(l.try_acquire(after), Decision::Wait(Duration::from_millis(2005)));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn headers_win_over_an_inference_and_an_inference_never_replaces_them() {
+        let l = Limiter::new(300);
+        let t0 = Instant::now();
+        let _ = l.try_acquire(t0);
+        l.admitted();
+        l.hold(Duration::from_secs(1), Duration::ZERO, t0);
+        let _ = l.try_acquire(t0 + Duration::from_secs(1));
+        assert_eq!(l.snapshot().0, 1);
+        l.observe(&hdr(50, 1, 10), t0 + Duration::from_secs(1));
+        assert_eq!((l.snapshot().0, l.snapshot().2), (50, Duration::from_secs(10)));
+        let _ = l.try_acquire(t0 + Duration::from_secs(20));
+        l.admitted();
+        l.hold(Duration::from_secs(1), Duration::ZERO, t0 + Duration::from_secs(20));
+        assert_eq!((l.snapshot().0, l.snapshot().2), (50, Duration::from_secs(10)), "headers were seen: a 429 only holds");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_inferred_budget_is_probed_upward_after_clean_full_windows() {
+        let l = Limiter::new(300);
+        let mut now = Instant::now();
+        let _ = l.try_acquire(now);
+        for _ in 0..10 {
+            l.admitted();
+        }
+        l.hold(Duration::from_secs(1), Duration::ZERO, now);
+        now += Duration::from_secs(1);
+        for window in 0..=PROBE_AFTER_WINDOWS {
+            for _ in 0..10 {
+                assert_eq!(l.try_acquire(now), Decision::Go, "window {window}");
+            }
+            now += l.snapshot().2;
+        }
+        let _ = l.try_acquire(now);
+        assert_eq!(l.snapshot().0, 11, "a tenth more after {PROBE_AFTER_WINDOWS} clean full windows");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_cold_limiter_sends_one_request_and_learns_before_the_burst() {
+        let l = std::sync::Arc::new(Limiter::new(300));
+        let t0 = Instant::now();
+        assert!(l.acquire().await.is_zero(), "the probe goes at once");
+        let burst: Vec<_> = (0..5)
+            .map(|_| {
+                let l = l.clone();
+                tokio::spawn(async move { l.acquire().await })
+            })
+            .collect();
+        tokio::time::sleep(Duration::from_millis(3)).await;
+        assert!(burst.iter().all(|t| !t.is_finished()), "the burst waits for the probe's answer");
+        l.observe(&hdr(3, 1, 2), Instant::now());
+        let mut waits = Vec::new();
+        for t in burst {
+            waits.push(t.await.unwrap());
+        }
+        // The answer said 3 per 2 s and the probe used one: two go now, three wait for the window.
+        assert_eq!(waits.iter().filter(|w| **w < Duration::from_millis(10)).count(), 2, "{waits:?}");
+        assert!(t0.elapsed() >= Duration::from_secs(2));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_probe_without_an_answer_holds_the_others_back_at_most_a_second() {
+        let l = std::sync::Arc::new(Limiter::new(300));
+        assert!(l.acquire().await.is_zero());
+        let t0 = Instant::now();
+        let waited = l.acquire().await;
+        assert!(waited >= PROBE_TIMEOUT && waited < PROBE_TIMEOUT + MAX_NAP, "{waited:?}");
+        assert!(l.acquire().await.is_zero(), "after the timeout the model alone paces");
+        assert!(t0.elapsed() < Duration::from_secs(2));
     }
 
     #[test]

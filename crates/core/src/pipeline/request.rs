@@ -287,6 +287,9 @@ impl Orchestrator {
                     let status = resp.status().as_u16();
                     let headers = resp.headers().clone();
                     limiter.observe(&RateLimitHeaders::from_headers(&headers), Instant::now());
+                    if status != 429 {
+                        limiter.admitted();
+                    }
                     let bytes = match resp.bytes().await {
                         Ok(b) => b,
                         Err(e) => {
@@ -317,8 +320,9 @@ impl Orchestrator {
                             counters.throttled.fetch_add(1, Ordering::Relaxed);
                             let stated = wait_after_429(&headers)
                                 .or_else(|| value.get("message").and_then(|m| m.as_str()).and_then(super::retry_after::from_message));
-                            let wait = stated.unwrap_or_else(|| full_jitter(retries + 1, opts.max_retry_delay)) + small_jitter();
-                            limiter.hold(wait, Instant::now());
+                            let (server_wait, jitter) = (stated.unwrap_or_else(|| full_jitter(retries + 1, opts.max_retry_delay)), small_jitter());
+                            let wait = server_wait + jitter;
+                            limiter.hold(server_wait, jitter, Instant::now());
                             self.events().emit("ratelimit.wait", Some(tenant_id), json!({"waitMs": wait.as_millis() as u64, "path": path, "correlationId": correlation_id}));
                             if wait > opts.max_retry_delay || waited + wait > opts.max_retry_delay || retries >= opts.max_retries {
                                 Outcome::Fail(Error::RateLimited { tenant_id: tenant_id.into(), retry_after_ms: wait.as_millis() as u64, correlation_id })
