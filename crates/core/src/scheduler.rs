@@ -38,8 +38,9 @@ impl Scheduler {
 }
 
 async fn run(mut rx: mpsc::UnboundedReceiver<Command>, rotate: RotateFn, cancel: CancellationToken) {
-    let mut heap: BinaryHeap<Reverse<(Instant, u64, String)>> = BinaryHeap::new();
-    let mut plans: HashMap<String, (u64, Duration)> = HashMap::new();
+    // One allocation per tenant id, shared by its plan and its heap entries.
+    let mut heap: BinaryHeap<Reverse<(Instant, u64, Arc<str>)>> = BinaryHeap::new();
+    let mut plans: HashMap<Arc<str>, (u64, Duration)> = HashMap::new();
     let mut generation: u64 = 0;
     loop {
         let next_due = heap.peek().map(|Reverse((at, _, _))| *at);
@@ -50,10 +51,11 @@ async fn run(mut rx: mpsc::UnboundedReceiver<Command>, rotate: RotateFn, cancel:
                 Some(Command::Set { tenant_id, every }) => match every {
                     Some(every) => {
                         generation += 1;
-                        plans.insert(tenant_id.clone(), (generation, every));
-                        heap.push(Reverse((Instant::now() + every, generation, tenant_id)));
+                        let id: Arc<str> = Arc::from(tenant_id);
+                        plans.insert(Arc::clone(&id), (generation, every));
+                        heap.push(Reverse((Instant::now() + every, generation, id)));
                     }
-                    None => { plans.remove(&tenant_id); }
+                    None => { plans.remove(tenant_id.as_str()); }
                 },
             },
             _ = sleep_until_opt(next_due) => {
@@ -64,8 +66,8 @@ async fn run(mut rx: mpsc::UnboundedReceiver<Command>, rotate: RotateFn, cancel:
                     let Some(Reverse((_, _, tenant_id))) = heap.pop() else { break };
                     if let Some((current, every)) = plans.get(&tenant_id).copied() {
                         if current == gen {
-                            heap.push(Reverse((now + every, gen, tenant_id.clone())));
-                            rotate(tenant_id);
+                            rotate(tenant_id.to_string());
+                            heap.push(Reverse((now + every, gen, tenant_id)));
                         }
                     }
                 }
