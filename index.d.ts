@@ -27,6 +27,11 @@ export declare class NativeOrchestrator {
    * the `SCOPE_MISSING` error (`preflight: true`) to throw; other tenant errors are thrown.
    */
   checkScopes(tenantId: string, requiredScopes: Array<string>): (Error & { code: 'SCOPE_MISSING'; missingScopes: string[] }) | null
+  /**
+   * The tenant's token, synchronously, when it is cached and needs no work; else `null` (then
+   * call `getAccessToken`, which fetches or refreshes).
+   */
+  cachedAccessToken(tenantId: string): string | null
   /** A valid access token for the tenant. */
   getAccessToken(tenantId: string): Promise<string>
   /** Re-reads the tenant's config and obtains a new token; the old one serves until then. */

@@ -300,6 +300,14 @@ describe('fetchWithPaginationAndRetry', () => {
     assert.equal(runaway.code, 'TOO_MANY_PAGES');
     assert.equal(runaway.tenantId, 'x');
     assert.deepEqual(runaway.partialEntities, [1, 2, 3, 4, 5]);
+    const nested = await rejection(
+      fetchWithPaginationAndRetry(async (n) => {
+        if (n === 2) await fetchWithPaginationAndRetry(async () => ({ entities: [1], cursor: 'same' }));
+        return { entities: ['outer'], pageCount: 3 };
+      }),
+    );
+    assert.equal(nested.code, 'UPSTREAM_ERROR');
+    assert.deepEqual(nested.partialEntities, ['outer'], 'the outer listing says what it had fetched');
     assert.equal((await rejection(fetchWithPaginationAndRetry(async () => ({}), -1))).option, 'maxRetries');
     assert.equal((await rejection(fetchWithPaginationAndRetry('x'))).option, 'apiCall');
   });

@@ -83,7 +83,10 @@ class TenantOrchestrator {
 
   /** A valid access token for the tenant (cached, refreshed ahead of expiry, single-flight). */
   getAccessToken(tenantId) {
-    return this.#native.getAccessToken(tenantId);
+    // A fresh cached token is read on this thread: the round trip through the runtime costs
+    // ~40 µs, the read ~1 µs. Anything else (absent, due for refresh, errors) takes the async path.
+    const cached = typeof tenantId === 'string' ? this.#native.cachedAccessToken(tenantId) : null;
+    return cached !== null ? Promise.resolve(cached) : this.#native.getAccessToken(tenantId);
   }
 
   /** Re-reads the tenant's config and obtains a new token; the old token serves until then. */

@@ -18,9 +18,12 @@ function invalidOption(option, reason) {
 // ---------------------------------------------------------------------------------------------
 // fetchTenantConfig
 
-/** `value` under `key`, present (for `config.clientSecret`) but out of `console.log` and JSON. */
+/**
+ * `value` under `key`, present (for `config.clientSecret`) but out of `console.log` and JSON.
+ * Configurable, so an error passing through nested helpers can be given the outer values.
+ */
 function hidden(obj, key, value) {
-  Object.defineProperty(obj, key, { value, enumerable: false, writable: false, configurable: false });
+  Object.defineProperty(obj, key, { value, enumerable: false, writable: true, configurable: true });
 }
 
 /**
@@ -186,6 +189,7 @@ function readPage(raw, state) {
   const advance = (field, value) => {
     if (value === state[field]) {
       const err = new Error(`the listing's ${field} did not advance after page ${state.pageNumber}: stopping rather than fetching the same page again`);
+      err.name = 'GenesysTenantsError';
       err.code = 'UPSTREAM_ERROR';
       err.body = page;
       throw err;

@@ -133,6 +133,13 @@ impl NativeOrchestrator {
         }
     }
 
+    /// The tenant's token, synchronously, when it is cached and needs no work; else `null` (then
+    /// call `getAccessToken`, which fetches or refreshes).
+    #[napi]
+    pub fn cached_access_token(&self, tenant_id: String) -> Option<String> {
+        self.core.cached_access_token(&tenant_id).map(|s| s.expose().to_string())
+    }
+
     /// A valid access token for the tenant.
     #[napi(ts_return_type = "Promise<string>")]
     pub fn get_access_token<'env>(&self, env: &'env Env, tenant_id: String) -> Result<PromiseRaw<'env, String>> {

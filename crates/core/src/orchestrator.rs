@@ -337,6 +337,24 @@ impl Orchestrator {
         Ok(self.token(tenant_id).await?.value.clone())
     }
 
+    /// The tenant's token if it is cached and needs no work (see [`TokenManager::cached`]);
+    /// `None` sends the caller to [`Orchestrator::access_token`].
+    ///
+    /// ```no_run
+    /// # async fn f(o: &genesys_tenants_core::Orchestrator) -> genesys_tenants_core::Result<()> {
+    /// let token = match o.cached_access_token("acme-corp") {
+    ///     Some(t) => t,
+    ///     None => o.access_token("acme-corp").await?,
+    /// };
+    /// # Ok(()) }
+    /// ```
+    pub fn cached_access_token(&self, tenant_id: &str) -> Option<Secret> {
+        if self.check_open().is_err() || !self.inner.config.is_loaded() {
+            return None;
+        }
+        self.inner.tokens.cached(tenant_id).map(|t| t.value.clone())
+    }
+
     /// The token object (for the request pipeline).
     pub async fn token(&self, tenant_id: &str) -> Result<Arc<AccessToken>> {
         self.check_open()?;

@@ -188,3 +188,31 @@ async fn secrets_never_appear_in_errors_events_or_debug() {
     assert!(seen.contains("token.acquired"));
     o.close().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_synchronous_cache_serves_only_tokens_that_need_no_work() {
+    let env = emulator().await;
+    env.patch_client("acme", json!({"tokenLifetimeSeconds": 2})).await;
+    let o = env.orchestrator().await;
+    assert!(o.cached_access_token("acme").is_none(), "nothing before the first fetch");
+    let first = o.access_token("acme").await.expect("token").expose().to_string();
+    assert_eq!(o.cached_access_token("acme").map(|s| s.expose().to_string()), Some(first.clone()));
+    assert!(o.cached_access_token("no-such-tenant").is_none());
+    // A 2 s token is refreshed 0.4–0.5 s ahead and blocks callers only in its last 0.2 s: at
+    // 1.65 s it is still usable but due, so only the async path may serve it (and refresh it).
+    tokio::time::sleep(Duration::from_millis(1650)).await;
+    assert!(o.cached_access_token("acme").is_none(), "a token due for refresh is not served synchronously");
+    assert_eq!(o.access_token("acme").await.expect("still valid").expose(), first, "the async path serves it and refreshes");
+    let deadline = Instant::now() + Duration::from_secs(2);
+    let renewed = loop {
+        if let Some(t) = o.cached_access_token("acme") {
+            break t.expose().to_string();
+        }
+        assert!(Instant::now() < deadline, "the background refresh landed");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    assert_ne!(renewed, first);
+    assert_eq!(env.token_requests("acme").await, 2);
+    o.close().await;
+    assert!(o.cached_access_token("acme").is_none(), "nothing after close");
+}

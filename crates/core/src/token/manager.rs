@@ -152,13 +152,24 @@ impl TokenManager {
         let now = Instant::now();
         if let Some(tok) = slot.current.load_full() {
             if tok.is_usable(now) && tok.environment == tenant.environment {
-                if tok.credentials_fingerprint != tenant.credentials_fingerprint || tok.needs_refresh(now) {
+                if !is_current(&tok, &tenant, now) {
                     drop(self.fetch(&slot, tenant, 0));
                 }
                 return Ok(tok);
             }
         }
         self.fetch(&slot, tenant, 0).await
+    }
+
+    /// The tenant's token when it can be served without any work — present, for the tenant's
+    /// current credentials and region, and not yet due for refresh — else `None` (then
+    /// [`TokenManager::get`] does what is needed). Never blocks, never starts a request: a caller on
+    /// Node's thread can skip the hop to the runtime.
+    pub fn cached(&self, tenant_id: &str) -> Option<Arc<AccessToken>> {
+        let tenant = self.config.tenant(tenant_id).ok()?;
+        let tok = self.existing_slot(tenant_id)?.current.load_full()?;
+        let now = Instant::now();
+        (tok.is_usable(now) && tok.environment == tenant.environment && is_current(&tok, &tenant, now)).then_some(tok)
     }
 
     /// Drops `token_id` if it is still the tenant's current token (after a 401 with it). Returns
@@ -458,4 +469,10 @@ impl TokenManager {
         v["state"] = json!(state);
         v
     }
+}
+
+/// A usable token needs no background work: it is for the tenant's current credentials and not
+/// yet inside its refresh window.
+fn is_current(tok: &AccessToken, tenant: &Tenant, now: Instant) -> bool {
+    tok.credentials_fingerprint == tenant.credentials_fingerprint && !tok.needs_refresh(now)
 }
