@@ -100,7 +100,11 @@ The SDK through \`getTenantClient()\` serves ${(median(bridge.rps) / median(sdkR
 tutorial pattern ${(median(tutR.rps) / median(sdkR.rps)).toFixed(2)}× it: the pattern adds little per call — its cost is elsewhere
 (storms, 429s, rotation, below). \`request()\` can beat the floor because its HTTP (pool, parsing, headers) runs in
 Rust on the addon's threads, while the floor does all of it on Node's one JS thread; the floor is the best a plain
-Node client does, not a physical limit.
+Node client does, not a physical limit. The same design costs latency at concurrency 1: every \`request()\` makes one round
+trip from Node's thread to the addon's runtime and back (the "through the runtime" row under Cached tokens), which
+the floor, doing its HTTP on Node's own thread, never pays. That hop is as large as the p50 gap (two thread wake-ups;
+on a VM an idle vCPU is slow to wake), while the pipeline's own per-call work is well under a microsecond (see the
+criterion table).
 `;
   return { markdown, verdicts };
 };
