@@ -188,6 +188,15 @@ impl Limiter {
         }
     }
 
+    /// Ends a cold limiter's probe however its attempt ended (no token, no connection): callers
+    /// held back for its answer go on by the model instead of waiting out [`PROBE_TIMEOUT`].
+    pub fn end_probe(&self) {
+        let first = !std::mem::replace(&mut self.lock().answered, true);
+        if first {
+            self.changed.notify_waiters();
+        }
+    }
+
     /// Waits only for a 429 hold (when another limiter does the pacing). Returns how long.
     pub async fn wait_hold(&self) -> Duration {
         let start = Instant::now();
@@ -204,10 +213,7 @@ impl Limiter {
     /// request opened started before then, so aligning on it errs late (no 429), never early.
     pub fn observe(&self, h: &RateLimitHeaders, received_at: Instant) {
         if h.is_empty() {
-            let first = !std::mem::replace(&mut self.lock().answered, true);
-            if first {
-                self.changed.notify_waiters();
-            }
+            self.end_probe();
             return;
         }
         let _wake = Wake(&self.changed);
@@ -477,6 +483,19 @@ mod tests {
         assert!(waited >= PROBE_TIMEOUT && waited < PROBE_TIMEOUT + MAX_NAP, "{waited:?}");
         assert!(l.acquire().await.is_zero(), "after the timeout the model alone paces");
         assert!(t0.elapsed() < Duration::from_secs(2));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_probe_that_ends_without_an_answer_releases_the_others_at_once() {
+        let l = std::sync::Arc::new(Limiter::new(300));
+        assert!(l.acquire().await.is_zero());
+        let waiter = {
+            let l = l.clone();
+            tokio::spawn(async move { l.acquire().await })
+        };
+        tokio::time::sleep(Duration::from_millis(5)).await;
+        l.end_probe(); // the probe's attempt failed before any answer
+        assert!(waiter.await.unwrap() < Duration::from_millis(10));
     }
 
     #[test]

@@ -14,6 +14,7 @@
 use super::backoff::{full_jitter, small_jitter};
 use super::catalogue::{missing_scope, retry_safe};
 use super::classify::{to_error, Answer, SCOPE_FIX};
+use super::rate_limit::Limiter;
 use super::retry_after::{wait_after_429, RateLimitHeaders};
 use crate::error::{Error, Result};
 use crate::orchestrator::Orchestrator;
@@ -255,6 +256,8 @@ impl Orchestrator {
             if !w.is_zero() {
                 counters.limiter_wait_ms.fetch_add(w.as_millis() as u64, Ordering::Relaxed);
             }
+            // However this attempt ends, a cold limiter's probe ends with it.
+            let _probe = EndProbe(&limiter);
             // 4. auth
             let token = self.token(tenant_id).await?;
             // 5. transport
@@ -394,5 +397,14 @@ fn encode_body(req: &ApiRequest) -> Result<Option<(bytes::Bytes, String)>> {
             let bytes = serde_json::to_vec(v).map_err(|e| Error::InvalidOptions { option: "body".into(), reason: e.to_string() })?;
             Ok(Some((bytes.into(), ct.unwrap_or_else(|| "application/json".into()))))
         }
+    }
+}
+
+/// Ends the limiter's probe when an attempt is over, whichever way it left the loop.
+struct EndProbe<'a>(&'a Limiter);
+
+impl Drop for EndProbe<'_> {
+    fn drop(&mut self) {
+        self.0.end_probe();
     }
 }
