@@ -179,6 +179,15 @@ impl Orchestrator {
         }
     }
 
+    /// Open and initialized, else `CLOSED` / `NOT_INITIALIZED`.
+    fn check_ready(&self) -> Result<()> {
+        self.check_open()?;
+        if !self.inner.config.is_loaded() {
+            return Err(Error::NotInitialized);
+        }
+        Ok(())
+    }
+
     /// Reads and validates the config (or the snapshot), then starts the poller and the rotation
     /// scheduler. Safe to call again: after a failure it retries; after success it does nothing.
     pub async fn initialize(&self) -> Result<Vec<String>> {
@@ -291,20 +300,7 @@ impl Orchestrator {
         if missing.is_empty() {
             return Ok(());
         }
-        Err(Error::ScopeMissing {
-            tenant_id: tenant_id.to_string(),
-            message: format!(
-                "tenant '{tenant_id}' does not declare the OAuth scope(s) {} (requiredScopes: {}): {}, and list them in requiredScopes",
-                missing.join(", "),
-                tenant.required_scopes.join(", "),
-                crate::pipeline::classify::SCOPE_FIX
-            ),
-            missing_scopes: missing,
-            preflight: true,
-            status: None,
-            body: serde_json::Value::Null,
-            correlation_id: None,
-        })
+        Err(crate::pipeline::classify::preflight_refusal(tenant_id, missing, &tenant.required_scopes, None))
     }
 
     /// The egress policy in force.
@@ -349,18 +345,13 @@ impl Orchestrator {
     /// # Ok(()) }
     /// ```
     pub fn cached_access_token(&self, tenant_id: &str) -> Option<Secret> {
-        if self.check_open().is_err() || !self.inner.config.is_loaded() {
-            return None;
-        }
+        self.check_ready().ok()?;
         self.inner.tokens.cached(tenant_id).map(|t| t.value.clone())
     }
 
     /// The token object (for the request pipeline).
     pub async fn token(&self, tenant_id: &str) -> Result<Arc<AccessToken>> {
-        self.check_open()?;
-        if !self.inner.config.is_loaded() {
-            return Err(Error::NotInitialized);
-        }
+        self.check_ready()?;
         self.inner.tokens.get(tenant_id).await
     }
 
@@ -376,10 +367,7 @@ impl Orchestrator {
     }
 
     async fn rotate(&self, reason: &'static str, tenant_id: &str) -> Result<()> {
-        self.check_open()?;
-        if !self.inner.config.is_loaded() {
-            return Err(Error::NotInitialized);
-        }
+        self.check_ready()?;
         if let Err(e) = self.inner.config.reload("rotation").await {
             // The config service being down must not stop a rotation: the token is still renewed
             // with the credentials we have.
@@ -400,10 +388,7 @@ impl Orchestrator {
 
     /// Re-reads the config now; what changed.
     pub async fn reload_config(&self) -> Result<ConfigDiff> {
-        self.check_open()?;
-        if !self.inner.config.is_loaded() {
-            return Err(Error::NotInitialized);
-        }
+        self.check_ready()?;
         self.inner.config.reload("reloadConfig").await
     }
 

@@ -9,17 +9,6 @@ use crate::options::Options;
 use crate::orchestrator::http_client;
 use serde_json::{json, Value};
 
-impl ConfigSource {
-    /// The source the options name (`configEndpoint` or `configFile`); options must be validated.
-    pub fn from_options(options: &Options, http: reqwest::Client) -> Result<ConfigSource> {
-        match (&options.config_endpoint, &options.config_file) {
-            (Some(endpoint), _) => ConfigSource::service(endpoint, options.config_service_token.clone(), http, options.config_timeout),
-            (None, Some(path)) => Ok(ConfigSource::File { path: path.clone() }),
-            (None, None) => Err(Error::InvalidOptions { option: "configEndpoint".into(), reason: "set configEndpoint (the config service) or configFile".into() }),
-        }
-    }
-}
-
 /// Reads and validates the config once. Fails with `CONFIG_UNAVAILABLE` when the source cannot be
 /// read, is not a JSON array, or holds no valid entry; invalid entries are kept in the table as
 /// `TenantEntry::Invalid` so the caller can report them.

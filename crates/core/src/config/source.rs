@@ -62,6 +62,15 @@ impl ConfigSource {
         Ok(ConfigSource::Service { url, token, http, timeout })
     }
 
+    /// The source the options name (`configEndpoint` or `configFile`); options must be validated.
+    pub fn from_options(options: &crate::options::Options, http: reqwest::Client) -> Result<ConfigSource, Error> {
+        match (&options.config_endpoint, &options.config_file) {
+            (Some(endpoint), _) => ConfigSource::service(endpoint, options.config_service_token.clone(), http, options.config_timeout),
+            (None, Some(path)) => Ok(ConfigSource::File { path: path.clone() }),
+            (None, None) => Err(Error::InvalidOptions { option: "configEndpoint".into(), reason: "set configEndpoint (the config service) or configFile".into() }),
+        }
+    }
+
     /// A short description for events and errors (no secrets).
     pub fn describe(&self) -> String {
         match self {

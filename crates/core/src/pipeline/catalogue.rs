@@ -155,18 +155,8 @@ pub fn retry_safe(method: &str, path: &str) -> bool {
 pub fn missing_scope(method: &str, path: &str, declared: &[String]) -> Option<String> {
     let e = lookup(method, path)?;
     let area = e.scope_area?;
-    let has = |s: &str| declared.iter().any(|d| d == s);
-    if has(area) {
-        return None;
-    }
-    if e.read_only {
-        let ro = format!("{area}:readonly");
-        if has(&ro) {
-            return None;
-        }
-        return Some(ro);
-    }
-    Some(area.to_string())
+    let needed = if e.read_only { format!("{area}:readonly") } else { area.to_string() };
+    uncovered_scopes(&[needed], declared).pop()
 }
 
 /// The scopes of `required` that `declared` does not cover (`area` covers `area:readonly`), in

@@ -189,6 +189,26 @@ pub fn classify_forbidden(a: &Answer<'_>) -> Option<Error> {
     })
 }
 
+/// The pre-flight refusal: the tenant's declared `requiredScopes` do not cover `missing`, which
+/// `needed_by` (a call, when known) needs. Nothing was sent.
+pub fn preflight_refusal(tenant_id: &str, missing: Vec<String>, declared: &[String], needed_by: Option<&str>) -> Error {
+    let (noun, pronoun) = if missing.len() == 1 { ("scope", "it") } else { ("scopes", "them") };
+    let by = needed_by.map(|c| format!(" that {c} needs")).unwrap_or_default();
+    Error::ScopeMissing {
+        tenant_id: tenant_id.to_string(),
+        message: format!(
+            "tenant '{tenant_id}' does not declare the OAuth {noun} {}{by} (requiredScopes: {}): {SCOPE_FIX}, and list {pronoun} in requiredScopes",
+            missing.join(", "),
+            declared.join(", ")
+        ),
+        missing_scopes: missing,
+        preflight: true,
+        status: None,
+        body: Value::Null,
+        correlation_id: None,
+    }
+}
+
 /// The error for a non-2xx answer met outside the pipeline (an official-SDK call made with a
 /// client of the caller's own): 403s classified as [`to_error`] does, a 429 as `RATE_LIMITED`
 /// with the wait from `retry_after` (the headers), else from the message, else
@@ -225,13 +245,13 @@ pub fn classify_answer(a: &Answer<'_>, retry_after: Option<Duration>) -> Error {
 /// assert_eq!((e.code(), e.correlation_id()), ("PERMISSION_MISSING", Some("c-1")));
 /// ```
 pub fn classify_parts(tenant_id: &str, status: u16, body: &str, headers: &[(String, String)]) -> Error {
-    let header = |name: &str| headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str());
     let value = serde_json::from_str::<Value>(body).unwrap_or_else(|_| Value::String(body.to_string()));
-    // Malformed names or values are skipped: they cannot carry a usable wait anyway.
+    // Header names match in any case here; malformed names or values are skipped.
     let map: reqwest::header::HeaderMap = headers
         .iter()
         .filter_map(|(k, v)| Some((reqwest::header::HeaderName::try_from(k.as_str()).ok()?, reqwest::header::HeaderValue::try_from(v.as_str()).ok()?)))
         .collect();
+    let header = |name: &str| map.get(name).and_then(|v| v.to_str().ok());
     let retry_after = super::retry_after::wait_after_429(&map);
     let answer = Answer { tenant_id, status, body: &value, www_authenticate: header("www-authenticate"), correlation_id: header("inin-correlation-id") };
     classify_answer(&answer, retry_after)

@@ -13,7 +13,7 @@
 
 use super::backoff::{full_jitter, small_jitter};
 use super::catalogue::{missing_scope, retry_safe};
-use super::classify::{to_error, Answer, SCOPE_FIX};
+use super::classify::{preflight_refusal, to_error, Answer};
 use super::rate_limit::Limiter;
 use super::retry_after::{wait_after_429, RateLimitHeaders};
 use crate::error::{Error, Result};
@@ -198,23 +198,11 @@ impl Orchestrator {
         // 2. pre-flight
         if opts.preflight != PreflightMode::Off && !tenant.required_scopes.is_empty() {
             if let Some(scope) = missing_scope(method.as_str(), &path, &tenant.required_scopes) {
-                let message = format!(
-                    "tenant '{tenant_id}' does not declare the OAuth scope {scope} that {} {path} needs (requiredScopes: {}): {SCOPE_FIX}, and list it in requiredScopes",
-                    method,
-                    tenant.required_scopes.join(", ")
-                );
+                let refusal = preflight_refusal(tenant_id, vec![scope.clone()], &tenant.required_scopes, Some(&format!("{method} {path}")));
                 if opts.preflight == PreflightMode::Enforce {
-                    return Err(Error::ScopeMissing {
-                        tenant_id: tenant_id.to_string(),
-                        missing_scopes: vec![scope],
-                        preflight: true,
-                        message,
-                        status: None,
-                        body: Value::Null,
-                        correlation_id: None,
-                    });
+                    return Err(refusal);
                 }
-                self.events().emit("preflight.warning", Some(tenant_id), json!({"missingScopes": [scope], "message": message}));
+                self.events().emit("preflight.warning", Some(tenant_id), json!({"missingScopes": [scope], "message": refusal.to_string()}));
             }
         }
 
