@@ -19,4 +19,16 @@ const ErrorCodes = Object.freeze([
   'SDK_NOT_INSTALLED',
 ]);
 
-module.exports = { ErrorCodes };
+/**
+ * The package's `INVALID_OPTIONS` error for a bad option or argument: a `TypeError` naming the
+ * option and the reason; `message` defaults to "invalid option '<option>': <reason>".
+ */
+function invalidOption(option, reason, message = `invalid option '${option}': ${reason}`) {
+  const err = new TypeError(message);
+  err.code = 'INVALID_OPTIONS';
+  err.option = option;
+  err.reason = reason;
+  return err;
+}
+
+module.exports = { ErrorCodes, invalidOption };

@@ -4,7 +4,7 @@
 const native = require('../index.js');
 const { createTenantClient } = require('./sdk-bridge.js');
 
-const { ErrorCodes } = require('./error-codes.js');
+const { ErrorCodes, invalidOption } = require('./error-codes.js');
 const tutorial = require('./tutorial.js');
 
 /**
@@ -22,10 +22,7 @@ function withEnvironmentDefaults(options) {
     u = null;
   }
   if (!u || (u.protocol !== 'http:' && u.protocol !== 'https:') || (u.pathname !== '/' && u.pathname !== '')) {
-    const err = new TypeError(`invalid option 'GENESYS_TENANTS_GATEWAY': must be an http(s) URL with no path, e.g. http://127.0.0.1:8080 (got ${JSON.stringify(url)})`);
-    err.code = 'INVALID_OPTIONS';
-    err.option = 'GENESYS_TENANTS_GATEWAY';
-    throw err;
+    throw invalidOption('GENESYS_TENANTS_GATEWAY', `must be an http(s) URL with no path, e.g. http://127.0.0.1:8080 (got ${JSON.stringify(url)})`);
   }
   const gateway = { protocol: u.protocol.slice(0, -1), host: u.hostname.replace(/^\[|\]$/g, '') };
   if (u.port) gateway.port = Number(u.port);
@@ -102,9 +99,7 @@ class TenantOrchestrator {
   /** Calls `callback(event)` for every event; returns a function that unsubscribes. */
   onEvent(callback) {
     if (typeof callback !== 'function') {
-      const err = new TypeError('onEvent(callback): callback must be a function');
-      err.code = 'INVALID_OPTIONS';
-      throw err;
+      throw invalidOption('callback', 'must be a function', 'onEvent(callback): callback must be a function');
     }
     const id = this.#native.subscribe((event) => {
       try {
@@ -125,10 +120,7 @@ class TenantOrchestrator {
     try {
       text = JSON.stringify(request ?? null);
     } catch (cause) {
-      const err = new TypeError(`request is not serialisable to JSON: ${cause.message}`);
-      err.code = 'INVALID_OPTIONS';
-      err.option = 'request';
-      throw err;
+      throw invalidOption('request', `is not serialisable to JSON: ${cause.message}`, `request is not serialisable to JSON: ${cause.message}`);
     }
     return JSON.parse(await this.#native.requestJson(tenantId, text ?? 'null'));
   }

@@ -5,15 +5,7 @@
 // waits timed in Rust (immune to fake timers), and never a silent partial result.
 const native = require('../index.js');
 const { boundTenant } = require('./sdk-bridge.js');
-const { ErrorCodes } = require('./error-codes.js');
-
-function invalidOption(option, reason) {
-  const err = new TypeError(`invalid option '${option}': ${reason}`);
-  err.code = 'INVALID_OPTIONS';
-  err.option = option;
-  err.reason = reason;
-  return err;
-}
+const { ErrorCodes, invalidOption } = require('./error-codes.js');
 
 // ---------------------------------------------------------------------------------------------
 // fetchTenantConfig
