@@ -14,8 +14,11 @@ export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-was
  * wraps this class with iterators, the SDK bridge and `onEvent`.
  */
 export declare class NativeOrchestrator {
-  /** Validates `options` (throws `INVALID_OPTIONS` naming the option). */
-  constructor(options: TenantOrchestratorOptions)
+  /**
+   * Validates `options` (throws `INVALID_OPTIONS` naming the option).
+   * `options_json`: the options as JSON text (see `lib/wire.js`).
+   */
+  constructor(optionsJson: string)
   /** Reads and validates the config, starts the scheduler. Resolves to the usable tenant ids. */
   initialize(): Promise<string[]>
   /** Usable tenant ids, sorted. */
@@ -44,17 +47,26 @@ export declare class NativeOrchestrator {
    * N-API calls would. Use `request()` from the package, which does the (de)serialising.
    */
   requestJson(tenantId: string, request: string): Promise<string>
-  /** Every item of a listing; resolves to `{ entities, totalCount, pages }`. */
-  fetchAll(tenantId: string, request: ApiRequestInit, options?: PageOptionsInit): Promise<{ entities: any[]; totalCount: number; pages: number }>
-  /** A native cursor over a listing (wrapped as an async iterator by `paginate()` in lib/). */
-  pageCursor(tenantId: string, request: ApiRequestInit, options?: PageOptionsInit): NativePageCursor
-  /** Per-tenant counters and cache state. */
-  stats(): { tenants: Record<string, Record<string, unknown>>; config: Record<string, unknown>; closed: boolean; initialized: boolean }
+  /**
+   * Every item of a listing; resolves to JSON text `{ entities, totalCount, pages }`. Takes the
+   * request and the page options as JSON text (`lib/wire.js`).
+   */
+  fetchAllJson(tenantId: string, requestJson: string, optionsJson?: string | undefined | null): Promise<string>
+  /**
+   * A native cursor over a listing (wrapped as an async iterator by `paginate()` in lib/). Takes
+   * JSON text, as `fetchAllJson`.
+   */
+  pageCursor(tenantId: string, requestJson: string, optionsJson?: string | undefined | null): NativePageCursor
+  /**
+   * Per-tenant counters and cache state, as JSON text (tenant ids are keys: `JSON.parse` keeps
+   * even `__proto__` an own property).
+   */
+  statsJson(): string
   /**
    * Calls `callback(event)` for every event until `unsubscribe(id)` or `close()`. The callback
    * does not keep the process alive.
    */
-  subscribe(callback: (event: { type: string; tenantId?: string; at: number; [field: string]: unknown }) => void): number
+  subscribe(callback: (eventJson: string) => void): number
   /** Stops a subscription made with `subscribe`. */
   unsubscribe(id: number): void
   /** Stops every task and subscription; later calls reject with `CLOSED`. */
@@ -63,8 +75,8 @@ export declare class NativeOrchestrator {
 
 /** A cursor over one listing: each `next()` fetches one page, `null` after the last. */
 export declare class NativePageCursor {
-  /** The next page `{ items, index, total }`, or `null` after the last. */
-  next(): Promise<{ items: any[]; index: number; total: number | null } | null>
+  /** The next page as JSON text `{ items, index, total }`, or `null` after the last. */
+  nextJson(): Promise<string>
 }
 
 /** One API call. */
@@ -100,6 +112,12 @@ export interface ConfigDiff {
 
 /** Version of the native core. */
 export declare function coreVersion(): string
+
+/**
+ * The core's defaults for the options the JS helpers also apply (`maxRetries`, `maxRetryDelayMs`):
+ * one home for them, in Rust.
+ */
+export declare function defaultOptions(): { maxRetries: number; maxRetryDelayMs: number; requestTimeoutMs: number }
 
 /**
  * Send login and API traffic to one host (the emulator, or a corporate egress gateway), like the
@@ -141,7 +159,7 @@ export interface PageOptionsInit {
  * the package). Takes the orchestrator's options (the config ones are used); resolves to JSON text
  * `{ tenants, invalid, unkeyed }` — **secrets included**, as the caller asked for them.
  */
-export declare function readTenantConfigJson(options: TenantOrchestratorOptions): Promise<string>
+export declare function readTenantConfigJson(optionsJson: string): Promise<string>
 
 /**
  * Resolves after `ms` milliseconds, timed in Rust: the package's JS helpers wait with this so that

@@ -5,6 +5,7 @@ const native = require('../index.js');
 const { createTenantClient } = require('./sdk-bridge.js');
 
 const { ErrorCodes, invalidOption } = require('./error-codes.js');
+const { toWire } = require('./wire.js');
 const tutorial = require('./tutorial.js');
 
 /**
@@ -40,7 +41,7 @@ class TenantOrchestrator {
    */
   constructor(options = {}) {
     const opts = withEnvironmentDefaults(typeof options === 'string' ? { configEndpoint: options } : options);
-    this.#native = new native.NativeOrchestrator(opts);
+    this.#native = new native.NativeOrchestrator(toWire(opts));
     this.#gateway = (opts && opts.gateway) || null;
   }
 
@@ -101,9 +102,9 @@ class TenantOrchestrator {
     if (typeof callback !== 'function') {
       throw invalidOption('callback', 'must be a function', 'onEvent(callback): callback must be a function');
     }
-    const id = this.#native.subscribe((event) => {
+    const id = this.#native.subscribe((text) => {
       try {
-        callback(event);
+        callback(JSON.parse(text));
       } catch (e) {
         // A throwing listener must not break event delivery to the others.
         process.nextTick(() => {
@@ -126,8 +127,8 @@ class TenantOrchestrator {
   }
 
   /** Every item of a listing: `{ entities, totalCount, pages }`. */
-  fetchAll(tenantId, request, options) {
-    return this.#native.fetchAll(tenantId, request, options);
+  async fetchAll(tenantId, request, options) {
+    return JSON.parse(await this.#native.fetchAllJson(tenantId, toWire(request), toWire(options)));
   }
 
   /**
@@ -135,14 +136,14 @@ class TenantOrchestrator {
    * Each page is `{ items, index, total }`. Breaking out of the loop stops fetching.
    */
   paginate(tenantId, request, options) {
-    const cursor = this.#native.pageCursor(tenantId, request, options);
+    const cursor = this.#native.pageCursor(tenantId, toWire(request), toWire(options));
     return {
       [Symbol.asyncIterator]() {
         let done = false;
         return {
           async next() {
             if (done) return { done: true, value: undefined };
-            const page = await cursor.next();
+            const page = JSON.parse(await cursor.nextJson());
             if (page === null) {
               done = true;
               return { done: true, value: undefined };
@@ -160,7 +161,7 @@ class TenantOrchestrator {
 
   /** Per-tenant counters and cache state. */
   stats() {
-    return this.#native.stats();
+    return JSON.parse(this.#native.statsJson());
   }
 
   /** Stops every task; afterwards nothing keeps the event loop alive and calls reject with CLOSED. */

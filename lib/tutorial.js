@@ -6,6 +6,10 @@
 const native = require('../index.js');
 const { boundTenant } = require('./sdk-bridge.js');
 const { ErrorCodes, invalidOption } = require('./error-codes.js');
+const { toWire } = require('./wire.js');
+
+// The core's defaults for the retry budget: one home for them, in Rust.
+const DEFAULTS = native.defaultOptions();
 
 // ---------------------------------------------------------------------------------------------
 // fetchTenantConfig
@@ -34,7 +38,7 @@ async function fetchTenantConfig(configEndpoint, options = {}) {
   if (typeof configEndpoint === 'string') opts = { ...options, configEndpoint };
   else if (configEndpoint && typeof configEndpoint === 'object' && !Array.isArray(configEndpoint)) opts = { ...configEndpoint };
   else throw invalidOption('configEndpoint', 'must be the config service base URL (a string) or an options object');
-  const doc = JSON.parse(await native.readTenantConfigJson(opts));
+  const doc = JSON.parse(await native.readTenantConfigJson(toWire(opts)));
   const tenants = doc.tenants.map(({ clientSecret, ...entry }) => {
     hidden(entry, 'clientSecret', clientSecret);
     // The tutorial's TenantCredentials names the declared scopes `scopes`.
@@ -218,7 +222,9 @@ function waitBefore(err, attempt) {
  * call). A page that fails with 429 (waits the server's Retry-After), 502/503/504 or a transport
  * error is retried up to `maxRetries` times; then the call rejects — with the items fetched so far
  * on `err.partialEntities` and `err.pagesFetched` — never resolving with a partial list.
- * `options.maxPages` (default 1000) stops a runaway listing with `TOO_MANY_PAGES`.
+ * `options.maxPages` (default 1000) stops a runaway listing with `TOO_MANY_PAGES`; the waits of one
+ * listing add up to at most `options.maxRetryDelayMs` (the orchestrator's default, 60 s): a
+ * `Retry-After` that would pass it fails at once instead of sleeping.
  */
 async function fetchWithPaginationAndRetry(apiCall, maxRetries = 3, options = {}) {
   if (typeof apiCall !== 'function') throw invalidOption('apiCall', 'must be a function (pageNumber, { cursor, nextUri }) => Promise<page>');
@@ -227,6 +233,9 @@ async function fetchWithPaginationAndRetry(apiCall, maxRetries = 3, options = {}
   const maxPages = options.maxPages === undefined ? 1000 : options.maxPages;
   if (!Number.isInteger(maxPages) || maxPages < 1) throw invalidOption('maxPages', 'must be a whole number of at least 1');
   const tenantId = options.tenantId;
+  const budgetMs = options.maxRetryDelayMs === undefined ? DEFAULTS.maxRetryDelayMs : options.maxRetryDelayMs;
+  if (!Number.isFinite(budgetMs) || budgetMs < 0) throw invalidOption('maxRetryDelayMs', 'must be a number of milliseconds, at least 0');
+  let waitedMs = 0;
 
   const entities = [];
   let state = { pageNumber: 1, cursor: undefined, nextUri: undefined, seen: 0 };
@@ -255,7 +264,10 @@ async function fetchWithPaginationAndRetry(apiCall, maxRetries = 3, options = {}
       } catch (e) {
         const err = toPackageError(e, tenantId);
         if (!retryable(err) || attempt >= maxRetries) throw fail(err);
-        await native.sleep(waitBefore(err, attempt));
+        const wait = waitBefore(err, attempt);
+        if (waitedMs + wait > budgetMs) throw fail(err);
+        waitedMs += wait;
+        await native.sleep(wait);
       }
     }
     let read;

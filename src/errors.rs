@@ -22,8 +22,21 @@ pub fn object<'env>(env: &'env Env, err: &CoreError) -> Result<Unknown<'env>> {
     let mut obj = env.create_error(napi::Error::new(Status::GenericFailure, err.to_string()))?;
     obj.set_named_property("code", err.code())?;
     for (key, value) in err.fields() {
-        obj.set_named_property(&key, env.to_js_value(&value)?)?;
+        obj.set_named_property(&key, js_value(env, &value)?)?;
     }
     obj.set_named_property("name", "GenesysTenantsError")?;
     obj.into_unknown(env)
+}
+
+/// A JSON value as a JS value. Objects and arrays go through `JSON.parse`: a server's body may hold
+/// a `__proto__` key, which building the object property by property would turn into its prototype.
+fn js_value<'env>(env: &'env Env, value: &serde_json::Value) -> Result<Unknown<'env>> {
+    match value {
+        serde_json::Value::Object(_) | serde_json::Value::Array(_) => {
+            let json: Object = env.get_global()?.get_named_property("JSON")?;
+            let parse: Function<String, Unknown> = json.get_named_property("parse")?;
+            parse.apply(json, value.to_string())
+        }
+        other => env.to_js_value(other),
+    }
 }

@@ -23,10 +23,10 @@ pub fn core_version() -> String {
 /// Reads and validates the tenant config once, outside any orchestrator (`fetchTenantConfig` in
 /// the package). Takes the orchestrator's options (the config ones are used); resolves to JSON text
 /// `{ tenants, invalid, unkeyed }` — **secrets included**, as the caller asked for them.
-#[napi(ts_args_type = "options: TenantOrchestratorOptions", ts_return_type = "Promise<string>")]
-pub fn read_tenant_config_json<'env>(env: &'env Env, options: serde_json::Value) -> Result<PromiseRaw<'env, String>> {
+#[napi(ts_return_type = "Promise<string>")]
+pub fn read_tenant_config_json<'env>(env: &'env Env, options_json: String) -> Result<PromiseRaw<'env, String>> {
     let env_token = std::env::var("CONFIG_SERVICE_TOKEN").ok();
-    let options = options::from_js(options, env_token).map_err(|e| errors::to_js(env, &e))?;
+    let options = json_arg(&options_json, "options").and_then(|o| options::from_js(o, env_token)).map_err(|e| errors::to_js(env, &e))?;
     settle(env, async move {
         genesys_tenants_core::config::read_once(&options).await.map(|t| t.to_json_exposing_secrets().to_string())
     }, |_, v| Ok(v))
@@ -58,8 +58,26 @@ pub fn sleep(env: &Env, ms: u32) -> Result<PromiseRaw<'_, ()>> {
     }, |_, ()| Ok(()))
 }
 
-/// Event callback: receives one event object `{ type, tenantId?, at, ... }`.
-type EventCallback = ThreadsafeFunction<serde_json::Value, Unknown<'static>, serde_json::Value, Status, false, true>;
+/// The core's defaults for the options the JS helpers also apply (`maxRetries`, `maxRetryDelayMs`):
+/// one home for them, in Rust.
+#[napi(ts_return_type = "{ maxRetries: number; maxRetryDelayMs: number; requestTimeoutMs: number }")]
+pub fn default_options() -> serde_json::Value {
+    let o = genesys_tenants_core::Options::default();
+    serde_json::json!({
+        "maxRetries": o.max_retries,
+        "maxRetryDelayMs": o.max_retry_delay.as_millis() as u64,
+        "requestTimeoutMs": o.request_timeout.as_millis() as u64,
+    })
+}
+
+/// Event callback: receives one event as JSON text `{ type, tenantId?, at, ... }` (parsed in JS,
+/// where `JSON.parse` keeps every key an own property).
+type EventCallback = ThreadsafeFunction<String, Unknown<'static>, String, Status, false, true>;
+
+/// Parses a JSON text argument made by the package's JS layer (`lib/wire.js`).
+fn json_arg(text: &str, option: &str) -> std::result::Result<serde_json::Value, CoreError> {
+    serde_json::from_str(text).map_err(|e| CoreError::InvalidOptions { option: option.into(), reason: format!("is not valid JSON: {e}") })
+}
 
 /// Runs `fut` on the addon's runtime and settles a Promise: core errors reject with a JS `Error`
 /// carrying `code` and fields.
@@ -88,10 +106,12 @@ pub struct NativeOrchestrator {
 #[napi]
 impl NativeOrchestrator {
     /// Validates `options` (throws `INVALID_OPTIONS` naming the option).
-    #[napi(constructor, ts_args_type = "options: TenantOrchestratorOptions")]
-    pub fn new(env: Env, options: serde_json::Value) -> Result<Self> {
+    /// `options_json`: the options as JSON text (see `lib/wire.js`).
+    #[napi(constructor)]
+    pub fn new(env: Env, options_json: String) -> Result<Self> {
         let env_token = std::env::var("CONFIG_SERVICE_TOKEN").ok();
-        let core = options::from_js(options, env_token)
+        let core = json_arg(&options_json, "options")
+            .and_then(|o| options::from_js(o, env_token))
             .and_then(Orchestrator::new)
             .map_err(|e| errors::to_js(&env, &e))?;
         Ok(NativeOrchestrator { core, subscriptions: Mutex::new(HashMap::new()), next_subscription: Mutex::new(0) })
@@ -177,57 +197,55 @@ impl NativeOrchestrator {
         }, |_, v| Ok(v))
     }
 
-    /// Every item of a listing; resolves to `{ entities, totalCount, pages }`.
-    #[napi(
-        ts_args_type = "tenantId: string, request: ApiRequestInit, options?: PageOptionsInit",
-        ts_return_type = "Promise<{ entities: any[]; totalCount: number; pages: number }>"
-    )]
-    pub fn fetch_all<'env>(
-        &self,
-        env: &'env Env,
-        tenant_id: String,
-        request: serde_json::Value,
-        options: Option<serde_json::Value>,
-    ) -> Result<PromiseRaw<'env, serde_json::Value>> {
+    /// Every item of a listing; resolves to JSON text `{ entities, totalCount, pages }`. Takes the
+    /// request and the page options as JSON text (`lib/wire.js`).
+    #[napi(ts_return_type = "Promise<string>")]
+    pub fn fetch_all_json<'env>(&self, env: &'env Env, tenant_id: String, request_json: String, options_json: Option<String>) -> Result<PromiseRaw<'env, String>> {
         let core = self.core.clone();
         settle(env, async move {
-            let req = ApiRequest::from_json(&request)?;
+            let req = ApiRequest::from_json(&json_arg(&request_json, "request")?)?;
+            let options = options_json.map(|o| json_arg(&o, "options")).transpose()?;
             let opts = PageOptions::from_json(options.as_ref())?;
-            core.fetch_all(&tenant_id, req, opts).await.map(|r| r.to_json())
+            core.fetch_all(&tenant_id, req, opts).await.map(|r| r.to_json().to_string())
         }, |_, v| Ok(v))
     }
 
-    /// A native cursor over a listing (wrapped as an async iterator by `paginate()` in lib/).
-    #[napi(ts_args_type = "tenantId: string, request: ApiRequestInit, options?: PageOptionsInit")]
-    pub fn page_cursor(&self, env: Env, tenant_id: String, request: serde_json::Value, options: Option<serde_json::Value>) -> Result<NativePageCursor> {
-        let req = ApiRequest::from_json(&request).map_err(|e| errors::to_js(&env, &e))?;
-        let opts = PageOptions::from_json(options.as_ref()).map_err(|e| errors::to_js(&env, &e))?;
+    /// A native cursor over a listing (wrapped as an async iterator by `paginate()` in lib/). Takes
+    /// JSON text, as `fetchAllJson`.
+    #[napi]
+    pub fn page_cursor(&self, env: Env, tenant_id: String, request_json: String, options_json: Option<String>) -> Result<NativePageCursor> {
+        let parsed = json_arg(&request_json, "request").and_then(|r| ApiRequest::from_json(&r)).and_then(|req| {
+            let options = options_json.as_deref().map(|o| json_arg(o, "options")).transpose()?;
+            Ok((req, PageOptions::from_json(options.as_ref())?))
+        });
+        let (req, opts) = parsed.map_err(|e| errors::to_js(&env, &e))?;
         let pager = self.core.paginate(&tenant_id, req, opts);
         Ok(NativePageCursor { pager: std::sync::Arc::new(tokio::sync::Mutex::new(pager)) })
     }
 
-    /// Per-tenant counters and cache state.
-    #[napi(ts_return_type = "{ tenants: Record<string, Record<string, unknown>>; config: Record<string, unknown>; closed: boolean; initialized: boolean }")]
-    pub fn stats(&self) -> serde_json::Value {
-        self.core.stats()
+    /// Per-tenant counters and cache state, as JSON text (tenant ids are keys: `JSON.parse` keeps
+    /// even `__proto__` an own property).
+    #[napi]
+    pub fn stats_json(&self) -> String {
+        self.core.stats().to_string()
     }
 
     /// Calls `callback(event)` for every event until `unsubscribe(id)` or `close()`. The callback
     /// does not keep the process alive.
-    #[napi(ts_args_type = "callback: (event: { type: string; tenantId?: string; at: number; [field: string]: unknown }) => void")]
+    #[napi(ts_args_type = "callback: (eventJson: string) => void")]
     pub fn subscribe(&self, callback: EventCallback) -> Result<u32> {
         let mut rx = self.core.subscribe();
         let task = napi::bindgen_prelude::spawn(async move {
             loop {
                 match rx.recv().await {
                     Ok(event) => {
-                        let value = serde_json::to_value(&event).unwrap_or(serde_json::Value::Null);
-                        if callback.call(value, ThreadsafeFunctionCallMode::NonBlocking) == Status::Closing {
+                        let text = serde_json::to_string(&event).unwrap_or_else(|_| "null".into());
+                        if callback.call(text, ThreadsafeFunctionCallMode::NonBlocking) == Status::Closing {
                             return;
                         }
                     }
                     Err(tokio::sync::broadcast::error::RecvError::Lagged(n)) => {
-                        let lost = serde_json::json!({"type": "events.dropped", "count": n});
+                        let lost = serde_json::json!({"type": "events.dropped", "count": n}).to_string();
                         let _ = callback.call(lost, ThreadsafeFunctionCallMode::NonBlocking);
                     }
                     Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
@@ -270,13 +288,13 @@ pub struct NativePageCursor {
 
 #[napi]
 impl NativePageCursor {
-    /// The next page `{ items, index, total }`, or `null` after the last.
-    #[napi(ts_return_type = "Promise<{ items: any[]; index: number; total: number | null } | null>")]
-    pub fn next<'env>(&self, env: &'env Env) -> Result<PromiseRaw<'env, serde_json::Value>> {
+    /// The next page as JSON text `{ items, index, total }`, or `null` after the last.
+    #[napi(ts_return_type = "Promise<string>")]
+    pub fn next_json<'env>(&self, env: &'env Env) -> Result<PromiseRaw<'env, String>> {
         let pager = std::sync::Arc::clone(&self.pager);
         settle(env, async move {
             let mut p = pager.lock().await;
-            Ok(p.next_page().await?.map(|page| page.to_json()).unwrap_or(serde_json::Value::Null))
+            Ok(p.next_page().await?.map(|page| page.to_json().to_string()).unwrap_or_else(|| "null".into()))
         }, |_, v| Ok(v))
     }
 }

@@ -60,36 +60,87 @@ pub struct Endpoints {
     pub api_base: Url,
 }
 
-impl Endpoints {
-    /// The URL for an API path such as `/api/v2/users`, refusing anything that would leave the
-    /// API host (absolute URLs to other hosts, scheme-relative `//host` paths).
-    pub fn api_url(&self, path: &str) -> Result<Url> {
-        if path.starts_with("http://") || path.starts_with("https://") {
-            let url = Url::parse(path).map_err(|e| Error::HostNotAllowed {
-                tenant_id: None,
-                host: path.chars().take(80).collect(),
-                reason: format!("not a valid URL: {e}"),
-            })?;
-            if url.origin() != self.api_base.origin() {
-                return Err(Error::HostNotAllowed {
-                    tenant_id: None,
-                    host: url.host_str().unwrap_or_default().to_string(),
-                    reason: format!("only {} may receive this tenant's token", origin(&self.api_base)),
-                });
-            }
-            return Ok(url);
-        }
-        if path.starts_with("//") {
-            return Err(Error::HostNotAllowed {
-                tenant_id: None,
-                host: path.chars().take(80).collect(),
-                reason: "scheme-relative URLs are not allowed; pass a path such as /api/v2/users".into(),
-            });
-        }
-        self.api_base
-            .join(path.trim_start_matches('/'))
-            .map_err(|e| Error::HostNotAllowed { tenant_id: None, host: path.chars().take(80).collect(), reason: e.to_string() })
+/// Longest API path (with its query) accepted from a caller or a server.
+pub const MAX_PATH_LEN: usize = 8 * 1024;
+
+/// The prefix every Platform API path has.
+pub const API_PREFIX: &str = "api/v2/";
+
+/// Checks that `raw` is a Platform API path — `/api/v2/…`, optionally with a query — and nothing a
+/// URL parser could read as another host: no scheme (`HTTP://h`, `https:h`), no `//h` or `\\h`, no
+/// backslash, whitespace or control character anywhere (parsers strip or reinterpret them), no
+/// fragment. Pure; [`Endpoints::api_url`] also checks where the joined URL lands.
+///
+/// ```
+/// use genesys_tenants_core::egress::check_api_path;
+/// assert!(check_api_path("/api/v2/users?pageNumber=2").is_ok());
+/// assert!(check_api_path("HTTP://127.0.0.1:9999/x").is_err());
+/// assert!(check_api_path(" http://evil.example/api/v2/x").is_err());
+/// assert!(check_api_path("\\\\evil.example/api/v2/x").is_err());
+/// ```
+pub fn check_api_path(raw: &str) -> std::result::Result<(), String> {
+    if raw.is_empty() {
+        return Err("is empty; pass a path such as /api/v2/users".into());
     }
+    if raw.len() > MAX_PATH_LEN {
+        return Err(format!("is longer than {MAX_PATH_LEN} bytes"));
+    }
+    if let Some(c) = raw.chars().find(|c| c.is_control() || c.is_whitespace() || *c == '\\') {
+        return Err(format!("contains {}; a URL parser would strip or reinterpret it", describe_char(c)));
+    }
+    if raw.contains('#') {
+        return Err("contains a fragment ('#')".into());
+    }
+    let rel = raw.strip_prefix('/').unwrap_or(raw);
+    if !rel.starts_with(API_PREFIX) {
+        return Err("must be a path under /api/v2/ on the tenant's API host (absolute URLs, other hosts and other paths are refused)".into());
+    }
+    Ok(())
+}
+
+fn describe_char(c: char) -> String {
+    match c {
+        '\\' => "a backslash".into(),
+        '\0' => "a NUL character".into(),
+        c if c.is_whitespace() => format!("whitespace (U+{:04X})", c as u32),
+        c => format!("a control character (U+{:04X})", c as u32),
+    }
+}
+
+impl Endpoints {
+    /// The URL for an API path such as `/api/v2/users`: the path must pass [`check_api_path`], and
+    /// the URL it joins to must be on the API host, under `/api/v2/` (a `..` cannot climb out).
+    /// Anything else is `INVALID_OPTIONS` (`option: 'path'`), before any connection.
+    pub fn api_url(&self, path: &str) -> Result<Url> {
+        let bad = |reason: String| Error::InvalidOptions { option: "path".into(), reason };
+        check_api_path(path).map_err(|r| bad(format!("{}: {r}", quoted(path))))?;
+        let url = self.api_base.join(path.trim_start_matches('/')).map_err(|e| bad(format!("{}: {e}", quoted(path))))?;
+        self.verify_api_url(&url).map_err(|r| bad(format!("{}: {r}", quoted(path))))?;
+        Ok(url)
+    }
+
+    /// The egress check on a final URL, run before every attempt: same origin as the API base
+    /// (scheme, host, port) and a path under its `api/v2/`.
+    pub fn verify_api_url(&self, url: &Url) -> std::result::Result<(), String> {
+        if url.origin() != self.api_base.origin() {
+            return Err(format!("only {} may receive this tenant's token", origin(&self.api_base)));
+        }
+        if url.username() != "" || url.password().is_some() {
+            return Err("URLs with credentials are refused".into());
+        }
+        let prefix = format!("{}{API_PREFIX}", self.api_base.path());
+        if !url.path().starts_with(&prefix) {
+            return Err(format!("resolves to {}, outside {prefix}", url.path()));
+        }
+        Ok(())
+    }
+}
+
+/// A value for a message: quoted, at most 80 characters, control characters escaped.
+pub(crate) fn quoted(value: &str) -> String {
+    let short: String = value.chars().take(80).collect();
+    let more = if value.chars().count() > 80 { "…" } else { "" };
+    format!("{}{more}", serde_json::to_string(&short).unwrap_or_default())
 }
 
 fn origin(u: &Url) -> String {
@@ -186,13 +237,68 @@ mod tests {
         assert_eq!(p.environment_for("https://api.genesys.corp.example").unwrap(), "genesys.corp.example");
     }
 
+    /// Every form an adversarial run used to send a token elsewhere, under a plain-http gateway
+    /// and under a region's https host.
+    const HOSTILE_PATHS: &[&str] = &[
+        "HTTP://127.0.0.1:9999/x",
+        "Http://127.0.0.1:9999/api/v2/x",
+        "http://127.0.0.1:9999/api/v2/x",
+        "http:\\\\127.0.0.1:9999/api/v2/x",
+        "\\\\127.0.0.1:9999/api/v2/x",
+        "\\/127.0.0.1:9999/api/v2/x",
+        "/\\127.0.0.1:9999/api/v2/x",
+        "//127.0.0.1:9999/api/v2/x",
+        " http://127.0.0.1:9999/api/v2/x",
+        "\thttp://127.0.0.1:9999/api/v2/x",
+        "\nhttp://127.0.0.1:9999/api/v2/x",
+        "\0http://127.0.0.1:9999/api/v2/x",
+        "hTTps://evil.example/api/v2/x",
+        "https://evil.example/api/v2/x",
+        "https:/evil.example/api/v2/x",
+        "https:evil.example/api/v2/x",
+        "https://api.mypurecloud.com/api/v2/users",
+        "https://api.mypurecloud.com@evil.example/api/v2/users",
+        "/api/v2/../../x",
+        "/api/v2/%2e%2e/%2e%2e/x",
+        "/api/v2/users#frag",
+        "/api/v2/us ers",
+        "/api/v2/users\u{2028}",
+        "/oauth/token",
+        "/",
+        "",
+        "api/v3/x",
+    ];
+
     #[test]
-    fn absolute_urls_must_stay_on_the_api_host() {
-        let e = EgressPolicy::default().endpoints("mypurecloud.com").unwrap();
-        assert!(e.api_url("https://api.mypurecloud.com/api/v2/users?pageNumber=2").is_ok());
-        assert_eq!(e.api_url("https://evil.example.com/api/v2/users").unwrap_err().code(), "HOST_NOT_ALLOWED");
-        assert_eq!(e.api_url("http://api.mypurecloud.com/api/v2/users").unwrap_err().code(), "HOST_NOT_ALLOWED");
-        assert_eq!(e.api_url("//evil.example.com/x").unwrap_err().code(), "HOST_NOT_ALLOWED");
+    fn only_api_paths_on_the_api_host_are_accepted() {
+        let https = EgressPolicy::default().endpoints("mypurecloud.com").unwrap();
+        let http = EgressPolicy { gateway: Some(gw()), allowed_hosts: vec![] }.endpoints("mypurecloud.com").unwrap();
+        for e in [&https, &http] {
+            for p in HOSTILE_PATHS {
+                match e.api_url(p) {
+                    Err(Error::InvalidOptions { option, .. }) => assert_eq!(option, "path", "{p:?}"),
+                    other => panic!("{p:?} under {} gave {other:?}", e.api_base),
+                }
+            }
+            for ok in ["/api/v2/users", "api/v2/users?pageNumber=2&x=%2F", "/api/v2/users/search?q64=eyJhIjoxfQ=="] {
+                let url = e.api_url(ok).unwrap();
+                assert_eq!(url.origin(), e.api_base.origin(), "{ok}");
+                assert!(url.path().starts_with("/api/v2/"), "{ok}");
+            }
+        }
+    }
+
+    #[test]
+    fn the_final_url_is_checked_too() {
+        let mut g = gw();
+        g.path_params_api = Some("gw".into());
+        let e = EgressPolicy { gateway: Some(g), allowed_hosts: vec![] }.endpoints("mypurecloud.com").unwrap();
+        assert_eq!(e.api_url("/api/v2/users").unwrap().as_str(), "http://127.0.0.1:8080/gw/api/v2/users");
+        assert!(e.verify_api_url(&Url::parse("http://127.0.0.1:8080/gw/api/v2/x").unwrap()).is_ok());
+        assert!(e.verify_api_url(&Url::parse("http://127.0.0.1:8080/api/v2/x").unwrap()).is_err(), "outside the gateway's prefix");
+        assert!(e.verify_api_url(&Url::parse("http://127.0.0.1:9999/gw/api/v2/x").unwrap()).is_err(), "another port");
+        assert!(e.verify_api_url(&Url::parse("https://127.0.0.1:8080/gw/api/v2/x").unwrap()).is_err(), "another scheme");
+        assert!(e.verify_api_url(&Url::parse("http://u:p@127.0.0.1:8080/gw/api/v2/x").unwrap()).is_err(), "credentials");
     }
 
     #[test]

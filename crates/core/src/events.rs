@@ -4,7 +4,19 @@
 use serde::Serialize;
 use serde_json::{Map, Value};
 use std::time::{SystemTime, UNIX_EPOCH};
+use crate::redact::{Needles, MIN_LEN};
+use std::sync::{Arc, OnceLock};
 use tokio::sync::broadcast;
+
+/// True when `v` holds a string long enough to hide a secret (most events hold only numbers).
+fn has_text(v: &Value) -> bool {
+    match v {
+        Value::String(s) => s.len() >= MIN_LEN,
+        Value::Array(items) => items.iter().any(has_text),
+        Value::Object(m) => m.values().any(has_text),
+        _ => false,
+    }
+}
 
 /// Buffered events per subscriber before the slowest one starts losing the oldest.
 pub const EVENT_BUFFER: usize = 4096;
@@ -25,15 +37,25 @@ pub struct Event {
     pub data: Map<String, Value>,
 }
 
+/// Gives the secrets to redact from one tenant's events (`None`: events of no tenant).
+pub type RedactFn = Box<dyn Fn(Option<&str>) -> Needles + Send + Sync>;
+
 /// The event bus.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Events {
     tx: broadcast::Sender<Event>,
+    redactor: Arc<OnceLock<RedactFn>>,
+}
+
+impl std::fmt::Debug for Events {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Events").field("subscribers", &self.tx.receiver_count()).finish_non_exhaustive()
+    }
 }
 
 impl Default for Events {
     fn default() -> Self {
-        Events { tx: broadcast::channel(EVENT_BUFFER).0 }
+        Events { tx: broadcast::channel(EVENT_BUFFER).0, redactor: Arc::new(OnceLock::new()) }
     }
 }
 
@@ -57,10 +79,21 @@ impl Events {
                 m
             }
         };
+        let mut data = Value::Object(data);
+        if let Some(redact) = self.redactor.get().filter(|_| has_text(&data)) {
+            redact(tenant_id).redact_value(&mut data);
+        }
+        let Value::Object(data) = data else { return };
         tracing::debug!(event = kind, tenant = tenant_id.unwrap_or(""), data = ?data, "event");
         let at = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0);
         // No subscriber is fine: events are optional.
         let _ = self.tx.send(Event { kind, tenant_id: tenant_id.map(str::to_string), at, data });
+    }
+
+    /// Installs what finds the secrets to redact from every event's strings (once; later calls
+    /// are ignored). Shared by every clone of this bus.
+    pub fn set_redactor(&self, f: RedactFn) {
+        let _ = self.redactor.set(f);
     }
 
     /// A new subscription.

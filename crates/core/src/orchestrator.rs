@@ -10,10 +10,12 @@ use crate::egress::EgressPolicy;
 use crate::error::{Error, Result};
 use crate::events::{Event, Events};
 use crate::options::Options;
+use crate::redact::Needles;
 use crate::scheduler::Scheduler;
 use crate::secret::Secret;
 use crate::store::{SharedStore, StoreSettings};
 use crate::token::{AccessToken, TokenManager, TokenSettings};
+use crate::transport::http_client;
 use serde_json::json;
 use crate::config::Tenant;
 use crate::pipeline::rate_limit::Limiter;
@@ -86,27 +88,13 @@ impl std::fmt::Debug for Orchestrator {
     }
 }
 
-/// The shared HTTP client: pooled, rustls with ring, no redirects (a redirect must never carry a
-/// token or secret anywhere).
-pub fn http_client(options: &Options) -> Result<reqwest::Client> {
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .connect_timeout(options.request_timeout.min(std::time::Duration::from_secs(10)))
-        .pool_idle_timeout(std::time::Duration::from_secs(60))
-        .pool_max_idle_per_host(256)
-        .tcp_nodelay(true)
-        .user_agent(concat!("genesys-tenants/", env!("CARGO_PKG_VERSION")))
-        .build()
-        .map_err(|e| Error::InvalidOptions { option: "(http client)".into(), reason: e.to_string() })
-}
-
 impl Orchestrator {
     /// Validates the options and builds the orchestrator; nothing is read or started yet.
     pub fn new(options: Options) -> Result<Self> {
         options.validate()?;
         let http = http_client(&options)?;
         let events = Events::default();
+        let cancel = CancellationToken::new();
         let egress = EgressPolicy { gateway: options.gateway.clone(), allowed_hosts: options.allowed_hosts.clone() };
         let source = ConfigSource::from_options(&options, http.clone())?;
         let snapshot = match (&options.snapshot_path, &options.encryption_key) {
@@ -151,9 +139,9 @@ impl Orchestrator {
                 max_retry_delay: options.max_retry_delay,
             },
             store.clone(),
+            cancel.child_token(),
         ));
-        Ok(Orchestrator {
-            inner: Arc::new(Inner {
+        let inner = Arc::new(Inner {
                 options,
                 store,
                 egress,
@@ -163,12 +151,35 @@ impl Orchestrator {
                 events,
                 config,
                 tokens,
-                cancel: CancellationToken::new(),
+                cancel,
                 closed: AtomicBool::new(false),
                 running: Mutex::new(None),
                 init_lock: tokio::sync::Mutex::new(()),
-            }),
-        })
+        });
+        // Events carry server text (token endpoint reasons, …): redact the tenant's secrets there.
+        let weak = Arc::downgrade(&inner);
+        inner.events.set_redactor(Box::new(move |tenant_id| match (weak.upgrade(), tenant_id) {
+            (Some(inner), Some(id)) => Orchestrator { inner }.needles(id),
+            _ => Needles::default(),
+        }));
+        Ok(Orchestrator { inner })
+    }
+
+    /// The secrets a server could echo in this tenant's answers: its client secret (and Basic
+    /// form), its current and previous tokens.
+    pub fn needles(&self, tenant_id: &str) -> Needles {
+        let mut n = Needles::default();
+        if let Ok(t) = self.inner.config.tenant(tenant_id) {
+            n.credentials(&t.client_id, &t.client_secret);
+        }
+        self.inner.tokens.known_tokens(tenant_id, |t| n.push(t));
+        n
+    }
+
+    /// `r` with the tenant's secrets redacted from its error, if any: the last step before an error
+    /// leaves the core.
+    pub(crate) fn redacted<T>(&self, tenant_id: &str, r: Result<T>) -> Result<T> {
+        r.map_err(|e| self.needles(tenant_id).redact_error(e))
     }
 
     fn check_open(&self) -> Result<()> {
@@ -176,6 +187,16 @@ impl Orchestrator {
             Err(Error::Closed)
         } else {
             Ok(())
+        }
+    }
+
+    /// Runs `fut` unless the orchestrator closes first; then it ends at once with `CLOSED`, whatever
+    /// it was waiting for (a 429 hold, the limiter, a token, a Redis lease, a page).
+    pub(crate) async fn until_closed<T>(&self, fut: impl std::future::Future<Output = Result<T>>) -> Result<T> {
+        tokio::select! {
+            biased;
+            _ = self.inner.cancel.cancelled() => Err(Error::Closed),
+            r = fut => r,
         }
     }
 
@@ -196,7 +217,7 @@ impl Orchestrator {
         if lock(&self.inner.running).is_some() {
             return Ok(self.tenant_ids());
         }
-        self.inner.config.load_initial().await?;
+        self.until_closed(self.inner.config.load_initial()).await?;
         self.check_open()?;
         self.start_tasks();
         Ok(self.tenant_ids())
@@ -208,7 +229,7 @@ impl Orchestrator {
             if let Some(inner) = weak.upgrade() {
                 let o = Orchestrator { inner };
                 tokio::spawn(async move {
-                    let _ = o.rotate("scheduled", &tenant_id).await;
+                    let _ = o.until_closed(o.rotate("scheduled", &tenant_id)).await;
                 });
             }
         });
@@ -330,7 +351,8 @@ impl Orchestrator {
 
     /// A valid token for the tenant (cached; refreshed ahead of expiry; one request per refresh).
     pub async fn access_token(&self, tenant_id: &str) -> Result<Secret> {
-        Ok(self.token(tenant_id).await?.value.clone())
+        let r = self.until_closed(self.token(tenant_id)).await;
+        Ok(self.redacted(tenant_id, r)?.value.clone())
     }
 
     /// The tenant's token if it is cached and needs no work (see [`TokenManager::cached`]);
@@ -363,7 +385,8 @@ impl Orchestrator {
     /// Forces a rotation: re-reads the tenant's config, obtains a new token, swaps it in. The old
     /// token serves callers until the new one is ready.
     pub async fn rotate_credentials(&self, tenant_id: &str) -> Result<()> {
-        self.rotate("forced", tenant_id).await
+        let r = self.until_closed(self.rotate("forced", tenant_id)).await;
+        self.redacted(tenant_id, r)
     }
 
     async fn rotate(&self, reason: &'static str, tenant_id: &str) -> Result<()> {
@@ -389,7 +412,7 @@ impl Orchestrator {
     /// Re-reads the config now; what changed.
     pub async fn reload_config(&self) -> Result<ConfigDiff> {
         self.check_ready()?;
-        self.inner.config.reload("reloadConfig").await
+        self.until_closed(self.inner.config.reload("reloadConfig")).await
     }
 
     /// Subscribes to events.

@@ -189,7 +189,15 @@ impl ConfigManager {
                 self.record_success(true);
                 return Ok(ConfigDiff::default());
             }
-            Ok(Fetched::Body { bytes, version }) => TenantTable::parse(&bytes, &self.egress).map(|t| (t, bytes, version)),
+            Ok(Fetched::Body { bytes, version }) => TenantTable::parse(&bytes, &self.egress).and_then(|t| {
+                // An empty list after a good one is far likelier a broken service than every
+                // customer leaving at once: it would drop every tenant's token.
+                let known = self.table.load().valid_ids().len();
+                if t.entries.is_empty() && t.unkeyed.is_empty() && self.is_loaded() && known > 0 {
+                    return Err(format!("the config is an empty list; keeping the last good config ({known} tenants)"));
+                }
+                Ok((t, bytes, version))
+            }),
             Err(e) => Err(e),
         };
         match outcome {

@@ -5,6 +5,7 @@ mod manager;
 mod read_once;
 pub mod snapshot;
 pub mod source;
+pub mod split;
 mod table;
 mod tenant;
 

@@ -6,7 +6,7 @@ use super::table::{TenantEntry, TenantTable};
 use crate::egress::EgressPolicy;
 use crate::error::{Error, Result};
 use crate::options::Options;
-use crate::orchestrator::http_client;
+use crate::transport::http_client;
 use serde_json::{json, Value};
 
 /// Reads and validates the config once. Fails with `CONFIG_UNAVAILABLE` when the source cannot be

@@ -3,13 +3,12 @@
 
 use crate::error::Error;
 use crate::secret::Secret;
+use crate::transport::{describe_reqwest, display_url, read_limited, MAX_CONFIG_BODY};
 use std::path::PathBuf;
 use std::time::{Duration, SystemTime};
 
 /// The tenants route under the config service's base URL.
 pub const TENANTS_PATH: &str = "api/v1/genesys/tenants";
-/// Largest config document accepted (a few thousand tenants fit in far less).
-pub const MAX_CONFIG_BYTES: usize = 32 * 1024 * 1024;
 
 /// What one read of the source gave.
 #[derive(Debug)]
@@ -74,7 +73,7 @@ impl ConfigSource {
     /// A short description for events and errors (no secrets).
     pub fn describe(&self) -> String {
         match self {
-            ConfigSource::Service { url, .. } => format!("config service {url}"),
+            ConfigSource::Service { url, .. } => format!("config service {}", display_url(url)),
             ConfigSource::File { path } => format!("config file {}", path.display()),
         }
     }
@@ -93,19 +92,18 @@ impl ConfigSource {
                 let resp = req.send().await.map_err(|e| describe_reqwest(&e, *timeout))?;
                 let status = resp.status();
                 if status == reqwest::StatusCode::NOT_MODIFIED {
-                    return Ok(Fetched::NotModified);
+                    // Only an answer to our If-None-Match means "keep what you have": a 304 to a
+                    // first read would leave nothing to keep.
+                    return match version {
+                        Some(_) => Ok(Fetched::NotModified),
+                        None => Err("config service answered 304 Not Modified to a read that sent no If-None-Match".into()),
+                    };
                 }
                 if !status.is_success() {
                     return Err(format!("config service answered HTTP {}", status.as_u16()));
                 }
                 let etag = resp.headers().get("etag").and_then(|v| v.to_str().ok()).map(str::to_string);
-                if resp.content_length().is_some_and(|n| n as usize > MAX_CONFIG_BYTES) {
-                    return Err(format!("config document larger than {MAX_CONFIG_BYTES} bytes"));
-                }
-                let bytes = resp.bytes().await.map_err(|e| describe_reqwest(&e, *timeout))?;
-                if bytes.len() > MAX_CONFIG_BYTES {
-                    return Err(format!("config document larger than {MAX_CONFIG_BYTES} bytes"));
-                }
+                let bytes = read_limited(resp, MAX_CONFIG_BODY).await.map_err(|e| format!("config document: {}", e.describe(*timeout)))?;
                 Ok(Fetched::Body { bytes: bytes.to_vec(), version: etag })
             }
             ConfigSource::File { path } => {
@@ -114,10 +112,20 @@ impl ConfigSource {
                 if version == Some(stamp.as_str()) {
                     return Ok(Fetched::NotModified);
                 }
-                if meta.len() as usize > MAX_CONFIG_BYTES {
-                    return Err(format!("config file larger than {MAX_CONFIG_BYTES} bytes"));
+                if meta.len() > MAX_CONFIG_BODY as u64 {
+                    return Err(format!("config file larger than {MAX_CONFIG_BODY} bytes"));
                 }
-                let bytes = tokio::fs::read(path).await.map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+                // Bounded even when the size lied (a device, a pipe, a file still growing).
+                use tokio::io::AsyncReadExt;
+                let file = tokio::fs::File::open(path).await.map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+                let mut bytes = Vec::with_capacity(meta.len() as usize);
+                file.take(MAX_CONFIG_BODY as u64 + 1)
+                    .read_to_end(&mut bytes)
+                    .await
+                    .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+                if bytes.len() > MAX_CONFIG_BODY {
+                    return Err(format!("config file larger than {MAX_CONFIG_BODY} bytes"));
+                }
                 Ok(Fetched::Body { bytes, version: Some(stamp) })
             }
         }
@@ -130,24 +138,4 @@ fn file_stamp(len: u64, modified: Option<SystemTime>) -> String {
         .map(|d| d.as_nanos())
         .unwrap_or(0);
     format!("{len}:{nanos}")
-}
-
-/// Describes a reqwest failure without its URL's query (no secrets live there, but keep it short).
-pub(crate) fn describe_reqwest(e: &reqwest::Error, timeout: Duration) -> String {
-    if e.is_timeout() {
-        format!("no answer within {} ms", timeout.as_millis())
-    } else if e.is_connect() {
-        "connection failed (refused or unreachable)".to_string()
-    } else if e.is_body() || e.is_decode() {
-        "the response body could not be read".to_string()
-    } else {
-        let mut s = e.to_string();
-        let mut src = std::error::Error::source(e);
-        while let Some(inner) = src {
-            s.push_str(": ");
-            s.push_str(&inner.to_string());
-            src = inner.source();
-        }
-        s
-    }
 }

@@ -4,7 +4,6 @@
 use super::tenant::{parse_entry, ParsedEntry, Tenant};
 use crate::egress::EgressPolicy;
 use crate::error::Error;
-use serde_json::value::RawValue;
 use serde_json::Value;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
@@ -46,6 +45,70 @@ impl ConfigDiff {
     }
 }
 
+/// Why one raw entry could not be parsed as JSON, and whose it is when that can still be read.
+struct Unparsed {
+    tenant_id: Option<String>,
+    field: String,
+    reason: String,
+}
+
+impl Unparsed {
+    fn into_parsed(self, index: usize) -> ParsedEntry {
+        match self.tenant_id {
+            Some(tenant_id) => ParsedEntry::Invalid(Error::TenantInvalid { tenant_id, field: self.field, reason: self.reason }),
+            None => ParsedEntry::Unkeyed(format!("entry {index}: {}: {}", self.field, self.reason)),
+        }
+    }
+}
+
+/// "number out of range at line 1 column 7" → "number out of range" (positions inside one entry
+/// mean nothing to the reader of the whole document).
+fn without_position(e: &serde_json::Error) -> String {
+    let s = e.to_string();
+    match s.rfind(" at line ") {
+        Some(i) => s[..i].to_string(),
+        None => s,
+    }
+}
+
+fn parse_value(raw: &[u8]) -> Result<Value, String> {
+    let text = std::str::from_utf8(raw).map_err(|e| format!("is not valid UTF-8 (byte {} of the value)", e.valid_up_to()))?;
+    serde_json::from_str(text).map_err(|e| without_position(&e))
+}
+
+/// Parses one entry; when the parser refuses it, finds the member at fault and the entry's
+/// `tenantId` (when that member is intact), so the error names both.
+fn parse_raw_entry(raw: &[u8]) -> Result<Value, Unparsed> {
+    let whole = match parse_value(raw) {
+        Ok(v) => return Ok(v),
+        Err(reason) => reason,
+    };
+    let mut bad = Unparsed { tenant_id: None, field: "(entry)".into(), reason: whole };
+    let mut blamed = false;
+    for (key, value) in super::split::object_members(raw).unwrap_or_default() {
+        let name = match parse_value(key) {
+            Ok(Value::String(n)) => Ok(n),
+            Ok(_) => Err("is not a string".to_string()),
+            Err(r) => Err(r),
+        };
+        let parsed = parse_value(value);
+        if let (Ok(n), Ok(Value::String(id))) = (&name, &parsed) {
+            if n == "tenantId" && super::tenant::check_id(id).is_ok() {
+                bad.tenant_id = Some(id.clone());
+            }
+        }
+        let fault = match (name, parsed) {
+            (Err(r), _) => Some(("(a member name)".to_string(), r)),
+            (Ok(n), Err(r)) => Some((n, r)),
+            _ => None,
+        };
+        if let Some((field, reason)) = fault.filter(|_| !blamed) {
+            (bad.field, bad.reason, blamed) = (field, reason, true);
+        }
+    }
+    Err(bad)
+}
+
 impl TenantTable {
     /// Parses a config document. The body must be a JSON array; anything else is refused as a
     /// whole (the caller keeps its last good table). So is an array in which not one entry is
@@ -60,19 +123,19 @@ impl TenantTable {
     /// assert_eq!(t.invalid_ids(), vec!["b"]);
     /// ```
     pub fn parse(body: &[u8], egress: &EgressPolicy) -> Result<TenantTable, String> {
-        // The array is split into raw entries and each is parsed on its own: a 10,000-tenant
-        // document parsed whole is a tree several times its size, freed only after every tenant
-        // was built, and its holes stay in the process's resident memory.
-        let items: Vec<&RawValue> = serde_json::from_slice(body).map_err(|e| match serde_json::from_slice::<serde::de::IgnoredAny>(body) {
-            Ok(_) => "the config must be a JSON array of tenant entries".to_string(),
-            Err(_) => format!("the config is not valid JSON: {e}"),
-        })?;
+        // The array is split into raw entries and each is parsed on its own: one entry the JSON
+        // parser refuses spoils only itself, and a 10,000-tenant document parsed whole would be a
+        // tree several times its size, freed only after every tenant was built.
+        let items = super::split::split_array(body)?;
         let mut table = TenantTable::default();
         table.entries.reserve(items.len());
         let mut seen: HashMap<String, usize> = HashMap::new();
         for (i, raw) in items.iter().enumerate() {
-            let item: Value = serde_json::from_str(raw.get()).map_err(|e| format!("entry {i} is not valid JSON: {e}"))?;
-            let entry = match parse_entry(&item, i, egress) {
+            let parsed = match parse_raw_entry(raw) {
+                Ok(item) => parse_entry(&item, i, egress),
+                Err(bad) => bad.into_parsed(i),
+            };
+            let entry = match parsed {
                 ParsedEntry::Valid(t) => (t.tenant_id.clone(), TenantEntry::Valid(Arc::new(t))),
                 ParsedEntry::Invalid(e) => match e.tenant_id() {
                     Some(id) => (id.to_string(), TenantEntry::Invalid(Box::new(e))),
@@ -191,6 +254,46 @@ mod tests {
         assert_eq!(t.get("b").unwrap_err().code(), "TENANT_INVALID");
         assert_eq!(t.get("zz").unwrap_err().code(), "UNKNOWN_TENANT");
         assert_eq!(t.unkeyed.len(), 1);
+    }
+
+    const GOOD: &str = r#"{"tenantId":"good","clientId":"c","clientSecret":"s"}"#;
+
+    fn invalid_field(t: &TenantTable, id: &str) -> (String, String) {
+        match t.get(id) {
+            Err(Error::TenantInvalid { field, reason, .. }) => (field, reason),
+            other => panic!("{id}: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn an_entry_the_parser_refuses_spoils_only_itself() {
+        let deep = "[".repeat(200) + &"]".repeat(200);
+        let cases: Vec<(String, &str, &str)> = vec![
+            (r#"{"tenantId":"bad","clientId":"c","clientSecret":"\ud800"}"#.into(), "clientSecret", "escape"),
+            (r#"{"tenantId":"bad","clientId":"c","clientSecret":"s","rotationIntervalMs":1e400}"#.into(), "rotationIntervalMs", "out of range"),
+            (format!(r#"{{"tenantId":"bad","clientId":"c","clientSecret":"s","extra":{deep}}}"#), "extra", "recursion limit"),
+            (r#"{"tenantId":"bad","clientId":"c","clientSecret":"s","x":tru}"#.into(), "x", "EOF"),
+        ];
+        for (entry, field, says) in cases {
+            let doc = format!("[{GOOD},{entry}]");
+            let t = parse(&doc).unwrap_or_else(|e| panic!("{field}: the document failed: {e}"));
+            assert_eq!(t.valid_ids(), vec!["good"]);
+            let (f, reason) = invalid_field(&t, "bad");
+            assert_eq!(f, field);
+            assert!(reason.contains(says), "{field}: {reason}");
+        }
+        // Invalid UTF-8 inside one entry.
+        let mut doc = format!("[{GOOD},{{\"tenantId\":\"bad\",\"clientId\":\"c\",\"clientSecret\":\"").into_bytes();
+        doc.extend_from_slice(&[0xc3, 0x28]);
+        doc.extend_from_slice(b"\"}]");
+        let t = TenantTable::parse(&doc, &EgressPolicy::default()).unwrap();
+        assert_eq!(t.valid_ids(), vec!["good"]);
+        let (f, reason) = invalid_field(&t, "bad");
+        assert_eq!((f.as_str(), reason.contains("UTF-8")), ("clientSecret", true), "{reason}");
+        // No readable tenantId: reported without a key.
+        let t = parse(&format!(r#"[{GOOD},{{"tenantId":"\ud800","clientId":"c"}}]"#)).unwrap();
+        assert_eq!(t.unkeyed.len(), 1);
+        assert!(t.unkeyed[0].contains("tenantId"), "{:?}", t.unkeyed);
     }
 
     #[test]

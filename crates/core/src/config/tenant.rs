@@ -110,7 +110,7 @@ fn type_name(v: &Value) -> &'static str {
     }
 }
 
-fn check_id(value: &str) -> Result<(), String> {
+pub(crate) fn check_id(value: &str) -> Result<(), String> {
     if value.trim().is_empty() {
         return Err("must not be empty".into());
     }

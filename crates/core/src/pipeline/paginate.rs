@@ -136,6 +136,27 @@ fn num(body: &Value, key: &str) -> Option<u64> {
     body.get(key).and_then(Value::as_u64)
 }
 
+/// A server's `nextUri`, used as the next request's path only when it is an API path
+/// ([`crate::egress::check_api_path`]); otherwise `UPSTREAM_ERROR` naming the field, and nothing
+/// is sent to it.
+fn checked_next_uri(tenant_id: &str, uri: String, body: &Value) -> Result<String> {
+    match crate::egress::check_api_path(&uri) {
+        Ok(()) => Ok(uri),
+        Err(reason) => Err(Error::Upstream {
+            tenant_id: tenant_id.to_string(),
+            status: 200,
+            body: json!({"nextUri": uri.chars().take(200).collect::<String>(), "selfUri": body.get("selfUri")}),
+            message: Some(format!("the listing's nextUri {} was refused, nothing was sent to it: it {reason}", crate::egress::quoted(&uri))),
+            correlation_id: None,
+        }),
+    }
+}
+
+/// An id that is safe as one path segment: letters, digits, `-`, `_`, `.` (not `.` or `..`).
+fn is_plain_id(id: &str) -> bool {
+    !id.is_empty() && id.len() <= 256 && id != "." && id != ".." && id.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+}
+
 fn too_many(tenant_id: &str, max: u32) -> Error {
     Error::TooManyPages { tenant_id: tenant_id.to_string(), max_pages: max }
 }
@@ -226,8 +247,14 @@ impl Paginator {
         self.style
     }
 
-    /// The next page, or `None` after the last.
+    /// The next page, or `None` after the last; `CLOSED` at once when the orchestrator closes.
     pub async fn next_page(&mut self) -> Result<Option<Page>> {
+        let orch = self.orch.clone();
+        let r = orch.until_closed(self.next_page_inner()).await;
+        orch.redacted(&self.tenant_id, r)
+    }
+
+    async fn next_page_inner(&mut self) -> Result<Option<Page>> {
         let Some(step) = self.next.take() else { return Ok(None) };
         if self.index >= self.opts.max_pages {
             return Err(too_many(&self.tenant_id, self.opts.max_pages));
@@ -272,7 +299,7 @@ impl Paginator {
                 let step = match (cursor, next_uri) {
                     (_, _) if empty => None,
                     (Some(c), _) => Some(NextStep::Cursor(Some(c), None)),
-                    (None, Some(u)) => Some(NextStep::Cursor(None, Some(u))),
+                    (None, Some(u)) => Some(NextStep::Cursor(None, Some(checked_next_uri(&self.tenant_id, u, &body)?))),
                     (None, None) => None,
                 };
                 (body, step)
@@ -280,7 +307,7 @@ impl Paginator {
             NextStep::SubmitJob => {
                 let job_id = self.submit_and_wait().await?;
                 self.next = Some(NextStep::JobResults(job_id, None));
-                return Box::pin(self.next_page()).await;
+                return Box::pin(self.next_page_inner()).await;
             }
             NextStep::JobResults(job_id, cursor) => {
                 let path = format!("{}/{}/results", self.base.path.split('?').next().unwrap_or("").trim_end_matches('/'), job_id);
@@ -315,7 +342,7 @@ impl Paginator {
         let job_id = body
             .get("jobId")
             .and_then(Value::as_str)
-            .filter(|j| !j.is_empty() && !j.contains(['/', '?', '#']))
+            .filter(|j| is_plain_id(j))
             .ok_or_else(|| Error::Upstream {
                 tenant_id: self.tenant_id.clone(),
                 status: 200,
@@ -361,6 +388,11 @@ impl Orchestrator {
     /// Every item of a listing. Numbered styles fetch page 1, then the remaining pages
     /// concurrently (bounded by `concurrency` and the rate limiter), returned in order.
     pub async fn fetch_all(&self, tenant_id: &str, req: ApiRequest, opts: PageOptions) -> Result<FetchAll> {
+        let r = self.until_closed(self.fetch_all_inner(tenant_id, req, opts)).await;
+        self.redacted(tenant_id, r)
+    }
+
+    async fn fetch_all_inner(&self, tenant_id: &str, req: ApiRequest, opts: PageOptions) -> Result<FetchAll> {
         let mut pager = self.paginate(tenant_id, req.clone(), opts.clone());
         let style = pager.style();
         let Some(first) = pager.next_page().await? else { return Ok(FetchAll::default()) };

@@ -150,11 +150,37 @@ impl Limiter {
     /// A wait decided under an old model (say, a 60 s window before the headers told 2 s) must not
     /// run its course: waiters wake when the model changes, and re-check at least every 250 ms.
     pub async fn acquire(&self) -> Duration {
+        match self.acquire_within(Duration::MAX).await {
+            Ok(waited) | Err(waited) => waited,
+        }
+    }
+
+    /// [`Limiter::acquire`] for a caller that may wait at most `budget` for a 429 hold: when the
+    /// hold in force (now, or one that starts while it waits) outlasts what is left of the budget,
+    /// it returns at once with `Err(time the hold still has to run)` — the call fails fast instead of
+    /// hanging behind a `Retry-After` it could never wait out.
+    ///
+    /// ```
+    /// # tokio_test_block_on(async {
+    /// use genesys_tenants_core::pipeline::rate_limit::Limiter;
+    /// use std::time::Duration;
+    /// let l = Limiter::new(300);
+    /// l.hold(Duration::from_secs(3600), Duration::ZERO, tokio::time::Instant::now());
+    /// let left = l.acquire_within(Duration::from_secs(60)).await.unwrap_err();
+    /// assert!(left > Duration::from_secs(3500));
+    /// # });
+    /// # fn tokio_test_block_on<F: std::future::Future>(f: F) -> F::Output {
+    /// #     tokio::runtime::Builder::new_current_thread().enable_time().build().unwrap().block_on(f)
+    /// # }
+    /// ```
+    pub async fn acquire_within(&self, budget: Duration) -> Result<Duration, Duration> {
         let start = Instant::now();
         loop {
             let changed = self.changed.notified();
-            match self.probe(Instant::now()).unwrap_or_else(|| self.try_acquire(Instant::now())) {
-                Decision::Go => return start.elapsed(),
+            let now = Instant::now();
+            self.check_hold(now, budget.saturating_sub(now - start))?;
+            match self.probe(now).unwrap_or_else(|| self.try_acquire(now)) {
+                Decision::Go => return Ok(start.elapsed()),
                 Decision::Wait(d) => {
                     // A little jitter spreads the waiters that wake at the same reset.
                     let nap = d.min(MAX_NAP) + Duration::from_micros(rand::random::<u64>() % 2000);
@@ -164,6 +190,14 @@ impl Limiter {
                     }
                 }
             }
+        }
+    }
+
+    /// `Err(remaining)` when a hold is in force at `now` and lasts longer than `budget`.
+    fn check_hold(&self, now: Instant, budget: Duration) -> Result<(), Duration> {
+        match self.lock().hold_until {
+            Some(h) if h > now && h - now > budget => Err(h - now),
+            _ => Ok(()),
         }
     }
 
@@ -197,14 +231,24 @@ impl Limiter {
         }
     }
 
-    /// Waits only for a 429 hold (when another limiter does the pacing). Returns how long.
-    pub async fn wait_hold(&self) -> Duration {
+    /// Waits only for a 429 hold (when another limiter does the pacing), at most `budget`: a hold
+    /// that outlasts it gives `Err(time it still has to run)` at once, as in
+    /// [`Limiter::acquire_within`]. Returns how long it waited.
+    pub async fn wait_hold(&self, budget: Duration) -> Result<Duration, Duration> {
         let start = Instant::now();
         loop {
+            let changed = self.changed.notified();
+            let now = Instant::now();
+            self.check_hold(now, budget.saturating_sub(now - start))?;
             let until = self.lock().hold_until;
             match until {
-                Some(h) if Instant::now() < h => tokio::time::sleep_until(h.min(Instant::now() + MAX_NAP)).await,
-                _ => return start.elapsed(),
+                Some(h) if now < h => {
+                    tokio::select! {
+                        _ = tokio::time::sleep_until(h.min(now + MAX_NAP)) => {}
+                        _ = changed => {}
+                    }
+                }
+                _ => return Ok(start.elapsed()),
             }
         }
     }
@@ -496,6 +540,36 @@ mod tests {
         tokio::time::sleep(Duration::from_millis(5)).await;
         l.end_probe(); // the probe's attempt failed before any answer
         assert!(waiter.await.unwrap() < Duration::from_millis(10));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_hold_longer_than_the_budget_fails_at_once_and_one_within_it_is_waited() {
+        let l = Limiter::new(300);
+        let t0 = Instant::now();
+        l.hold(Duration::from_secs(3600), Duration::ZERO, t0);
+        assert_eq!(l.acquire_within(Duration::from_secs(60)).await, Err(Duration::from_secs(3600)));
+        assert_eq!(l.wait_hold(Duration::from_secs(60)).await, Err(Duration::from_secs(3600)));
+        assert_eq!(t0.elapsed(), Duration::ZERO, "no time passed: the calls failed fast");
+        let l = Limiter::new(300);
+        l.hold(Duration::from_secs(3), Duration::ZERO, t0);
+        let waited = l.acquire_within(Duration::from_secs(60)).await.unwrap();
+        assert!(waited >= Duration::from_secs(3) && waited < Duration::from_millis(3300), "{waited:?}");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_waiter_gives_up_when_a_long_hold_starts_while_it_waits() {
+        let l = std::sync::Arc::new(Limiter::new(1));
+        let t0 = Instant::now();
+        assert_eq!(l.try_acquire(t0), Decision::Go);
+        let waiter = {
+            let l = l.clone();
+            tokio::spawn(async move { l.acquire_within(Duration::from_secs(60)).await })
+        };
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        l.hold(Duration::from_secs(3600), Duration::ZERO, Instant::now());
+        let left = waiter.await.unwrap().unwrap_err();
+        assert!(left > Duration::from_secs(3500), "{left:?}");
+        assert!(t0.elapsed() < Duration::from_secs(2), "woken by the hold, not by the window: {:?}", t0.elapsed());
     }
 
     #[test]

@@ -170,7 +170,8 @@ impl Orchestrator {
     pub async fn request_raw(&self, tenant_id: &str, req: ApiRequest) -> Result<RawResponse> {
         let counters = self.request_counters(tenant_id);
         counters.calls.fetch_add(1, Ordering::Relaxed);
-        let result = self.request_inner(tenant_id, &req).await;
+        let result = self.until_closed(self.request_inner(tenant_id, &req)).await;
+        let result = self.redacted(tenant_id, result);
         match &result {
             Ok(_) => counters.succeeded.fetch_add(1, Ordering::Relaxed),
             Err(_) => counters.failed.fetch_add(1, Ordering::Relaxed),
@@ -213,6 +214,7 @@ impl Orchestrator {
         let mut retries: u32 = 0;
         let mut waited = Duration::ZERO;
         let mut refreshed_after_401 = false;
+        let mut own_hold = Duration::ZERO;
 
         loop {
             // 3. rate limiter: with Redis, the shared budget of every replica paces the calls (the
@@ -240,12 +242,23 @@ impl Orchestrator {
                     counters.limiter_wait_ms.fetch_add(shared_wait.as_millis() as u64, Ordering::Relaxed);
                 }
             }
-            let w = if paced_by_store { limiter.wait_hold().await } else { limiter.acquire().await };
+            // A 429 hold longer than what is left of the retry budget fails the call now: it would
+            // fail after the wait anyway, and waiting could outlast any caller (`Retry-After: 3600`).
+            // (The wait of this request's own last 429 is already in `waited`: the hold does it.)
+            let budget = opts.max_retry_delay.saturating_sub(waited) + std::mem::take(&mut own_hold);
+            let w = if paced_by_store { limiter.wait_hold(budget).await } else { limiter.acquire_within(budget).await };
+            let w = w.map_err(|left| Error::RateLimited { tenant_id: tenant_id.into(), retry_after_ms: left.as_millis() as u64, correlation_id: None })?;
             if !w.is_zero() {
                 counters.limiter_wait_ms.fetch_add(w.as_millis() as u64, Ordering::Relaxed);
             }
             // However this attempt ends, a cold limiter's probe ends with it.
             let _probe = EndProbe(&limiter);
+            // The egress check runs on the final URL of every attempt, whatever built it.
+            endpoints.verify_api_url(&url).map_err(|reason| Error::HostNotAllowed {
+                tenant_id: Some(tenant_id.into()),
+                host: url.host_str().unwrap_or_default().to_string(),
+                reason,
+            })?;
             // 4. auth
             let token = self.token(tenant_id).await?;
             // 5. transport
@@ -265,7 +278,7 @@ impl Orchestrator {
             }
             let outcome = match rb.send().await {
                 Err(e) => {
-                    let reason = crate::config::source::describe_reqwest(&e, opts.request_timeout);
+                    let reason = crate::transport::describe_reqwest(&e, opts.request_timeout);
                     if safe {
                         Outcome::Retry { wait: full_jitter(retries + 1, opts.max_retry_delay), reason, status: None }
                     } else if e.is_timeout() {
@@ -281,10 +294,19 @@ impl Orchestrator {
                     if status != 429 {
                         limiter.admitted();
                     }
-                    let bytes = match resp.bytes().await {
+                    let bytes = match crate::transport::read_limited(resp, crate::transport::MAX_API_BODY).await {
                         Ok(b) => b,
+                        Err(e @ crate::transport::BodyError::TooLarge { .. }) => {
+                            return Err(Error::Upstream {
+                                tenant_id: tenant_id.into(),
+                                status,
+                                body: Value::Null,
+                                message: Some(format!("{method} {path}: {}", e.describe(opts.request_timeout))),
+                                correlation_id: headers.get("inin-correlation-id").and_then(|v| v.to_str().ok()).map(str::to_string),
+                            })
+                        }
                         Err(e) => {
-                            let reason = crate::config::source::describe_reqwest(&e, opts.request_timeout);
+                            let reason = e.describe(opts.request_timeout);
                             if safe {
                                 retries_guard(&mut retries, opts.max_retries, tenant_id, &reason)?;
                                 continue;
@@ -320,6 +342,7 @@ impl Orchestrator {
                             } else {
                                 // The limiter's hold does the waiting for every request of the tenant.
                                 waited += wait;
+                                own_hold = wait;
                                 retries += 1;
                                 counters.retries.fetch_add(1, Ordering::Relaxed);
                                 continue;

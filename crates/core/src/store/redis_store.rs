@@ -6,6 +6,7 @@ use super::scripts;
 use crate::config::Tenant;
 use crate::crypto::EncryptionKey;
 use crate::events::Events;
+use crate::redact::Needles;
 use hmac::{Hmac, Mac};
 use redis::aio::ConnectionManager;
 use serde::{Deserialize, Serialize};
@@ -93,6 +94,8 @@ pub struct SharedStore {
     conn: OnceCell<ConnectionManager>,
     key: EncryptionKey,
     settings: StoreSettings,
+    /// The password in the URL, scrubbed from every failure reason.
+    url_secrets: Needles,
     events: Events,
     health: Mutex<Health>,
     down: AtomicBool,
@@ -122,8 +125,18 @@ pub(crate) fn unix_ms() -> u64 {
 impl SharedStore {
     /// A store for `settings.url`; nothing is connected until first use.
     pub fn new(settings: StoreSettings, key: EncryptionKey, events: Events) -> Result<Self, String> {
-        let client = redis::Client::open(settings.url.as_str()).map_err(|e| format!("not a Redis URL: {e}"))?;
+        // The URL's password must not reach an error, an event or stats.
+        let mut url_secrets = Needles::default();
+        if let Ok(u) = url::Url::parse(&settings.url) {
+            url_secrets.push(u.password().unwrap_or_default());
+        }
+        let client = redis::Client::open(settings.url.as_str()).map_err(|e| {
+            let mut why = format!("not a Redis URL ({}): {e}", crate::transport::display_url_text(&settings.url));
+            url_secrets.redact_string(&mut why);
+            why
+        })?;
         Ok(SharedStore {
+            url_secrets,
             client,
             conn: OnceCell::new(),
             key,
@@ -167,7 +180,8 @@ impl SharedStore {
         self.health.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    fn mark_down(&self, why: String) {
+    fn mark_down(&self, mut why: String) {
+        self.url_secrets.redact_string(&mut why);
         self.failures.fetch_add(1, Ordering::Relaxed);
         let mut h = self.lock_health();
         h.down_until = Some(Instant::now() + self.settings.retry_pause);

@@ -2,7 +2,7 @@
 //! form `grant_type=client_credentials`, exactly as the official SDKs send it — and the
 //! classification of every answer it can give.
 
-use crate::config::source::describe_reqwest;
+use crate::transport::{describe_reqwest, read_limited, MAX_TOKEN_BODY};
 use crate::config::Tenant;
 use crate::secret::Secret;
 use base64::Engine;
@@ -82,10 +82,10 @@ pub async fn request_token(
     let headers = resp.headers().clone();
     let correlation_id = headers.get("inin-correlation-id").and_then(|v| v.to_str().ok()).map(str::to_string);
     let retry_after = crate::pipeline::retry_after::from_headers(&headers);
-    let bytes = resp
-        .bytes()
+    // An answer longer than any token answer stops being read at the limit (retried like a garbled one).
+    let bytes = read_limited(resp, MAX_TOKEN_BODY)
         .await
-        .map_err(|e| TokenFailure::Retryable { reason: describe_reqwest(&e, timeout), retry_after: None, status: Some(status) })?;
+        .map_err(|e| TokenFailure::Retryable { reason: e.describe(timeout), retry_after: None, status: Some(status) })?;
     classify(status, &bytes, retry_after, correlation_id)
 }
 

@@ -59,6 +59,8 @@ struct Inflight {
 /// One tenant's token state.
 pub struct Slot {
     current: ArcSwapOption<AccessToken>,
+    /// The token `current` replaced (or the one the API refused): a server may still echo it.
+    previous: ArcSwapOption<AccessToken>,
     /// Digest of the last token the API refused, so it is never taken back from the shared store.
     refused: Mutex<Option<[u8; 32]>>,
     inflight: Mutex<Option<Inflight>>,
@@ -76,6 +78,8 @@ pub struct TokenManager {
     slots: RwLock<HashMap<String, Arc<Slot>>>,
     next_id: AtomicU64,
     store: Option<Arc<SharedStore>>,
+    /// Cancelled on close: a refresh in flight stops (no token request is sent after close).
+    cancel: tokio_util::sync::CancellationToken,
 }
 
 impl std::fmt::Debug for TokenManager {
@@ -102,8 +106,9 @@ impl TokenManager {
         events: Events,
         settings: TokenSettings,
         store: Option<Arc<SharedStore>>,
+        cancel: tokio_util::sync::CancellationToken,
     ) -> Self {
-        TokenManager { http, egress, config, events, settings, slots: RwLock::new(HashMap::new()), next_id: AtomicU64::new(1), store }
+        TokenManager { http, egress, config, events, settings, slots: RwLock::new(HashMap::new()), next_id: AtomicU64::new(1), store, cancel }
     }
 
     /// Drops the tenant's local token (another replica rotated it): the next caller reads the
@@ -122,6 +127,7 @@ impl TokenManager {
         Arc::clone(w.entry(tenant_id.to_string()).or_insert_with(|| {
             Arc::new(Slot {
                 current: ArcSwapOption::empty(),
+                previous: ArcSwapOption::empty(),
                 refused: Mutex::new(None),
                 inflight: Mutex::new(None),
                 counters: TokenCounters::default(),
@@ -172,6 +178,15 @@ impl TokenManager {
         (tok.is_usable(now) && tok.environment == tenant.environment && is_current(&tok, &tenant, now)).then_some(tok)
     }
 
+    /// The tenant's current and previous token values, for redaction.
+    pub fn known_tokens(&self, tenant_id: &str, mut f: impl FnMut(&str)) {
+        if let Some(slot) = self.existing_slot(tenant_id) {
+            for t in [slot.current.load_full(), slot.previous.load_full()].into_iter().flatten() {
+                f(t.value.expose());
+            }
+        }
+    }
+
     /// Drops `token_id` if it is still the tenant's current token (after a 401 with it). Returns
     /// true when it was.
     pub fn invalidate(&self, tenant_id: &str, token_id: u64) -> bool {
@@ -185,6 +200,7 @@ impl TokenManager {
                     let (id, kfp, value) = (tenant_id.to_string(), store.fingerprint(&tenant), t.value.expose().to_string());
                     tokio::spawn(async move { store.drop_token_if(&id, &kfp, &value).await });
                 }
+                slot.previous.store(Some(Arc::clone(&t)));
                 let prev = slot.current.compare_and_swap(&Some(t), None);
                 let dropped = prev.as_ref().is_some_and(|p| p.id == token_id);
                 if dropped {
@@ -230,12 +246,19 @@ impl TokenManager {
         let this = Arc::clone(self);
         let slot2 = Arc::clone(slot);
         let task = tokio::spawn(async move {
-            let result = match this.store.clone() {
-                Some(store) => match this.acquire_shared(&store, &slot2, &tenant, fresh_after).await {
-                    Some(r) => r,
+            let work = async {
+                match this.store.clone() {
+                    Some(store) => match this.acquire_shared(&store, &slot2, &tenant, fresh_after).await {
+                        Some(r) => r,
+                        None => this.acquire(&slot2, tenant).await,
+                    },
                     None => this.acquire(&slot2, tenant).await,
-                },
-                None => this.acquire(&slot2, tenant).await,
+                }
+            };
+            let result = tokio::select! {
+                biased;
+                _ = this.cancel.cancelled() => Err(Error::Closed),
+                r = work => r,
             };
             let mut g = lock(&slot2.inflight);
             if g.as_ref().is_some_and(|i| i.seq == seq) {
@@ -424,7 +447,9 @@ impl TokenManager {
             Some(cur) => wanted && (cur.credentials_fingerprint != token.credentials_fingerprint || cur.obtained_at <= token.obtained_at),
         };
         if replace {
-            slot.current.store(Some(Arc::clone(token)));
+            if let Some(old) = slot.current.swap(Some(Arc::clone(token))) {
+                slot.previous.store(Some(old));
+            }
         }
         let lifetime = token.expires_at - token.obtained_at;
         self.events.emit(
