@@ -839,5 +839,6 @@ module.exports.NativeOrchestrator = nativeBinding.NativeOrchestrator
 module.exports.NativePageCursor = nativeBinding.NativePageCursor
 module.exports.classifyHttpError = nativeBinding.classifyHttpError
 module.exports.coreVersion = nativeBinding.coreVersion
+module.exports.defaultOptions = nativeBinding.defaultOptions
 module.exports.readTenantConfigJson = nativeBinding.readTenantConfigJson
 module.exports.sleep = nativeBinding.sleep

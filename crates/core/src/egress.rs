@@ -92,6 +92,10 @@ pub fn check_api_path(raw: &str) -> std::result::Result<(), String> {
         return Err("contains a fragment ('#')".into());
     }
     let rel = raw.strip_prefix('/').unwrap_or(raw);
+    let path = rel.split('?').next().unwrap_or("");
+    if path.split('/').any(|seg| matches!(seg.to_ascii_lowercase().replace("%2e", ".").as_str(), "." | "..")) {
+        return Err("contains a '.' or '..' segment".into());
+    }
     if !rel.starts_with(API_PREFIX) {
         return Err("must be a path under /api/v2/ on the tenant's API host (absolute URLs, other hosts and other paths are refused)".into());
     }

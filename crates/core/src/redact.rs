@@ -153,7 +153,7 @@ mod tests {
             message: Some("echo the-client-secret short".into()),
             correlation_id: None,
         };
-        let text = format!("{:?} {}", n.redact_error(e.clone()).fields(), n.redact_error(e).to_string());
+        let text = format!("{:?} {}", n.redact_error(e.clone()).fields(), n.redact_error(e));
         assert!(!text.contains("access-token-value-1") && !text.contains("the-client-secret") && !text.contains("Y2lkOnRoZS1jbGllbnQtc2VjcmV0"), "{text}");
         assert!(text.contains("short"), "values under MIN_LEN are left alone");
         let e = Error::AuthFailed { tenant_id: "t".into(), client_id: "cid".into(), reason: "no: the-client-secret".into(), status: Some(401), correlation_id: None };

@@ -2,6 +2,8 @@
 //! API, and an orchestrator pointed at it through the gateway option.
 #![allow(dead_code)]
 
+pub mod raw;
+
 use genesys_tenants_core::egress::Gateway;
 use genesys_tenants_core::{Options, Orchestrator, Secret};
 use serde_json::{json, Value};
