@@ -2,7 +2,6 @@
 //! reads that stop at a limit, and descriptions of failures and URLs that carry no credentials.
 
 use crate::error::{Error, Result};
-use crate::options::Options;
 use std::time::Duration;
 
 /// Largest token-endpoint answer read (a real one is a few hundred bytes).
@@ -13,12 +12,12 @@ pub const MAX_API_BODY: usize = 64 * 1024 * 1024;
 pub const MAX_CONFIG_BODY: usize = 32 * 1024 * 1024;
 
 /// The shared HTTP client: pooled, rustls with ring, no redirects (a redirect must never carry a
-/// token or secret anywhere).
-pub fn http_client(options: &Options) -> Result<reqwest::Client> {
+/// token or secret anywhere); connecting gives up after `request_timeout` (at most 10 s).
+pub fn http_client(request_timeout: Duration) -> Result<reqwest::Client> {
     let _ = rustls::crypto::ring::default_provider().install_default();
     reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
-        .connect_timeout(options.request_timeout.min(Duration::from_secs(10)))
+        .connect_timeout(request_timeout.min(Duration::from_secs(10)))
         .pool_idle_timeout(Duration::from_secs(60))
         .pool_max_idle_per_host(256)
         .tcp_nodelay(true)
