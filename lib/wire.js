@@ -46,7 +46,7 @@ function check(value, path, depth, seen) {
 
 /**
  * `value` as JSON text for the native layer, or `INVALID_OPTIONS` naming the first field JSON cannot
- * carry (`name` prefixes nothing: fields are named as the caller wrote them, e.g. `gateway.port`).
+ * carry by its path as the caller wrote it (`maxRetries`, `gateway.port`, `allowedHosts[1]`).
  */
 function toWire(value) {
   check(value, '', 0, new Set());
