@@ -71,12 +71,22 @@ test('a 403 names the missing permission', async () => {
   assert.equal(err.messageParams.permissions, 'directory:user:view');
 });
 
-test('scope enforcement answers 403 with the scope named', async () => {
+test('scope enforcement answers 403 in the shape Genesys sends (and the older one on request)', async () => {
   const { client } = await sdkClient('initech', { extended: true });
   const res = await new platformClient.UsersApi(client).getUsers().then(() => null, (e) => e);
   assert.equal(res.status, 403);
-  assert.equal(res.body.code, 'missing.scopes');
-  assert.match(res.headers['www-authenticate'], /insufficient_scope.*users:readonly/);
+  assert.equal(res.body.code, 'app.not.authorized.for.scope');
+  assert.equal(res.body.message, 'App not authorized to use scope [users, users:readonly]');
+  assert.equal(res.body.messageParams, undefined);
+  assert.equal(res.headers['www-authenticate'], undefined);
+  await emu.control('PUT', 'scope-errors', { shape: 'legacy' });
+  try {
+    const old = await new platformClient.UsersApi(client).getUsers().then(() => null, (e) => e);
+    assert.equal(old.body.code, 'missing.scopes');
+    assert.match(old.headers['www-authenticate'], /insufficient_scope.*users:readonly/);
+  } finally {
+    await emu.control('PUT', 'scope-errors', { shape: 'genesys' });
+  }
   const org = await new platformClient.OrganizationApi(client).getOrganizationsMe();
   assert.equal(org.body.name, 'Initech');
 });

@@ -75,7 +75,9 @@ test('extended responses work too', async () => {
     const err = await new platformClient.UsersApi(client).getUsers().then(() => null, (e) => e);
     assert.equal(err.status, 403);
     assert.equal(err.body.code, 'SCOPE_MISSING');
-    assert.deepEqual(err.body.missingScopes, ['users:readonly']);
+    assert.deepEqual(err.body.missingScopes, ['users', 'users:readonly']);
+    assert.equal(err.body.mode, 'ANY');
+    assert.equal(err.body.genesysCode, 'app.not.authorized.for.scope');
     assert.equal(err.error.code, 'SCOPE_MISSING');
   } finally {
     client.setReturnExtendedResponses(false);

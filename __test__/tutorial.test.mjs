@@ -135,13 +135,14 @@ describe('executeWithScopeValidation', () => {
     const call = () => new platformClient.UsersApi(client).getUsers();
     const err = await rejection(executeWithScopeValidation(client, call, []));
     assert.equal(err.code, 'SCOPE_MISSING');
-    assert.deepEqual(err.missingScopes, ['users:readonly']);
+    assert.deepEqual(err.missingScopes, ['users', 'users:readonly']);
+    assert.equal(err.mode, 'ANY');
     assert.equal(err.preflight, false);
     client.setReturnExtendedResponses(true);
     try {
       const ext = await rejection(executeWithScopeValidation(client, call, []));
       assert.equal(ext.code, 'SCOPE_MISSING');
-      assert.deepEqual(ext.missingScopes, ['users:readonly']);
+      assert.deepEqual(ext.missingScopes, ['users', 'users:readonly']);
     } finally {
       client.setReturnExtendedResponses(false);
     }
@@ -328,7 +329,7 @@ test("the tutorial's complete example, adapted only by its imports, runs against
   assert.equal(byId.globex.code, 'PERMISSION_MISSING');
   assert.deepEqual(byId.globex.missingPermissions, ['analytics:conversationDetail:view', 'analytics:agentConversationDetail:view']);
   assert.equal(byId.initech.code, 'SCOPE_MISSING');
-  assert.deepEqual(byId.initech.missingScopes, ['users:readonly']);
+  assert.deepEqual(byId.initech.missingScopes, ['users', 'users:readonly']);
   assert.equal(byId.umbrella.ok, true);
   assert.ok(!r.stdout.includes(tenants.acme.clientSecret), 'no secret is printed');
 });

@@ -104,6 +104,9 @@ pub enum Error {
         tenant_id: String,
         /// The missing scope(s).
         missing_scopes: Vec<String>,
+        /// ANY: one of them is enough (what Genesys lists: the scopes the operation accepts); ALL:
+        /// each is needed (scopes a caller said the call needs).
+        mode: PermissionMode,
         /// True when caught before sending (from the tenant's `requiredScopes`).
         preflight: bool,
         /// Human-readable message naming the scopes and where to add them.
@@ -295,8 +298,9 @@ impl Error {
                 m.insert("status".into(), json!(403));
                 m.insert("body".into(), body.clone());
             }
-            Error::ScopeMissing { missing_scopes, preflight, status, body, .. } => {
+            Error::ScopeMissing { missing_scopes, mode, preflight, status, body, .. } => {
                 m.insert("missingScopes".into(), json!(missing_scopes));
+                m.insert("mode".into(), json!(mode.as_str()));
                 m.insert("preflight".into(), json!(preflight));
                 if let Some(s) = status {
                     m.insert("status".into(), json!(s));

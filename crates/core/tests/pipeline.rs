@@ -128,15 +128,24 @@ async fn missing_permission_is_named_exactly() {
 async fn scope_enforcement_and_preflight() {
     let env = emulator().await;
     let o = env.orchestrator().await;
-    // The server's answer (initech's org enforces scopes; its client lacks users:readonly).
+    // The server's answer (initech's org enforces scopes; its client lacks users:readonly), in the
+    // shape Genesys sends: the accepted scopes in brackets, any one of them.
     let e = o.request("initech", get("/api/v2/users")).await.unwrap_err();
     match &e {
-        Error::ScopeMissing { missing_scopes, preflight, .. } => {
-            assert_eq!(missing_scopes, &vec!["users:readonly".to_string()]);
-            assert!(!preflight);
+        Error::ScopeMissing { missing_scopes, mode, preflight, status, body, .. } => {
+            assert_eq!(missing_scopes, &vec!["users".to_string(), "users:readonly".to_string()]);
+            assert_eq!((*mode, *preflight, *status), (PermissionMode::Any, false, Some(403)));
+            assert_eq!(body["code"], "app.not.authorized.for.scope");
+            assert!(body.get("messageParams").is_none());
         }
         other => panic!("{other:?}"),
     }
+    assert!(e.correlation_id().is_some());
+    // The older shape (WWW-Authenticate, messageParams) is still read.
+    env.control("PUT", "scope-errors", json!({"shape": "legacy"})).await;
+    let e = o.request("initech", get("/api/v2/users")).await.unwrap_err();
+    assert_eq!((e.code(), e.fields()["missingScopes"].clone()), ("SCOPE_MISSING", json!(["users:readonly"])));
+    env.control("PUT", "scope-errors", json!({"shape": "genesys"})).await;
     o.close().await;
 
     // Pre-flight: declare scopes that lack users:readonly; nothing reaches the emulator.
@@ -152,7 +161,8 @@ async fn scope_enforcement_and_preflight() {
     let e = o.request("acme", get("/api/v2/users")).await.unwrap_err();
     assert_eq!(e.code(), "SCOPE_MISSING");
     assert_eq!(e.fields()["preflight"], true);
-    assert_eq!(e.fields()["missingScopes"], json!(["users:readonly"]));
+    assert_eq!(e.fields()["missingScopes"], json!(["users", "users:readonly"]));
+    assert_eq!(e.fields()["mode"], "ANY");
     assert_eq!(env.api_calls("acme").await, before);
     assert!(o.request("acme", get("/api/v2/organizations/me")).await.is_ok());
     o.close().await;

@@ -1,7 +1,7 @@
 //! `/api/v2/*`: bearer auth, the per-token rate limit (with the `inin-ratelimit-*` headers),
 //! scope and permission checks, then the route handlers.
 
-use crate::catalogue::{find, missing_permissions, missing_scope, Found, Route};
+use crate::catalogue::{find, missing_permissions, refused_scopes, Found, Route};
 use crate::error_body::ApiError;
 use crate::rate_limit::{self, Verdict};
 use crate::reply::Reply;
@@ -142,17 +142,13 @@ fn route(
     }
     let org = state.orgs.get(&client.org_id);
     if org.is_some_and(|(o, _)| o.scope_enforcement) {
-        if let Some(scope) = missing_scope(route, &client.scopes) {
-            let mut e = ApiError::new(403, "missing.scopes", &format!("Unable to perform the requested action. The access token is missing the following scope(s): {scope}"));
-            e.message_with_params = Some("Unable to perform the requested action. The access token is missing the following scope(s): {scopes}".into());
-            e.message_params.insert("scopes".into(), json!(scope));
-            e.headers.push(("www-authenticate".into(), format!("Bearer error=\"insufficient_scope\", scope=\"{scope}\"")));
-            return Reply::error(&e, corr);
+        if let Some(accepted) = refused_scopes(route, &client.scopes) {
+            return Reply::error(&scope_refusal(accepted, state.legacy_scope_errors.load(std::sync::atomic::Ordering::Relaxed)), corr);
         }
     }
-    if let Some(missing) = missing_permissions(route, &client.permissions) {
+    if let Some((missing, mode)) = missing_permissions(route, &client.permissions) {
         let list = missing.join(", ");
-        let (code, text) = match route.mode {
+        let (code, text) = match mode {
             crate::catalogue::Mode::Any => ("missing.any.permissions", "Unable to perform the requested action. You must have at least one of the following permissions assigned: "),
             crate::catalogue::Mode::All => ("missing.permissions", "Unable to perform the requested action. You are missing the following permission(s): "),
         };
@@ -167,6 +163,26 @@ fn route(
         Ok(r) => r,
         Err(e) => Reply::error(&e, corr),
     }
+}
+
+/// A token without any scope the route accepts. What Genesys sends (its published definition lists
+/// `app.not.authorized.for.scope` on every operation; a captured answer reads "App not authorized to
+/// use scope [telephony:readonly, telephony]"): the accepted scopes in brackets, no `messageParams`,
+/// no `WWW-Authenticate`. `legacy`: the shape this emulator sent before that was known
+/// (`missing.scopes`, `messageParams.scopes`, `WWW-Authenticate`), kept for the client's fallbacks.
+fn scope_refusal(accepted: &[&str], legacy: bool) -> ApiError {
+    if legacy {
+        // The least-privilege scope: the read-only one when accepted.
+        let scope = accepted.iter().find(|s| s.ends_with(":readonly")).or(accepted.first()).copied().unwrap_or_default();
+        let mut e = ApiError::new(403, "missing.scopes", &format!("Unable to perform the requested action. The access token is missing the following scope(s): {scope}"));
+        e.message_with_params = Some("Unable to perform the requested action. The access token is missing the following scope(s): {scopes}".into());
+        e.message_params.insert("scopes".into(), json!(scope));
+        e.headers.push(("www-authenticate".into(), format!("Bearer error=\"insufficient_scope\", scope=\"{scope}\"")));
+        return e;
+    }
+    let mut e = ApiError::new(403, "app.not.authorized.for.scope", &format!("App not authorized to use scope [{}]", accepted.join(", ")));
+    e.minimal = true;
+    e
 }
 
 /// Query pairs from a raw query string (percent-decoded; bad pairs skipped).

@@ -1,5 +1,9 @@
-//! The routes the emulator serves under /api/v2, with what each requires. One table, so adding a
-//! route means adding a line here and a match arm in `api.rs`.
+//! The routes the emulator serves under /api/v2. What each requires — permissions (ANY/ALL) and the
+//! OAuth scopes it accepts — comes from the operation catalogue generated from Genesys's published
+//! definitions (`crates/catalogue`), the same table the client's pre-flight reads; this file only
+//! names the routes, so adding one means a line here and a match arm in `api.rs`.
+
+use genesys_catalogue::{Operation, Permissions};
 
 /// ANY or ALL of the permissions.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -19,46 +23,43 @@ pub struct Route {
     pub method: &'static str,
     /// Template; `{x}` is a parameter.
     pub template: &'static str,
-    /// Permissions and mode.
-    pub permissions: &'static [&'static str],
-    /// ANY / ALL.
-    pub mode: Mode,
-    /// Scope area (`None`: no scope needed).
-    pub scope: Option<&'static str>,
-    /// Reads (and query POSTs) accept `<area>:readonly`.
-    pub read_only: bool,
 }
 
-const DETAIL: &[&str] = &["analytics:conversationDetail:view", "analytics:agentConversationDetail:view"];
+impl Route {
+    /// The catalogue's operation for this route (every route is one: a test checks).
+    pub fn operation(&self) -> Option<&'static Operation> {
+        genesys_catalogue::catalogue().lookup(self.method, self.template)
+    }
+}
 
 macro_rules! r {
-    ($n:literal, $m:literal, $t:literal, $mode:ident, $p:expr, $s:expr, $ro:literal) => {
-        Route { name: $n, method: $m, template: $t, permissions: $p, mode: Mode::$mode, scope: $s, read_only: $ro }
+    ($n:literal, $m:literal, $t:literal) => {
+        Route { name: $n, method: $m, template: $t }
     };
 }
 
 /// All routes.
 pub static ROUTES: &[Route] = &[
-    r!("org.me", "GET", "/api/v2/organizations/me", Any, &[], Some("organization"), true),
-    r!("limits.ns", "GET", "/api/v2/organizations/limits/namespaces/{ns}", Any, &[], Some("organization"), true),
-    r!("users.list", "GET", "/api/v2/users", Any, &[], Some("users"), true),
-    r!("users.search", "POST", "/api/v2/users/search", Any, &["directory:user:view"], Some("users"), true),
-    r!("users.search.q64", "GET", "/api/v2/users/search", Any, &["directory:user:view"], Some("users"), true),
-    r!("users.get", "GET", "/api/v2/users/{id}", Any, &[], Some("users"), true),
-    r!("queues.list", "GET", "/api/v2/routing/queues", Any, &["routing:queue:view"], Some("routing"), true),
-    r!("queues.get", "GET", "/api/v2/routing/queues/{id}", All, &["routing:queue:view"], Some("routing"), true),
-    r!("details.query", "POST", "/api/v2/analytics/conversations/details/query", Any, DETAIL, Some("analytics"), true),
-    r!("aggregates.query", "POST", "/api/v2/analytics/conversations/aggregates/query", Any, &["analytics:conversationAggregate:view"], Some("analytics"), true),
-    r!("jobs.submit", "POST", "/api/v2/analytics/conversations/details/jobs", Any, DETAIL, Some("analytics"), true),
-    r!("jobs.availability", "GET", "/api/v2/analytics/conversations/details/jobs/availability", Any, &["analytics:conversationDetail:view"], Some("analytics"), true),
-    r!("jobs.get", "GET", "/api/v2/analytics/conversations/details/jobs/{id}", Any, DETAIL, Some("analytics"), true),
-    r!("jobs.delete", "DELETE", "/api/v2/analytics/conversations/details/jobs/{id}", Any, DETAIL, Some("analytics"), false),
-    r!("jobs.results", "GET", "/api/v2/analytics/conversations/details/jobs/{id}/results", Any, DETAIL, Some("analytics"), true),
-    r!("tokens.me", "GET", "/api/v2/tokens/me", Any, &[], None, true),
-    r!("tokens.me.head", "HEAD", "/api/v2/tokens/me", Any, &[], None, true),
-    r!("tokens.me.delete", "DELETE", "/api/v2/tokens/me", Any, &[], None, false),
-    r!("oauth.client", "GET", "/api/v2/oauth/clients/{id}", Any, &["oauth:client:view"], Some("oauth"), true),
-    r!("oauth.secret", "POST", "/api/v2/oauth/clients/{id}/secret", Any, &["oauth:client:edit"], Some("oauth"), false),
+    r!("org.me", "GET", "/api/v2/organizations/me"),
+    r!("limits.ns", "GET", "/api/v2/organizations/limits/namespaces/{ns}"),
+    r!("users.list", "GET", "/api/v2/users"),
+    r!("users.search", "POST", "/api/v2/users/search"),
+    r!("users.search.q64", "GET", "/api/v2/users/search"),
+    r!("users.get", "GET", "/api/v2/users/{id}"),
+    r!("queues.list", "GET", "/api/v2/routing/queues"),
+    r!("queues.get", "GET", "/api/v2/routing/queues/{id}"),
+    r!("details.query", "POST", "/api/v2/analytics/conversations/details/query"),
+    r!("aggregates.query", "POST", "/api/v2/analytics/conversations/aggregates/query"),
+    r!("jobs.submit", "POST", "/api/v2/analytics/conversations/details/jobs"),
+    r!("jobs.availability", "GET", "/api/v2/analytics/conversations/details/jobs/availability"),
+    r!("jobs.get", "GET", "/api/v2/analytics/conversations/details/jobs/{id}"),
+    r!("jobs.delete", "DELETE", "/api/v2/analytics/conversations/details/jobs/{id}"),
+    r!("jobs.results", "GET", "/api/v2/analytics/conversations/details/jobs/{id}/results"),
+    r!("tokens.me", "GET", "/api/v2/tokens/me"),
+    r!("tokens.me.head", "HEAD", "/api/v2/tokens/me"),
+    r!("tokens.me.delete", "DELETE", "/api/v2/tokens/me"),
+    r!("oauth.client", "GET", "/api/v2/oauth/clients/{id}"),
+    r!("oauth.secret", "POST", "/api/v2/oauth/clients/{id}/secret"),
 ];
 
 fn matches(template: &str, path: &str) -> Option<Vec<String>> {
@@ -110,30 +111,24 @@ pub fn find(method: &str, path: &str) -> Found {
     }
 }
 
-/// The permissions missing for a client holding `held`, or `None` when allowed.
-pub fn missing_permissions(route: &Route, held: &[String]) -> Option<Vec<String>> {
-    if route.permissions.is_empty() {
-        return None;
-    }
+/// The permissions missing for a client holding `held` and how the API words it (ANY: one of
+/// them would do; ALL: each listed one is missing), or `None` when allowed.
+pub fn missing_permissions(route: &Route, held: &[String]) -> Option<(Vec<String>, Mode)> {
     let has = |p: &str| held.iter().any(|h| h == p);
-    match route.mode {
-        Mode::Any if route.permissions.iter().any(|p| has(p)) => None,
-        Mode::Any => Some(route.permissions.iter().map(|s| s.to_string()).collect()),
-        Mode::All => {
-            let missing: Vec<String> = route.permissions.iter().filter(|p| !has(p)).map(|s| s.to_string()).collect();
-            (!missing.is_empty()).then_some(missing)
+    match route.operation()?.permissions {
+        Permissions::Any(list) if !list.is_empty() && !list.iter().any(|p| has(p)) => Some((list.iter().map(|s| s.to_string()).collect(), Mode::Any)),
+        Permissions::All(list) => {
+            let missing: Vec<String> = list.iter().filter(|p| !has(p)).map(|s| s.to_string()).collect();
+            (!missing.is_empty()).then_some((missing, Mode::All))
         }
+        _ => None,
     }
 }
 
-/// The scope missing for a token holding `scopes`, or `None`.
-pub fn missing_scope(route: &Route, scopes: &[String]) -> Option<String> {
-    let area = route.scope?;
-    let has = |s: &str| scopes.iter().any(|h| h == s);
-    if has(area) || (route.read_only && has(&format!("{area}:readonly"))) {
-        return None;
-    }
-    Some(if route.read_only { format!("{area}:readonly") } else { area.to_string() })
+/// The scopes the route accepts, when a token holding `scopes` has none of them; `None` when allowed.
+pub fn refused_scopes(route: &Route, scopes: &[String]) -> Option<&'static [&'static str]> {
+    let accepted = route.operation()?.scopes.filter(|s| !s.is_empty())?;
+    (!accepted.iter().any(|a| scopes.iter().any(|s| s == a))).then_some(accepted)
 }
 
 #[cfg(test)]
@@ -158,13 +153,21 @@ mod tests {
     }
 
     #[test]
+    fn every_route_is_a_catalogue_operation() {
+        for r in ROUTES {
+            let op = r.operation().unwrap_or_else(|| panic!("{} {} is not in the catalogue", r.method, r.template));
+            assert_eq!(op.method, r.method);
+        }
+    }
+
+    #[test]
     fn any_and_all() {
         let held = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
         let details = route("POST", "/api/v2/analytics/conversations/details/query");
         assert_eq!(missing_permissions(details, &held(&["analytics:agentConversationDetail:view"])), None);
-        assert_eq!(missing_permissions(details, &held(&[])).unwrap().len(), 2);
+        assert_eq!(missing_permissions(details, &held(&[])).unwrap().0.len(), 2);
         let q = route("GET", "/api/v2/routing/queues/x");
-        assert_eq!(missing_permissions(q, &held(&[])), Some(vec!["routing:queue:view".to_string()]));
+        assert_eq!(missing_permissions(q, &held(&[])), Some((vec!["routing:queue:view".to_string()], Mode::All)));
         assert_eq!(missing_permissions(route("GET", "/api/v2/users"), &held(&[])), None);
     }
 
@@ -172,11 +175,12 @@ mod tests {
     fn scopes() {
         let s = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
         let users = route("GET", "/api/v2/users");
-        assert_eq!(missing_scope(users, &s(&["users:readonly"])), None);
-        assert_eq!(missing_scope(users, &s(&["users"])), None);
-        assert_eq!(missing_scope(users, &s(&["analytics"])), Some("users:readonly".into()));
+        assert_eq!(refused_scopes(users, &s(&["users:readonly"])), None);
+        assert_eq!(refused_scopes(users, &s(&["users"])), None);
+        assert_eq!(refused_scopes(users, &s(&["analytics"])), Some(&["users", "users:readonly"][..]));
         let secret = route("POST", "/api/v2/oauth/clients/x/secret");
-        assert_eq!(missing_scope(secret, &s(&["oauth:readonly"])), Some("oauth".into()));
-        assert_eq!(missing_scope(route("GET", "/api/v2/tokens/me"), &s(&[])), None);
+        assert_eq!(refused_scopes(secret, &s(&["oauth:readonly"])), Some(&["oauth"][..]));
+        assert_eq!(refused_scopes(route("GET", "/api/v2/tokens/me"), &s(&[])), Some(&["user-basic-info"][..]));
+        assert_eq!(refused_scopes(route("POST", "/api/v2/analytics/conversations/details/jobs"), &s(&["analytics:readonly"])), None);
     }
 }

@@ -67,6 +67,13 @@ pub fn handle(state: &State, method: &str, rest: &str, token: Option<&str>, body
             state.rate_limit_headers.store(b.get("enabled").and_then(Value::as_bool).unwrap_or(true), Ordering::Relaxed);
             Reply::empty(204)
         }),
+        ("PUT", ["scope-errors"]) => body_json(body).and_then(|b| match b.get("shape").and_then(Value::as_str) {
+            Some(shape @ ("genesys" | "legacy")) => {
+                state.legacy_scope_errors.store(shape == "legacy", Ordering::Relaxed);
+                Ok(Reply::empty(204))
+            }
+            _ => Err(bad("shape must be 'genesys' or 'legacy'")),
+        }),
         ("GET", ["world"]) => Ok(Reply::json(json!({"initial": state.initial, "clients": &*read(&state.clients)}))),
         _ => Err(Reply::error(&ApiError::not_found(), "control")),
     };

@@ -17,12 +17,14 @@ pub struct ApiError {
     pub message_params: Map<String, Value>,
     /// Extra response headers.
     pub headers: Vec<(String, String)>,
+    /// Only `message`, `code`, `status` (and `contextId`), as some Genesys answers are.
+    pub minimal: bool,
 }
 
 impl ApiError {
     /// An error with no params.
     pub fn new(status: u16, code: &str, message: &str) -> Self {
-        ApiError { status, code: code.into(), message: message.into(), message_with_params: None, message_params: Map::new(), headers: vec![] }
+        ApiError { status, code: code.into(), message: message.into(), message_with_params: None, message_params: Map::new(), headers: vec![], minimal: false }
     }
 
     /// 400.
@@ -37,6 +39,9 @@ impl ApiError {
 
     /// The JSON body, with `contextId` = the correlation id.
     pub fn body(&self, correlation_id: &str) -> Value {
+        if self.minimal {
+            return json!({"message": self.message, "code": self.code, "status": self.status, "contextId": correlation_id});
+        }
         json!({
             "message": self.message,
             "code": self.code,

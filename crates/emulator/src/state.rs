@@ -169,6 +169,8 @@ pub struct State {
     pub jobs: Mutex<HashMap<String, Job>>,
     /// Send rate-limit headers.
     pub rate_limit_headers: std::sync::atomic::AtomicBool,
+    /// Answer missing scopes in the legacy shape (see [`crate::world::ScopeErrors`]).
+    pub legacy_scope_errors: std::sync::atomic::AtomicBool,
     /// Service token for the config service and control API.
     pub service_token: String,
 }
@@ -180,6 +182,7 @@ impl State {
         let clients = world.clients.iter().map(|c| (c.client_id.clone(), c.clone())).collect();
         State {
             rate_limit_headers: std::sync::atomic::AtomicBool::new(world.rate_limit_headers),
+            legacy_scope_errors: std::sync::atomic::AtomicBool::new(world.scope_errors == crate::world::ScopeErrors::Legacy),
             initial: world,
             clients: RwLock::new(clients),
             orgs,
@@ -289,6 +292,7 @@ impl State {
             lock(&self.token_windows).clear();
             lock(&self.jobs).clear();
             self.rate_limit_headers.store(self.initial.rate_limit_headers, Ordering::Relaxed);
+            self.legacy_scope_errors.store(self.initial.scope_errors == crate::world::ScopeErrors::Legacy, Ordering::Relaxed);
         }
     }
 }

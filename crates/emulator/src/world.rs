@@ -126,6 +126,21 @@ pub struct World {
     /// Delay before a details job is FULFILLED.
     #[serde(default = "default_job_delay")]
     pub job_delay_ms: u64,
+    /// How a missing scope is answered: `"genesys"` (default: `app.not.authorized.for.scope`, as the
+    /// real service does) or `"legacy"` (`missing.scopes` with `WWW-Authenticate`).
+    #[serde(default)]
+    pub scope_errors: ScopeErrors,
+}
+
+/// The shape of a missing-scope 403.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum ScopeErrors {
+    /// `app.not.authorized.for.scope`, "App not authorized to use scope [a, b]".
+    #[default]
+    Genesys,
+    /// `missing.scopes`, `messageParams.scopes`, `WWW-Authenticate: Bearer error="insufficient_scope"`.
+    Legacy,
 }
 
 /// Every permission the emulator's routes check.
@@ -237,6 +252,7 @@ impl World {
             orgs: vec![acme_corp, acme, globex, initech, umbrella],
             rate_limit_headers: true,
             job_delay_ms: default_job_delay(),
+            scope_errors: ScopeErrors::Genesys,
         };
         w.fill_secrets();
         w

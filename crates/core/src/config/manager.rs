@@ -275,14 +275,18 @@ impl ConfigManager {
                     data.insert("message".into(), json!(e.to_string()));
                     self.events.emit("config.invalid", Some(id), serde_json::Value::Object(data));
                 }
-                TenantEntry::Valid(t) if t.region_source == RegionSource::Default => {
-                    self.events.emit(
-                        "config.region-defaulted",
-                        Some(id),
-                        json!({"environment": t.environment, "reason": "neither region nor domainPrefix names a Genesys region; using the official SDK's default"}),
-                    );
+                TenantEntry::Valid(t) => {
+                    if t.region_source == RegionSource::Default {
+                        self.events.emit(
+                            "config.region-defaulted",
+                            Some(id),
+                            json!({"environment": t.environment, "reason": "neither region nor domainPrefix names a Genesys region; using the official SDK's default"}),
+                        );
+                    }
+                    if !t.unknown_scopes.is_empty() {
+                        self.events.emit("config.unknown-scopes", Some(id), unknown_scopes_report(&t.unknown_scopes));
+                    }
                 }
-                TenantEntry::Valid(_) => {}
             }
         }
         if new.unkeyed.len() != old.unkeyed.len() || (first && !new.unkeyed.is_empty()) {
@@ -307,6 +311,29 @@ impl ConfigManager {
         // Full jitter on the retry delay, never below 100 ms.
         capped.mul_f64(0.5 + rand::random::<f64>() * 0.5).max(Duration::from_millis(100))
     }
+}
+
+/// `{ unknown, suggestions: { name: [real names] }, message }` for declared names that are not
+/// Genesys scopes.
+fn unknown_scopes_report(unknown: &[String]) -> serde_json::Value {
+    let c = crate::pipeline::catalogue::catalogue();
+    let suggestions: serde_json::Map<String, serde_json::Value> =
+        unknown.iter().map(|n| (n.clone(), json!(crate::pipeline::catalogue::closest_scopes(c, n)))).collect();
+    let hints: Vec<String> = suggestions
+        .iter()
+        .map(|(n, s)| match s.as_array().map(Vec::as_slice) {
+            Some([]) | None => n.clone(),
+            Some(real) => format!("{n} → {}", real.iter().filter_map(|v| v.as_str()).collect::<Vec<_>>().join(" or ")),
+        })
+        .collect();
+    json!({
+        "unknown": unknown,
+        "suggestions": suggestions,
+        "message": format!(
+            "requiredScopes names that are not Genesys OAuth scopes: {}; pre-flight refuses nothing for this tenant until they are fixed (the API decides)",
+            hints.join(", ")
+        ),
+    })
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {

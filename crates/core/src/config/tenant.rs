@@ -30,6 +30,9 @@ pub struct Tenant {
     pub region_source: RegionSource,
     /// Scopes the tenant's OAuth client is declared to have.
     pub required_scopes: Vec<String>,
+    /// Declared names that are not Genesys scopes (`user:read`): while there are any, pre-flight
+    /// refuses nothing for this tenant (the declaration cannot be trusted; the API decides).
+    pub unknown_scopes: Vec<String>,
     /// Proactive rotation period, if any.
     pub rotation_interval: Option<Duration>,
     /// A fingerprint of (client id, secret): changes when either changes; reveals neither.
@@ -44,6 +47,7 @@ impl std::fmt::Debug for Tenant {
             .field("client_secret", &self.client_secret)
             .field("environment", &self.environment)
             .field("required_scopes", &self.required_scopes)
+            .field("unknown_scopes", &self.unknown_scopes)
             .field("rotation_interval", &self.rotation_interval)
             .finish()
     }
@@ -204,6 +208,7 @@ pub fn parse_entry(value: &Value, index: usize, egress: &EgressPolicy) -> Parsed
     };
 
     let credentials_fingerprint = fingerprint(&client_id, &client_secret);
+    let unknown_scopes = crate::pipeline::catalogue::unknown_scopes(&required_scopes);
     ParsedEntry::Valid(Tenant {
         tenant_id,
         client_id,
@@ -211,6 +216,7 @@ pub fn parse_entry(value: &Value, index: usize, egress: &EgressPolicy) -> Parsed
         environment,
         region_source,
         required_scopes,
+        unknown_scopes,
         rotation_interval,
         credentials_fingerprint,
     })

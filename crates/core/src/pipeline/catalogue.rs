@@ -1,179 +1,72 @@
-//! What each Genesys Cloud endpoint requires: permissions (ANY or ALL) and the OAuth scope area,
-//! from the official SDK's per-operation documentation ("Requires ANY permissions: …").
-//! The scope areas follow Genesys's naming (`users`, `analytics`, …); a read accepts
-//! `<area>:readonly` or `<area>`, a write needs `<area>`.
+//! What the operation catalogue (`crates/catalogue`, generated from Genesys's published definitions)
+//! means for a call: may it be sent again, does a tenant's declared `requiredScopes` let its token
+//! call it, which declared names are not Genesys scopes at all.
 
-use crate::error::PermissionMode;
+pub use genesys_catalogue::{catalogue, closest_scopes, Operation, Permissions};
 
-/// One endpoint's requirements.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Endpoint {
-    /// HTTP method, upper case.
-    pub method: &'static str,
-    /// Path template, `{name}` for a path parameter.
-    pub template: &'static str,
-    /// Permissions the SDK documents (empty: none).
-    pub permissions: &'static [&'static str],
-    /// ANY or ALL of `permissions`.
-    pub mode: PermissionMode,
-    /// OAuth scope area (`None`: no scope needed).
-    pub scope_area: Option<&'static str>,
-    /// True for reads, including query/search POSTs (safe to retry; `:readonly` scopes suffice).
-    pub read_only: bool,
-}
-
-macro_rules! ep {
-    ($m:literal, $t:literal, $mode:ident [$($p:literal),*], $area:expr, $ro:literal) => {
-        Endpoint { method: $m, template: $t, permissions: &[$($p),*], mode: PermissionMode::$mode, scope_area: $area, read_only: $ro }
-    };
-}
-
-const ANALYTICS_DETAIL: [&str; 2] = ["analytics:conversationDetail:view", "analytics:agentConversationDetail:view"];
-
-/// The catalogue (facts sheet §6, plus the endpoints the demo and tests use).
-pub static CATALOGUE: &[Endpoint] = &[
-    ep!("GET", "/api/v2/organizations/me", Any[], Some("organization"), true),
-    ep!("GET", "/api/v2/organizations/limits/namespaces", Any[], Some("organization"), true),
-    ep!("GET", "/api/v2/organizations/limits/namespaces/{namespaceName}", Any[], Some("organization"), true),
-    ep!("GET", "/api/v2/organizations/limits/namespaces/{namespaceName}/defaults", Any[], Some("organization"), true),
-    ep!("GET", "/api/v2/users", Any[], Some("users"), true),
-    ep!("GET", "/api/v2/users/me", Any[], Some("users"), true),
-    ep!("POST", "/api/v2/users/search", Any["directory:user:view"], Some("users"), true),
-    ep!("GET", "/api/v2/users/search", Any["directory:user:view"], Some("users"), true),
-    ep!("GET", "/api/v2/users/{userId}", Any[], Some("users"), true),
-    ep!("GET", "/api/v2/routing/queues", Any["routing:queue:view"], Some("routing"), true),
-    ep!("GET", "/api/v2/routing/queues/{queueId}", All["routing:queue:view"], Some("routing"), true),
-    Endpoint {
-        method: "POST",
-        template: "/api/v2/analytics/conversations/details/query",
-        permissions: &ANALYTICS_DETAIL,
-        mode: PermissionMode::Any,
-        scope_area: Some("analytics"),
-        read_only: true,
-    },
-    Endpoint {
-        method: "POST",
-        template: "/api/v2/analytics/conversations/details/jobs",
-        permissions: &ANALYTICS_DETAIL,
-        mode: PermissionMode::Any,
-        scope_area: Some("analytics"),
-        // Submitting creates a job: reads data, but a blind retry could start a second job.
-        read_only: false,
-    },
-    ep!("GET", "/api/v2/analytics/conversations/details/jobs/availability", Any["analytics:conversationDetail:view"], Some("analytics"), true),
-    Endpoint {
-        method: "GET",
-        template: "/api/v2/analytics/conversations/details/jobs/{jobId}",
-        permissions: &ANALYTICS_DETAIL,
-        mode: PermissionMode::Any,
-        scope_area: Some("analytics"),
-        read_only: true,
-    },
-    Endpoint {
-        method: "DELETE",
-        template: "/api/v2/analytics/conversations/details/jobs/{jobId}",
-        permissions: &ANALYTICS_DETAIL,
-        mode: PermissionMode::Any,
-        scope_area: Some("analytics"),
-        read_only: false,
-    },
-    Endpoint {
-        method: "GET",
-        template: "/api/v2/analytics/conversations/details/jobs/{jobId}/results",
-        permissions: &ANALYTICS_DETAIL,
-        mode: PermissionMode::Any,
-        scope_area: Some("analytics"),
-        read_only: true,
-    },
-    ep!("POST", "/api/v2/analytics/conversations/aggregates/query", Any["analytics:conversationAggregate:view"], Some("analytics"), true),
-    ep!("POST", "/api/v2/analytics/conversations/aggregates/jobs", Any["analytics:conversationAggregate:view"], Some("analytics"), false),
-    ep!("GET", "/api/v2/tokens/me", Any[], None, true),
-    ep!("HEAD", "/api/v2/tokens/me", Any[], None, true),
-    ep!("DELETE", "/api/v2/tokens/me", Any[], None, false),
-    ep!("DELETE", "/api/v2/tokens/{userId}", Any["oauth:token:delete"], Some("oauth"), false),
-    ep!("GET", "/api/v2/oauth/clients", Any["oauth:client:view"], Some("oauth"), true),
-    ep!("POST", "/api/v2/oauth/clients", Any["oauth:client:add"], Some("oauth"), false),
-    ep!("GET", "/api/v2/oauth/clients/{clientId}", Any["oauth:client:view"], Some("oauth"), true),
-    ep!("PUT", "/api/v2/oauth/clients/{clientId}", Any["oauth:client:edit"], Some("oauth"), false),
-    ep!("POST", "/api/v2/oauth/clients/{clientId}/secret", Any["oauth:client:edit"], Some("oauth"), false),
-];
-
-fn matches(template: &str, path: &str) -> bool {
-    let mut t = template.trim_matches('/').split('/');
-    let mut p = path.trim_matches('/').split('/');
-    loop {
-        match (t.next(), p.next()) {
-            (None, None) => return true,
-            (Some(ts), Some(ps)) => {
-                let param = ts.starts_with('{') && ts.ends_with('}');
-                if !(param && !ps.is_empty() || ts == ps) {
-                    return false;
-                }
-            }
-            _ => return false,
-        }
-    }
-}
-
-/// The catalogue entry for a method and path (query string ignored). Literal segments win over
-/// parameters (`/users/search` is not `/users/{userId}`).
+/// Whether a request may be sent again after a 5xx or a lost answer: the catalogue's flag (idempotent
+/// methods, query and search POSTs); for an operation it does not know, only the idempotent methods.
 ///
 /// ```
-/// use genesys_tenants_core::pipeline::catalogue::lookup;
-/// let e = lookup("post", "/api/v2/users/search").unwrap();
-/// assert_eq!(e.permissions, &["directory:user:view"]);
-/// assert_eq!(lookup("GET", "/api/v2/users/abc-123").unwrap().template, "/api/v2/users/{userId}");
+/// use genesys_tenants_core::pipeline::catalogue::retry_safe;
+/// assert!(retry_safe("POST", "/api/v2/analytics/conversations/details/query"));
+/// assert!(!retry_safe("POST", "/api/v2/analytics/conversations/details/jobs"));
 /// ```
-pub fn lookup(method: &str, path: &str) -> Option<&'static Endpoint> {
-    let path = path.split(['?', '#']).next().unwrap_or("");
-    let method = method.to_ascii_uppercase();
-    let params = |e: &Endpoint| e.template.matches('{').count();
-    CATALOGUE
-        .iter()
-        .filter(|e| e.method == method && matches(e.template, path))
-        .min_by_key(|e| params(e))
-}
-
-/// Whether a request may be retried after a 5xx or a transport failure: idempotent methods, and
-/// POSTs to read-only query endpoints (analytics queries, searches).
-pub fn retry_safe(method: &str, path: &str) -> bool {
-    match method.to_ascii_uppercase().as_str() {
-        "GET" | "HEAD" | "OPTIONS" | "PUT" | "DELETE" => true,
-        "POST" => match lookup(method, path) {
-            Some(e) => e.read_only,
-            None => {
-                let p = path.split('?').next().unwrap_or("").trim_end_matches('/');
-                p.ends_with("/query") || p.ends_with("/search")
-            }
-        },
-        _ => false,
+pub fn retry_safe(method: &str, api_path: &str) -> bool {
+    match catalogue().lookup(method, api_path) {
+        Some(op) => op.replay_safe,
+        None => matches!(method.to_ascii_uppercase().as_str(), "GET" | "HEAD" | "OPTIONS" | "PUT" | "DELETE"),
     }
 }
 
-/// The scope a request needs, given the scopes the tenant declares: `None` when a declared scope
-/// covers it (or nothing is known), else the least-privilege scope to add.
-pub fn missing_scope(method: &str, path: &str, declared: &[String]) -> Option<String> {
-    let e = lookup(method, path)?;
-    let area = e.scope_area?;
-    let needed = if e.read_only { format!("{area}:readonly") } else { area.to_string() };
-    uncovered_scopes(&[needed], declared).pop()
+/// True when `declared` holds `scope`, or `area` for `area:readonly`.
+fn covers(declared: &[String], scope: &str) -> bool {
+    let has = |s: &str| declared.iter().any(|d| d == s);
+    has(scope) || scope.strip_suffix(":readonly").is_some_and(has)
 }
 
-/// The scopes of `required` that `declared` does not cover (`area` covers `area:readonly`), in
-/// the order given, without repeats.
+/// The scopes the call accepts, any one of which `declared` would need, when it holds none of them;
+/// `None` when it holds one, when the operation needs none, or when the catalogue does not know the
+/// operation or its scopes (then the API decides).
+///
+/// ```
+/// use genesys_tenants_core::pipeline::catalogue::missing_scopes;
+/// let declared = vec!["analytics:readonly".to_string()];
+/// assert_eq!(missing_scopes("GET", "/api/v2/users", &declared), Some(vec!["users".to_string(), "users:readonly".to_string()]));
+/// assert_eq!(missing_scopes("POST", "/api/v2/analytics/conversations/details/jobs", &declared), None);
+/// ```
+pub fn missing_scopes(method: &str, api_path: &str, declared: &[String]) -> Option<Vec<String>> {
+    let Some(op) = catalogue().lookup(method, api_path) else {
+        tracing::debug!(method, path = api_path, "not in the operation catalogue: no pre-flight scope check");
+        return None;
+    };
+    let accepted = op.scopes.filter(|s| !s.is_empty())?;
+    if accepted.iter().any(|s| covers(declared, s)) {
+        None
+    } else {
+        Some(accepted.iter().map(|s| s.to_string()).collect())
+    }
+}
+
+/// The declared names Genesys has no scope by (`user:read`, from the common tutorial), in order.
+pub fn unknown_scopes(declared: &[String]) -> Vec<String> {
+    declared.iter().filter(|s| !catalogue().is_scope(s)).cloned().collect()
+}
+
+/// The scopes of `required` that `declared` does not cover (`area` covers `area:readonly`), in the
+/// order given, without repeats. Names that are not Genesys scopes are not checked: they mean
+/// nothing to the API either.
 ///
 /// ```
 /// use genesys_tenants_core::pipeline::catalogue::uncovered_scopes;
 /// let declared = vec!["users".to_string(), "analytics:readonly".to_string()];
-/// let required = ["users:readonly", "analytics", "routing:readonly"].map(String::from);
+/// let required = ["users:readonly", "analytics", "routing:readonly", "user:read"].map(String::from);
 /// assert_eq!(uncovered_scopes(&required, &declared), vec!["analytics", "routing:readonly"]);
 /// ```
 pub fn uncovered_scopes(required: &[String], declared: &[String]) -> Vec<String> {
-    let has = |s: &str| declared.iter().any(|d| d == s);
     let mut out: Vec<String> = Vec::new();
     for r in required {
-        let covered = has(r) || r.strip_suffix(":readonly").is_some_and(has);
-        if !covered && !out.contains(r) {
+        if catalogue().is_scope(r) && !covers(declared, r) && !out.contains(r) {
             out.push(r.clone());
         }
     }
@@ -184,43 +77,51 @@ pub fn uncovered_scopes(required: &[String], declared: &[String]) -> Vec<String>
 mod tests {
     use super::*;
 
+    fn s(v: &[&str]) -> Vec<String> {
+        v.iter().map(|x| x.to_string()).collect()
+    }
+
     #[test]
     fn coverage_of_required_scopes() {
-        let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
         assert!(uncovered_scopes(&s(&["users:readonly", "users"]), &s(&["users"])).is_empty());
         assert_eq!(uncovered_scopes(&s(&["users", "users"]), &s(&["users:readonly"])), s(&["users"]));
-        assert_eq!(uncovered_scopes(&s(&["x:readonly"]), &s(&[])), s(&["x:readonly"]));
+        assert_eq!(uncovered_scopes(&s(&["routing:readonly"]), &s(&[])), s(&["routing:readonly"]));
+        assert!(uncovered_scopes(&s(&["x:readonly"]), &s(&[])).is_empty(), "not a Genesys scope: not checked");
     }
 
     #[test]
-    fn lookup_prefers_literals() {
-        assert_eq!(lookup("GET", "/api/v2/users/search?q64=x").unwrap().permissions, &["directory:user:view"]);
-        assert_eq!(lookup("GET", "/api/v2/analytics/conversations/details/jobs/availability").unwrap().permissions.len(), 1);
-        assert_eq!(lookup("GET", "/api/v2/analytics/conversations/details/jobs/j1").unwrap().permissions.len(), 2);
-        assert!(lookup("GET", "/api/v2/unknown").is_none());
-        assert!(lookup("GET", "/api/v2/users//x").is_none());
-        assert_eq!(lookup("GET", "/api/v2/routing/queues/q").unwrap().mode, PermissionMode::All);
+    fn the_rows_the_hand_written_table_had_wrong() {
+        // A read-only scope suffices for these analytics calls…
+        for (m, p) in [
+            ("POST", "/api/v2/analytics/conversations/details/jobs"),
+            ("POST", "/api/v2/analytics/conversations/aggregates/jobs"),
+            ("DELETE", "/api/v2/analytics/conversations/details/jobs/j1"),
+        ] {
+            assert_eq!(missing_scopes(m, p, &s(&["analytics:readonly"])), None, "{m} {p}");
+        }
+        // …but the jobs are not replayed blindly.
+        assert!(!retry_safe("POST", "/api/v2/analytics/conversations/details/jobs"));
+        assert!(!retry_safe("POST", "/api/v2/analytics/conversations/aggregates/jobs"));
+        // users/me and the token routes need user-basic-info.
+        for (m, p) in [("GET", "/api/v2/users/me"), ("DELETE", "/api/v2/tokens/u1"), ("GET", "/api/v2/tokens/me"), ("DELETE", "/api/v2/tokens/me")] {
+            assert_eq!(missing_scopes(m, p, &s(&["users"])), Some(s(&["user-basic-info"])), "{m} {p}");
+            assert_eq!(missing_scopes(m, p, &s(&["user-basic-info"])), None, "{m} {p}");
+        }
     }
 
     #[test]
-    fn retry_safety() {
+    fn replay_safety() {
         assert!(retry_safe("GET", "/api/v2/users"));
-        assert!(retry_safe("POST", "/api/v2/analytics/conversations/details/query"));
         assert!(retry_safe("POST", "/api/v2/users/search"));
         assert!(!retry_safe("POST", "/api/v2/oauth/clients/x/secret"));
-        assert!(!retry_safe("POST", "/api/v2/analytics/conversations/details/jobs"));
-        assert!(retry_safe("POST", "/api/v2/whatever/query"));
         assert!(!retry_safe("PATCH", "/api/v2/users/x"));
+        assert!(retry_safe("GET", "/api/v2/not-in-the-catalogue"));
+        assert!(!retry_safe("POST", "/api/v2/not-in-the-catalogue/query"), "unknown POSTs are not replayed");
     }
 
     #[test]
-    fn scopes() {
-        let d = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
-        assert_eq!(missing_scope("GET", "/api/v2/users", &d(&["analytics:readonly"])), Some("users:readonly".into()));
-        assert_eq!(missing_scope("GET", "/api/v2/users", &d(&["users"])), None);
-        assert_eq!(missing_scope("GET", "/api/v2/users", &d(&["users:readonly"])), None);
-        assert_eq!(missing_scope("POST", "/api/v2/oauth/clients/x/secret", &d(&["oauth:readonly"])), Some("oauth".into()));
-        assert_eq!(missing_scope("GET", "/api/v2/tokens/me", &d(&[])), None);
-        assert_eq!(missing_scope("GET", "/api/v2/unknown", &d(&[])), None);
+    fn outside_the_catalogue_passes() {
+        assert_eq!(missing_scopes("GET", "/api/v2/not-in-the-catalogue", &s(&[])), None);
+        assert_eq!(unknown_scopes(&s(&["user:read", "users:readonly", "analytics:report:read"])), s(&["user:read", "analytics:report:read"]));
     }
 }

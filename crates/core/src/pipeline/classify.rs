@@ -122,7 +122,38 @@ fn scopes_from_www_authenticate(h: &str) -> Option<Vec<String>> {
     Some(scopes)
 }
 
+/// The names inside the first `[…]` of a message: "App not authorized to use scope [a, b]".
+fn bracketed(message: &str, item: Item) -> Vec<String> {
+    let Some(open) = message.find('[') else { return Vec::new() };
+    let Some(len) = message[open..].find(']') else { return Vec::new() };
+    split_list(&message[open + 1..open + len], item)
+}
+
+/// The names between single quotes: "You are missing the following permission 'a:b:c' in …".
+fn quoted_names(message: &str, item: Item) -> Vec<String> {
+    message.split('\'').skip(1).step_by(2).filter(|p| item.accepts(p)).map(str::to_string).collect()
+}
+
+/// "scope x" / "one of the scopes x, y" / "the scopes x, y".
+fn scope_phrase(scopes: &[String], mode: PermissionMode) -> String {
+    match (scopes.len(), mode) {
+        (1, _) => format!("OAuth scope {}", scopes[0]),
+        (_, PermissionMode::Any) => format!("one of the OAuth scopes {} (any one suffices)", scopes.join(", ")),
+        (_, PermissionMode::All) => format!("the OAuth scopes {}", scopes.join(", ")),
+    }
+}
+
 /// Classifies a 403. Returns `None` when it is not a permission or scope problem.
+///
+/// The shapes, in the order they are tried:
+/// - `app.not.authorized.for.scope` "App not authorized to use scope [a, b]" (what Genesys sends: the
+///   bracket lists the scopes the operation accepts, any one of them) → `SCOPE_MISSING`, mode ANY;
+/// - older scope shapes: `WWW-Authenticate: Bearer error="insufficient_scope", scope="…"`, a code
+///   naming a scope with `messageParams` or "…the following scope(s): a" → `SCOPE_MISSING`;
+/// - `missing.any.permissions` / `missing.permissions` (`messageParams`, the message, or
+///   `messageWithParams`) → `PERMISSION_MISSING`, ANY / ALL;
+/// - `missing.division.permission` "…missing the following permission 'a:b:c' in the provided
+///   division(s)" → `PERMISSION_MISSING`, the named permission, for the object's division(s).
 pub fn classify_forbidden(a: &Answer<'_>) -> Option<Error> {
     let code = text(a.body, "code").unwrap_or("");
     let message = text(a.body, "message").unwrap_or("");
@@ -131,9 +162,13 @@ pub fn classify_forbidden(a: &Answer<'_>) -> Option<Error> {
 
     let scope_hint = a.www_authenticate.and_then(scopes_from_www_authenticate);
     if scope_hint.is_some() || code.contains("scope") {
+        let any_of = code == "app.not.authorized.for.scope";
         let mut scopes = scope_hint.unwrap_or_default();
         if scopes.is_empty() {
             scopes = from_params(a.body, &["scopes", "scope", "missingScopes"], Item::Scope);
+        }
+        if scopes.is_empty() {
+            scopes = bracketed(message, Item::Scope);
         }
         if scopes.is_empty() {
             scopes = list_after_colon(message, Item::Scope);
@@ -142,15 +177,12 @@ pub fn classify_forbidden(a: &Answer<'_>) -> Option<Error> {
         if scopes.is_empty() {
             return None;
         }
+        let mode = if any_of { PermissionMode::Any } else { PermissionMode::All };
         return Some(Error::ScopeMissing {
             tenant_id: a.tenant_id.to_string(),
-            message: format!(
-                "{} is missing OAuth scope(s) {}: {}",
-                who(a.tenant_id),
-                scopes.join(", "),
-                SCOPE_FIX
-            ),
+            message: format!("{} is missing {}: {}", who(a.tenant_id), scope_phrase(&scopes, mode), SCOPE_FIX),
             missing_scopes: scopes,
+            mode,
             preflight: false,
             status: Some(a.status),
             body: a.body.clone(),
@@ -158,12 +190,16 @@ pub fn classify_forbidden(a: &Answer<'_>) -> Option<Error> {
         });
     }
 
-    let mode = match code {
-        "missing.any.permissions" => PermissionMode::Any,
-        "missing.permissions" => PermissionMode::All,
+    let (mode, division) = match code {
+        "missing.any.permissions" => (PermissionMode::Any, false),
+        "missing.permissions" => (PermissionMode::All, false),
+        "missing.division.permission" => (PermissionMode::All, true),
         _ => return None,
     };
     let mut perms = from_params(a.body, &["permissions", "permission", "missingPermissions"], Item::Permission);
+    if perms.is_empty() && division {
+        perms = quoted_names(message, Item::Permission);
+    }
     if perms.is_empty() {
         perms = list_after_colon(message, Item::Permission);
     }
@@ -179,9 +215,10 @@ pub fn classify_forbidden(a: &Answer<'_>) -> Option<Error> {
         (PermissionMode::Any, _) => "one of the permissions",
         (PermissionMode::All, _) => "all of the permissions",
     };
+    let scope = if division { " in the division(s) of the object it asked for" } else { "" };
     Some(Error::PermissionMissing {
         tenant_id: a.tenant_id.to_string(),
-        message: format!("{} is missing {how} {}: {}", who(a.tenant_id), perms.join(", "), PERMISSION_FIX),
+        message: format!("{} is missing {how} {}{scope}: {}", who(a.tenant_id), perms.join(", "), PERMISSION_FIX),
         missing_permissions: perms,
         mode,
         body: a.body.clone(),
@@ -189,19 +226,21 @@ pub fn classify_forbidden(a: &Answer<'_>) -> Option<Error> {
     })
 }
 
-/// The pre-flight refusal: the tenant's declared `requiredScopes` do not cover `missing`, which
-/// `needed_by` (a call, when known) needs. Nothing was sent.
-pub fn preflight_refusal(tenant_id: &str, missing: Vec<String>, declared: &[String], needed_by: Option<&str>) -> Error {
-    let (noun, pronoun) = if missing.len() == 1 { ("scope", "it") } else { ("scopes", "them") };
+/// The pre-flight refusal: the tenant's declared `requiredScopes` include none of `missing` (mode
+/// ANY: the scopes the operation `needed_by` accepts) or not all of them (mode ALL: scopes a caller
+/// named). Nothing was sent.
+pub fn preflight_refusal(tenant_id: &str, missing: Vec<String>, mode: PermissionMode, declared: &[String], needed_by: Option<&str>) -> Error {
     let by = needed_by.map(|c| format!(" that {c} needs")).unwrap_or_default();
+    let pronoun = if missing.len() == 1 || mode == PermissionMode::Any { "it" } else { "them" };
     Error::ScopeMissing {
         tenant_id: tenant_id.to_string(),
         message: format!(
-            "tenant '{tenant_id}' does not declare the OAuth {noun} {}{by} (requiredScopes: {}): {SCOPE_FIX}, and list {pronoun} in requiredScopes",
-            missing.join(", "),
+            "tenant '{tenant_id}' does not declare {}{by} (requiredScopes: {}): {SCOPE_FIX}, and list {pronoun} in requiredScopes",
+            scope_phrase(&missing, mode),
             declared.join(", ")
         ),
         missing_scopes: missing,
+        mode,
         preflight: true,
         status: None,
         body: Value::Null,
@@ -348,6 +387,35 @@ mod tests {
         // Header only, body unhelpful.
         let e = classify(json!("forbidden"), Some(r#"Bearer error="insufficient_scope", scope="analytics""#));
         assert_eq!(e.code(), "SCOPE_MISSING");
+    }
+
+    fn scopes_of(e: &Error) -> (Vec<String>, PermissionMode) {
+        match e {
+            Error::ScopeMissing { missing_scopes, mode, preflight: false, status: Some(403), .. } => (missing_scopes.clone(), *mode),
+            other => panic!("expected SCOPE_MISSING from the server, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn the_scope_refusal_genesys_sends() {
+        // As captured: no messageParams, no WWW-Authenticate.
+        let e = classify(json!({"message":"App not authorized to use scope [telephony:readonly, telephony]","code":"app.not.authorized.for.scope","status":403}), None);
+        assert_eq!(scopes_of(&e), (vec!["telephony:readonly".to_string(), "telephony".to_string()], PermissionMode::Any));
+        assert!(e.to_string().contains("one of the OAuth scopes telephony:readonly, telephony (any one suffices)"), "{e}");
+        assert_eq!(e.fields()["mode"], "ANY");
+        assert_eq!(e.correlation_id(), Some("c"));
+        let one = classify(json!({"message":"App not authorized to use scope [user-basic-info]","code":"app.not.authorized.for.scope"}), None);
+        assert_eq!(scopes_of(&one).0, vec!["user-basic-info"]);
+    }
+
+    #[test]
+    fn a_missing_division_permission() {
+        let e = classify(json!({"code":"missing.division.permission","status":403,
+            "message":"Unable to perform the requested action. You are missing the following permission 'routing:queue:view' in the provided division(s)."}), None);
+        assert_eq!(perms(&e), (vec!["routing:queue:view".to_string()], PermissionMode::All));
+        assert!(e.to_string().contains("in the division(s)"), "{e}");
+        // Named nowhere: not a permission problem we can name.
+        assert_eq!(classify(json!({"code":"missing.division.permission","message":"You are not authorized to perform the requested action."}), None).code(), "UPSTREAM_ERROR");
     }
 
     #[test]

@@ -12,11 +12,11 @@
 //!    `maxRetryDelayMs` of cumulative waiting.
 
 use super::backoff::{full_jitter, small_jitter};
-use super::catalogue::{missing_scope, retry_safe};
+use super::catalogue::{missing_scopes, retry_safe};
 use super::classify::{preflight_refusal, to_error, Answer};
 use super::rate_limit::Limiter;
 use super::retry_after::{wait_after_429, RateLimitHeaders};
-use crate::error::{Error, Result};
+use crate::error::{Error, PermissionMode, Result};
 use crate::orchestrator::Orchestrator;
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
@@ -194,16 +194,18 @@ impl Orchestrator {
                 q.append_pair(k, v);
             }
         }
-        let path = url.path().to_string();
+        // The path as the API sees it (a gateway's path prefix removed): what the catalogue indexes.
+        let path = format!("/{}", url.path().strip_prefix(endpoints.api_base.path()).unwrap_or(url.path()).trim_start_matches('/'));
 
-        // 2. pre-flight
-        if opts.preflight != PreflightMode::Off && !tenant.required_scopes.is_empty() {
-            if let Some(scope) = missing_scope(method.as_str(), &path, &tenant.required_scopes) {
-                let refusal = preflight_refusal(tenant_id, vec![scope.clone()], &tenant.required_scopes, Some(&format!("{method} {path}")));
+        // 2. pre-flight: a tenant whose declared scopes include none the operation accepts. Not for a
+        // tenant declaring names Genesys does not know (`config.unknown-scopes` said so at load).
+        if opts.preflight != PreflightMode::Off && !tenant.required_scopes.is_empty() && tenant.unknown_scopes.is_empty() {
+            if let Some(accepted) = missing_scopes(method.as_str(), &path, &tenant.required_scopes) {
+                let refusal = preflight_refusal(tenant_id, accepted.clone(), PermissionMode::Any, &tenant.required_scopes, Some(&format!("{method} {path}")));
                 if opts.preflight == PreflightMode::Enforce {
                     return Err(refusal);
                 }
-                self.events().emit("preflight.warning", Some(tenant_id), json!({"missingScopes": [scope], "message": refusal.to_string()}));
+                self.events().emit("preflight.warning", Some(tenant_id), json!({"missingScopes": accepted, "mode": "ANY", "message": refusal.to_string()}));
             }
         }
 

@@ -1,0 +1,86 @@
+//! The path index: one node per path segment, literal children before the parameter child, so
+//! `/users/search` finds its own operation and `/users/abc` finds `/users/{userId}`; a literal that
+//! leads nowhere for the method falls back to the parameter (`DELETE /users/search` → `{userId}`).
+
+use std::collections::HashMap;
+
+#[derive(Debug, Default)]
+struct Node {
+    literal: HashMap<&'static str, usize>,
+    param: Option<usize>,
+    /// `(method, operation index)` of templates ending here.
+    ops: Vec<(&'static str, usize)>,
+}
+
+#[derive(Debug)]
+pub(crate) struct Trie {
+    nodes: Vec<Node>,
+}
+
+fn segments(path: &str) -> impl Iterator<Item = &str> {
+    let p = path.strip_prefix('/').unwrap_or(path);
+    p.strip_suffix('/').unwrap_or(p).split('/')
+}
+
+impl Trie {
+    /// Indexes `(method, template)` pairs; the n-th pair's index is n.
+    pub(crate) fn build<'a>(templates: impl Iterator<Item = (&'static str, &'static str)> + 'a) -> Trie {
+        let mut nodes = vec![Node::default()];
+        for (i, (method, template)) in templates.enumerate() {
+            let mut at = 0;
+            for seg in segments(template) {
+                let next = nodes.len();
+                let child = if seg.starts_with('{') && seg.ends_with('}') {
+                    *nodes[at].param.get_or_insert(next)
+                } else {
+                    *nodes[at].literal.entry(seg).or_insert(next)
+                };
+                if child == next {
+                    nodes.push(Node::default());
+                }
+                at = child;
+            }
+            nodes[at].ops.push((method, i));
+        }
+        Trie { nodes }
+    }
+
+    /// The operation index for an upper-case method and a concrete path.
+    pub(crate) fn find(&self, method: &str, path: &str) -> Option<usize> {
+        let segs: Vec<&str> = segments(path).collect();
+        if segs.iter().any(|s| s.is_empty()) {
+            return None;
+        }
+        self.walk(0, &segs, method)
+    }
+
+    fn walk(&self, at: usize, segs: &[&str], method: &str) -> Option<usize> {
+        let node = &self.nodes[at];
+        let Some((seg, rest)) = segs.split_first() else {
+            return node.ops.iter().find(|(m, _)| *m == method).map(|(_, i)| *i);
+        };
+        node.literal
+            .get(seg)
+            .and_then(|&child| self.walk(child, rest, method))
+            .or_else(|| node.param.and_then(|child| self.walk(child, rest, method)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn literals_first_then_parameters() {
+        let t = Trie::build(
+            [("GET", "/api/v2/users/{userId}"), ("GET", "/api/v2/users/search"), ("POST", "/api/v2/users/search"), ("DELETE", "/api/v2/users/{userId}")].into_iter(),
+        );
+        assert_eq!(t.find("GET", "/api/v2/users/search"), Some(1));
+        assert_eq!(t.find("GET", "/api/v2/users/u1"), Some(0));
+        assert_eq!(t.find("DELETE", "/api/v2/users/search"), Some(3), "no DELETE on the literal: the parameter");
+        assert_eq!(t.find("PUT", "/api/v2/users/u1"), None);
+        assert_eq!(t.find("GET", "/api/v2/users/u1/"), Some(0));
+        assert_eq!(t.find("GET", "/api/v2/users//x"), None);
+        assert_eq!(t.find("GET", "/api/v2"), None);
+    }
+}
