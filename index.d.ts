@@ -93,6 +93,9 @@ export interface ApiRequestInit {
   body?: any
 }
 
+/** The SDK release the operation catalogue was generated from (`purecloud-platform-client-v2@262.0.0`). */
+export declare function catalogueSource(): string
+
 /**
  * The package's error for a non-2xx answer met outside the pipeline (an SDK call on a client of
  * the caller's own): an `Error` with `code` and fields, returned rather than thrown. `headers`
@@ -118,6 +121,12 @@ export declare function coreVersion(): string
  * one home for them, in Rust.
  */
 export declare function defaultOptions(): { maxRetries: number; maxRetryDelayMs: number; requestTimeoutMs: number }
+
+/**
+ * What the operation catalogue says of `method path` (permissions ANY/ALL, accepted scopes, replay
+ * safety), as JSON text, or `null` when the API has no such operation.
+ */
+export declare function explainOperation(method: string, path: string): string | null
 
 /**
  * Send login and API traffic to one host (the emulator, or a corporate egress gateway), like the

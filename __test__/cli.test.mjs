@@ -87,3 +87,29 @@ test('token is masked unless --reveal; bad arguments exit 2 without a stack trac
   assert.equal((await cli(['nonsense'])).code, 2);
   assert.equal((await cli(['doctor', '--help'])).code, 0);
 });
+
+test('explain prints what an operation needs, from the generated catalogue', async () => {
+  const r = await cli(['explain', 'GET', '/api/v2/routing/queues/q-1']);
+  assert.equal(r.code, 0, r.err);
+  assert.match(r.out, /^GET \/api\/v2\/routing\/queues\/\{queueId\}  \(SDK: getRoutingQueue\)$/m);
+  assert.match(r.out, /permissions\s+ALL of routing:queue:view/);
+  assert.match(r.out, /scopes\s+any one of routing, routing:readonly/);
+  assert.match(r.out, /replay-safe\s+yes/);
+  const jobs = JSON.parse((await cli(['explain', 'post', '/api/v2/analytics/conversations/details/jobs', '--json'])).out);
+  assert.deepEqual(jobs.scopes, ['analytics', 'analytics:readonly']);
+  assert.equal(jobs.replaySafe, false);
+  assert.equal(jobs.permissions.mode, 'ANY');
+  const none = await cli(['explain', 'GET', '/api/v2/no-such-thing']);
+  assert.equal(none.code, 1);
+  assert.match(none.out, /not an operation of the Platform API \(as of purecloud-platform-client-v2@262\.0\.0\)/);
+  assert.equal((await cli(['explain', 'GET'])).code, 2);
+});
+
+test('doctor says which scopes would do when the server refuses one, and what the catalogue lists', async () => {
+  const r = await cli(['doctor', '--config-endpoint', emu.url, '--gateway', emu.url, '--uses', 'users', '--json'], { CONFIG_SERVICE_TOKEN: emu.configServiceToken });
+  const initech = JSON.parse(r.out).tenants.find((t) => t.tenantId === 'initech');
+  const p = initech.problems.find((x) => x.area === 'users');
+  assert.equal(p.code, 'SCOPE_MISSING');
+  assert.match(p.fix, /^add one of users, users:readonly to the OAuth client's scopes/);
+  assert.equal(p.needs, 'GET /api/v2/users needs permissions none; scopes any one of users, users:readonly');
+});

@@ -58,9 +58,12 @@ export interface GenesysTenantsError extends Error {
   status?: number;
   /** PERMISSION_MISSING: exactly what the server said is missing. */
   missingPermissions?: string[];
-  /** PERMISSION_MISSING: ANY = one of them is enough; ALL = each is needed. */
+  /** PERMISSION_MISSING / SCOPE_MISSING: ANY = one of them is enough; ALL = each is needed. */
   mode?: 'ANY' | 'ALL';
-  /** SCOPE_MISSING: the missing OAuth scopes. */
+  /**
+   * SCOPE_MISSING: the missing OAuth scopes — from the server (`app.not.authorized.for.scope`: the
+   * scopes the operation accepts, mode ANY) or from pre-flight.
+   */
   missingScopes?: string[];
   /** SCOPE_MISSING: true when refused before sending, from the tenant's declared scopes. */
   preflight?: boolean;
@@ -90,6 +93,7 @@ export interface OrchestratorEvent {
     | 'config.stale'
     | 'config.invalid'
     | 'config.region-defaulted'
+    | 'config.unknown-scopes'
     | 'config.snapshot-used'
     | 'config.snapshot-failed'
     | 'token.acquired'
@@ -102,6 +106,8 @@ export interface OrchestratorEvent {
     | 'retry'
     | 'ratelimit.wait'
     | 'preflight.warning'
+    | 'store.unavailable'
+    | 'store.available'
     | 'events.dropped'
     | (string & {});
   tenantId?: string;
@@ -153,6 +159,29 @@ export declare class TenantOrchestrator {
 }
 
 export declare function coreVersion(): string;
+
+/** What the operation catalogue says one Platform API operation needs. */
+export interface OperationInfo {
+  method: string;
+  /** The path template, e.g. `/api/v2/users/{userId}`. */
+  template: string;
+  /** The official SDK's method for it, e.g. `getUser`. */
+  sdkMethod: string;
+  /** ANY: one of `list`; ALL: every one; NONE: no permission; UNKNOWN: not documented. */
+  permissions: { mode: 'ANY' | 'ALL' | 'NONE' | 'UNKNOWN'; list: string[] };
+  /** OAuth scopes accepted, any one of them; `[]` none needed; `null` the API definition does not say. */
+  scopes: string[] | null;
+  /** True when a failed attempt may be sent again (idempotent methods, query and search POSTs). */
+  replaySafe: boolean;
+  /** The SDK release the catalogue was generated from. */
+  sdk: string;
+}
+
+/** The catalogue's entry for `method path` (a template or a concrete path), or null. */
+export declare function explainOperation(method: string, path: string): OperationInfo | null;
+
+/** The SDK release the catalogue was generated from, e.g. `purecloud-platform-client-v2@262.0.0`. */
+export declare function catalogueSource(): string;
 
 /** One valid entry of the tenant config, as `fetchTenantConfig` returns it. */
 export interface TenantConfigEntry {

@@ -7,6 +7,7 @@ const { createTenantClient } = require('./sdk-bridge.js');
 const { ErrorCodes, invalidOption } = require('./error-codes.js');
 const { toWire } = require('./wire.js');
 const tutorial = require('./tutorial.js');
+const { explainOperation, catalogueSource } = require('./catalogue.js');
 
 /**
  * `options` with `gateway` taken from `GENESYS_TENANTS_GATEWAY` (a URL such as
@@ -175,6 +176,8 @@ module.exports = {
   TenantOrchestrator,
   ErrorCodes,
   coreVersion: native.coreVersion,
+  explainOperation,
+  catalogueSource,
   // The tutorial pattern's helpers, correct (see the README's "Coming from the tutorial").
   fetchTenantConfig: tutorial.fetchTenantConfig,
   executeWithScopeValidation: tutorial.executeWithScopeValidation,

@@ -48,6 +48,19 @@ pub fn classify_http_error<'env>(
     errors::object(env, &genesys_tenants_core::pipeline::classify::classify_parts(&tenant_id, status, &body, &headers))
 }
 
+/// What the operation catalogue says of `method path` (permissions ANY/ALL, accepted scopes, replay
+/// safety), as JSON text, or `null` when the API has no such operation.
+#[napi]
+pub fn explain_operation(method: String, path: String) -> Option<String> {
+    genesys_tenants_core::pipeline::catalogue::explain(&method, &path).map(|v| v.to_string())
+}
+
+/// The SDK release the operation catalogue was generated from (`purecloud-platform-client-v2@262.0.0`).
+#[napi]
+pub fn catalogue_source() -> String {
+    genesys_tenants_core::pipeline::catalogue::catalogue().sdk.to_string()
+}
+
 /// Resolves after `ms` milliseconds, timed in Rust: the package's JS helpers wait with this so that
 /// a caller's fake timers (Jest) cannot stall or skip their waits.
 #[napi(ts_return_type = "Promise<void>")]

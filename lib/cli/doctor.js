@@ -3,6 +3,8 @@
 // Cloud Admin terms. Probes are cheap reads (page size 1); nothing is written.
 const { TenantOrchestrator } = require('../index.js');
 const { parseArgs, orchestratorOptions, CONFIG_FLAGS } = require('./args.js');
+const { explainOperation } = require('../catalogue.js');
+const { permissionText, scopeText } = require('./explain.js');
 
 const USAGE = `usage: genesys-tenants doctor (--config-endpoint URL | --config-file PATH) [--uses LIST] [--gateway URL] [--json]
 
@@ -25,14 +27,20 @@ const PROBES = {
   },
 };
 
+/** "a" / "one of a, b" / "all of a, b", as a list of names with its mode. */
+function which(list, mode) {
+  if (list.length === 1) return list[0];
+  return `${mode === 'ALL' ? 'all' : 'one'} of ${list.join(', ')}`;
+}
+
 function fixFor(err) {
   switch (err.code) {
     case 'PERMISSION_MISSING':
-      return `grant ${err.mode === 'ALL' ? 'all of' : err.missingPermissions.length > 1 ? 'one of' : ''} ${err.missingPermissions.join(', ')} to a role of the OAuth client (Admin > Integrations > OAuth > client > Roles)`.replace('  ', ' ');
+      return `grant ${which(err.missingPermissions, err.mode)} to a role of the OAuth client (Admin > Integrations > OAuth > client > Roles)`;
     case 'SCOPE_MISSING':
       return err.preflight
-        ? `add ${err.missingScopes.join(', ')} to the OAuth client's scopes and to requiredScopes in the config`
-        : `add ${err.missingScopes.join(', ')} to the OAuth client's scopes (Admin > Integrations > OAuth > client > Scope)`;
+        ? `add ${which(err.missingScopes, err.mode)} to the OAuth client's scopes and to requiredScopes in the config`
+        : `add ${which(err.missingScopes, err.mode)} to the OAuth client's scopes (Admin > Integrations > OAuth > client > Scope)`;
     case 'AUTH_FAILED':
       return 'the client id/secret pair is refused: check the secret (regenerated?) and that the region matches the org';
     case 'TENANT_INVALID':
@@ -81,7 +89,10 @@ async function main(argv) {
           await o.request(tenantId, PROBES[area]);
           row.checks.push(area);
         } catch (e) {
-          row.problems.push({ area, code: e.code, message: e.message, fix: fixFor(e) });
+          // What the catalogue says the probed operation needs, beside what the server said.
+          const op = explainOperation(PROBES[area].method, PROBES[area].path);
+          const needs = op && `${PROBES[area].method} ${op.template} needs permissions ${permissionText(op.permissions)}; scopes ${scopeText(op.scopes)}`;
+          row.problems.push({ area, code: e.code, message: e.message, fix: fixFor(e), needs });
         }
       }
       try {
@@ -107,7 +118,10 @@ async function main(argv) {
     for (const r of rows) console.log(line(r));
     for (const r of bad) {
       console.log(`\n${r.tenantId}:`);
-      for (const p of r.problems) console.log(`  ✘ ${p.area ? `[${p.area}] ` : ''}${p.code}: ${p.message}\n    fix: ${p.fix}`);
+      for (const p of r.problems) {
+        console.log(`  ✘ ${p.area ? `[${p.area}] ` : ''}${p.code}: ${p.message}\n    fix: ${p.fix}`);
+        if (p.needs) console.log(`    catalogue: ${p.needs}`);
+      }
     }
     console.log(bad.length ? `\n${bad.length} of ${report.length} tenants need attention` : `\nall ${report.length} tenants healthy`);
   }

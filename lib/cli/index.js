@@ -7,6 +7,7 @@ const commands = {
   token: () => require('./commands.js').token,
   rotate: () => require('./commands.js').rotate,
   emulator: () => require('./commands.js').emulator,
+  explain: () => require('./explain.js').main,
 };
 
 const USAGE = `usage: genesys-tenants <command> [options]
@@ -17,6 +18,7 @@ commands:
   token       obtain a token for a tenant (masked unless --reveal)
   rotate      re-read a tenant's config and obtain a new token
   emulator    run the Genesys Cloud emulator in the foreground
+  explain     what one API operation needs: permissions, accepted scopes, replay safety
 
 Run 'genesys-tenants <command> --help' for a command's options.`;
 

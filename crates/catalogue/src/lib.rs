@@ -104,6 +104,12 @@ pub fn catalogue() -> &'static Catalogue {
     CATALOGUE.get_or_init(|| data::parse(DATA).unwrap_or_else(|e| panic!("crates/catalogue/data/operations.json is corrupt: {e}")))
 }
 
+/// Parses catalogue data (the committed file is [`DATA`]; [`catalogue`] parses it once). For benches
+/// and for checking a regenerated file.
+pub fn parse(text: &'static str) -> Result<Catalogue, String> {
+    data::parse(text)
+}
+
 impl Catalogue {
     fn new(sdk: &'static str, operations: Vec<Operation>) -> Catalogue {
         let index = trie::Trie::build(operations.iter().map(|o| (o.method, o.template)));
@@ -116,8 +122,7 @@ impl Catalogue {
     /// `None` for a path or method the API does not have.
     pub fn lookup(&self, method: &str, path: &str) -> Option<&Operation> {
         let path = path.split(['?', '#']).next().unwrap_or("");
-        let method = method.to_ascii_uppercase();
-        self.index.find(&method, path).map(|i| &self.operations[i])
+        self.index.find(method, path).map(|i| &self.operations[i])
     }
 
     /// Every operation, sorted by path then method.

@@ -2,11 +2,11 @@
 //! `/users/search` finds its own operation and `/users/abc` finds `/users/{userId}`; a literal that
 //! leads nowhere for the method falls back to the parameter (`DELETE /users/search` → `{userId}`).
 
-use std::collections::HashMap;
-
 #[derive(Debug, Default)]
 struct Node {
-    literal: HashMap<&'static str, usize>,
+    /// Sorted by segment (binary search): most nodes have a handful of children, and a map per
+    /// node would cost more memory than the whole table.
+    literal: Vec<(&'static str, usize)>,
     param: Option<usize>,
     /// `(method, operation index)` of templates ending here.
     ops: Vec<(&'static str, usize)>,
@@ -33,7 +33,14 @@ impl Trie {
                 let child = if seg.starts_with('{') && seg.ends_with('}') {
                     *nodes[at].param.get_or_insert(next)
                 } else {
-                    *nodes[at].literal.entry(seg).or_insert(next)
+                    let lits = &mut nodes[at].literal;
+                    match lits.binary_search_by(|(s, _)| (*s).cmp(seg)) {
+                        Ok(i) => lits[i].1,
+                        Err(i) => {
+                            lits.insert(i, (seg, next));
+                            next
+                        }
+                    }
                 };
                 if child == next {
                     nodes.push(Node::default());
@@ -42,10 +49,15 @@ impl Trie {
             }
             nodes[at].ops.push((method, i));
         }
+        for n in &mut nodes {
+            n.literal.shrink_to_fit();
+            n.ops.shrink_to_fit();
+        }
+        nodes.shrink_to_fit();
         Trie { nodes }
     }
 
-    /// The operation index for an upper-case method and a concrete path.
+    /// The operation index for a method (any case) and a concrete path.
     pub(crate) fn find(&self, method: &str, path: &str) -> Option<usize> {
         let segs: Vec<&str> = segments(path).collect();
         if segs.iter().any(|s| s.is_empty()) {
@@ -57,11 +69,12 @@ impl Trie {
     fn walk(&self, at: usize, segs: &[&str], method: &str) -> Option<usize> {
         let node = &self.nodes[at];
         let Some((seg, rest)) = segs.split_first() else {
-            return node.ops.iter().find(|(m, _)| *m == method).map(|(_, i)| *i);
+            return node.ops.iter().find(|(m, _)| m.eq_ignore_ascii_case(method)).map(|(_, i)| *i);
         };
         node.literal
-            .get(seg)
-            .and_then(|&child| self.walk(child, rest, method))
+            .binary_search_by(|(s, _)| (*s).cmp(seg))
+            .ok()
+            .and_then(|i| self.walk(node.literal[i].1, rest, method))
             .or_else(|| node.param.and_then(|child| self.walk(child, rest, method)))
     }
 }

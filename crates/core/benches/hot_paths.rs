@@ -88,5 +88,21 @@ fn page_merge(c: &mut Criterion) {
     });
 }
 
-criterion_group!(benches, cached_token, limiter_decision, classify_403, page_merge);
+fn catalogue(c: &mut Criterion) {
+    let cat = genesys_catalogue::catalogue();
+    c.bench_function("catalogue lookup (GET /api/v2/users/search)", |b| b.iter(|| cat.lookup(black_box("GET"), black_box("/api/v2/users/search"))));
+    c.bench_function("catalogue lookup (two parameters)", |b| {
+        b.iter(|| cat.lookup(black_box("GET"), black_box("/api/v2/analytics/conversations/details/jobs/0b8c6ac8-1f2e-4f63-a6f0-3e1c2a9d0e11/results?cursor=x")))
+    });
+    c.bench_function("catalogue pre-flight (declared scopes miss)", |b| {
+        let declared = vec!["analytics:readonly".to_string(), "routing".to_string()];
+        b.iter(|| genesys_tenants_core::pipeline::catalogue::missing_scopes(black_box("GET"), black_box("/api/v2/users/u-1"), &declared))
+    });
+    let mut g = c.benchmark_group("catalogue");
+    g.sample_size(10);
+    g.bench_function("catalogue parse and index (first use)", |b| b.iter(|| genesys_catalogue::parse(black_box(genesys_catalogue::DATA)).map(|c| c.operations().len())));
+    g.finish();
+}
+
+criterion_group!(benches, cached_token, limiter_decision, classify_403, page_merge, catalogue);
 criterion_main!(benches);

@@ -73,6 +73,30 @@ pub fn uncovered_scopes(required: &[String], declared: &[String]) -> Vec<String>
     out
 }
 
+/// What the catalogue says of a call, for people (`genesys-tenants explain`, `doctor`): `{ method,
+/// template, sdkMethod, permissions: { mode, list }, scopes: [...] | null, replaySafe, sdk }`, or
+/// `None` when the API has no such operation. `path` may be concrete (`/api/v2/users/abc`).
+///
+/// ```
+/// use genesys_tenants_core::pipeline::catalogue::explain;
+/// let e = explain("get", "/api/v2/routing/queues/q1").unwrap();
+/// assert_eq!(e["permissions"]["mode"], "ALL");
+/// assert_eq!(e["scopes"], serde_json::json!(["routing", "routing:readonly"]));
+/// ```
+pub fn explain(method: &str, path: &str) -> Option<serde_json::Value> {
+    let c = catalogue();
+    let op = c.lookup(method, path)?;
+    Some(serde_json::json!({
+        "method": op.method,
+        "template": op.template,
+        "sdkMethod": op.sdk_method,
+        "permissions": {"mode": op.permissions.mode(), "list": op.permissions.list()},
+        "scopes": op.scopes,
+        "replaySafe": op.replay_safe,
+        "sdk": c.sdk,
+    }))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -117,6 +141,29 @@ mod tests {
         assert!(!retry_safe("PATCH", "/api/v2/users/x"));
         assert!(retry_safe("GET", "/api/v2/not-in-the-catalogue"));
         assert!(!retry_safe("POST", "/api/v2/not-in-the-catalogue/query"), "unknown POSTs are not replayed");
+    }
+
+    /// For every operation of the API and each scope it accepts: a tenant declaring exactly that
+    /// scope is never refused by pre-flight (exhaustive, not sampled: ~4,800 checks).
+    #[test]
+    fn declaring_any_one_accepted_scope_is_enough_for_every_operation() {
+        let mut checked = 0;
+        for op in catalogue().operations() {
+            let path: String = op.template.split('/').map(|seg| if seg.starts_with('{') { "p-1" } else { seg }).collect::<Vec<_>>().join("/");
+            for scope in op.scopes.unwrap_or_default() {
+                assert_eq!(missing_scopes(op.method, &path, &s(&[scope])), None, "{} {} with {scope}", op.method, op.template);
+                checked += 1;
+            }
+            if let Some(accepted) = op.scopes.filter(|a| !a.is_empty()) {
+                // And a tenant holding only unrelated scopes is told exactly what would do.
+                let other = if accepted.contains(&"user-basic-info") { "webchat" } else { "user-basic-info" };
+                if !accepted.contains(&other) {
+                    let missing = missing_scopes(op.method, &path, &s(&[other]));
+                    assert_eq!(missing, Some(accepted.iter().map(|x| x.to_string()).collect()), "{} {}", op.method, op.template);
+                }
+            }
+        }
+        assert!(checked > 4500, "{checked}");
     }
 
     #[test]

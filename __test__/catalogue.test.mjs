@@ -1,0 +1,118 @@
+// The generated operation catalogue against the installed official SDK, the 403 shapes Genesys
+// sends through every surface, and a tenant configured with the tutorial's scope names.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { TenantOrchestrator, explainOperation, catalogueSource, executeWithScopeValidation } from '../lib/index.mjs';
+import { sdkOperations, sdkVersion, OUTPUT } from '../scripts/gen-catalogue.mjs';
+import { startEmulator } from './helpers.mjs';
+
+const require = createRequire(import.meta.url);
+const native = require('../index.js');
+
+test('the catalogue has exactly the operations of the installed SDK (regenerate after bumping it)', () => {
+  const data = JSON.parse(readFileSync(OUTPUT, 'utf8'));
+  const sdk = sdkOperations();
+  assert.equal(data.sdk, `purecloud-platform-client-v2@${sdkVersion()}`, 'generated from the pinned SDK');
+  assert.equal(catalogueSource(), data.sdk, 'the addon carries the committed data');
+  const have = new Set(data.ops.map(([m, p]) => `${m} ${p}`));
+  const missing = [...sdk.keys()].filter((k) => !have.has(k));
+  assert.deepEqual(missing, [], `operations of the SDK the catalogue lacks: run scripts/gen-catalogue.mjs`);
+  assert.equal(have.size, sdk.size);
+  assert.ok(sdk.size > 3000);
+  // Every entry is reachable through the addon's lookup, with the data's requirements.
+  const S = data.strings;
+  for (const [method, template, sdkMethod, mode, perms, scopes, safe] of data.ops) {
+    const op = explainOperation(method, template);
+    assert.equal(op.template, template);
+    assert.equal(op.sdkMethod, sdkMethod);
+    assert.equal(op.permissions.mode, mode === '?' ? 'UNKNOWN' : mode);
+    assert.deepEqual(op.permissions.list, perms.map((i) => S[i]));
+    assert.deepEqual(op.scopes, scopes && scopes.map((i) => S[i]));
+    assert.equal(op.replaySafe, safe === 1);
+  }
+});
+
+test('classifyHttpError reads the 403 bodies Genesys sends', () => {
+  const scope = native.classifyHttpError('acme', 403, JSON.stringify({ message: 'App not authorized to use scope [users:readonly, users]', code: 'app.not.authorized.for.scope', status: 403 }), { 'inin-correlation-id': 'c-9' });
+  assert.equal(scope.code, 'SCOPE_MISSING');
+  assert.deepEqual(scope.missingScopes, ['users:readonly', 'users']);
+  assert.equal(scope.mode, 'ANY');
+  assert.equal(scope.status, 403);
+  assert.equal(scope.correlationId, 'c-9');
+  assert.equal(scope.preflight, false);
+  assert.match(scope.message, /any one suffices/);
+  const division = native.classifyHttpError('acme', 403, JSON.stringify({ code: 'missing.division.permission', status: 403, message: "Unable to perform the requested action. You are missing the following permission 'routing:queue:edit' in the provided division(s)." }), {});
+  assert.equal(division.code, 'PERMISSION_MISSING');
+  assert.deepEqual(division.missingPermissions, ['routing:queue:edit']);
+  assert.equal(division.mode, 'ALL');
+  const other = native.classifyHttpError('acme', 403, JSON.stringify({ code: 'not.authorized', message: 'You are not authorized to perform the requested action.' }), {});
+  assert.equal(other.code, 'UPSTREAM_ERROR');
+});
+
+let emu;
+before(async () => {
+  emu = await startEmulator();
+});
+after(async () => {
+  await emu?.stop();
+});
+
+test("a tenant configured with the tutorial's scope names is served, and told the real names", async () => {
+  const tenants = await emu.tenants();
+  const acme = tenants.find((t) => t.tenantId === 'acme-corp');
+  // The tutorial's payload: no region, its scope names, rotationIntervalMs.
+  const tutorialEntry = { tenantId: 'acme-corp', clientId: acme.clientId, clientSecret: acme.clientSecret, domainPrefix: 'acme-corp', requiredScopes: ['user:read', 'analytics:report:read'], rotationIntervalMs: 7200000 };
+  await emu.control('PUT', 'config-service/tenants', [tutorialEntry]);
+  try {
+    const o = new TenantOrchestrator(emu.options());
+    const events = [];
+    o.onEvent((e) => events.push(e));
+    await o.initialize();
+    const users = await o.request('acme-corp', { path: '/api/v2/users', query: { pageSize: 1 } });
+    assert.equal(users.body.total, 1234);
+    const q = await o.request('acme-corp', { method: 'POST', path: '/api/v2/analytics/conversations/details/query', body: { interval: '2024-01-01T00:00:00.000Z/2024-01-08T00:00:00.000Z' } });
+    assert.equal(q.body.totalHits, 437);
+    o.assertScopes('acme-corp', ['user:read']);
+    const client = o.getTenantClient('acme-corp');
+    const platformClient = require('purecloud-platform-client-v2');
+    const org = await executeWithScopeValidation(client, () => new platformClient.OrganizationApi(client).getOrganizationsMe(), ['organization:read']);
+    assert.equal(org.name, 'Acme Corp');
+    await new Promise((r) => setTimeout(r, 50));
+    const unknown = events.find((e) => e.type === 'config.unknown-scopes' && e.tenantId === 'acme-corp');
+    assert.ok(unknown, JSON.stringify(events.map((e) => e.type)));
+    assert.deepEqual(unknown.unknown, ['user:read', 'analytics:report:read']);
+    assert.deepEqual(unknown.suggestions, { 'user:read': ['users:readonly'], 'analytics:report:read': ['analytics:readonly'] });
+    assert.match(unknown.message, /user:read → users:readonly/);
+    await o.close();
+  } finally {
+    await emu.control('DELETE', 'config-service/tenants');
+  }
+});
+
+test('pre-flight with real scope names: any accepted scope is enough, none of them is refused before sending', async () => {
+  const tenants = await emu.tenants();
+  const acme = tenants.find((t) => t.tenantId === 'acme');
+  await emu.control('PUT', 'config-service/tenants', [{ ...acme, requiredScopes: ['analytics:readonly', 'user-basic-info'] }]);
+  try {
+    const o = new TenantOrchestrator(emu.options());
+    await o.initialize();
+    // A read-only scope suffices for an analytics job; tokens/me needs user-basic-info.
+    const job = await o.request('acme', { method: 'POST', path: '/api/v2/analytics/conversations/details/jobs', body: { interval: '2024-01-01T00:00:00.000Z/2024-01-08T00:00:00.000Z' } });
+    assert.ok(job.body.jobId);
+    await o.request('acme', { path: '/api/v2/tokens/me' });
+    const before = (await emu.counters('acme')).apiCallsTotal;
+    await assert.rejects(o.request('acme', { path: '/api/v2/users' }), (e) => {
+      assert.equal(e.code, 'SCOPE_MISSING');
+      assert.equal(e.preflight, true);
+      assert.deepEqual(e.missingScopes, ['users', 'users:readonly']);
+      assert.equal(e.mode, 'ANY');
+      return true;
+    });
+    assert.equal((await emu.counters('acme')).apiCallsTotal, before, 'refused before sending');
+    await o.close();
+  } finally {
+    await emu.control('DELETE', 'config-service/tenants');
+  }
+});

@@ -1,0 +1,22 @@
+'use strict';
+// The operation catalogue (generated from Genesys's published definitions, compiled into the addon):
+// what one Platform API operation needs.
+const native = require('../index.js');
+
+/**
+ * `{ method, template, sdkMethod, permissions: { mode: 'ANY'|'ALL'|'NONE'|'UNKNOWN', list },
+ * scopes: string[] | null, replaySafe, sdk }` for `method path` (a template or a concrete path), or
+ * `null` when the Platform API has no such operation. `scopes`: any one of them is accepted; `[]` none
+ * is needed; `null` the API definition does not say.
+ */
+function explainOperation(method, path) {
+  const text = native.explainOperation(String(method), String(path));
+  return text === null ? null : JSON.parse(text);
+}
+
+/** The SDK release the catalogue was generated from, e.g. `purecloud-platform-client-v2@262.0.0`. */
+function catalogueSource() {
+  return native.catalogueSource();
+}
+
+module.exports = { explainOperation, catalogueSource };
