@@ -1,7 +1,8 @@
 //! Reading `data/operations.json` (written by `scripts/gen-catalogue.mjs`): strings are borrowed from
 //! the compiled-in text; each list is built once and lives as long as the process, like the table.
 
-use crate::{Catalogue, Operation, Permissions};
+use crate::operation::{Operation, Permissions};
+use crate::table::Catalogue;
 use serde::Deserialize;
 
 /// `[method, template, sdk method, mode, permission indexes, scope indexes | null, replay-safe]`.

@@ -9,87 +9,19 @@
 #![warn(missing_docs, unreachable_pub)]
 
 mod data;
+mod operation;
 mod suggest;
+mod table;
 mod trie;
 
+pub use operation::{Operation, Permissions};
 pub use suggest::closest_scopes;
+pub use table::Catalogue;
 
-use std::collections::BTreeSet;
 use std::sync::OnceLock;
 
 /// The generated data, as committed.
 pub const DATA: &str = include_str!("../data/operations.json");
-
-/// What an operation requires in permissions.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Permissions {
-    /// The docs say: no permission needed.
-    None,
-    /// Any one of these.
-    Any(&'static [&'static str]),
-    /// Every one of these.
-    All(&'static [&'static str]),
-    /// Not documented for this operation (an operation newer than the docs used).
-    Unknown,
-}
-
-impl Permissions {
-    /// The listed permissions (empty for `None` and `Unknown`).
-    pub fn list(&self) -> &'static [&'static str] {
-        match self {
-            Permissions::Any(p) | Permissions::All(p) => p,
-            _ => &[],
-        }
-    }
-
-    /// `"ANY"`, `"ALL"`, `"NONE"` or `"UNKNOWN"`.
-    pub fn mode(&self) -> &'static str {
-        match self {
-            Permissions::None => "NONE",
-            Permissions::Any(_) => "ANY",
-            Permissions::All(_) => "ALL",
-            Permissions::Unknown => "UNKNOWN",
-        }
-    }
-}
-
-/// One operation.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Operation {
-    /// HTTP method, upper case.
-    pub method: &'static str,
-    /// Path template, `{name}` for a parameter (`/api/v2/users/{userId}`).
-    pub template: &'static str,
-    /// The SDK method that calls it (`getUser`).
-    pub sdk_method: &'static str,
-    /// Permissions required.
-    pub permissions: Permissions,
-    /// OAuth scopes accepted, any one of them: `Some([])` when none is needed, `None` when the
-    /// definition does not say.
-    pub scopes: Option<&'static [&'static str]>,
-    /// Safe to send again after a 5xx or a lost answer (idempotent methods, query and search POSTs).
-    pub replay_safe: bool,
-}
-
-impl Operation {
-    /// True when holding `scope` lets a token call this operation (unknown scopes: true).
-    pub fn accepts_scope(&self, scope: &str) -> bool {
-        match self.scopes {
-            None | Some([]) => true,
-            Some(list) => list.contains(&scope),
-        }
-    }
-}
-
-/// The whole table, with a path index.
-#[derive(Debug)]
-pub struct Catalogue {
-    /// `purecloud-platform-client-v2@<version>` the table was generated from.
-    pub sdk: &'static str,
-    operations: Vec<Operation>,
-    index: trie::Trie,
-    scope_names: BTreeSet<&'static str>,
-}
 
 /// The catalogue, parsed on first use (~2 ms) and kept for the process.
 ///
@@ -108,37 +40,6 @@ pub fn catalogue() -> &'static Catalogue {
 /// and for checking a regenerated file.
 pub fn parse(text: &'static str) -> Result<Catalogue, String> {
     data::parse(text)
-}
-
-impl Catalogue {
-    fn new(sdk: &'static str, operations: Vec<Operation>) -> Catalogue {
-        let index = trie::Trie::build(operations.iter().map(|o| (o.method, o.template)));
-        let scope_names = operations.iter().filter_map(|o| o.scopes).flatten().copied().collect();
-        Catalogue { sdk, operations, index, scope_names }
-    }
-
-    /// The operation a request calls: `path` as sent (`/api/v2/users/abc?x=1`; the query is
-    /// ignored). Literal segments win over parameters (`/users/search` is not `/users/{userId}`);
-    /// `None` for a path or method the API does not have.
-    pub fn lookup(&self, method: &str, path: &str) -> Option<&Operation> {
-        let path = path.split(['?', '#']).next().unwrap_or("");
-        self.index.find(method, path).map(|i| &self.operations[i])
-    }
-
-    /// Every operation, sorted by path then method.
-    pub fn operations(&self) -> &[Operation] {
-        &self.operations
-    }
-
-    /// True when `name` is an OAuth scope some operation accepts (`users:readonly`).
-    pub fn is_scope(&self, name: &str) -> bool {
-        self.scope_names.contains(name)
-    }
-
-    /// Every scope name, sorted.
-    pub fn scope_names(&self) -> impl Iterator<Item = &'static str> + '_ {
-        self.scope_names.iter().copied()
-    }
 }
 
 #[cfg(test)]

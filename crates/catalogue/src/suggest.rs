@@ -2,7 +2,7 @@
 //! tutorial declare `user:read`, `analytics:report:read`, `organization:read`, where Genesys's names
 //! are `users:readonly`, `analytics:readonly`, `organization:readonly`.
 
-use crate::Catalogue;
+use crate::table::Catalogue;
 
 fn distance(a: &str, b: &str) -> usize {
     let b: Vec<char> = b.chars().collect();
