@@ -8,7 +8,7 @@ use genesys_tenants_core::egress::Gateway;
 use genesys_tenants_core::pipeline::classify::{to_error, Answer};
 use genesys_tenants_core::pipeline::paginate::take_items;
 use genesys_tenants_core::pipeline::rate_limit::Limiter;
-use genesys_tenants_core::{Options, Orchestrator, PageStyle, Secret};
+use genesys_tenants_core::{Options, Orchestrator, Secret};
 use serde_json::{json, Value};
 use std::hint::black_box;
 use std::time::Duration;
@@ -69,7 +69,7 @@ fn page_merge(c: &mut Criterion) {
         b.iter_batched(
             || (page.clone(), Vec::with_capacity(1300)),
             |(body, mut out): (Value, Vec<Value>)| {
-                out.extend(take_items(body, PageStyle::PageNumber));
+                out.extend(take_items(body));
                 out
             },
             BatchSize::SmallInput,

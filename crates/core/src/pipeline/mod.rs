@@ -7,5 +7,6 @@ pub mod catalogue;
 pub mod classify;
 pub mod rate_limit;
 pub mod request;
+pub mod page_end;
 pub mod paginate;
 pub mod from_js;

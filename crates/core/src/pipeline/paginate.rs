@@ -3,6 +3,7 @@
 //! the total. A 429 or 401 on a page retries that page inside `request()`: nothing is lost and
 //! nothing doubled. `maxPages` stops runaway listings with an error, never a truncated success.
 
+use super::page_end::{items_key, next_page, Next, PageError, PageState};
 use super::request::{ApiRequest, ApiResponse};
 use crate::error::{Error, Result};
 use crate::orchestrator::Orchestrator;
@@ -99,20 +100,9 @@ pub struct FetchAll {
     pub pages: u32,
 }
 
-const ITEM_KEYS: &[&str] = &["entities", "results", "conversations"];
-
-fn items_key(body: &Value, style: PageStyle) -> &'static str {
-    match style {
-        PageStyle::PageNumber => "entities",
-        PageStyle::Search => "results",
-        PageStyle::AnalyticsQuery | PageStyle::AnalyticsJob => "conversations",
-        PageStyle::Cursor => ITEM_KEYS.iter().copied().find(|k| body.get(*k).is_some()).unwrap_or("entities"),
-    }
-}
-
 /// How many items a page holds (0 when it has none or no item array).
-fn item_count(body: &Value, style: PageStyle) -> usize {
-    body.get(items_key(body, style)).and_then(Value::as_array).map_or(0, Vec::len)
+fn item_count(body: &Value) -> usize {
+    items_key(body).and_then(|k| body.get(k)).and_then(Value::as_array).map_or(0, Vec::len)
 }
 
 /// Moves a page's items out of its body, without copying them (a page of 100 users is ~100 KB
@@ -120,12 +110,11 @@ fn item_count(body: &Value, style: PageStyle) -> usize {
 ///
 /// ```
 /// use genesys_tenants_core::pipeline::paginate::take_items;
-/// use genesys_tenants_core::PageStyle;
 /// let body = serde_json::json!({"entities": [{"id": "a"}, {"id": "b"}], "pageCount": 1});
-/// assert_eq!(take_items(body, PageStyle::PageNumber).len(), 2);
+/// assert_eq!(take_items(body).len(), 2);
 /// ```
-pub fn take_items(mut body: Value, style: PageStyle) -> Vec<Value> {
-    let key = items_key(&body, style);
+pub fn take_items(mut body: Value) -> Vec<Value> {
+    let Some(key) = items_key(&body) else { return Vec::new() };
     match body.get_mut(key).map(Value::take) {
         Some(Value::Array(items)) => items,
         _ => Vec::new(),
@@ -150,6 +139,15 @@ fn checked_next_uri(tenant_id: &str, uri: String, body: &Value) -> Result<String
             correlation_id: None,
         }),
     }
+}
+
+/// A page the rules cannot page: `UPSTREAM_ERROR` (the server's answer is at fault).
+fn page_error(tenant_id: &str, e: PageError, page_number: u32) -> Error {
+    let message = match e {
+        PageError::NotAPage(why) => format!("page {page_number} of the listing is not a listing page: it {why}"),
+        PageError::Stuck(field) => format!("the listing's {field} did not advance after page {page_number}: stopping rather than fetching the same page again"),
+    };
+    Error::Upstream { tenant_id: tenant_id.to_string(), status: 200, body: Value::Null, message: Some(message), correlation_id: None }
 }
 
 /// An id that is safe as one path segment: letters, digits, `-`, `_`, `.` (not `.` or `..`).
@@ -188,16 +186,6 @@ fn page_request(base: &ApiRequest, style: PageStyle, n: u32, size: u32) -> Resul
         PageStyle::Cursor | PageStyle::AnalyticsJob => {}
     }
     Ok(r)
-}
-
-/// Total pages after page 1 of a numbered style, when the body says.
-fn page_count(body: &Value, style: PageStyle, size: u32) -> Option<u64> {
-    let from_total = |t: u64| t.div_ceil(size.max(1) as u64);
-    match style {
-        PageStyle::PageNumber | PageStyle::Search => num(body, "pageCount").or_else(|| num(body, "total").map(from_total)),
-        PageStyle::AnalyticsQuery => num(body, "totalHits").map(from_total),
-        _ => None,
-    }
 }
 
 fn total_of(body: &Value, style: PageStyle) -> Option<u64> {
@@ -262,47 +250,25 @@ impl Paginator {
         let size = self.opts.page_size;
         let (body, step_after) = match step {
             NextStep::Number(n) => {
-                let resp = self.send(page_request(&self.base, self.style, n, size)?).await?;
-                let body = resp.body;
-                let items_len = item_count(&body, self.style) as u64;
-                let pages = page_count(&body, self.style, size);
-                let more = match self.style {
-                    PageStyle::AnalyticsQuery => {
-                        items_len > 0 && total_of(&body, self.style).is_none_or(|t| self.seen + items_len < t)
-                    }
-                    _ => {
-                        items_len > 0
-                            && match pages {
-                                Some(pc) => (n as u64) < pc,
-                                None => body.get("nextUri").and_then(Value::as_str).is_some() || body.get("nextPage").and_then(Value::as_str).is_some(),
-                            }
-                    }
-                };
-                (body, more.then_some(NextStep::Number(n + 1)))
+                let body = self.send(page_request(&self.base, self.style, n, size)?).await?.body;
+                let next = self.step_after(&body, n, None, None)?;
+                (body, next)
             }
             NextStep::Cursor(cursor, next_uri) => {
                 let mut r = self.base.clone();
-                if let Some(uri) = next_uri {
-                    r.path = uri;
+                if let Some(uri) = &next_uri {
+                    r.path = uri.clone();
                     r.query.clear();
                 } else {
                     r.query.retain(|(k, _)| k != "pageSize" && k != "cursor");
                     r.query.push(("pageSize".into(), size.to_string()));
-                    if let Some(c) = cursor {
-                        r.query.push(("cursor".into(), c));
+                    if let Some(c) = &cursor {
+                        r.query.push(("cursor".into(), c.clone()));
                     }
                 }
                 let body = self.send(r).await?.body;
-                let cursor = body.get("cursor").and_then(Value::as_str).filter(|c| !c.is_empty()).map(str::to_string);
-                let next_uri = body.get("nextUri").and_then(Value::as_str).filter(|c| !c.is_empty()).map(str::to_string);
-                let empty = item_count(&body, self.style) == 0;
-                let step = match (cursor, next_uri) {
-                    (_, _) if empty => None,
-                    (Some(c), _) => Some(NextStep::Cursor(Some(c), None)),
-                    (None, Some(u)) => Some(NextStep::Cursor(None, Some(checked_next_uri(&self.tenant_id, u, &body)?))),
-                    (None, None) => None,
-                };
-                (body, step)
+                let next = self.step_after(&body, self.index + 1, cursor, next_uri)?;
+                (body, next)
             }
             NextStep::SubmitJob => {
                 let job_id = self.submit_and_wait().await?;
@@ -317,18 +283,37 @@ impl Paginator {
                 }
                 let req = ApiRequest { method: "GET".into(), path, query, headers: self.base.headers.clone(), body: None };
                 let body = self.send(req).await?.body;
-                let next = body.get("cursor").and_then(Value::as_str).filter(|c| !c.is_empty()).map(|c| NextStep::JobResults(job_id.clone(), Some(c.to_string())));
+                let next = match self.step_after(&body, self.index + 1, cursor, None)? {
+                    Some(NextStep::Cursor(Some(c), None)) => Some(NextStep::JobResults(job_id.clone(), Some(c))),
+                    _ => None,
+                };
                 (body, next)
             }
         };
         if let Some(t) = total_of(&body, self.style) {
             self.total = Some(t);
         }
-        let items = take_items(body, self.style);
+        let items = take_items(body);
         self.index += 1;
         self.seen += items.len() as u64;
         self.next = step_after;
         Ok(Some(Page { items, index: self.index, total: self.total }))
+    }
+
+    /// What follows `body` (page `page_number`, reached with `cursor` / `next_uri`), by the shared
+    /// page-end rules ([`super::page_end`]), as this listing's style can fetch it.
+    fn step_after(&self, body: &Value, page_number: u32, cursor: Option<String>, next_uri: Option<String>) -> Result<Option<NextStep>> {
+        let state = PageState { page_number, seen: self.seen + item_count(body) as u64, cursor, next_uri, next_page: None };
+        let numbered = matches!(self.style, PageStyle::PageNumber | PageStyle::Search | PageStyle::AnalyticsQuery);
+        Ok(match next_page(body, &state, Some(self.style)).map_err(|e| page_error(&self.tenant_id, e, page_number))? {
+            Next::End => None,
+            Next::Number(k) if numbered => Some(NextStep::Number(k)),
+            Next::NextPage(_) if numbered => Some(NextStep::Number(page_number + 1)),
+            // A token listing that only counts its pages: there is nothing it could ask for next.
+            Next::Number(_) | Next::NextPage(_) => None,
+            Next::Cursor(c) => Some(NextStep::Cursor(Some(c), None)),
+            Next::NextUri(u) => Some(NextStep::Cursor(None, Some(checked_next_uri(&self.tenant_id, u, body)?))),
+        })
     }
 
     async fn send(&self, req: ApiRequest) -> Result<ApiResponse> {
@@ -417,7 +402,7 @@ impl Orchestrator {
                         let r = page_request(&req, style, n, opts.page_size);
                         async move {
                             let body = this.request(tenant_id, r?).await?.body;
-                            Ok::<_, Error>(take_items(body, style))
+                            Ok::<_, Error>(take_items(body))
                         }
                     })
                     .buffered(opts.concurrency.max(1))
@@ -464,13 +449,5 @@ mod tests {
         let bad = ApiRequest { body: Some(json!([1])), ..Default::default() };
         assert_eq!(page_request(&bad, PageStyle::Search, 1, 5).unwrap_err().code(), "INVALID_OPTIONS");
         assert_eq!(page_request(&ApiRequest::default(), PageStyle::AnalyticsQuery, 1, 5).unwrap_err().code(), "INVALID_OPTIONS");
-    }
-
-    #[test]
-    fn counts() {
-        assert_eq!(page_count(&json!({"pageCount": 13}), PageStyle::PageNumber, 100), Some(13));
-        assert_eq!(page_count(&json!({"total": 1234}), PageStyle::PageNumber, 100), Some(13));
-        assert_eq!(page_count(&json!({"totalHits": 437}), PageStyle::AnalyticsQuery, 100), Some(5));
-        assert_eq!(page_count(&json!({}), PageStyle::AnalyticsQuery, 100), None);
     }
 }
