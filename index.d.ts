@@ -26,6 +26,18 @@ export declare class NativeOrchestrator {
   /** What the orchestrator knows of a usable tenant (no secret): throws its error otherwise. */
   tenantInfo(tenantId: string): { tenantId: string; environment: string; clientId: string; requiredScopes: string[] }
   /**
+   * A usable tenant's entry as the tutorial's config object, **secret included**, as JSON text
+   * (for `tenantConfigs`; the JS layer makes the secret non-enumerable). Throws the tenant's error.
+   */
+  tenantConfigJson(tenantId: string): string
+  /** Ids of usable tenants whose id or `domainPrefix` is exactly `key` (never a prefix match). */
+  tenantsNamed(key: string): Array<string>
+  /**
+   * Forces a rotation of the tenant every `intervalMs` (`null`: back to its config's), until its
+   * config entry changes.
+   */
+  scheduleRotation(tenantId: string, intervalMs?: number | undefined | null): void
+  /**
    * `null` when the tenant's declared scopes cover `requiredScopes` (or it declares none), else
    * the `SCOPE_MISSING` error (`preflight: true`) to throw; other tenant errors are thrown.
    */
@@ -162,6 +174,16 @@ export interface PageOptionsInit {
   /** How long an analytics job may take to be fulfilled. Default `600000`. */
   jobTimeoutMs?: number
 }
+
+/**
+ * One page of a listing read by the shared page-end rules (`fetchWithPaginationAndRetry`): takes the
+ * page's summary (its top-level fields, item arrays as `{ "length": n }`) and the listing so far
+ * `{ pageNumber, seen, cursor?, nextUri?, nextPage? }`; returns `{ items, next }` where `next` is
+ * `null` or `{ kind: 'pageNumber' | 'cursor' | 'nextUri' | 'nextPage', token }`. Throws
+ * `INVALID_OPTIONS` (`option: 'apiCall'`) for an answer that is not a listing page and
+ * `UPSTREAM_ERROR` for a token that does not advance.
+ */
+export declare function pageStep(summaryJson: string, stateJson: string): string
 
 /**
  * Reads and validates the tenant config once, outside any orchestrator (`fetchTenantConfig` in

@@ -842,5 +842,6 @@ module.exports.classifyHttpError = nativeBinding.classifyHttpError
 module.exports.coreVersion = nativeBinding.coreVersion
 module.exports.defaultOptions = nativeBinding.defaultOptions
 module.exports.explainOperation = nativeBinding.explainOperation
+module.exports.pageStep = nativeBinding.pageStep
 module.exports.readTenantConfigJson = nativeBinding.readTenantConfigJson
 module.exports.sleep = nativeBinding.sleep

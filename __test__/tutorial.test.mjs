@@ -46,18 +46,25 @@ async function rawClient(tenantId) {
 const rejection = (p) => p.then(() => assert.fail('expected a rejection'), (e) => e);
 
 describe('fetchTenantConfig', () => {
-  test('returns the valid entries, sorted, with the secret present but never printed', async () => {
-    const list = await fetchTenantConfig(emu.url, { configServiceToken: emu.configServiceToken });
-    assert.deepEqual(list.map((t) => t.tenantId), ['acme', 'acme-corp', 'globex', 'initech', 'umbrella']);
-    const acme = list[0];
+  test("a Map keyed by tenantId, as the tutorial builds it, the secret present but never printed", async () => {
+    const map = await fetchTenantConfig(emu.url, { configServiceToken: emu.configServiceToken });
+    assert.ok(map instanceof Map);
+    assert.deepEqual([...map.keys()], ['acme', 'acme-corp', 'globex', 'initech', 'umbrella']);
+    const seen = [];
+    for (const [tenantId, config] of map) seen.push([tenantId, config.clientId]); // the tutorial's loop
+    assert.equal(seen.length, 5);
+    const acme = map.get('acme');
+    assert.deepEqual(Object.keys(acme), ['tenantId', 'clientId', 'domainPrefix', 'scopes', 'rotationIntervalMs', 'environment']);
     assert.equal(acme.clientId, tenants.acme.clientId);
     assert.equal(acme.clientSecret, tenants.acme.clientSecret);
+    assert.equal(acme.domainPrefix, tenants.acme.domainPrefix);
     assert.equal(acme.environment, 'mypurecloud.ie');
-    assert.deepEqual(acme.scopes, acme.requiredScopes);
-    assert.ok(!JSON.stringify(list).includes(tenants.acme.clientSecret), 'JSON.stringify leaves the secret out');
-    assert.ok(!inspect(list, { depth: 5 }).includes(tenants.acme.clientSecret), 'console.log leaves the secret out');
+    assert.deepEqual(acme.scopes, []);
+    assert.equal(acme.rotationIntervalMs, 3600000, "the tutorial's default when the entry names none");
+    assert.ok(!JSON.stringify([...map]).includes(tenants.acme.clientSecret), 'JSON.stringify leaves the secret out');
+    assert.ok(!inspect(map, { depth: 5 }).includes(tenants.acme.clientSecret), 'console.log leaves the secret out');
     assert.deepEqual({ ...acme }.clientSecret, undefined, 'spreading an entry drops the secret too');
-    assert.deepEqual(list.invalid, []);
+    assert.deepEqual(map.invalid, []);
   });
 
   test('reports invalid entries beside the valid ones', async () => {
@@ -68,9 +75,9 @@ describe('fetchTenantConfig', () => {
       { tenantId: 'far-away', clientId: 'x', clientSecret: 'y', region: 'evil.example.com' },
     ]);
     try {
-      const list = await fetchTenantConfig(emu.url, { configServiceToken: emu.configServiceToken });
-      assert.equal(list.length, 5);
-      const byId = Object.fromEntries(list.invalid.map((e) => [e.tenantId, e]));
+      const map = await fetchTenantConfig(emu.url, { configServiceToken: emu.configServiceToken });
+      assert.equal(map.size, 5);
+      const byId = Object.fromEntries(map.invalid.map((e) => [e.tenantId, e]));
       assert.equal(byId['no-secret'].code, 'TENANT_INVALID');
       assert.equal(byId['no-secret'].field, 'clientSecret');
       assert.equal(byId['far-away'].code, 'HOST_NOT_ALLOWED');
@@ -103,10 +110,10 @@ describe('fetchTenantConfig', () => {
   test('reads a config file given as an options object', async () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'gt-tut-'));
     const file = path.join(dir, 'tenants.json');
-    writeFileSync(file, JSON.stringify([{ tenantId: 'f', clientId: 'c', clientSecret: 's', region: 'eu-central-1' }]));
-    const [entry] = await fetchTenantConfig({ configFile: file });
+    writeFileSync(file, JSON.stringify([{ tenantId: 'f', clientId: 'c', clientSecret: 's', region: 'eu-central-1', rotationIntervalMs: 7200000 }]));
+    const entry = (await fetchTenantConfig({ configFile: file })).get('f');
     assert.equal(entry.environment, 'mypurecloud.de');
-    assert.equal(entry.rotationIntervalMs, null);
+    assert.equal(entry.rotationIntervalMs, 7200000);
   });
 });
 
@@ -209,20 +216,21 @@ describe('fetchWithPaginationAndRetry', () => {
   test('every user through getTenantClient, exactly once each', async () => {
     const users = new platformClient.UsersApi(o.getTenantClient('acme-corp'));
     const calls = [];
-    const all = await fetchWithPaginationAndRetry((n) => {
-      calls.push(n);
-      return users.getUsers({ pageSize: 100, pageNumber: n });
+    const { entities, totalCount } = await fetchWithPaginationAndRetry((nextPage) => {
+      calls.push(nextPage);
+      // The SDK sends a null parameter as an empty one (`pageNumber=`), which the API refuses: say 1.
+      return users.getUsers({ pageSize: 100, pageNumber: nextPage ?? 1 });
     }, 3);
-    assert.equal(all.length, 1234);
-    assert.equal(new Set(all.map((u) => u.id)).size, 1234);
-    assert.deepEqual(calls, Array.from({ length: 13 }, (_, i) => i + 1), 'pageCount ends the listing: no extra call');
+    assert.equal(totalCount, 1234);
+    assert.equal(new Set(entities.map((u) => u.id)).size, 1234);
+    assert.deepEqual(calls, [null, ...Array.from({ length: 12 }, (_, i) => i + 2)], 'null first, then the page numbers; pageCount ends it: no extra call');
   });
 
   test('analytics details pages until totalHits', async () => {
     const analytics = new platformClient.AnalyticsApi(o.getTenantClient('acme-corp'));
-    const all = await fetchWithPaginationAndRetry((n) => analytics.postAnalyticsConversationsDetailsQuery({ interval: INTERVAL, paging: { pageSize: 100, pageNumber: n } }));
-    assert.equal(all.length, 437);
-    assert.equal(new Set(all.map((c) => c.conversationId)).size, 437);
+    const { entities } = await fetchWithPaginationAndRetry((n) => analytics.postAnalyticsConversationsDetailsQuery({ interval: INTERVAL, paging: { pageSize: 100, pageNumber: n ?? 1 } }));
+    assert.equal(entities.length, 437);
+    assert.equal(new Set(entities.map((c) => c.conversationId)).size, 437);
   });
 
   test('a details job read by cursor, through the official SDK', async () => {
@@ -233,14 +241,14 @@ describe('fetchWithPaginationAndRetry', () => {
       await new Promise((r) => setTimeout(r, 100));
     }
     const cursors = [];
-    const all = await fetchWithPaginationAndRetry((n, { cursor }) => {
-      cursors.push(cursor);
+    const { entities } = await fetchWithPaginationAndRetry((cursor, { kind }) => {
+      cursors.push([kind, cursor]);
       return analytics.getAnalyticsConversationsDetailsJobResults(jobId, { pageSize: 100, ...(cursor ? { cursor } : {}) });
     });
-    assert.equal(all.length, 437);
-    assert.equal(new Set(all.map((c) => c.conversationId)).size, 437);
-    assert.equal(cursors[0], undefined);
-    assert.ok(cursors.slice(1).every((c) => typeof c === 'string' && c.length > 0));
+    assert.equal(entities.length, 437);
+    assert.equal(new Set(entities.map((c) => c.conversationId)).size, 437);
+    assert.deepEqual(cursors[0], [null, null]);
+    assert.ok(cursors.slice(1).every(([kind, c]) => kind === 'cursor' && typeof c === 'string' && c.length > 0));
   });
 
   test("429s on an SDK client of the caller's own are waited out (Retry-After), nothing lost", async () => {
@@ -249,7 +257,7 @@ describe('fetchWithPaginationAndRetry', () => {
       const users = new platformClient.UsersApi(await rawClient('acme'));
       const before = await emu.counters('acme');
       const started = Date.now();
-      const all = await fetchWithPaginationAndRetry((n) => users.getUsers({ pageSize: 5, pageNumber: n }), 5);
+      const { entities: all } = await fetchWithPaginationAndRetry((n) => users.getUsers({ pageSize: 5, pageNumber: n ?? 1 }), 5);
       const after = await emu.counters('acme');
       assert.equal(all.length, 50);
       assert.equal(new Set(all.map((u) => u.id)).size, 50);
@@ -271,7 +279,7 @@ describe('fetchWithPaginationAndRetry', () => {
           if (n === 2) {
             if (attempts++ === 0) await emu.control('POST', 'faults', { path: '/api/v2/users', status: 503, count: 10 });
           }
-          return users.getUsers({ pageSize: 10, pageNumber: n });
+          return users.getUsers({ pageSize: 10, pageNumber: n ?? 1 });
         }, 2),
       );
       assert.equal(err.code, 'UPSTREAM_ERROR');
@@ -285,25 +293,32 @@ describe('fetchWithPaginationAndRetry', () => {
   });
 
   test('cursor and nextUri listings, stuck cursors, non-listings, maxPages and bad arguments', async () => {
-    const byCursor = await fetchWithPaginationAndRetry(async (n, { cursor }) =>
+    const byCursor = await fetchWithPaginationAndRetry(async (cursor) =>
       cursor === 'c2' ? { entities: [3], cursor: '' } : cursor === 'c1' ? { entities: [2], cursor: 'c2' } : { entities: [1], cursor: 'c1' },
     );
-    assert.deepEqual(byCursor, [1, 2, 3]);
-    const byUri = await fetchWithPaginationAndRetry(async (n, { nextUri }) => (nextUri ? { entities: ['b'] } : { entities: ['a'], nextUri: '/api/v2/x?after=1' }));
-    assert.deepEqual(byUri, ['a', 'b']);
+    assert.deepEqual(byCursor, { entities: [1, 2, 3], totalCount: 3 });
+    const byUri = await fetchWithPaginationAndRetry(async (nextUri, { kind }) => (kind === 'nextUri' ? { entities: ['b'] } : { entities: ['a'], nextUri: '/api/v2/x?after=1' }));
+    assert.deepEqual(byUri.entities, ['a', 'b']);
+    // The tutorial's own field: a search page's nextPage is the next token.
+    const tokens = [];
+    const byNextPage = await fetchWithPaginationAndRetry(async (token) => {
+      tokens.push(token);
+      return { body: token ? { results: ['y'] } : { results: ['x'], nextPage: 'q64-page-2' } };
+    });
+    assert.deepEqual([byNextPage.entities, tokens], [['x', 'y'], [null, 'q64-page-2']]);
     const stuck = await rejection(fetchWithPaginationAndRetry(async () => ({ entities: [1], cursor: 'same' })));
     assert.equal(stuck.code, 'UPSTREAM_ERROR');
     assert.deepEqual(stuck.partialEntities, [1], 'the repeated page is not counted twice');
     const single = await rejection(fetchWithPaginationAndRetry(async () => ({ id: 'u1', name: 'a user, not a page' })));
     assert.equal(single.code, 'INVALID_OPTIONS');
-    assert.deepEqual(await fetchWithPaginationAndRetry(async () => ({})), [], 'an empty analytics page ends the listing');
-    const runaway = await rejection(fetchWithPaginationAndRetry(async (n) => ({ entities: [n], pageCount: 1e6 }), 3, { maxPages: 5, tenantId: 'x' }));
+    assert.deepEqual(await fetchWithPaginationAndRetry(async () => ({})), { entities: [], totalCount: 0 }, 'an empty analytics page ends the listing');
+    const runaway = await rejection(fetchWithPaginationAndRetry(async (n) => ({ entities: [n ?? 1], pageCount: 1e6 }), 3, { maxPages: 5, tenantId: 'x' }));
     assert.equal(runaway.code, 'TOO_MANY_PAGES');
     assert.equal(runaway.tenantId, 'x');
     assert.deepEqual(runaway.partialEntities, [1, 2, 3, 4, 5]);
     const nested = await rejection(
       fetchWithPaginationAndRetry(async (n) => {
-        if (n === 2) await fetchWithPaginationAndRetry(async () => ({ entities: [1], cursor: 'same' }));
+        if (n === 2) await fetchWithPaginationAndRetry(async (c) => ({ entities: [1], cursor: c ? c : 'same' }));
         return { entities: ['outer'], pageCount: 3 };
       }),
     );
@@ -314,8 +329,154 @@ describe('fetchWithPaginationAndRetry', () => {
   });
 });
 
-test("the tutorial's complete example, adapted only by its imports, runs against the emulator", () => {
-  const r = spawnSync(process.execPath, [path.join(root, 'examples', 'tutorial-complete-example.mjs')], {
+describe("the tutorial's orchestrator surface, on the tutorial's config payload", () => {
+  // The tutorial's payload: no region, its scope names, rotationIntervalMs.
+  let t;
+  let events;
+  before(async () => {
+    const doc = await emu.tenants();
+    const payload = doc.map(({ tenantId, clientId, clientSecret, domainPrefix }) => ({
+      tenantId, clientId, clientSecret, domainPrefix, requiredScopes: ['user:read', 'analytics:report:read'], rotationIntervalMs: 7200000,
+    }));
+    await emu.control('PUT', 'config-service/tenants', payload);
+    t = new TenantOrchestrator(emu.options());
+    events = [];
+    t.onEvent((e) => events.push(e));
+    await t.initialize();
+  });
+  after(async () => {
+    await t?.close();
+    await emu.control('DELETE', 'config-service/tenants');
+  });
+
+  test('tenantConfigs is a live, read-only Map with the secret not enumerable', async () => {
+    const configs = t.tenantConfigs;
+    assert.ok(configs instanceof Map);
+    assert.equal(configs.size, 5);
+    const ids = [];
+    for (const [tenantId, config] of configs) {
+      ids.push(tenantId);
+      assert.equal(config.rotationIntervalMs, 7200000);
+      assert.deepEqual(config.scopes, ['user:read', 'analytics:report:read']);
+    }
+    assert.deepEqual(ids, ['acme', 'acme-corp', 'globex', 'initech', 'umbrella']);
+    const acme = configs.get('acme');
+    assert.equal(acme.clientSecret, tenants.acme.clientSecret);
+    assert.ok(!JSON.stringify(acme).includes(tenants.acme.clientSecret) && !inspect(configs).includes(tenants.acme.clientSecret));
+    assert.ok(Object.isFrozen(acme));
+    assert.throws(() => configs.set('x', {}), TypeError);
+    assert.throws(() => configs.delete('acme'), TypeError);
+    assert.equal(configs.get('nobody'), undefined);
+    assert.equal(configs.has('umbrella'), true);
+    // Live: a config change shows without asking the view again.
+    const doc = await emu.tenants();
+    await emu.control('PUT', 'config-service/tenants', doc.filter((x) => x.tenantId !== 'umbrella').map(({ tenantId, clientId, clientSecret, domainPrefix }) => ({ tenantId, clientId, clientSecret, domainPrefix })));
+    await t.reloadConfig();
+    assert.equal(configs.has('umbrella'), false);
+    assert.equal(configs.get('acme').rotationIntervalMs, 3600000);
+    const payload = doc.map(({ tenantId, clientId, clientSecret, domainPrefix }) => ({ tenantId, clientId, clientSecret, domainPrefix, requiredScopes: ['user:read', 'analytics:report:read'], rotationIntervalMs: 7200000 }));
+    await emu.control('PUT', 'config-service/tenants', payload);
+    await t.reloadConfig();
+    assert.equal(configs.size, 5);
+  });
+
+  test('credentialManager.rotateCredentials(domainPrefix) rotates exactly that tenant: acme-corp is untouched when acme rotates', async () => {
+    await t.getAccessToken('acme');
+    await t.getAccessToken('acme-corp');
+    const before = { acme: (await emu.counters('acme')).tokenRequests, corp: (await emu.counters('acme-corp')).tokenRequests };
+    const result = await t.credentialManager.rotateCredentials('acme');
+    assert.deepEqual(result, { rotated: ['acme'], failed: [] });
+    assert.equal((await emu.counters('acme')).tokenRequests, before.acme + 1);
+    assert.equal((await emu.counters('acme-corp')).tokenRequests, before.corp, 'no prefix match');
+    assert.deepEqual(await t.credentialManager.rotateCredentials('acm'), { rotated: [], failed: [] });
+    const config = t.tenantConfigs.get('globex');
+    assert.equal(await t.credentialManager.getGenesysClient(config), t.getTenantClient('globex'), 'the same client, no second cache');
+    assert.equal(await t.credentialManager.fetchAccessToken(config), await t.getAccessToken('globex'));
+    const byClient = { clientId: config.clientId, clientSecret: config.clientSecret, domainPrefix: 'globex', scopes: [] };
+    assert.equal(await t.credentialManager.fetchAccessToken(byClient), await t.getAccessToken('globex'), 'a tutorial credentials object without tenantId');
+    await assert.rejects(t.credentialManager.fetchAccessToken({ clientId: 'nobody' }), (e) => e.code === 'UNKNOWN_TENANT');
+  });
+
+  test('scheduleRotation(tenantId, config) forces rotations on the core scheduler', async () => {
+    const seen = events.length;
+    t.scheduleRotation('umbrella', { rotationIntervalMs: 1000 });
+    const deadline = Date.now() + 5000;
+    while (!events.slice(seen).some((e) => e.type === 'credentials.rotated' && e.tenantId === 'umbrella' && e.reason === 'scheduled')) {
+      assert.ok(Date.now() < deadline, 'a scheduled rotation within 5 s');
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    t.scheduleRotation('umbrella', null); // back to its config's 2 h
+    assert.throws(() => t.scheduleRotation('umbrella', { rotationIntervalMs: 5 }), (e) => e.code === 'INVALID_OPTIONS');
+    assert.throws(() => t.scheduleRotation('nobody', { rotationIntervalMs: 5000 }), (e) => e.code === 'UNKNOWN_TENANT');
+  });
+
+  test('gc.api.<name>Api: every SDK API class, created once, resolving to { status, headers, body }', async () => {
+    const gc = await t.getTenantClient('acme-corp');
+    const usersApi = gc.api.usersApi;
+    assert.equal(gc.api.usersApi, usersApi, 'created once');
+    assert.ok(gc.api.analyticsApi && gc.api.oauthApi && gc.api.routingApi);
+    assert.equal(gc.api.noSuchApi, undefined);
+    const users = await usersApi.getUsers({ pageSize: 1 });
+    assert.equal(users.status, 200);
+    assert.equal(users.body.total, 1234, "read as the tutorial reads it: users.body.total");
+    assert.ok(users.headers['inin-correlation-id']);
+    // The default-mode client is untouched: plain SDK use still resolves to the body.
+    const plain = await new platformClient.UsersApi(gc).getUsers({ pageSize: 1 });
+    assert.equal(plain.total, 1234);
+    // The tutorial's call, which the real SDK lacks, names the nearest real methods.
+    const err = await rejection(usersApi.postUsersQuery({ body: { pageSize: 25 } }));
+    assert.equal(err.code, 'UNKNOWN_METHOD');
+    assert.equal(err.api, 'UsersApi');
+    assert.equal(err.method, 'postUsersQuery');
+    assert.ok(err.suggestions.includes('postUsersSearch') && err.suggestions.includes('getUsersQuery'), err.suggestions);
+    assert.match(err.message, /UsersApi\.postUsersQuery does not exist in the official SDK/);
+    // A 429 on a page of a client.api listing is absorbed by the pipeline, nothing lost.
+    await emu.control('POST', 'faults', { method: 'GET', path: '/api/v2/users', status: 429, count: 1, retryAfterSeconds: 1 });
+    const all = await fetchWithPaginationAndRetry((n) => usersApi.getUsers({ pageSize: 500, pageNumber: n ?? 1 }), 3);
+    assert.equal(new Set(all.entities.map((u) => u.id)).size, 1234);
+    assert.equal(all.totalCount, 1234);
+  });
+
+  test('the tutorial scope names are served, and config.unknown-scopes names the real ones', async () => {
+    const gc = await t.getTenantClient('acme-corp');
+    const q = await executeWithScopeValidation(gc, () => gc.api.analyticsApi.postAnalyticsConversationsDetailsQuery({ interval: INTERVAL }), ['analytics:report:read']);
+    assert.equal(q.body.totalHits, 437);
+    const e = events.find((x) => x.type === 'config.unknown-scopes' && x.tenantId === 'acme-corp');
+    assert.deepEqual(e.suggestions, { 'user:read': ['users:readonly'], 'analytics:report:read': ['analytics:readonly'] });
+  });
+});
+
+function runExample(file) {
+  return spawnSync(process.execPath, [path.join(root, 'examples', file)], {
+    encoding: 'utf8',
+    timeout: 30_000,
+    env: { ...process.env, CONFIG_SERVICE_URL: emu.url, CONFIG_SERVICE_TOKEN: emu.configServiceToken, GENESYS_TENANTS_GATEWAY: emu.url },
+  });
+}
+
+test("the tutorial's complete example, verbatim but for its imports: the clear error for postUsersQuery, and it exits without close()", () => {
+  const started = Date.now();
+  const r = runExample('tutorial-complete-example.mjs');
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(r.signal, null, 'exited by itself, not killed by the timeout');
+  assert.ok(Date.now() - started < 20_000);
+  assert.equal(r.stdout, '');
+  assert.equal(
+    r.stderr.trim(),
+    'Execution failed: UsersApi.postUsersQuery does not exist in the official SDK (purecloud-platform-client-v2); the nearest methods are getUsersQuery, postUsers, postUsersSearch',
+  );
+});
+
+test('the same program with postUsersSearch prints the user count', () => {
+  const r = runExample('tutorial-complete-example-fixed.mjs');
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(r.signal, null);
+  assert.equal(r.stdout.trim(), 'Fetched 1234 users for acme-corp');
+  assert.equal(r.stderr, '');
+});
+
+test("a multi-tenant report in the tutorial's pattern runs against the emulator", () => {
+  const r = spawnSync(process.execPath, [path.join(root, 'examples', 'multi-tenant-report.mjs')], {
     encoding: 'utf8',
     timeout: 60_000,
     env: { ...process.env, CONFIG_ENDPOINT: emu.url, CONFIG_SERVICE_TOKEN: emu.configServiceToken, GENESYS_TENANTS_GATEWAY: emu.url },

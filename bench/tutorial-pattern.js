@@ -1,16 +1,16 @@
 'use strict';
-// The tutorial pattern as a benchmark contender: a CredentialManager caching one token per tenant
-// in node-cache (TTL 55 minutes, as the tutorial states), logging in through the official SDK when
-// the cache is empty, rotating on a setInterval per tenant; a TenantOrchestrator handing out one
-// official-SDK ApiClient per tenant with the cached token set; and executeWithScopeValidation
-// around each call. Ported only where the tutorial's SDK calls do not exist: its
-// `@genesyscloud/genesyscloud` package is `purecloud-platform-client-v2` here.
+// The tutorial pattern as a benchmark contender, after the tutorial's full text (shared/seed): a
+// CredentialManager caching one token per tenant in node-cache (TTL 55 minutes, as the tutorial
+// states), logging in through the official SDK when the cache is empty, rotating on a setInterval per
+// tenant; a TenantOrchestrator handing out one official-SDK ApiClient per tenant with the cached token
+// set; and executeWithScopeValidation around each call. Ported where the tutorial's SDK calls do not
+// exist: its `@genesyscloud/genesyscloud` package is `purecloud-platform-client-v2` here.
 //
-// Only the tutorial's opening (imports, the CredentialManager's cache) could be read; the rest is
-// built from its helper names and its description, taking the kinder reading wherever it was not
-// known (one ApiClient per tenant, reused; no extra work per call). It is a baseline to measure
-// against, not a library: it has the pattern's known gaps on purpose — concurrent callers of a cold
-// tenant each log in (no single-flight), a 401 or 429 fails the call, rotation drops the cached
+// Where it departs from the text, it is the kinder reading: tokens are keyed by tenant id (the text
+// keys them by `${domainPrefix}_${clientId}` and evicts by prefix, so rotating `acme` also evicts
+// `acme-corp`), one ApiClient per tenant is reused, rotation re-reads the config. It is a baseline to
+// measure against, not a library: it keeps the pattern's known gaps on purpose — concurrent callers of
+// a cold tenant each log in (no single-flight), a 401 or 429 fails the call, rotation drops the cached
 // token and lets the next callers log in again.
 const NodeCache = require('node-cache');
 const platformClient = require('purecloud-platform-client-v2');

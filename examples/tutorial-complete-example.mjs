@@ -1,82 +1,44 @@
-// The tutorial's "Complete Working Example" (forum.sggu.com, "Managing multi-tenant Genesys Cloud API
-// access by rotating service account credentials…"), adapted only by its imports:
+// The tutorial's "Complete Working Example" (shared/seed: "Managing multi-tenant Genesys Cloud API access
+// by rotating service account credentials and handling scope validation errors…"), verbatim except its
+// import lines. The tutorial's module defines CredentialManager, fetchTenantConfig, TenantOrchestrator,
+// executeWithScopeValidation and fetchWithPaginationAndRetry above its entry point; this package is that
+// module, so its definitions and imports become one import:
 //
-// - import { GenesysCloud } from '@genesyscloud/genesyscloud';   // no such package: the official
-// - import NodeCache from 'node-cache';                          // SDK is purecloud-platform-client-v2
-// - import { TenantOrchestrator, executeWithScopeValidation, fetchWithPaginationAndRetry } from './tenant-orchestrator.js';
-// + import platformClient from 'purecloud-platform-client-v2';
-// + import { TenantOrchestrator, fetchTenantConfig, executeWithScopeValidation, fetchWithPaginationAndRetry } from 'genesys-tenants';
+// - import { GenesysCloud } from '@genesyscloud/genesyscloud';   // no such package (the official SDK is
+// - import NodeCache from 'node-cache';                          // purecloud-platform-client-v2, used
+// - import axios from 'axios';                                   // underneath by getTenantClient())
+// - import { setInterval } from 'timers';
+// - import { setTimeout } from 'timers/promises';
+// - class CredentialManager { … }  async function fetchTenantConfig(…) { … }  class TenantOrchestrator { … }
+// - async function executeWithScopeValidation(…) { … }  async function fetchWithPaginationAndRetry(…) { … }
+// + import { TenantOrchestrator, executeWithScopeValidation } from 'genesys-tenants';
 //
-// Run it against the emulator: `genesys-tenants emulator` prints CONFIG_ENDPOINT and
-// CONFIG_SERVICE_TOKEN; set GENESYS_TENANTS_GATEWAY to the emulator's URL (the way the SDK's config
-// file [gateway] section points an unmodified program elsewhere). Without it, traffic goes to the
-// tenants' real Genesys Cloud regions.
-import platformClient from 'purecloud-platform-client-v2';
-import { TenantOrchestrator, fetchTenantConfig, executeWithScopeValidation, fetchWithPaginationAndRetry } from 'genesys-tenants';
+// Run: CONFIG_SERVICE_URL and CONFIG_SERVICE_TOKEN from `genesys-tenants emulator`, and
+// GENESYS_TENANTS_GATEWAY set to the emulator's URL (without it, traffic goes to the tenants' real
+// regions). The tutorial's call, usersApi.postUsersQuery, does not exist in the real SDK: it fails with
+// an error naming the nearest real methods (see tutorial-complete-example-fixed.mjs for the one-line fix).
+// The program never calls close(), as the tutorial does not: it still exits by itself.
+import { TenantOrchestrator, executeWithScopeValidation } from 'genesys-tenants';
 
-const CONFIG_ENDPOINT = process.env.CONFIG_ENDPOINT;
-const REPORT_INTERVAL = process.env.REPORT_INTERVAL || '2024-01-01T00:00:00.000Z/2024-01-08T00:00:00.000Z';
-
-async function runTenantReport(orchestrator, tenant) {
-  const client = await orchestrator.getTenantClient(tenant.tenantId);
-
-  // Organization details need only a valid token.
-  const org = await executeWithScopeValidation(client, () => new platformClient.OrganizationApi(client).getOrganizationsMe(), [
-    'organization:readonly',
-  ]);
-
-  // Every user, page by page, with 429s waited out.
-  const usersApi = new platformClient.UsersApi(client);
-  const users = await fetchWithPaginationAndRetry((pageNumber) => usersApi.getUsers({ pageSize: 100, pageNumber }), 3);
-
-  // Conversation details for the reporting interval, every page.
-  const analyticsApi = new platformClient.AnalyticsApi(client);
-  const conversations = await executeWithScopeValidation(
-    client,
-    () =>
-      fetchWithPaginationAndRetry(
-        (pageNumber) =>
-          analyticsApi.postAnalyticsConversationsDetailsQuery({ interval: REPORT_INTERVAL, paging: { pageSize: 100, pageNumber } }),
-        3,
-      ),
-    ['analytics:readonly'],
-  );
-
-  return { tenantId: tenant.tenantId, organization: org.name, users: users.length, conversations: conversations.length };
-}
-
+// --- Entry Point ---
 async function main() {
-  const tenants = await fetchTenantConfig(CONFIG_ENDPOINT);
-  console.log(`Loaded ${tenants.length} tenant configurations`);
-
-  const orchestrator = new TenantOrchestrator(CONFIG_ENDPOINT);
+  const orchestrator = new TenantOrchestrator(process.env.CONFIG_SERVICE_URL);
   await orchestrator.initialize();
 
+  const tenantId = 'acme-corp';
+  const gc = await orchestrator.getTenantClient(tenantId);
+  const usersApi = gc.api.usersApi;
+
   try {
-    for (const tenant of tenants) {
-      try {
-        const report = await runTenantReport(orchestrator, tenant);
-        console.log(JSON.stringify({ ok: true, ...report }));
-      } catch (error) {
-        // Scope and permission problems name exactly what the tenant's OAuth client lacks.
-        console.log(
-          JSON.stringify({
-            ok: false,
-            tenantId: tenant.tenantId,
-            code: error.code,
-            missingPermissions: error.missingPermissions,
-            missingScopes: error.missingScopes,
-            message: error.message,
-          }),
-        );
-      }
-    }
-  } finally {
-    await orchestrator.close();
+    const users = await executeWithScopeValidation(
+      gc,
+      async () => usersApi.postUsersQuery({ body: { pageSize: 25, expand: ['groups'] } }),
+      ['user:read']
+    );
+    console.log(`Fetched ${users.body.total} users for ${tenantId}`);
+  } catch (err) {
+    console.error('Execution failed:', err.message);
   }
 }
 
-main().catch((error) => {
-  console.error('Fatal:', error.code || '', error.message);
-  process.exitCode = 1;
-});
+main().catch(console.error);

@@ -17,18 +17,27 @@ const ErrorCodes = Object.freeze([
   'NOT_INITIALIZED',
   'INVALID_OPTIONS',
   'SDK_NOT_INSTALLED',
+  'UNKNOWN_METHOD',
 ]);
+
+/**
+ * An error of this package made in JS (the core builds its own): `Error` (or `TypeError` for a
+ * caller's mistake) named `GenesysTenantsError`, with `code` and `fields` as properties.
+ */
+function packageError(code, message, fields = {}, Kind = Error) {
+  const err = new Kind(message);
+  err.name = 'GenesysTenantsError';
+  err.code = code;
+  Object.assign(err, fields);
+  return err;
+}
 
 /**
  * The package's `INVALID_OPTIONS` error for a bad option or argument: a `TypeError` naming the
  * option and the reason; `message` defaults to "invalid option '<option>': <reason>".
  */
 function invalidOption(option, reason, message = `invalid option '${option}': ${reason}`) {
-  const err = new TypeError(message);
-  err.code = 'INVALID_OPTIONS';
-  err.option = option;
-  err.reason = reason;
-  return err;
+  return packageError('INVALID_OPTIONS', message, { option, reason }, TypeError);
 }
 
-module.exports = { ErrorCodes, invalidOption };
+module.exports = { ErrorCodes, packageError, invalidOption };

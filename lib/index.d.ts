@@ -45,7 +45,8 @@ export type ErrorCode =
   | 'CLOSED'
   | 'NOT_INITIALIZED'
   | 'INVALID_OPTIONS'
-  | 'SDK_NOT_INSTALLED';
+  | 'SDK_NOT_INSTALLED'
+  | 'UNKNOWN_METHOD';
 
 export declare const ErrorCodes: readonly ErrorCode[];
 
@@ -79,6 +80,10 @@ export interface GenesysTenantsError extends Error {
   retryAfterMs?: number;
   /** UPSTREAM_ERROR: the response body. */
   body?: unknown;
+  /** UNKNOWN_METHOD: the SDK API class and the method it lacks, and the nearest real methods. */
+  api?: string;
+  method?: string;
+  suggestions?: string[];
   /** TENANT_INVALID / INVALID_OPTIONS: the offending field or option. */
   field?: string;
   option?: string;
@@ -144,9 +149,16 @@ export declare class TenantOrchestrator {
   paginate<T = any>(tenantId: string, request: ApiRequestInit, options?: PageOptionsInit): AsyncIterable<Page<T>>;
   /**
    * An official-SDK ApiClient (purecloud-platform-client-v2's ApiClientClass instance) bound to the
-   * tenant; its HTTP goes through this orchestrator's pipeline. Cached per tenant.
+   * tenant; its HTTP goes through this orchestrator's pipeline. Cached per tenant. `client.api.usersApi`
+   * (any API class, camel case) resolves to `{ status, headers, body }`, as the tutorial reads it.
    */
   getTenantClient(tenantId: string): any;
+  /** The tutorial's `tenantConfigs`: a live, read-only Map of tenant id → config object. */
+  readonly tenantConfigs: ReadonlyMap<string, Readonly<TenantConfigEntry>>;
+  /** The tutorial's `credentialManager`, backed by this orchestrator's core. */
+  readonly credentialManager: CredentialManager;
+  /** The tutorial's `scheduleRotation(tenantId, config)`: a forced rotation every `config.rotationIntervalMs`. */
+  scheduleRotation(tenantId: string, config: { rotationIntervalMs?: number | null } | number | null): void;
   /** Per-tenant counters and cache state. */
   stats(): {
     tenants: Record<string, Record<string, unknown>>;
@@ -183,18 +195,31 @@ export declare function explainOperation(method: string, path: string): Operatio
 /** The SDK release the catalogue was generated from, e.g. `purecloud-platform-client-v2@262.0.0`. */
 export declare function catalogueSource(): string;
 
-/** One valid entry of the tenant config, as `fetchTenantConfig` returns it. */
+/** One valid entry of the tenant config, as the tutorial builds it (`fetchTenantConfig`, `tenantConfigs`). */
 export interface TenantConfigEntry {
   tenantId: string;
   clientId: string;
   /** Present but not enumerable: `console.log` and `JSON.stringify` do not show it. */
   readonly clientSecret: string;
+  domainPrefix?: string;
+  /** The declared `requiredScopes` (the tutorial's name for them). */
+  scopes: string[];
+  /** Alias of `scopes`; not enumerable. */
+  readonly requiredScopes: string[];
+  /** The configured interval, or the tutorial's 3600000 when the entry names none. */
+  rotationIntervalMs: number;
   /** The Genesys environment host the entry resolved to, e.g. `mypurecloud.ie`. */
   environment: string;
-  requiredScopes: string[];
-  /** Alias of `requiredScopes` (the tutorial's name); not enumerable. */
-  readonly scopes: string[];
-  rotationIntervalMs: number | null;
+}
+
+/** The tutorial's credential manager, backed by the orchestrator's core. */
+export interface CredentialManager {
+  /** The tenant's official-SDK client (as `getTenantClient`). `credentials`: a config object or a tenant id. */
+  getGenesysClient(credentials: Partial<TenantConfigEntry> | string): Promise<any>;
+  /** A valid access token for the tenant, from the core's cache. */
+  fetchAccessToken(credentials: Partial<TenantConfigEntry> | string): Promise<string>;
+  /** Rotates every tenant whose `domainPrefix` (or id) is exactly this one; never rejects. */
+  rotateCredentials(domainPrefix: string): Promise<{ rotated: string[]; failed: { tenantId: string; code?: string; message?: string }[] }>;
 }
 
 /** An entry of the config that is unusable, and why. */
@@ -209,7 +234,7 @@ export interface InvalidTenantEntry {
 
 /**
  * Reads `GET {configEndpoint}/api/v1/genesys/tenants` once and validates it as the orchestrator does.
- * Resolves to the valid entries, sorted by id; rejects with CONFIG_UNAVAILABLE when the service cannot
+ * Resolves to a Map of tenant id → entry, as the tutorial builds it; rejects with CONFIG_UNAVAILABLE when the service cannot
  * be read, the document is not an array, or no entry is valid. A string is the config endpoint;
  * `options` takes the orchestrator's config options (`configServiceToken`, `configTimeoutMs`,
  * `allowedHosts`, `gateway`), or pass one options object (which may name `configFile` instead).
@@ -217,7 +242,7 @@ export interface InvalidTenantEntry {
 export declare function fetchTenantConfig(
   configEndpoint: string | TenantOrchestratorOptions,
   options?: Omit<TenantOrchestratorOptions, 'configEndpoint' | 'configFile'>,
-): Promise<TenantConfigEntry[] & { readonly invalid: InvalidTenantEntry[]; readonly unkeyed: string[] }>;
+): Promise<Map<string, TenantConfigEntry> & { readonly invalid: InvalidTenantEntry[]; readonly unkeyed: string[] }>;
 
 /**
  * Runs `apiCall(client)` and turns a refusal into this package's error naming what the server said is
@@ -227,29 +252,30 @@ export declare function fetchTenantConfig(
  */
 export declare function executeWithScopeValidation<T>(client: any, apiCall: (client: any) => Promise<T>, requiredScopes?: string[]): Promise<T>;
 
-/** What `fetchWithPaginationAndRetry` hands each call. */
+/** What `fetchWithPaginationAndRetry` hands each call besides the token. */
 export interface PageCall {
-  /** 1-based. */
+  /** What the token is: `null` for the first page. */
+  kind: 'pageNumber' | 'cursor' | 'nextUri' | 'nextPage' | null;
+  /** 1-based number of the page being fetched. */
   pageNumber: number;
-  /** The previous page's `cursor`, for cursor listings. */
-  cursor?: string;
-  /** The previous page's `nextUri`, for listings that give one and no page count. */
-  nextUri?: string;
 }
 
 /**
- * Every item of a listing, fetched page by page with `apiCall(pageNumber, call)`. Understands page-number
- * listings, searches, analytics queries and cursor listings; retries a page that meets 429 (after the
- * server's Retry-After), 502/503/504 or a transport error up to `maxRetries` (default 3) times; then
- * rejects with `partialEntities` and `pagesFetched` on the error — never a silent partial result.
+ * Every item of a listing, fetched page by page with `apiCall(nextToken, call)`: `null` first, then the
+ * next page number, `cursor`, `nextUri` or `nextPage` (the core's page-end rules). Retries a page that meets
+ * 429 (after the server's Retry-After), 502/503/504 or a transport error up to `maxRetries` (default 3)
+ * times within `maxRetryDelayMs` of waiting; then rejects with `partialEntities` and `pagesFetched` on the
+ * error — never a silent partial result.
  */
 export declare function fetchWithPaginationAndRetry<T = any>(
-  apiCall: (pageNumber: number, call: PageCall) => Promise<any>,
+  apiCall: (nextToken: number | string | null, call: PageCall) => Promise<any>,
   maxRetries?: number,
   options?: {
     /** Stop with TOO_MANY_PAGES beyond this many pages. Default 1000. */
     maxPages?: number;
+    /** Total waiting between retries of one listing. Default: the orchestrator's `maxRetryDelayMs` (60000). */
+    maxRetryDelayMs?: number;
     /** Named in errors. */
     tenantId?: string;
   },
-): Promise<T[]>;
+): Promise<{ entities: T[]; totalCount: number }>;

@@ -6,6 +6,8 @@ const { createTenantClient } = require('./sdk-bridge.js');
 
 const { ErrorCodes, invalidOption } = require('./error-codes.js');
 const { toWire } = require('./wire.js');
+const { TenantConfigsView } = require('./tenant-configs.js');
+const { CredentialManager } = require('./credential-manager.js');
 const tutorial = require('./tutorial.js');
 const { explainOperation, catalogueSource } = require('./catalogue.js');
 
@@ -35,6 +37,8 @@ class TenantOrchestrator {
   #native;
   #gateway;
   #clients = new Map();
+  #configs;
+  #credentials;
 
   /**
    * `options` as documented; a string is taken as `{ configEndpoint: string }` (the tutorial's
@@ -68,6 +72,36 @@ class TenantOrchestrator {
     const client = createTenantClient(this, tenantId, { environment: info.environment, gateway: this.#gateway });
     this.#clients.set(tenantId, { client, environment: info.environment });
     return client;
+  }
+
+  /**
+   * The tutorial's `tenantConfigs`: a live, read-only `Map` of tenant id → config object
+   * (`{ tenantId, clientId, clientSecret, domainPrefix, scopes, rotationIntervalMs, environment }`,
+   * `clientSecret` not enumerable). It reads the current config at every call.
+   */
+  get tenantConfigs() {
+    this.#configs ??= new TenantConfigsView(this.#native);
+    return this.#configs;
+  }
+
+  /**
+   * The tutorial's `credentialManager` — `getGenesysClient(credentials)`, `fetchAccessToken(credentials)`,
+   * `rotateCredentials(domainPrefix)` — backed by this orchestrator's core (no second cache).
+   */
+  get credentialManager() {
+    this.#credentials ??= new CredentialManager(this, this.#native);
+    return this.#credentials;
+  }
+
+  /**
+   * The tutorial's `scheduleRotation(tenantId, config)`: forces a rotation of the tenant every
+   * `config.rotationIntervalMs`, on the core's one scheduler (no timer that keeps the process alive),
+   * until the tenant's config entry changes.
+   */
+  scheduleRotation(tenantId, config) {
+    const ms = config && typeof config === 'object' ? config.rotationIntervalMs : config;
+    if (ms !== undefined && ms !== null && typeof ms !== 'number') throw invalidOption('rotationIntervalMs', 'must be a number of milliseconds');
+    this.#native.scheduleRotation(tenantId, ms === undefined ? null : ms);
   }
 
   /** Reads and validates the config, starts the scheduler; resolves to the usable tenant ids. */

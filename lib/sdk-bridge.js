@@ -3,6 +3,8 @@
 // pipeline (auth, 401 recovery, 429 backoff, rate limiting, classification), so every
 // `new platformClient.XxxApi(client)` works unchanged.
 
+const { packageError } = require('./error-codes.js');
+
 let sdk; // loaded on first use: the SDK is an optional peer dependency
 
 function loadSdk() {
@@ -10,12 +12,11 @@ function loadSdk() {
   try {
     sdk = require('purecloud-platform-client-v2');
   } catch (cause) {
-    const err = new Error(
-      "getTenantClient() needs the official SDK: npm install purecloud-platform-client-v2 (it is an optional peer dependency of genesys-tenants)",
+    throw packageError(
+      'SDK_NOT_INSTALLED',
+      'getTenantClient() needs the official SDK: npm install purecloud-platform-client-v2 (it is an optional peer dependency of genesys-tenants)',
+      { cause },
     );
-    err.code = 'SDK_NOT_INSTALLED';
-    err.cause = cause;
-    throw err;
   }
   return sdk;
 }
@@ -101,10 +102,8 @@ function boundTenant(client) {
   return client !== null && typeof client === 'object' ? boundClients.get(client) : undefined;
 }
 
-/** An official-SDK client for one tenant, routed through `orchestrator`. */
-function createTenantClient(orchestrator, tenantId, { environment, gateway }) {
-  const platformClient = loadSdk();
-  const client = new platformClient.ApiClientClass();
+/** `client` bound to the tenant: live reload off, its region or the gateway, the bridge. */
+function configure(platformClient, client, bridge, { environment, gateway }) {
   // The SDK's per-client config-file watcher can reset a live client's region and gateway, and
   // leaks a listener per client: turn it off first.
   client.config.live_reload_config = false;
@@ -113,14 +112,93 @@ function createTenantClient(orchestrator, tenantId, { environment, gateway }) {
   } else {
     client.setEnvironment(environment);
   }
+  client.setHttpClient(bridge);
+  // The pipeline signs every request itself; this placeholder only satisfies the SDK's auth step.
+  client.setAccessToken('managed-by-genesys-tenants');
+  return client;
+}
+
+/** Levenshtein distance, for naming the nearest real methods. */
+function distance(a, b) {
+  let prev = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 0; i < a.length; i++) {
+    const cur = [i + 1];
+    for (let j = 0; j < b.length; j++) cur.push(Math.min(prev[j] + (a[i] === b[j] ? 0 : 1), prev[j + 1] + 1, cur[j] + 1));
+    prev = cur;
+  }
+  return prev[b.length];
+}
+
+const SDK_METHOD = /^(get|post|put|patch|delete|head)[A-Z0-9]/;
+
+/** The `UNKNOWN_METHOD` error for `className.method`, naming the three nearest real methods. */
+function unknownMethod(instance, className, method) {
+  const names = Object.getOwnPropertyNames(Object.getPrototypeOf(instance)).filter((n) => SDK_METHOD.test(n));
+  const nearest = names.map((n) => [distance(method.toLowerCase(), n.toLowerCase()), n]).sort((x, y) => x[0] - y[0] || (x[1] < y[1] ? -1 : 1)).slice(0, 3).map(([, n]) => n);
+  return packageError(
+    'UNKNOWN_METHOD',
+    `${className}.${method} does not exist in the official SDK (purecloud-platform-client-v2); the nearest methods are ${nearest.join(', ')}`,
+    { api: className, method, suggestions: nearest },
+  );
+}
+
+/** `instance` (an SDK API class) whose missing methods reject with `UNKNOWN_METHOD`. */
+function guardMethods(instance, className) {
+  return new Proxy(instance, {
+    get(target, prop, receiver) {
+      const value = Reflect.get(target, prop, receiver);
+      if (value !== undefined || typeof prop !== 'string' || !SDK_METHOD.test(prop)) return value;
+      return () => Promise.reject(unknownMethod(target, className, prop));
+    },
+  });
+}
+
+/**
+ * `client.api`: every API class of the installed SDK by its camel-case name (`usersApi`, `oauthApi`,
+ * `analyticsApi`, any case), created once, on a companion client of the same tenant that returns
+ * extended responses — `{ status, headers, body }`, as the tutorial reads them (`users.body.total`).
+ */
+function apiNamespace(platformClient, makeClient) {
+  const classes = new Map(Object.keys(platformClient).filter((k) => /Api$/.test(k) && typeof platformClient[k] === 'function').map((k) => [k.toLowerCase(), k]));
+  const instances = new Map();
+  let extended;
+  return new Proxy(Object.create(null), {
+    get(_target, prop) {
+      const className = typeof prop === 'string' ? classes.get(prop.toLowerCase()) : undefined;
+      if (!className) return undefined;
+      if (!instances.has(className)) {
+        if (!extended) {
+          extended = makeClient();
+          extended.setReturnExtendedResponses(true);
+        }
+        instances.set(className, guardMethods(new platformClient[className](extended), className));
+      }
+      return instances.get(className);
+    },
+    has(_target, prop) {
+      return typeof prop === 'string' && classes.has(prop.toLowerCase());
+    },
+  });
+}
+
+/** An official-SDK client for one tenant, routed through `orchestrator`. */
+function createTenantClient(orchestrator, tenantId, where) {
+  const platformClient = loadSdk();
   let Bridge = bridgeClasses.get(platformClient.AbstractHttpClient);
   if (!Bridge) {
     Bridge = makeBridgeClass(platformClient.AbstractHttpClient);
     bridgeClasses.set(platformClient.AbstractHttpClient, Bridge);
   }
-  client.setHttpClient(new Bridge(orchestrator, tenantId));
-  // The pipeline signs every request itself; this placeholder only satisfies the SDK's auth step.
-  client.setAccessToken('managed-by-genesys-tenants');
+  const makeClient = () => configure(platformClient, new platformClient.ApiClientClass(), new Bridge(orchestrator, tenantId), where);
+  const client = makeClient();
+  let api;
+  Object.defineProperty(client, 'api', {
+    enumerable: false,
+    get() {
+      api ??= apiNamespace(platformClient, makeClient);
+      return api;
+    },
+  });
   boundClients.set(client, { orchestrator, tenantId });
   return client;
 }

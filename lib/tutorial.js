@@ -5,7 +5,8 @@
 // waits timed in Rust (immune to fake timers), and never a silent partial result.
 const native = require('../index.js');
 const { boundTenant } = require('./sdk-bridge.js');
-const { ErrorCodes, invalidOption } = require('./error-codes.js');
+const { ErrorCodes, invalidOption, packageError } = require('./error-codes.js');
+const { tutorialEntry, hidden } = require('./tenant-configs.js');
 const { toWire } = require('./wire.js');
 
 // The core's defaults for the retry budget: one home for them, in Rust.
@@ -15,20 +16,14 @@ const DEFAULTS = native.defaultOptions();
 // fetchTenantConfig
 
 /**
- * `value` under `key`, present (for `config.clientSecret`) but out of `console.log` and JSON.
- * Configurable, so an error passing through nested helpers can be given the outer values.
- */
-function hidden(obj, key, value) {
-  Object.defineProperty(obj, key, { value, enumerable: false, writable: true, configurable: true });
-}
-
-/**
- * Reads `GET {configEndpoint}/api/v1/genesys/tenants` once and validates every entry, as the
- * orchestrator does. Resolves to the valid entries (sorted by `tenantId`); `clientSecret` is on each
- * but not enumerable, so logging or serialising an entry does not print it. The array also carries
- * (not enumerable) `invalid` — `[{ tenantId, code, field, reason, message }]` — and `unkeyed`.
- * Rejects with `CONFIG_UNAVAILABLE` when the service cannot be read, the document is not an array,
- * or no entry is valid; with `INVALID_OPTIONS` for a bad argument.
+ * Reads `GET {configEndpoint}/api/v1/genesys/tenants` once (token from `CONFIG_SERVICE_TOKEN`, 5 s
+ * timeout) and validates every entry as the orchestrator does. Resolves, as the tutorial builds it, to a
+ * `Map` of tenant id → `{ tenantId, clientId, clientSecret, domainPrefix, scopes, rotationIntervalMs,
+ * environment }` (`clientSecret` present but not enumerable, so logging or serialising an entry does not
+ * print it; `rotationIntervalMs` is the tutorial's 3600000 when the entry names none). The unusable entries
+ * are on the Map's (not enumerable) `invalid` — `[{ tenantId, code, field, reason, message }]` — and
+ * `unkeyed`: one bad entry never fails the others. Rejects with `CONFIG_UNAVAILABLE` when the service
+ * cannot be read, the document is not an array, or no entry is valid; `INVALID_OPTIONS` for a bad argument.
  */
 async function fetchTenantConfig(configEndpoint, options = {}) {
   if (options === null || typeof options !== 'object' || Array.isArray(options)) {
@@ -39,12 +34,7 @@ async function fetchTenantConfig(configEndpoint, options = {}) {
   else if (configEndpoint && typeof configEndpoint === 'object' && !Array.isArray(configEndpoint)) opts = { ...configEndpoint };
   else throw invalidOption('configEndpoint', 'must be the config service base URL (a string) or an options object');
   const doc = JSON.parse(await native.readTenantConfigJson(toWire(opts)));
-  const tenants = doc.tenants.map(({ clientSecret, ...entry }) => {
-    hidden(entry, 'clientSecret', clientSecret);
-    // The tutorial's TenantCredentials names the declared scopes `scopes`.
-    hidden(entry, 'scopes', entry.requiredScopes);
-    return entry;
-  });
+  const tenants = new Map(doc.tenants.map((t) => [t.tenantId, tutorialEntry(t)]));
   hidden(tenants, 'invalid', doc.invalid);
   hidden(tenants, 'unkeyed', doc.unkeyed);
   return tenants;
@@ -81,10 +71,8 @@ function bodyText(body) {
 
 /** An `Error` of ours rebuilt from the plain object the SDK rejects with for a bridged client. */
 function fromBridgedBody(data) {
-  const err = new Error(typeof data.message === 'string' ? data.message : data.code);
-  err.name = 'GenesysTenantsError';
-  for (const [k, v] of Object.entries(data)) if (k !== 'message') err[k] = v;
-  return err;
+  const { message, ...fields } = data;
+  return packageError(data.code, typeof message === 'string' ? message : data.code, fields);
 }
 
 /**
@@ -153,52 +141,25 @@ async function executeWithScopeValidation(client, apiCall, requiredScopes = []) 
 // ---------------------------------------------------------------------------------------------
 // fetchWithPaginationAndRetry
 
-const ITEM_KEYS = ['entities', 'results', 'conversations'];
-// Keys a listing page may carry besides its items: a page of only these is an empty page
-// (Genesys answers an analytics query with no match with `{}` or `{ totalHits: 0 }`).
-const PAGING_KEYS = new Set([
-  'total', 'totalHits', 'pageCount', 'pageNumber', 'pageSize', 'cursor', 'nextUri', 'selfUri', 'firstUri',
-  'lastUri', 'previousUri', 'nextPage', 'previousPage', 'currentPage', 'types', 'dataAvailabilityDate', 'aggregations',
-]);
 const RETRYABLE_STATUS = new Set([502, 503, 504]);
 const BACKOFF_BASE_MS = 500;
 const BACKOFF_CAP_MS = 30000;
 
-function isCount(v) {
-  return Number.isSafeInteger(v) && v >= 0;
+/** The listing page in what `apiCall` resolved to: the SDK's body itself, or `{ status, headers, body }`. */
+function pageOf(raw) {
+  if (raw !== null && typeof raw === 'object' && !Array.isArray(raw) && isObject(raw.body) && !Array.isArray(raw.body)) {
+    // `{ status, headers, body }` (extended responses, `client.api.*`), or the tutorial's `{ body }`.
+    if (typeof raw.status === 'number' || 'headers' in raw || Object.keys(raw).length === 1) return raw.body;
+  }
+  return raw;
 }
 
-/** `{ items, next }` for one page; throws when the answer is not a listing page. */
-function readPage(raw, state) {
-  // Extended responses carry the page in `body`.
-  const page = isObject(raw) && typeof raw.status === 'number' && 'body' in raw && 'headers' in raw ? raw.body : raw;
-  if (!isObject(page) || Array.isArray(page)) {
-    throw invalidOption('apiCall', `must resolve to a listing page (an object with entities, results or conversations), got ${Array.isArray(page) ? 'an array' : typeof page}`);
-  }
-  const key = ITEM_KEYS.find((k) => Array.isArray(page[k]));
-  if (!key && Object.keys(page).some((k) => !PAGING_KEYS.has(k))) {
-    throw invalidOption('apiCall', `must resolve to a listing page; got an object with ${Object.keys(page).slice(0, 5).join(', ')}`);
-  }
-  const items = key ? page[key] : [];
-  const seen = state.seen + items.length;
-  let next = null;
-  const advance = (field, value) => {
-    if (value === state[field]) {
-      const err = new Error(`the listing's ${field} did not advance after page ${state.pageNumber}: stopping rather than fetching the same page again`);
-      err.name = 'GenesysTenantsError';
-      err.code = 'UPSTREAM_ERROR';
-      err.body = page;
-      throw err;
-    }
-    return { pageNumber: state.pageNumber + 1, [field]: value };
-  };
-  if (items.length === 0) next = null;
-  else if (isCount(page.pageCount)) next = state.pageNumber < page.pageCount ? { pageNumber: state.pageNumber + 1 } : null;
-  else if (key === 'conversations' && isCount(page.totalHits)) next = seen < page.totalHits ? { pageNumber: state.pageNumber + 1 } : null;
-  else if (typeof page.cursor === 'string' && page.cursor !== '') next = advance('cursor', page.cursor);
-  else if (typeof page.nextUri === 'string' && page.nextUri !== '') next = advance('nextUri', page.nextUri);
-  else if (isCount(page.total)) next = seen < page.total ? { pageNumber: state.pageNumber + 1 } : null;
-  return { items, next, seen };
+/** What the page-end rules read of a page: its top-level fields, item arrays as `{ length }`. */
+function summary(page) {
+  if (!isObject(page) || Array.isArray(page)) return page;
+  const out = {};
+  for (const [k, v] of Object.entries(page)) out[k] = Array.isArray(v) ? { length: v.length } : isObject(v) ? null : v;
+  return out;
 }
 
 function retryable(err) {
@@ -215,19 +176,18 @@ function waitBefore(err, attempt) {
 }
 
 /**
- * Every item of a listing fetched page by page with `apiCall(pageNumber, { pageNumber, cursor,
- * nextUri })` — e.g. `(pageNumber) => usersApi.getUsers({ pageSize: 100, pageNumber })`. Understands
- * page-number listings (`pageCount`/`total`), searches (`results`), analytics queries
- * (`conversations` + `totalHits`) and cursor listings (`cursor` or `nextUri`, handed to the next
- * call). A page that fails with 429 (waits the server's Retry-After), 502/503/504 or a transport
- * error is retried up to `maxRetries` times; then the call rejects — with the items fetched so far
- * on `err.partialEntities` and `err.pagesFetched` — never resolving with a partial list.
- * `options.maxPages` (default 1000) stops a runaway listing with `TOO_MANY_PAGES`; the waits of one
- * listing add up to at most `options.maxRetryDelayMs` (the orchestrator's default, 60 s): a
- * `Retry-After` that would pass it fails at once instead of sleeping.
+ * Every item of a listing, fetched page by page: `apiCall(nextToken, { kind, pageNumber })` gets `null`
+ * first, then the next page's token — the next page number for page-number listings (`pageCount`,
+ * `total`, analytics `totalHits`), the `cursor`, the `nextUri` or a search's `nextPage` — exactly as the
+ * core's paginator reads pages (the rules are in Rust). Resolves to `{ entities, totalCount }`.
+ * A page that fails with 429 (waits the server's Retry-After), 502/503/504 or a transport error is
+ * retried up to `maxRetries` times, its waits adding up to at most `options.maxRetryDelayMs` (the
+ * orchestrator's default); then the call rejects — with the items fetched so far on
+ * `err.partialEntities` and `err.pagesFetched` — never resolving with a partial list.
+ * `options.maxPages` (default 1000) stops a runaway listing with `TOO_MANY_PAGES`.
  */
 async function fetchWithPaginationAndRetry(apiCall, maxRetries = 3, options = {}) {
-  if (typeof apiCall !== 'function') throw invalidOption('apiCall', 'must be a function (pageNumber, { cursor, nextUri }) => Promise<page>');
+  if (typeof apiCall !== 'function') throw invalidOption('apiCall', 'must be a function (nextToken) => Promise<page>');
   if (!Number.isInteger(maxRetries) || maxRetries < 0 || maxRetries > 20) throw invalidOption('maxRetries', 'must be a whole number from 0 to 20');
   if (!isObject(options)) throw invalidOption('options', 'must be an object');
   const maxPages = options.maxPages === undefined ? 1000 : options.maxPages;
@@ -238,8 +198,9 @@ async function fetchWithPaginationAndRetry(apiCall, maxRetries = 3, options = {}
   let waitedMs = 0;
 
   const entities = [];
-  let state = { pageNumber: 1, cursor: undefined, nextUri: undefined, seen: 0 };
   let pages = 0;
+  // The token that led to the page about to be read (null: the first page).
+  let next = null;
   const fail = (err) => {
     if (isObject(err)) {
       hidden(err, 'partialEntities', entities.slice());
@@ -249,17 +210,12 @@ async function fetchWithPaginationAndRetry(apiCall, maxRetries = 3, options = {}
   };
   for (;;) {
     if (pages >= maxPages) {
-      const err = new Error(`the listing needs more than maxPages=${maxPages} pages; raise maxPages or narrow the query`);
-      err.name = 'GenesysTenantsError';
-      err.code = 'TOO_MANY_PAGES';
-      err.maxPages = maxPages;
-      if (tenantId) err.tenantId = tenantId;
-      throw fail(err);
+      throw fail(packageError('TOO_MANY_PAGES', `the listing needs more than maxPages=${maxPages} pages; raise maxPages or narrow the query`, tenantId ? { maxPages, tenantId } : { maxPages }));
     }
     let raw;
     for (let attempt = 0; ; attempt++) {
       try {
-        raw = await apiCall(state.pageNumber, { pageNumber: state.pageNumber, cursor: state.cursor, nextUri: state.nextUri });
+        raw = await apiCall(next ? next.token : null, { kind: next ? next.kind : null, pageNumber: pages + 1 });
         break;
       } catch (e) {
         const err = toPackageError(e, tenantId);
@@ -270,16 +226,18 @@ async function fetchWithPaginationAndRetry(apiCall, maxRetries = 3, options = {}
         await native.sleep(wait);
       }
     }
-    let read;
+    const page = pageOf(raw);
+    const state = { pageNumber: pages + 1, seen: entities.length, [next ? next.kind : 'none']: next ? next.token : null };
+    let step;
     try {
-      read = readPage(raw, state);
+      step = JSON.parse(native.pageStep(JSON.stringify(summary(page) ?? null), JSON.stringify(state)));
     } catch (err) {
-      throw fail(err);
+      throw fail(tenantId && isObject(err) && err.code === 'UPSTREAM_ERROR' ? Object.assign(err, { tenantId }) : err);
     }
-    entities.push(...read.items);
+    if (step.items) entities.push(...page[step.items]);
     pages += 1;
-    if (!read.next) return entities;
-    state = { ...state, ...read.next, seen: read.seen };
+    if (!step.next) return { entities, totalCount: entities.length };
+    next = step.next;
   }
 }
 

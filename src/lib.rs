@@ -55,6 +55,48 @@ pub fn explain_operation(method: String, path: String) -> Option<String> {
     genesys_tenants_core::pipeline::catalogue::explain(&method, &path).map(|v| v.to_string())
 }
 
+/// One page of a listing read by the shared page-end rules (`fetchWithPaginationAndRetry`): takes the
+/// page's summary (its top-level fields, item arrays as `{ "length": n }`) and the listing so far
+/// `{ pageNumber, seen, cursor?, nextUri?, nextPage? }`; returns `{ items, next }` where `next` is
+/// `null` or `{ kind: 'pageNumber' | 'cursor' | 'nextUri' | 'nextPage', token }`. Throws
+/// `INVALID_OPTIONS` (`option: 'apiCall'`) for an answer that is not a listing page and
+/// `UPSTREAM_ERROR` for a token that does not advance.
+#[napi]
+pub fn page_step(env: Env, summary_json: String, state_json: String) -> Result<String> {
+    use genesys_tenants_core::pipeline::page_end::{read, Next, PageError, PageState};
+    let step = (|| {
+        let summary = json_arg(&summary_json, "page")?;
+        let s = json_arg(&state_json, "state")?;
+        let text = |k: &str| s.get(k).and_then(serde_json::Value::as_str).map(str::to_string);
+        let before = PageState {
+            page_number: s.get("pageNumber").and_then(serde_json::Value::as_u64).unwrap_or(1).min(u64::from(u32::MAX)) as u32,
+            seen: s.get("seen").and_then(serde_json::Value::as_u64).unwrap_or(0),
+            cursor: text("cursor"),
+            next_uri: text("nextUri"),
+            next_page: text("nextPage"),
+        };
+        read(&summary, &before, None).map_err(|e| match e {
+            PageError::NotAPage(why) => CoreError::InvalidOptions { option: "apiCall".into(), reason: format!("must resolve to a listing page; the answer {why}") },
+            PageError::Stuck(field) => CoreError::Upstream {
+                tenant_id: String::new(),
+                status: 200,
+                body: serde_json::Value::Null,
+                message: Some(format!("the listing's {field} did not advance after page {}: stopping rather than fetching the same page again", before.page_number)),
+                correlation_id: None,
+            },
+        })
+    })()
+    .map_err(|e| errors::to_js(&env, &e))?;
+    let next = match step.next {
+        Next::End => serde_json::Value::Null,
+        Next::Number(n) => serde_json::json!({"kind": "pageNumber", "token": n}),
+        Next::Cursor(c) => serde_json::json!({"kind": "cursor", "token": c}),
+        Next::NextUri(u) => serde_json::json!({"kind": "nextUri", "token": u}),
+        Next::NextPage(p) => serde_json::json!({"kind": "nextPage", "token": p}),
+    };
+    Ok(serde_json::json!({"items": step.items_key, "next": next}).to_string())
+}
+
 /// The SDK release the operation catalogue was generated from (`purecloud-platform-client-v2@262.0.0`).
 #[napi]
 pub fn catalogue_source() -> String {
@@ -153,6 +195,35 @@ impl NativeOrchestrator {
             "clientId": t.client_id,
             "requiredScopes": t.required_scopes,
         }))
+    }
+
+    /// A usable tenant's entry as the tutorial's config object, **secret included**, as JSON text
+    /// (for `tenantConfigs`; the JS layer makes the secret non-enumerable). Throws the tenant's error.
+    #[napi]
+    pub fn tenant_config_json(&self, env: Env, tenant_id: String) -> Result<String> {
+        let t = self.core.tenant(&tenant_id).map_err(|e| errors::to_js(&env, &e))?;
+        Ok(t.to_json_exposing_secret().to_string())
+    }
+
+    /// Ids of usable tenants whose id or `domainPrefix` is exactly `key` (never a prefix match).
+    #[napi]
+    pub fn tenants_named(&self, key: String) -> Vec<String> {
+        self.core.tenants_named(&key)
+    }
+
+    /// Forces a rotation of the tenant every `intervalMs` (`null`: back to its config's), until its
+    /// config entry changes.
+    #[napi]
+    pub fn schedule_rotation(&self, env: Env, tenant_id: String, interval_ms: Option<f64>) -> Result<()> {
+        let every = match interval_ms {
+            Some(ms) if ms.is_finite() && ms >= 0.0 => Some(std::time::Duration::from_millis(ms as u64)),
+            Some(_) => {
+                let e = CoreError::InvalidOptions { option: "rotationIntervalMs".into(), reason: "must be a number of milliseconds".into() };
+                return Err(errors::to_js(&env, &e));
+            }
+            None => None,
+        };
+        self.core.schedule_rotation(&tenant_id, every).map_err(|e| errors::to_js(&env, &e))
     }
 
     /// `null` when the tenant's declared scopes cover `requiredScopes` (or it declares none), else

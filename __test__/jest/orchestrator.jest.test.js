@@ -56,15 +56,15 @@ test("the tutorial helpers' retry waits are timed in Rust, so fake timers do not
   jest.useFakeTimers();
   try {
     let calls = 0;
-    const all = await fetchWithPaginationAndRetry(async (pageNumber) => {
+    const all = await fetchWithPaginationAndRetry(async (nextPage) => {
       calls += 1;
       if (calls === 2) {
         // A 429 as the official SDK's default mode rejects with it: the server's body.
         throw { status: 429, code: 'too.many.requests', message: 'Rate limit exceeded the maximum. Retry the request in [1] seconds' };
       }
-      return { entities: [pageNumber], pageCount: 2 };
+      return { entities: [nextPage ?? 1], pageCount: 2 };
     }, 2);
-    expect(all).toEqual([1, 2]);
+    expect(all).toEqual({ entities: [1, 2], totalCount: 2 });
     expect(calls).toBe(3);
   } finally {
     jest.useRealTimers();

@@ -54,24 +54,33 @@ async function main(): Promise<void> {
 // The tutorial's names, with its call shapes.
 async function tutorial(): Promise<void> {
   const tenants = await fetchTenantConfig('http://127.0.0.1:8080', { configServiceToken: 't' });
-  const first: TenantConfigEntry = tenants[0];
-  const secret: string = first.clientSecret;
+  for (const [tenantId, config] of tenants) {
+    const secret: string = config.clientSecret;
+    const every: number = config.rotationIntervalMs;
+    void [tenantId, secret, every, config.scopes.join(' ')];
+  }
+  const first: TenantConfigEntry | undefined = tenants.get('acme');
   void tenants.invalid.map((e) => e.code === 'HOST_NOT_ALLOWED' || e.field);
   const o = new TenantOrchestrator('http://127.0.0.1:8080');
   await o.initialize();
+  for (const [tenantId, config] of o.tenantConfigs) o.scheduleRotation(tenantId, config);
+  const r = await o.credentialManager.rotateCredentials('acme');
+  void r.rotated.length;
+  const token: string = await o.credentialManager.fetchAccessToken(first ?? 'acme');
   o.assertScopes('acme', ['users:readonly']);
-  const client = o.getTenantClient('acme');
+  const client = await o.getTenantClient('acme');
   const n: number = await executeWithScopeValidation(client, async () => 42, ['users:readonly']);
-  const users = await fetchWithPaginationAndRetry<{ id: string }>(async (pageNumber, { cursor }) => ({ entities: [{ id: `${pageNumber}${cursor ?? ''}` }] }), 3, {
+  const users = await fetchWithPaginationAndRetry<{ id: string }>(async (nextToken, { pageNumber }) => ({ entities: [{ id: `${pageNumber}${nextToken ?? ''}` }] }), 3, {
     maxPages: 10,
   });
-  const id: string = users[0].id;
+  const id: string = users.entities[0].id;
+  const total: number = users.totalCount;
   try {
     await fetchWithPaginationAndRetry(async () => ({}));
   } catch (err) {
     void (err as GenesysTenantsError).partialEntities?.length;
   }
-  void [secret, n, id];
+  void [n, id, total, token];
   await o.close();
 }
 

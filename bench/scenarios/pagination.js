@@ -48,7 +48,7 @@ module.exports = async function pagination({ runs }) {
         if (n >= page.pageCount) return all;
       }
     }],
-    ['fetchWithPaginationAndRetry over getTenantClient()', () => fetchWithPaginationAndRetry((n) => bridgeUsers.getUsers({ pageSize: PAGE, pageNumber: n }))],
+    ['fetchWithPaginationAndRetry over getTenantClient()', async () => (await fetchWithPaginationAndRetry((n) => bridgeUsers.getUsers({ pageSize: PAGE, pageNumber: n ?? 1 }))).entities],
   ];
   const times = contenders.map(() => []);
   try {

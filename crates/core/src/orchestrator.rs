@@ -326,6 +326,47 @@ impl Orchestrator {
         Err(crate::pipeline::classify::preflight_refusal(tenant_id, missing, crate::error::PermissionMode::All, &tenant.required_scopes, None))
     }
 
+    /// Usable tenants whose id or `domainPrefix` is exactly `key` (the tutorial's
+    /// `rotateCredentials(domainPrefix)`, minus its prefix match: `acme` never matches `acme-corp`).
+    ///
+    /// ```no_run
+    /// # fn f(o: &genesys_tenants_core::Orchestrator) {
+    /// let ids = o.tenants_named("acme");
+    /// # let _ = ids; }
+    /// ```
+    pub fn tenants_named(&self, key: &str) -> Vec<String> {
+        let table = self.inner.config.table();
+        let mut ids: Vec<String> = table
+            .entries
+            .values()
+            .filter_map(|e| match e {
+                TenantEntry::Valid(t) if t.tenant_id == key || t.domain_prefix.as_deref() == Some(key) => Some(t.tenant_id.clone()),
+                _ => None,
+            })
+            .collect();
+        ids.sort();
+        ids
+    }
+
+    /// Forces a rotation of the tenant every `every` (`None`: only what its config says), until its
+    /// config entry changes — the tutorial's `scheduleRotation(tenantId, config)`, on the one
+    /// scheduler instead of a timer per tenant.
+    pub fn schedule_rotation(&self, tenant_id: &str, every: Option<std::time::Duration>) -> Result<()> {
+        let tenant = self.tenant(tenant_id)?;
+        if let Some(d) = every {
+            if d < crate::config::MIN_ROTATION_INTERVAL || d > crate::config::MAX_ROTATION_INTERVAL {
+                return Err(Error::InvalidOptions { option: "rotationIntervalMs".into(), reason: "must be between 1000 and 31622400000".into() });
+            }
+        }
+        match lock(&self.inner.running).as_ref() {
+            Some(r) => {
+                r.scheduler.set(tenant_id, every.or(tenant.rotation_interval));
+                Ok(())
+            }
+            None => Err(Error::NotInitialized),
+        }
+    }
+
     /// The egress policy in force.
     pub fn egress(&self) -> &EgressPolicy {
         &self.inner.egress

@@ -47,14 +47,7 @@ impl TenantTable {
         let mut invalid = Vec::new();
         for id in ids {
             match &self.entries[id] {
-                TenantEntry::Valid(t) => tenants.push(json!({
-                    "tenantId": t.tenant_id,
-                    "clientId": t.client_id,
-                    "clientSecret": t.client_secret.expose(),
-                    "environment": t.environment,
-                    "requiredScopes": t.required_scopes,
-                    "rotationIntervalMs": t.rotation_interval.map(|d| d.as_millis() as u64),
-                })),
+                TenantEntry::Valid(t) => tenants.push(t.to_json_exposing_secret()),
                 TenantEntry::Invalid(e) => {
                     let mut fields = e.fields();
                     fields.insert("tenantId".into(), json!(id));

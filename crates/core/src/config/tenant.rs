@@ -26,6 +26,8 @@ pub struct Tenant {
     pub client_secret: Secret,
     /// The Genesys environment host (`mypurecloud.ie`, …).
     pub environment: String,
+    /// `domainPrefix` as configured (the tutorial's key for a tenant's credentials).
+    pub domain_prefix: Option<String>,
     /// How `environment` was chosen.
     pub region_source: RegionSource,
     /// Scopes the tenant's OAuth client is declared to have.
@@ -57,6 +59,21 @@ impl Tenant {
     /// True when a change from `old` to `self` needs a new token (credentials or region).
     pub fn credentials_changed(&self, old: &Tenant) -> bool {
         self.credentials_fingerprint != old.credentials_fingerprint || self.environment != old.environment
+    }
+
+    /// The entry as the tutorial's config object, **secret included**, for a caller that asked for
+    /// it (`fetchTenantConfig`, `tenantConfigs`): `{ tenantId, clientId, clientSecret, domainPrefix,
+    /// environment, requiredScopes, rotationIntervalMs }`. Never log what this returns.
+    pub fn to_json_exposing_secret(&self) -> serde_json::Value {
+        serde_json::json!({
+            "tenantId": self.tenant_id,
+            "clientId": self.client_id,
+            "clientSecret": self.client_secret.expose(),
+            "domainPrefix": self.domain_prefix,
+            "environment": self.environment,
+            "requiredScopes": self.required_scopes,
+            "rotationIntervalMs": self.rotation_interval.map(|d| d.as_millis() as u64),
+        })
     }
 
     /// True when anything a caller could observe changed.
@@ -208,12 +225,14 @@ pub fn parse_entry(value: &Value, index: usize, egress: &EgressPolicy) -> Parsed
     };
 
     let credentials_fingerprint = fingerprint(&client_id, &client_secret);
+    let domain_prefix = domain_prefix.map(str::to_string);
     let unknown_scopes = crate::pipeline::catalogue::unknown_scopes(&required_scopes);
     ParsedEntry::Valid(Tenant {
         tenant_id,
         client_id,
         client_secret,
         environment,
+        domain_prefix,
         region_source,
         required_scopes,
         unknown_scopes,

@@ -147,6 +147,25 @@ pub fn next_page(body: &Value, state: &PageState, style: Option<PageStyle>) -> R
     Ok(number(style == Some(PageStyle::AnalyticsQuery)))
 }
 
+/// One page read: where its items are, how many, and what follows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Step {
+    /// The key holding the items (`None`: an empty page without one).
+    pub items_key: Option<&'static str>,
+    /// Items on this page.
+    pub items: u64,
+    /// The page after it.
+    pub next: Next,
+}
+
+/// [`next_page`] for a caller that counted the items *before* this page (`before.seen`).
+pub fn read(body: &Value, before: &PageState, style: Option<PageStyle>) -> Result<Step, PageError> {
+    let key = items_key(body);
+    let items = key.map_or(0, |k| len_of(&body[k]));
+    let state = PageState { seen: before.seen + items, ..before.clone() };
+    Ok(Step { items_key: key, items, next: next_page(body, &state, style)? })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
