@@ -52,7 +52,7 @@ pub fn classify_http_error<'env>(
 /// safety), as JSON text, or `null` when the API has no such operation.
 #[napi]
 pub fn explain_operation(method: String, path: String) -> Option<String> {
-    genesys_tenants_core::pipeline::catalogue::explain(&method, &path).map(|v| v.to_string())
+    genesys_tenants_core::operations::explain(&method, &path).map(|v| v.to_string())
 }
 
 /// One page of a listing read by the shared page-end rules (`fetchWithPaginationAndRetry`): takes the
@@ -100,7 +100,7 @@ pub fn page_step(env: Env, summary_json: String, state_json: String) -> Result<S
 /// The SDK release the operation catalogue was generated from (`purecloud-platform-client-v2@262.0.0`).
 #[napi]
 pub fn catalogue_source() -> String {
-    genesys_tenants_core::pipeline::catalogue::catalogue().sdk.to_string()
+    genesys_tenants_core::operations::catalogue().sdk.to_string()
 }
 
 /// Resolves after `ms` milliseconds, timed in Rust: the package's JS helpers wait with this so that

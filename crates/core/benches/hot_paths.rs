@@ -96,7 +96,7 @@ fn catalogue(c: &mut Criterion) {
     });
     c.bench_function("catalogue pre-flight (declared scopes miss)", |b| {
         let declared = vec!["analytics:readonly".to_string(), "routing".to_string()];
-        b.iter(|| genesys_tenants_core::pipeline::catalogue::missing_scopes(black_box("GET"), black_box("/api/v2/users/u-1"), &declared))
+        b.iter(|| genesys_tenants_core::operations::missing_scopes(black_box("GET"), black_box("/api/v2/users/u-1"), &declared))
     });
     let mut g = c.benchmark_group("catalogue");
     g.sample_size(10);

@@ -12,10 +12,12 @@ pub mod crypto;
 pub mod egress;
 mod error;
 pub mod events;
+pub mod operations;
 mod options;
 mod orchestrator;
 pub mod pipeline;
 pub mod redact;
+pub mod retry;
 pub mod region;
 pub mod scheduler;
 pub mod store;
@@ -25,10 +27,11 @@ pub mod transport;
 
 pub use error::{Error, PermissionMode, Result};
 pub use options::*;
-pub use orchestrator::{Orchestrator, RequestCounters};
+pub use orchestrator::Orchestrator;
+pub use pipeline::{Pipeline, RequestCounters};
 pub use transport::http_client;
 pub use pipeline::paginate::{FetchAll, Page, PageOptions, PageStyle, Paginator};
-pub use pipeline::request::{ApiRequest, ApiResponse, PreflightMode, RawResponse};
+pub use pipeline::request::{ApiRequest, ApiResponse, RawResponse};
 pub use secret::Secret;
 
 /// Crate version, for diagnostics.

@@ -3,7 +3,6 @@
 use crate::egress::Gateway;
 use crate::error::{Error, Result};
 use crate::secret::Secret;
-use crate::token::DEFAULT_REFRESH_AHEAD_RATIO;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -19,8 +18,36 @@ pub const DEFAULT_MAX_RETRIES: u32 = 4;
 pub const DEFAULT_MAX_RETRY_DELAY: Duration = Duration::from_secs(60);
 /// Default `redisKeyPrefix`.
 pub const DEFAULT_REDIS_KEY_PREFIX: &str = "genesys-tenants:";
+/// Default `refreshAheadRatio`: refresh when 10 % of the lifetime is left (or 60 s, whichever is larger).
+pub const DEFAULT_REFRESH_AHEAD_RATIO: f64 = 0.1;
+/// Default `redisLeaseMs`: a replica refreshing a token frees its lease after this if it dies.
+pub const DEFAULT_LEASE: Duration = Duration::from_secs(10);
 /// Default `rateLimitPerMinute`: Genesys's default per client-credentials token.
 pub const DEFAULT_RATE_LIMIT_PER_MINUTE: u32 = 300;
+
+/// What to do when a tenant's declared `requiredScopes` do not cover an endpoint.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum PreflightMode {
+    /// Fail with `SCOPE_MISSING` before sending (default; only for tenants that declare scopes).
+    #[default]
+    Enforce,
+    /// Send anyway, emit a `preflight.warning` event.
+    Warn,
+    /// No check.
+    Off,
+}
+
+impl PreflightMode {
+    /// Parses `'enforce' | 'warn' | 'off'`.
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "enforce" => Some(PreflightMode::Enforce),
+            "warn" => Some(PreflightMode::Warn),
+            "off" => Some(PreflightMode::Off),
+            _ => None,
+        }
+    }
+}
 
 /// Options of a [`crate::Orchestrator`]. Build with `Options::default()` and set fields.
 ///
@@ -67,7 +94,7 @@ pub struct Options {
     /// Client-side budget per token.
     pub rate_limit_per_minute: u32,
     /// Pre-flight scope check against the tenant's declared `requiredScopes`.
-    pub preflight: crate::pipeline::request::PreflightMode,
+    pub preflight: PreflightMode,
 }
 
 impl Default for Options {
@@ -83,7 +110,7 @@ impl Default for Options {
             allowed_hosts: Vec::new(),
             redis_url: None,
             redis_key_prefix: DEFAULT_REDIS_KEY_PREFIX.to_string(),
-            redis_lease: crate::store::DEFAULT_LEASE,
+            redis_lease: DEFAULT_LEASE,
             encryption_key: None,
             refresh_ahead_ratio: DEFAULT_REFRESH_AHEAD_RATIO,
             max_retries: DEFAULT_MAX_RETRIES,

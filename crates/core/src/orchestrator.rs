@@ -18,10 +18,12 @@ use crate::token::{AccessToken, TokenManager, TokenSettings};
 use crate::transport::http_client;
 use serde_json::json;
 use crate::config::Tenant;
+use crate::pipeline::paginate::{FetchAll, PageOptions, Paginator};
 use crate::pipeline::rate_limit::Limiter;
-use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, RwLock};
+use crate::pipeline::request::{ApiRequest, ApiResponse, RawResponse};
+use crate::pipeline::{Parts, Pipeline, RequestCounters};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use tokio::sync::broadcast;
 use tokio_util::sync::CancellationToken;
 
@@ -30,34 +32,8 @@ struct Running {
     tasks: Vec<tokio::task::JoinHandle<()>>,
 }
 
-/// Per-tenant request counters.
-#[derive(Debug, Default)]
-pub struct RequestCounters {
-    /// `request()` calls.
-    pub calls: AtomicU64,
-    /// Calls that resolved.
-    pub succeeded: AtomicU64,
-    /// Calls that rejected.
-    pub failed: AtomicU64,
-    /// Retries (401 refresh, 429, 5xx, transport).
-    pub retries: AtomicU64,
-    /// 429 answers received.
-    pub throttled: AtomicU64,
-    /// Total time requests waited in the client-side limiter.
-    pub limiter_wait_ms: AtomicU64,
-}
-
 struct Inner {
-    options: Options,
-    store: Option<Arc<SharedStore>>,
-    egress: EgressPolicy,
-    limiters: RwLock<HashMap<String, Arc<Limiter>>>,
-    request_counters: RwLock<HashMap<String, Arc<RequestCounters>>>,
-    http: reqwest::Client,
-    events: Events,
-    config: Arc<ConfigManager>,
-    tokens: Arc<TokenManager>,
-    cancel: CancellationToken,
+    pipeline: Arc<Pipeline>,
     closed: AtomicBool,
     running: Mutex<Option<Running>>,
     init_lock: tokio::sync::Mutex<()>,
@@ -84,7 +60,7 @@ pub struct Orchestrator {
 
 impl std::fmt::Debug for Orchestrator {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Orchestrator").field("config", &self.inner.config).finish_non_exhaustive()
+        f.debug_struct("Orchestrator").field("config", &self.inner.pipeline.config).finish_non_exhaustive()
     }
 }
 
@@ -141,45 +117,13 @@ impl Orchestrator {
             store.clone(),
             cancel.child_token(),
         ));
-        let inner = Arc::new(Inner {
-                options,
-                store,
-                egress,
-                limiters: RwLock::new(HashMap::new()),
-                request_counters: RwLock::new(HashMap::new()),
-                http,
-                events,
-                config,
-                tokens,
-                cancel,
-                closed: AtomicBool::new(false),
-                running: Mutex::new(None),
-                init_lock: tokio::sync::Mutex::new(()),
-        });
-        // Events carry server text (token endpoint reasons, …): redact the tenant's secrets there.
-        let weak = Arc::downgrade(&inner);
-        inner.events.set_redactor(Box::new(move |tenant_id| match (weak.upgrade(), tenant_id) {
-            (Some(inner), Some(id)) => Orchestrator { inner }.needles(id),
-            _ => Needles::default(),
-        }));
-        Ok(Orchestrator { inner })
+        let pipeline = Pipeline::new(Parts { options, http, egress, config, tokens, store, events, cancel });
+        Ok(Orchestrator { inner: Arc::new(Inner { pipeline, closed: AtomicBool::new(false), running: Mutex::new(None), init_lock: tokio::sync::Mutex::new(()) }) })
     }
 
-    /// The secrets a server could echo in this tenant's answers: its client secret (and Basic
-    /// form), its current and previous tokens.
-    pub fn needles(&self, tenant_id: &str) -> Needles {
-        let mut n = Needles::default();
-        if let Ok(t) = self.inner.config.tenant(tenant_id) {
-            n.credentials(&t.client_id, &t.client_secret);
-        }
-        self.inner.tokens.known_tokens(tenant_id, |t| n.push(t));
-        n
-    }
-
-    /// `r` with the tenant's secrets redacted from its error, if any: the last step before an error
-    /// leaves the core.
-    pub(crate) fn redacted<T>(&self, tenant_id: &str, r: Result<T>) -> Result<T> {
-        r.map_err(|e| self.needles(tenant_id).redact_error(e))
+    /// The request pipeline (what `request`, `fetch_all` and `paginate` run on).
+    pub fn pipeline(&self) -> &Arc<Pipeline> {
+        &self.inner.pipeline
     }
 
     fn check_open(&self) -> Result<()> {
@@ -190,23 +134,9 @@ impl Orchestrator {
         }
     }
 
-    /// Runs `fut` unless the orchestrator closes first; then it ends at once with `CLOSED`, whatever
-    /// it was waiting for (a 429 hold, the limiter, a token, a Redis lease, a page).
-    pub(crate) async fn until_closed<T>(&self, fut: impl std::future::Future<Output = Result<T>>) -> Result<T> {
-        tokio::select! {
-            biased;
-            _ = self.inner.cancel.cancelled() => Err(Error::Closed),
-            r = fut => r,
-        }
-    }
-
-    /// Open and initialized, else `CLOSED` / `NOT_INITIALIZED`.
-    fn check_ready(&self) -> Result<()> {
-        self.check_open()?;
-        if !self.inner.config.is_loaded() {
-            return Err(Error::NotInitialized);
-        }
-        Ok(())
+    /// The secrets a server could echo in this tenant's answers (see [`Pipeline::needles`]).
+    pub fn needles(&self, tenant_id: &str) -> Needles {
+        self.inner.pipeline.needles(tenant_id)
     }
 
     /// Reads and validates the config (or the snapshot), then starts the poller and the rotation
@@ -217,7 +147,7 @@ impl Orchestrator {
         if lock(&self.inner.running).is_some() {
             return Ok(self.tenant_ids());
         }
-        self.until_closed(self.inner.config.load_initial()).await?;
+        self.inner.pipeline.until_closed(self.inner.pipeline.config.load_initial()).await?;
         self.check_open()?;
         self.start_tasks();
         Ok(self.tenant_ids())
@@ -229,12 +159,12 @@ impl Orchestrator {
             if let Some(inner) = weak.upgrade() {
                 let o = Orchestrator { inner };
                 tokio::spawn(async move {
-                    let _ = o.until_closed(o.rotate("scheduled", &tenant_id)).await;
+                    let _ = o.inner.pipeline.until_closed(o.rotate("scheduled", &tenant_id)).await;
                 });
             }
         });
-        let (scheduler, sched_task) = Scheduler::spawn(rotate, self.inner.cancel.child_token());
-        for (id, entry) in &self.inner.config.table().entries {
+        let (scheduler, sched_task) = Scheduler::spawn(rotate, self.inner.pipeline.cancel.child_token());
+        for (id, entry) in &self.inner.pipeline.config.table().entries {
             if let TenantEntry::Valid(t) = entry {
                 if t.rotation_interval.is_some() {
                     scheduler.set(id, t.rotation_interval);
@@ -244,11 +174,11 @@ impl Orchestrator {
         // Apply config changes: schedules, dropped tenants, new credentials fetched ahead.
         let weak = Arc::downgrade(&self.inner);
         let sched2 = scheduler.clone();
-        self.inner.config.on_change(Arc::new(move |diff: &ConfigDiff, new, old| {
+        self.inner.pipeline.config.on_change(Arc::new(move |diff: &ConfigDiff, new, old| {
             let Some(inner) = weak.upgrade() else { return };
             for id in &diff.removed {
-                inner.tokens.remove(id);
-                inner.limiters.write().unwrap_or_else(|p| p.into_inner()).remove(id);
+                inner.pipeline.tokens.remove(id);
+                inner.pipeline.forget(id);
                 sched2.set(id, None);
             }
             for id in diff.added.iter().chain(diff.changed.iter()) {
@@ -260,33 +190,33 @@ impl Orchestrator {
                 sched2.set(id, every);
                 if let (Some(TenantEntry::Valid(n)), Some(TenantEntry::Valid(o))) = (now, old.entries.get(id)) {
                     if n.credentials_changed(o) {
-                        inner.events.emit("credentials.rotated", Some(id), json!({"reason": "config-change", "clientId": n.client_id}));
-                        inner.tokens.credentials_changed(id);
-                        if let Some(store) = inner.store.clone() {
+                        inner.pipeline.events.emit("credentials.rotated", Some(id), json!({"reason": "config-change", "clientId": n.client_id}));
+                        inner.pipeline.tokens.credentials_changed(id);
+                        if let Some(store) = inner.pipeline.store.clone() {
                             let id = id.clone();
                             tokio::spawn(async move { store.publish_rotation(&id).await });
                         }
                     }
                 } else if !matches!(now, Some(TenantEntry::Valid(_))) {
-                    inner.tokens.remove(id);
+                    inner.pipeline.tokens.remove(id);
                 }
             }
         }));
-        let poller = tokio::spawn(poll(Arc::clone(&self.inner.config), self.inner.cancel.child_token()));
+        let poller = tokio::spawn(poll(Arc::clone(&self.inner.pipeline.config), self.inner.pipeline.cancel.child_token()));
         let mut tasks = vec![sched_task, poller];
-        if let Some(store) = self.inner.store.clone() {
+        if let Some(store) = self.inner.pipeline.store.clone() {
             // Rotations announced by other replicas: re-read the config, drop our copy of the token.
             let weak = Arc::downgrade(&self.inner);
-            let cancel = self.inner.cancel.child_token();
+            let cancel = self.inner.pipeline.cancel.child_token();
             tasks.push(tokio::spawn(async move {
                 store
                     .listen(
                         move |tenant_id| {
                             let Some(inner) = weak.upgrade() else { return };
-                            inner.events.emit("credentials.rotated", Some(&tenant_id), json!({"reason": "peer"}));
+                            inner.pipeline.events.emit("credentials.rotated", Some(&tenant_id), json!({"reason": "peer"}));
                             tokio::spawn(async move {
-                                let _ = inner.config.reload("peer-rotation").await;
-                                inner.tokens.forget_local(&tenant_id);
+                                let _ = inner.pipeline.config.reload("peer-rotation").await;
+                                inner.pipeline.tokens.forget_local(&tenant_id);
                             });
                         },
                         cancel,
@@ -300,7 +230,7 @@ impl Orchestrator {
     /// A usable tenant's config, or why not.
     pub fn tenant(&self, tenant_id: &str) -> Result<Arc<Tenant>> {
         self.check_open()?;
-        self.inner.config.tenant(tenant_id)
+        self.inner.pipeline.config.tenant(tenant_id)
     }
 
     /// Checks that the tenant's declared `requiredScopes` cover `required` (for a call whose
@@ -319,7 +249,7 @@ impl Orchestrator {
         if tenant.required_scopes.is_empty() || !tenant.unknown_scopes.is_empty() {
             return Ok(());
         }
-        let missing = crate::pipeline::catalogue::uncovered_scopes(required, &tenant.required_scopes);
+        let missing = crate::operations::uncovered_scopes(required, &tenant.required_scopes);
         if missing.is_empty() {
             return Ok(());
         }
@@ -335,7 +265,7 @@ impl Orchestrator {
     /// # let _ = ids; }
     /// ```
     pub fn tenants_named(&self, key: &str) -> Vec<String> {
-        let table = self.inner.config.table();
+        let table = self.inner.pipeline.config.table();
         let mut ids: Vec<String> = table
             .entries
             .values()
@@ -369,33 +299,33 @@ impl Orchestrator {
 
     /// The egress policy in force.
     pub fn egress(&self) -> &EgressPolicy {
-        &self.inner.egress
+        &self.inner.pipeline.egress
     }
 
     /// The shared store, when `redisUrl` is set.
     pub fn store(&self) -> Option<&Arc<SharedStore>> {
-        self.inner.store.as_ref()
+        self.inner.pipeline.store.as_ref()
     }
 
     /// The tenant's client-side rate limiter.
     pub fn limiter(&self, tenant_id: &str) -> Arc<Limiter> {
-        get_or_insert(&self.inner.limiters, tenant_id, || Limiter::new(self.inner.options.rate_limit_per_minute))
+        self.inner.pipeline.limiter(tenant_id)
     }
 
     /// The tenant's request counters.
     pub fn request_counters(&self, tenant_id: &str) -> Arc<RequestCounters> {
-        get_or_insert(&self.inner.request_counters, tenant_id, RequestCounters::default)
+        self.inner.pipeline.request_counters(tenant_id)
     }
 
     /// Ids of usable tenants, sorted.
     pub fn tenant_ids(&self) -> Vec<String> {
-        self.inner.config.table().valid_ids()
+        self.inner.pipeline.config.table().valid_ids()
     }
 
     /// A valid token for the tenant (cached; refreshed ahead of expiry; one request per refresh).
     pub async fn access_token(&self, tenant_id: &str) -> Result<Secret> {
-        let r = self.until_closed(self.token(tenant_id)).await;
-        Ok(self.redacted(tenant_id, r)?.value.clone())
+        let r = self.inner.pipeline.until_closed(self.token(tenant_id)).await;
+        Ok(self.inner.pipeline.redacted(tenant_id, r)?.value.clone())
     }
 
     /// The tenant's token if it is cached and needs no work (see [`TokenManager::cached`]);
@@ -410,82 +340,102 @@ impl Orchestrator {
     /// # Ok(()) }
     /// ```
     pub fn cached_access_token(&self, tenant_id: &str) -> Option<Secret> {
-        self.check_ready().ok()?;
-        self.inner.tokens.cached(tenant_id).map(|t| t.value.clone())
+        self.inner.pipeline.check_ready().ok()?;
+        self.inner.pipeline.tokens.cached(tenant_id).map(|t| t.value.clone())
     }
 
     /// The token object (for the request pipeline).
     pub async fn token(&self, tenant_id: &str) -> Result<Arc<AccessToken>> {
-        self.check_ready()?;
-        self.inner.tokens.get(tenant_id).await
+        self.inner.pipeline.token(tenant_id).await
+    }
+
+    /// Sends one API call for a tenant through the pipeline; resolves on 2xx, fails with a typed
+    /// error otherwise.
+    pub async fn request(&self, tenant_id: &str, req: ApiRequest) -> Result<ApiResponse> {
+        self.inner.pipeline.request(tenant_id, req).await
+    }
+
+    /// [`Orchestrator::request`] without parsing the body.
+    pub async fn request_raw(&self, tenant_id: &str, req: ApiRequest) -> Result<RawResponse> {
+        self.inner.pipeline.request_raw(tenant_id, req).await
+    }
+
+    /// Every item of a listing (see [`Pipeline::fetch_all`]).
+    pub async fn fetch_all(&self, tenant_id: &str, req: ApiRequest, opts: PageOptions) -> Result<FetchAll> {
+        self.inner.pipeline.fetch_all(tenant_id, req, opts).await
+    }
+
+    /// A sequential cursor over a listing.
+    pub fn paginate(&self, tenant_id: &str, req: ApiRequest, opts: PageOptions) -> Paginator {
+        self.inner.pipeline.paginate(tenant_id, req, opts)
     }
 
     /// Drops a token the API refused (401), if still current.
     pub fn invalidate(&self, tenant_id: &str, token_id: u64) -> bool {
-        self.inner.tokens.invalidate(tenant_id, token_id)
+        self.inner.pipeline.tokens.invalidate(tenant_id, token_id)
     }
 
     /// Forces a rotation: re-reads the tenant's config, obtains a new token, swaps it in. The old
     /// token serves callers until the new one is ready.
     pub async fn rotate_credentials(&self, tenant_id: &str) -> Result<()> {
-        let r = self.until_closed(self.rotate("forced", tenant_id)).await;
-        self.redacted(tenant_id, r)
+        let r = self.inner.pipeline.until_closed(self.rotate("forced", tenant_id)).await;
+        self.inner.pipeline.redacted(tenant_id, r)
     }
 
     async fn rotate(&self, reason: &'static str, tenant_id: &str) -> Result<()> {
-        self.check_ready()?;
-        if let Err(e) = self.inner.config.reload("rotation").await {
+        self.inner.pipeline.check_ready()?;
+        if let Err(e) = self.inner.pipeline.config.reload("rotation").await {
             // The config service being down must not stop a rotation: the token is still renewed
             // with the credentials we have.
-            self.inner.events.emit("config.stale", Some(tenant_id), json!({"reason": e.to_string(), "trigger": "rotation"}));
+            self.inner.pipeline.events.emit("config.stale", Some(tenant_id), json!({"reason": e.to_string(), "trigger": "rotation"}));
         }
-        let result = self.inner.tokens.renew(tenant_id).await;
+        let result = self.inner.pipeline.tokens.renew(tenant_id).await;
         match &result {
             Ok(_) => {
-                self.inner.events.emit("credentials.rotated", Some(tenant_id), json!({"reason": reason}));
-                if let Some(store) = &self.inner.store {
+                self.inner.pipeline.events.emit("credentials.rotated", Some(tenant_id), json!({"reason": reason}));
+                if let Some(store) = &self.inner.pipeline.store {
                     store.publish_rotation(tenant_id).await;
                 }
             }
-            Err(e) => self.inner.events.emit("rotation.failed", Some(tenant_id), json!({"reason": reason, "code": e.code(), "message": e.to_string()})),
+            Err(e) => self.inner.pipeline.events.emit("rotation.failed", Some(tenant_id), json!({"reason": reason, "code": e.code(), "message": e.to_string()})),
         }
         result.map(|_| ())
     }
 
     /// Re-reads the config now; what changed.
     pub async fn reload_config(&self) -> Result<ConfigDiff> {
-        self.check_ready()?;
-        self.until_closed(self.inner.config.reload("reloadConfig")).await
+        self.inner.pipeline.check_ready()?;
+        self.inner.pipeline.until_closed(self.inner.pipeline.config.reload("reloadConfig")).await
     }
 
     /// Subscribes to events.
     pub fn subscribe(&self) -> broadcast::Receiver<Event> {
-        self.inner.events.subscribe()
+        self.inner.pipeline.events.subscribe()
     }
 
     /// The event bus (for layers above, e.g. the request pipeline).
     pub fn events(&self) -> &Events {
-        &self.inner.events
+        &self.inner.pipeline.events
     }
 
     /// The shared HTTP client.
     pub fn http(&self) -> &reqwest::Client {
-        &self.inner.http
+        &self.inner.pipeline.http
     }
 
     /// The options in force.
     pub fn options(&self) -> &Options {
-        &self.inner.options
+        &self.inner.pipeline.options
     }
 
     /// Per-tenant counters and cache state, and the config source's health.
     pub fn stats(&self) -> serde_json::Value {
-        let table = self.inner.config.table();
+        let table = self.inner.pipeline.config.table();
         let mut tenants = serde_json::Map::new();
         let mut ids: Vec<&String> = table.entries.keys().collect();
         ids.sort();
         for id in ids {
-            let mut v = self.inner.tokens.describe(id);
+            let mut v = self.inner.pipeline.tokens.describe(id);
             let c = self.request_counters(id);
             v["calls"] = json!(c.calls.load(Ordering::Relaxed));
             v["succeeded"] = json!(c.succeeded.load(Ordering::Relaxed));
@@ -511,8 +461,8 @@ impl Orchestrator {
         }
         json!({
             "tenants": tenants,
-            "config": self.inner.config.health(),
-            "store": self.inner.store.as_ref().map(|s| s.describe()),
+            "config": self.inner.pipeline.config.health(),
+            "store": self.inner.pipeline.store.as_ref().map(|s| s.describe()),
             "closed": self.inner.closed.load(Ordering::Acquire),
             "initialized": lock(&self.inner.running).is_some(),
         })
@@ -524,7 +474,7 @@ impl Orchestrator {
         if self.inner.closed.swap(true, Ordering::AcqRel) {
             return;
         }
-        self.inner.cancel.cancel();
+        self.inner.pipeline.cancel.cancel();
         let running = lock(&self.inner.running).take();
         if let Some(r) = running {
             drop(r.scheduler);
@@ -532,7 +482,7 @@ impl Orchestrator {
                 let _ = t.await;
             }
         }
-        self.inner.tokens.clear();
+        self.inner.pipeline.tokens.clear();
     }
 }
 
@@ -548,14 +498,6 @@ async fn poll(config: Arc<ConfigManager>, cancel: CancellationToken) {
             _ = config.reload("poll") => {}
         }
     }
-}
-
-fn get_or_insert<T>(map: &RwLock<HashMap<String, Arc<T>>>, key: &str, make: impl FnOnce() -> T) -> Arc<T> {
-    if let Some(v) = map.read().unwrap_or_else(|p| p.into_inner()).get(key) {
-        return Arc::clone(v);
-    }
-    let mut w = map.write().unwrap_or_else(|p| p.into_inner());
-    Arc::clone(w.entry(key.to_string()).or_insert_with(|| Arc::new(make())))
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {

@@ -6,7 +6,7 @@ use genesys_tenants_core::config::split::split_array;
 use genesys_tenants_core::config::TenantTable;
 use genesys_tenants_core::egress::{check_api_path, EgressPolicy, Gateway};
 use genesys_tenants_core::pipeline::classify::classify_parts;
-use genesys_tenants_core::pipeline::retry_after::{from_message, parse_retry_after};
+use genesys_tenants_core::retry::retry_after::{from_message, parse_retry_after};
 use proptest::prelude::*;
 use serde_json::{json, Value};
 use std::time::SystemTime;

@@ -316,9 +316,9 @@ impl ConfigManager {
 /// `{ unknown, suggestions: { name: [real names] }, message }` for declared names that are not
 /// Genesys scopes.
 fn unknown_scopes_report(unknown: &[String]) -> serde_json::Value {
-    let c = crate::pipeline::catalogue::catalogue();
+    let c = crate::operations::catalogue();
     let suggestions: serde_json::Map<String, serde_json::Value> =
-        unknown.iter().map(|n| (n.clone(), json!(crate::pipeline::catalogue::closest_scopes(c, n)))).collect();
+        unknown.iter().map(|n| (n.clone(), json!(crate::operations::closest_scopes(c, n)))).collect();
     let hints: Vec<String> = suggestions
         .iter()
         .map(|(n, s)| match s.as_array().map(Vec::as_slice) {

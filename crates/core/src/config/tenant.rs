@@ -226,7 +226,7 @@ pub fn parse_entry(value: &Value, index: usize, egress: &EgressPolicy) -> Parsed
 
     let credentials_fingerprint = fingerprint(&client_id, &client_secret);
     let domain_prefix = domain_prefix.map(str::to_string);
-    let unknown_scopes = crate::pipeline::catalogue::unknown_scopes(&required_scopes);
+    let unknown_scopes = crate::operations::unknown_scopes(&required_scopes);
     ParsedEntry::Valid(Tenant {
         tenant_id,
         client_id,

@@ -263,7 +263,7 @@ pub fn preflight_refusal(tenant_id: &str, missing: Vec<String>, mode: Permission
 pub fn classify_answer(a: &Answer<'_>, retry_after: Option<Duration>) -> Error {
     if a.status == 429 {
         let wait = retry_after
-            .or_else(|| text(a.body, "message").and_then(super::retry_after::from_message))
+            .or_else(|| text(a.body, "message").and_then(crate::retry::retry_after::from_message))
             .unwrap_or(UNSTATED_RETRY_AFTER);
         return Error::RateLimited {
             tenant_id: a.tenant_id.to_string(),
@@ -291,7 +291,7 @@ pub fn classify_parts(tenant_id: &str, status: u16, body: &str, headers: &[(Stri
         .filter_map(|(k, v)| Some((reqwest::header::HeaderName::try_from(k.as_str()).ok()?, reqwest::header::HeaderValue::try_from(v.as_str()).ok()?)))
         .collect();
     let header = |name: &str| map.get(name).and_then(|v| v.to_str().ok());
-    let retry_after = super::retry_after::wait_after_429(&map);
+    let retry_after = crate::retry::retry_after::wait_after_429(&map);
     let answer = Answer { tenant_id, status, body: &value, www_authenticate: header("www-authenticate"), correlation_id: header("inin-correlation-id") };
     classify_answer(&answer, retry_after)
 }

@@ -1,12 +1,196 @@
-//! The request pipeline: egress guard → pre-flight → rate limiter → auth → transport →
-//! classification → retry decision.
+//! The request pipeline: one [`Pipeline`] holds what every call needs — the HTTP client, the egress
+//! policy, the tenant table, the tokens, the shared store, one limiter and one set of counters per
+//! tenant, the event bus, the options and the close signal — and runs each call through the same
+//! ordered steps (`request.rs`): guard → pre-flight → pace → authorize → send → classify → decide,
+//! with one [`retry::RetryBudget`] making every retry decision. The orchestrator builds it and hands
+//! it out; the paginator and the SDK bridge go through it.
 
-pub mod backoff;
-pub mod retry_after;
-pub mod catalogue;
 pub mod classify;
+pub mod from_js;
+pub mod paginate;
+pub use paginate::page_end;
 pub mod rate_limit;
 pub mod request;
-pub mod page_end;
-pub mod paginate;
-pub mod from_js;
+pub mod retry;
+
+use crate::config::{ConfigManager, Tenant};
+use crate::egress::EgressPolicy;
+use crate::error::{Error, Result};
+use crate::events::Events;
+use crate::options::Options;
+use crate::redact::Needles;
+use crate::store::SharedStore;
+use crate::token::{AccessToken, TokenManager};
+use rate_limit::Limiter;
+use std::collections::HashMap;
+use std::sync::atomic::AtomicU64;
+use std::sync::{Arc, RwLock};
+use tokio_util::sync::CancellationToken;
+
+/// Per-tenant request counters.
+#[derive(Debug, Default)]
+pub struct RequestCounters {
+    /// `request()` calls.
+    pub calls: AtomicU64,
+    /// Calls that resolved.
+    pub succeeded: AtomicU64,
+    /// Calls that rejected.
+    pub failed: AtomicU64,
+    /// Retries (401 refresh, 429, 5xx, transport).
+    pub retries: AtomicU64,
+    /// 429 answers received.
+    pub throttled: AtomicU64,
+    /// Total time requests waited in the client-side limiter.
+    pub limiter_wait_ms: AtomicU64,
+}
+
+/// What every call needs, and the calls themselves.
+pub struct Pipeline {
+    pub(crate) options: Options,
+    pub(crate) http: reqwest::Client,
+    pub(crate) egress: EgressPolicy,
+    pub(crate) config: Arc<ConfigManager>,
+    pub(crate) tokens: Arc<TokenManager>,
+    pub(crate) store: Option<Arc<SharedStore>>,
+    pub(crate) events: Events,
+    pub(crate) cancel: CancellationToken,
+    limiters: RwLock<HashMap<String, Arc<Limiter>>>,
+    counters: RwLock<HashMap<String, Arc<RequestCounters>>>,
+}
+
+impl std::fmt::Debug for Pipeline {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Pipeline").field("config", &self.config).finish_non_exhaustive()
+    }
+}
+
+/// The parts a [`Pipeline`] is made of (the orchestrator builds them).
+pub struct Parts {
+    /// Validated options.
+    pub options: Options,
+    /// The shared HTTP client.
+    pub http: reqwest::Client,
+    /// Where secrets and tokens may go.
+    pub egress: EgressPolicy,
+    /// The tenant table.
+    pub config: Arc<ConfigManager>,
+    /// The tokens.
+    pub tokens: Arc<TokenManager>,
+    /// The shared store, with `redisUrl`.
+    pub store: Option<Arc<SharedStore>>,
+    /// The event bus.
+    pub events: Events,
+    /// Cancelled on close.
+    pub cancel: CancellationToken,
+}
+
+fn get_or_insert<T>(map: &RwLock<HashMap<String, Arc<T>>>, key: &str, make: impl FnOnce() -> T) -> Arc<T> {
+    if let Some(v) = map.read().unwrap_or_else(|p| p.into_inner()).get(key) {
+        return Arc::clone(v);
+    }
+    let mut w = map.write().unwrap_or_else(|p| p.into_inner());
+    Arc::clone(w.entry(key.to_string()).or_insert_with(|| Arc::new(make())))
+}
+
+impl Pipeline {
+    /// A pipeline over `parts`; its events redact the tenants' secrets from then on.
+    pub fn new(parts: Parts) -> Arc<Pipeline> {
+        let Parts { options, http, egress, config, tokens, store, events, cancel } = parts;
+        let pipeline = Arc::new(Pipeline {
+            options,
+            http,
+            egress,
+            config,
+            tokens,
+            store,
+            events,
+            cancel,
+            limiters: RwLock::new(HashMap::new()),
+            counters: RwLock::new(HashMap::new()),
+        });
+        // Events carry server text (token endpoint reasons, …): redact the tenant's secrets there.
+        let weak = Arc::downgrade(&pipeline);
+        pipeline.events.set_redactor(Box::new(move |tenant_id| match (weak.upgrade(), tenant_id) {
+            (Some(p), Some(id)) => p.needles(id),
+            _ => Needles::default(),
+        }));
+        pipeline
+    }
+
+    /// The options in force.
+    pub fn options(&self) -> &Options {
+        &self.options
+    }
+
+    /// The tenant's client-side rate limiter.
+    pub fn limiter(&self, tenant_id: &str) -> Arc<Limiter> {
+        get_or_insert(&self.limiters, tenant_id, || Limiter::new(self.options.rate_limit_per_minute))
+    }
+
+    /// The tenant's request counters.
+    pub fn request_counters(&self, tenant_id: &str) -> Arc<RequestCounters> {
+        get_or_insert(&self.counters, tenant_id, RequestCounters::default)
+    }
+
+    /// Forgets a tenant's limiter (the tenant left the config).
+    pub fn forget(&self, tenant_id: &str) {
+        self.limiters.write().unwrap_or_else(|p| p.into_inner()).remove(tenant_id);
+    }
+
+    /// `CLOSED` once the orchestrator closed.
+    pub fn check_open(&self) -> Result<()> {
+        if self.cancel.is_cancelled() {
+            Err(Error::Closed)
+        } else {
+            Ok(())
+        }
+    }
+
+    /// Open and initialized, else `CLOSED` / `NOT_INITIALIZED`.
+    pub fn check_ready(&self) -> Result<()> {
+        self.check_open()?;
+        if !self.config.is_loaded() {
+            return Err(Error::NotInitialized);
+        }
+        Ok(())
+    }
+
+    /// A usable tenant's config, or why not.
+    pub fn tenant(&self, tenant_id: &str) -> Result<Arc<Tenant>> {
+        self.check_open()?;
+        self.config.tenant(tenant_id)
+    }
+
+    /// The tenant's token (cached; refreshed ahead of expiry; one request per refresh).
+    pub async fn token(&self, tenant_id: &str) -> Result<Arc<AccessToken>> {
+        self.check_ready()?;
+        self.tokens.get(tenant_id).await
+    }
+
+    /// Runs `fut` unless the orchestrator closes first; then it ends at once with `CLOSED`, whatever
+    /// it was waiting for (a 429 hold, the limiter, a token, a Redis lease, a page).
+    pub async fn until_closed<T>(&self, fut: impl std::future::Future<Output = Result<T>>) -> Result<T> {
+        tokio::select! {
+            biased;
+            _ = self.cancel.cancelled() => Err(Error::Closed),
+            r = fut => r,
+        }
+    }
+
+    /// The secrets a server could echo in this tenant's answers: its client secret (and Basic
+    /// form), its current and previous tokens.
+    pub fn needles(&self, tenant_id: &str) -> Needles {
+        let mut n = Needles::default();
+        if let Ok(t) = self.config.tenant(tenant_id) {
+            n.credentials(&t.client_id, &t.client_secret);
+        }
+        self.tokens.known_tokens(tenant_id, |t| n.push(t));
+        n
+    }
+
+    /// `r` with the tenant's secrets redacted from its error, if any: the last step before an error
+    /// leaves the core.
+    pub fn redacted<T>(&self, tenant_id: &str, r: Result<T>) -> Result<T> {
+        r.map_err(|e| self.needles(tenant_id).redact_error(e))
+    }
+}

@@ -4,7 +4,7 @@
 //! `inin-ratelimit-*` headers when they are present. A 429 puts the whole tenant on hold until
 //! its `Retry-After` has passed, so waiting requests do not all fire when the wait ends.
 
-use super::retry_after::RateLimitHeaders;
+use crate::retry::retry_after::RateLimitHeaders;
 use std::sync::Mutex;
 use std::time::Duration;
 use tokio::time::Instant;

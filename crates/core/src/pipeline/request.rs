@@ -1,52 +1,34 @@
-//! `Orchestrator::request`: the fixed order of steps every API call goes through.
+//! `Pipeline::request`: the fixed order of steps every API call goes through, one function each.
 //!
-//! 1. egress guard — the URL must be on the tenant's API host (or the gateway);
-//! 2. pre-flight — the tenant's declared `requiredScopes` must cover the endpoint;
-//! 3. rate limiter — the tenant's window (and any 429 hold);
-//! 4. auth — the current token, fetched inside the retry loop so every attempt is signed with
-//!    the newest one;
-//! 5. transport — pooled reqwest, per-attempt timeout;
-//! 6. classification — 2xx, 401, 403, 429, 5xx, other;
-//! 7. retry decision — 401 once after a refresh; 429 after `Retry-After`; 5xx/transport with
-//!    full-jitter backoff when the request is safe to repeat; within `maxRetries` and
-//!    `maxRetryDelayMs` of cumulative waiting.
+//! 1. **guard** — the method parses, the path is an API path on the tenant's API host (or the
+//!    gateway), checked again on the final URL of every attempt;
+//! 2. **pre-flight** — the tenant's declared `requiredScopes` include one the operation accepts;
+//! 3. **pace** — the tenant's limiter (the shared Redis budget first, in shared mode) and any 429
+//!    hold, within what is left of the retry budget;
+//! 4. **authorize** — the current token, taken inside the retry loop so every attempt is signed
+//!    with the newest one;
+//! 5. **send** — pooled reqwest, per-attempt timeout, the body read up to its limit;
+//! 6. **classify** — a success, or how the attempt ended ([`AttemptEnd`]);
+//! 7. **decide** — [`RetryBudget::decide`]: refresh after a first 401, hold for a 429, back off
+//!    after a 5xx or a lost answer when the call is safe to repeat, else fail.
 
-use super::backoff::{full_jitter, small_jitter};
-use super::catalogue::{missing_scopes, retry_safe};
 use super::classify::{preflight_refusal, to_error, Answer};
 use super::rate_limit::Limiter;
-use super::retry_after::{wait_after_429, RateLimitHeaders};
+use super::retry::{AttemptEnd, RetryBudget, Verdict};
+use super::Pipeline;
+use crate::config::Tenant;
+use crate::egress::Endpoints;
 use crate::error::{Error, PermissionMode, Result};
-use crate::orchestrator::Orchestrator;
+use crate::operations::{missing_scopes, retry_safe};
+use crate::options::PreflightMode;
+use crate::retry::retry_after::{self, wait_after_429, RateLimitHeaders};
+use crate::transport::{describe_reqwest, read_limited, BodyError, MAX_API_BODY};
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 use std::sync::atomic::Ordering;
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::time::Instant;
-
-/// What to do when a tenant's declared `requiredScopes` do not cover an endpoint.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum PreflightMode {
-    /// Fail with `SCOPE_MISSING` before sending (default; only for tenants that declare scopes).
-    #[default]
-    Enforce,
-    /// Send anyway, emit a `preflight.warning` event.
-    Warn,
-    /// No check.
-    Off,
-}
-
-impl PreflightMode {
-    /// Parses `'enforce' | 'warn' | 'off'`.
-    pub fn parse(s: &str) -> Option<Self> {
-        match s {
-            "enforce" => Some(PreflightMode::Enforce),
-            "warn" => Some(PreflightMode::Warn),
-            "off" => Some(PreflightMode::Off),
-            _ => None,
-        }
-    }
-}
 
 /// One API call.
 #[derive(Debug, Clone, Default)]
@@ -154,23 +136,49 @@ fn parse_body(headers: &reqwest::header::HeaderMap, bytes: &[u8]) -> Value {
     Value::String(String::from_utf8_lossy(bytes).into_owned())
 }
 
-enum Outcome {
-    Retry { wait: Duration, reason: String, status: Option<u16> },
-    Fail(Error),
+/// A call that passed the guard: where it goes and what it sends.
+struct Call<'a> {
+    tenant_id: &'a str,
+    tenant: Arc<Tenant>,
+    method: reqwest::Method,
+    endpoints: Endpoints,
+    url: url::Url,
+    /// The path as the API sees it (a gateway's prefix removed): what the catalogue indexes.
+    path: String,
+    headers: &'a [(String, String)],
+    body: Option<(bytes::Bytes, String)>,
+    /// The call may be sent again (the catalogue's replay flag).
+    safe: bool,
 }
 
-impl Orchestrator {
+/// An answer that is not a success, kept to build the error from.
+struct Refusal {
+    status: u16,
+    headers: reqwest::header::HeaderMap,
+    body: Value,
+}
+
+/// How an attempt that did not succeed ended.
+enum Failed {
+    Refused(Refusal),
+    /// An answer longer than [`MAX_API_BODY`]: the server's fault, and it would be again.
+    TooLarge { status: u16, correlation_id: Option<String>, message: String },
+    /// No complete answer; `reason` says why.
+    Lost { timeout: bool, reason: String },
+}
+
+impl Pipeline {
     /// Sends one API call for a tenant through the pipeline; resolves on 2xx, fails with a typed
     /// error otherwise.
     pub async fn request(&self, tenant_id: &str, req: ApiRequest) -> Result<ApiResponse> {
         self.request_raw(tenant_id, req).await.map(RawResponse::parse)
     }
 
-    /// [`Orchestrator::request`] without parsing the body.
+    /// [`Pipeline::request`] without parsing the body.
     pub async fn request_raw(&self, tenant_id: &str, req: ApiRequest) -> Result<RawResponse> {
         let counters = self.request_counters(tenant_id);
         counters.calls.fetch_add(1, Ordering::Relaxed);
-        let result = self.until_closed(self.request_inner(tenant_id, &req)).await;
+        let result = self.until_closed(self.run(tenant_id, &req)).await;
         let result = self.redacted(tenant_id, result);
         match &result {
             Ok(_) => counters.succeeded.fetch_add(1, Ordering::Relaxed),
@@ -179,14 +187,75 @@ impl Orchestrator {
         result
     }
 
-    async fn request_inner(&self, tenant_id: &str, req: &ApiRequest) -> Result<RawResponse> {
-        let opts = self.options();
+    async fn run(&self, tenant_id: &str, req: &ApiRequest) -> Result<RawResponse> {
+        let call = self.guard(tenant_id, req)?;
+        self.preflight(&call)?;
+        let limiter = self.limiter(tenant_id);
+        let counters = self.request_counters(tenant_id);
+        let mut budget = RetryBudget::new(self.options.max_retries, self.options.max_retry_delay);
+        loop {
+            self.pace(&call, &limiter, &mut budget).await?;
+            // However this attempt ends, a cold limiter's probe ends with it.
+            let _probe = EndProbe(&limiter);
+            let token = self.authorize(&call).await?;
+            let sent = match self.send(&call, &token.value, &limiter).await {
+                Ok(r) => return Ok(r),
+                Err(failed) => failed,
+            };
+            let end = match &sent {
+                Failed::Refused(r) => AttemptEnd::Answer { status: r.status, stated_wait: stated_wait(r) },
+                Failed::TooLarge { .. } => return Err(self.failure(&call, sent, budget.retries())),
+                Failed::Lost { timeout, .. } => AttemptEnd::Lost { timeout: *timeout },
+            };
+            if let Failed::Refused(Refusal { status: 429, .. }) = sent {
+                counters.throttled.fetch_add(1, Ordering::Relaxed);
+            }
+            match budget.decide(end, call.safe, rand::random) {
+                Verdict::Refresh => {
+                    // The token may be stale (revoked, rotated): drop it, get a new one, once.
+                    self.tokens.invalidate(tenant_id, token.id);
+                    self.events.emit("retry", Some(tenant_id), json!({"what": "request", "status": 401, "reason": "token refused; refreshing", "path": call.path}));
+                    counters.retries.fetch_add(1, Ordering::Relaxed);
+                }
+                Verdict::Hold { server_wait, jitter, retry } => {
+                    let wait = server_wait + jitter;
+                    // The limiter's hold does the waiting, for every request of the tenant.
+                    limiter.hold(server_wait, jitter, Instant::now());
+                    let correlation_id = match &sent {
+                        Failed::Refused(r) => correlation_of(&r.headers),
+                        _ => None,
+                    };
+                    self.events.emit("ratelimit.wait", Some(tenant_id), json!({"waitMs": wait.as_millis() as u64, "path": call.path, "correlationId": correlation_id}));
+                    if !retry {
+                        return Err(Error::RateLimited { tenant_id: tenant_id.into(), retry_after_ms: wait.as_millis() as u64, correlation_id });
+                    }
+                    counters.retries.fetch_add(1, Ordering::Relaxed);
+                }
+                Verdict::Backoff(wait) => {
+                    let (reason, status) = match &sent {
+                        Failed::Refused(r) => (format!("HTTP {}", r.status), Some(r.status)),
+                        Failed::TooLarge { status, .. } => (format!("HTTP {status}"), Some(*status)),
+                        Failed::Lost { reason, .. } => (reason.clone(), None),
+                    };
+                    counters.retries.fetch_add(1, Ordering::Relaxed);
+                    self.events.emit(
+                        "retry",
+                        Some(tenant_id),
+                        json!({"what": "request", "attempt": budget.retries(), "delayMs": wait.as_millis() as u64, "reason": reason, "status": status, "path": call.path}),
+                    );
+                    tokio::time::sleep(wait).await;
+                }
+                Verdict::Fail => return Err(self.failure(&call, sent, budget.retries())),
+            }
+        }
+    }
+
+    /// 1. The method parses; the path is an API path whose URL is on the tenant's API host.
+    fn guard<'a>(&self, tenant_id: &'a str, req: &'a ApiRequest) -> Result<Call<'a>> {
         let tenant = self.tenant(tenant_id)?;
         let method = reqwest::Method::from_bytes(req.method.to_ascii_uppercase().as_bytes())
             .map_err(|_| Error::InvalidOptions { option: "method".into(), reason: format!("'{}' is not an HTTP method", req.method) })?;
-
-        // 1. egress guard
-        let endpoints = self.egress().endpoints(&tenant.environment).map_err(|e| e.with_tenant(tenant_id))?;
+        let endpoints = self.egress.endpoints(&tenant.environment).map_err(|e| e.with_tenant(tenant_id))?;
         let mut url = endpoints.api_url(&req.path).map_err(|e| e.with_tenant(tenant_id))?;
         if !req.query.is_empty() {
             let mut q = url.query_pairs_mut();
@@ -194,207 +263,150 @@ impl Orchestrator {
                 q.append_pair(k, v);
             }
         }
-        // The path as the API sees it (a gateway's path prefix removed): what the catalogue indexes.
         let path = format!("/{}", url.path().strip_prefix(endpoints.api_base.path()).unwrap_or(url.path()).trim_start_matches('/'));
+        let safe = retry_safe(method.as_str(), &path);
+        Ok(Call { tenant_id, tenant, body: encode_body(req)?, method, endpoints, url, path, headers: &req.headers, safe })
+    }
 
-        // 2. pre-flight: a tenant whose declared scopes include none the operation accepts. Not for a
-        // tenant declaring names Genesys does not know (`config.unknown-scopes` said so at load).
-        if opts.preflight != PreflightMode::Off && !tenant.required_scopes.is_empty() && tenant.unknown_scopes.is_empty() {
-            if let Some(accepted) = missing_scopes(method.as_str(), &path, &tenant.required_scopes) {
-                let refusal = preflight_refusal(tenant_id, accepted.clone(), PermissionMode::Any, &tenant.required_scopes, Some(&format!("{method} {path}")));
-                if opts.preflight == PreflightMode::Enforce {
-                    return Err(refusal);
+    /// 2. A tenant whose declared scopes include none the operation accepts. Not for a tenant
+    /// declaring names Genesys does not know (`config.unknown-scopes` said so at load).
+    fn preflight(&self, call: &Call<'_>) -> Result<()> {
+        let t = &call.tenant;
+        if self.options.preflight == PreflightMode::Off || t.required_scopes.is_empty() || !t.unknown_scopes.is_empty() {
+            return Ok(());
+        }
+        let Some(accepted) = missing_scopes(call.method.as_str(), &call.path, &t.required_scopes) else { return Ok(()) };
+        let refusal = preflight_refusal(call.tenant_id, accepted.clone(), PermissionMode::Any, &t.required_scopes, Some(&format!("{} {}", call.method, call.path)));
+        if self.options.preflight == PreflightMode::Enforce {
+            return Err(refusal);
+        }
+        self.events.emit("preflight.warning", Some(call.tenant_id), json!({"missingScopes": accepted, "mode": "ANY", "message": refusal.to_string()}));
+        Ok(())
+    }
+
+    /// 3. With Redis, the shared budget of every replica paces the calls (the local window would
+    /// count the other replicas' calls twice, through the headers); without it, or when it fails,
+    /// the local window. A 429 hold applies either way, within what is left of the retry budget: a
+    /// hold longer than that fails the call now (waiting could outlast any caller).
+    async fn pace(&self, call: &Call<'_>, limiter: &Limiter, budget: &mut RetryBudget) -> Result<()> {
+        let counters = self.request_counters(call.tenant_id);
+        let mut paced_by_store = false;
+        if let Some(store) = &self.store {
+            let mut shared_wait = Duration::ZERO;
+            loop {
+                // Re-read the budget each round: the first answers teach the limiter the real one.
+                let (allowed, _, window) = limiter.snapshot();
+                match store.rate_wait(call.tenant_id, allowed, window).await {
+                    Ok(Some(d)) => {
+                        shared_wait += d;
+                        tokio::time::sleep(d).await;
+                    }
+                    Ok(None) => {
+                        paced_by_store = true;
+                        break;
+                    }
+                    Err(_) => break,
                 }
-                self.events().emit("preflight.warning", Some(tenant_id), json!({"missingScopes": accepted, "mode": "ANY", "message": refusal.to_string()}));
+            }
+            if !shared_wait.is_zero() {
+                counters.limiter_wait_ms.fetch_add(shared_wait.as_millis() as u64, Ordering::Relaxed);
             }
         }
+        let hold_budget = budget.hold_budget();
+        let waited = if paced_by_store { limiter.wait_hold(hold_budget).await } else { limiter.acquire_within(hold_budget).await };
+        let waited = waited.map_err(|left| Error::RateLimited { tenant_id: call.tenant_id.into(), retry_after_ms: left.as_millis() as u64, correlation_id: None })?;
+        if !waited.is_zero() {
+            counters.limiter_wait_ms.fetch_add(waited.as_millis() as u64, Ordering::Relaxed);
+        }
+        Ok(())
+    }
 
-        let body = encode_body(req)?;
-        let safe = retry_safe(method.as_str(), &path);
-        let limiter = self.limiter(tenant_id);
-        let counters = self.request_counters(tenant_id);
-        let mut retries: u32 = 0;
-        let mut waited = Duration::ZERO;
-        let mut refreshed_after_401 = false;
-        let mut own_hold = Duration::ZERO;
+    /// 4. The egress check on the final URL, then the tenant's current token.
+    async fn authorize(&self, call: &Call<'_>) -> Result<Arc<crate::token::AccessToken>> {
+        call.endpoints.verify_api_url(&call.url).map_err(|reason| Error::HostNotAllowed {
+            tenant_id: Some(call.tenant_id.into()),
+            host: call.url.host_str().unwrap_or_default().to_string(),
+            reason,
+        })?;
+        self.token(call.tenant_id).await
+    }
 
-        loop {
-            // 3. rate limiter: with Redis, the shared budget of every replica paces the calls (the
-            // local window would count the other replicas' calls twice, through the headers);
-            // without it, or when it fails, the local window. A 429 hold applies either way.
-            let mut paced_by_store = false;
-            if let Some(store) = self.store() {
-                let mut shared_wait = Duration::ZERO;
-                loop {
-                    // Re-read the budget each round: the first answers teach the limiter the real one.
-                    let (allowed, _, window) = limiter.snapshot();
-                    match store.rate_wait(tenant_id, allowed, window).await {
-                        Ok(Some(d)) => {
-                            shared_wait += d;
-                            tokio::time::sleep(d).await;
-                        }
-                        Ok(None) => {
-                            paced_by_store = true;
-                            break;
-                        }
-                        Err(_) => break,
-                    }
-                }
-                if !shared_wait.is_zero() {
-                    counters.limiter_wait_ms.fetch_add(shared_wait.as_millis() as u64, Ordering::Relaxed);
-                }
+    /// 5. and 6. One attempt: send, read the body up to its limit, tell a success from the rest.
+    async fn send(&self, call: &Call<'_>, token: &crate::secret::Secret, limiter: &Limiter) -> std::result::Result<RawResponse, Failed> {
+        let timeout = self.options.request_timeout;
+        let mut rb = self
+            .http
+            .request(call.method.clone(), call.url.clone())
+            .timeout(timeout)
+            .header("Accept", "application/json")
+            .bearer_auth(token.expose());
+        for (k, v) in call.headers {
+            if !IGNORED_HEADERS.contains(&k.to_ascii_lowercase().as_str()) {
+                rb = rb.header(k.as_str(), v.as_str());
             }
-            // A 429 hold longer than what is left of the retry budget fails the call now: it would
-            // fail after the wait anyway, and waiting could outlast any caller (`Retry-After: 3600`).
-            // (The wait of this request's own last 429 is already in `waited`: the hold does it.)
-            let budget = opts.max_retry_delay.saturating_sub(waited) + std::mem::take(&mut own_hold);
-            let w = if paced_by_store { limiter.wait_hold(budget).await } else { limiter.acquire_within(budget).await };
-            let w = w.map_err(|left| Error::RateLimited { tenant_id: tenant_id.into(), retry_after_ms: left.as_millis() as u64, correlation_id: None })?;
-            if !w.is_zero() {
-                counters.limiter_wait_ms.fetch_add(w.as_millis() as u64, Ordering::Relaxed);
+        }
+        if let Some((bytes, ct)) = &call.body {
+            rb = rb.header("Content-Type", ct.as_str()).body(bytes.clone());
+        }
+        let resp = match rb.send().await {
+            Ok(r) => r,
+            Err(e) => return Err(Failed::Lost { timeout: e.is_timeout(), reason: describe_reqwest(&e, timeout) }),
+        };
+        let status = resp.status().as_u16();
+        let headers = resp.headers().clone();
+        limiter.observe(&RateLimitHeaders::from_headers(&headers), Instant::now());
+        if status != 429 {
+            limiter.admitted();
+        }
+        let bytes = match read_limited(resp, MAX_API_BODY).await {
+            Ok(b) => b,
+            Err(e @ BodyError::TooLarge { .. }) => {
+                let message = format!("{} {}: {}", call.method, call.path, e.describe(timeout));
+                return Err(Failed::TooLarge { status, correlation_id: correlation_of(&headers), message });
             }
-            // However this attempt ends, a cold limiter's probe ends with it.
-            let _probe = EndProbe(&limiter);
-            // The egress check runs on the final URL of every attempt, whatever built it.
-            endpoints.verify_api_url(&url).map_err(|reason| Error::HostNotAllowed {
-                tenant_id: Some(tenant_id.into()),
-                host: url.host_str().unwrap_or_default().to_string(),
-                reason,
-            })?;
-            // 4. auth
-            let token = self.token(tenant_id).await?;
-            // 5. transport
-            let mut rb = self
-                .http()
-                .request(method.clone(), url.clone())
-                .timeout(opts.request_timeout)
-                .header("Accept", "application/json")
-                .bearer_auth(token.value.expose());
-            for (k, v) in &req.headers {
-                if !IGNORED_HEADERS.contains(&k.to_ascii_lowercase().as_str()) {
-                    rb = rb.header(k.as_str(), v.as_str());
-                }
+            Err(BodyError::Read(e)) => return Err(Failed::Lost { timeout: e.is_timeout(), reason: describe_reqwest(&e, timeout) }),
+        };
+        if (200..300).contains(&status) {
+            let json = is_json(&headers, &bytes);
+            return Ok(RawResponse { status, headers: header_map(&headers), body: bytes, json });
+        }
+        let body = parse_body(&headers, &bytes);
+        Err(Failed::Refused(Refusal { status, headers, body }))
+    }
+
+    /// The error a failed call ends with.
+    fn failure(&self, call: &Call<'_>, sent: Failed, retries: u32) -> Error {
+        let what = format!("{} {}", call.method, call.path);
+        match sent {
+            Failed::Lost { timeout: true, .. } if !call.safe => {
+                Error::Timeout { tenant_id: Some(call.tenant_id.into()), what, after_ms: self.options.request_timeout.as_millis() as u64 }
             }
-            if let Some((bytes, ct)) = &body {
-                rb = rb.header("Content-Type", ct.as_str()).body(bytes.clone());
+            Failed::Lost { reason, .. } if retries > 0 => Error::Network { tenant_id: Some(call.tenant_id.into()), reason: format!("{what}: {reason} (after {retries} retries)") },
+            Failed::Lost { reason, .. } => Error::Network { tenant_id: Some(call.tenant_id.into()), reason: format!("{what}: {reason}") },
+            Failed::TooLarge { status, correlation_id, message } => {
+                Error::Upstream { tenant_id: call.tenant_id.into(), status, body: Value::Null, message: Some(message), correlation_id }
             }
-            let outcome = match rb.send().await {
-                Err(e) => {
-                    let reason = crate::transport::describe_reqwest(&e, opts.request_timeout);
-                    if safe {
-                        Outcome::Retry { wait: full_jitter(retries + 1, opts.max_retry_delay), reason, status: None }
-                    } else if e.is_timeout() {
-                        Outcome::Fail(Error::Timeout { tenant_id: Some(tenant_id.into()), what: format!("{method} {path}"), after_ms: opts.request_timeout.as_millis() as u64 })
-                    } else {
-                        Outcome::Fail(Error::Network { tenant_id: Some(tenant_id.into()), reason: format!("{method} {path}: {reason}") })
-                    }
-                }
-                Ok(resp) => {
-                    let status = resp.status().as_u16();
-                    let headers = resp.headers().clone();
-                    limiter.observe(&RateLimitHeaders::from_headers(&headers), Instant::now());
-                    if status != 429 {
-                        limiter.admitted();
-                    }
-                    let bytes = match crate::transport::read_limited(resp, crate::transport::MAX_API_BODY).await {
-                        Ok(b) => b,
-                        Err(e @ crate::transport::BodyError::TooLarge { .. }) => {
-                            return Err(Error::Upstream {
-                                tenant_id: tenant_id.into(),
-                                status,
-                                body: Value::Null,
-                                message: Some(format!("{method} {path}: {}", e.describe(opts.request_timeout))),
-                                correlation_id: headers.get("inin-correlation-id").and_then(|v| v.to_str().ok()).map(str::to_string),
-                            })
-                        }
-                        Err(e) => {
-                            let reason = e.describe(opts.request_timeout);
-                            if safe {
-                                retries_guard(&mut retries, opts.max_retries, tenant_id, &reason)?;
-                                continue;
-                            }
-                            return Err(Error::Network { tenant_id: Some(tenant_id.into()), reason });
-                        }
-                    };
-                    if (200..300).contains(&status) {
-                        let json = is_json(&headers, &bytes);
-                        return Ok(RawResponse { status, headers: header_map(&headers), body: bytes, json });
-                    }
-                    let value = parse_body(&headers, &bytes);
-                    let correlation_id = headers.get("inin-correlation-id").and_then(|v| v.to_str().ok()).map(str::to_string);
-                    match status {
-                        401 if !refreshed_after_401 => {
-                            // The token may be stale (revoked, rotated): drop it, get a new one, once.
-                            refreshed_after_401 = true;
-                            self.invalidate(tenant_id, token.id);
-                            self.events().emit("retry", Some(tenant_id), json!({"what": "request", "status": 401, "reason": "token refused; refreshing", "path": path}));
-                            counters.retries.fetch_add(1, Ordering::Relaxed);
-                            continue;
-                        }
-                        429 => {
-                            counters.throttled.fetch_add(1, Ordering::Relaxed);
-                            let stated = wait_after_429(&headers)
-                                .or_else(|| value.get("message").and_then(|m| m.as_str()).and_then(super::retry_after::from_message));
-                            let (server_wait, jitter) = (stated.unwrap_or_else(|| full_jitter(retries + 1, opts.max_retry_delay)), small_jitter());
-                            let wait = server_wait + jitter;
-                            limiter.hold(server_wait, jitter, Instant::now());
-                            self.events().emit("ratelimit.wait", Some(tenant_id), json!({"waitMs": wait.as_millis() as u64, "path": path, "correlationId": correlation_id}));
-                            if wait > opts.max_retry_delay || waited + wait > opts.max_retry_delay || retries >= opts.max_retries {
-                                Outcome::Fail(Error::RateLimited { tenant_id: tenant_id.into(), retry_after_ms: wait.as_millis() as u64, correlation_id })
-                            } else {
-                                // The limiter's hold does the waiting for every request of the tenant.
-                                waited += wait;
-                                own_hold = wait;
-                                retries += 1;
-                                counters.retries.fetch_add(1, Ordering::Relaxed);
-                                continue;
-                            }
-                        }
-                        500 | 502 | 503 | 504 if safe => {
-                            let wait = super::retry_after::from_headers(&headers)
-                                .map(|d| d + small_jitter())
-                                .unwrap_or_else(|| full_jitter(retries + 1, opts.max_retry_delay));
-                            let www = headers.get("www-authenticate").and_then(|v| v.to_str().ok());
-                            let last = to_error(&Answer { tenant_id, status, body: &value, www_authenticate: www, correlation_id: correlation_id.as_deref() });
-                            if retries >= opts.max_retries || waited + wait > opts.max_retry_delay {
-                                Outcome::Fail(last)
-                            } else {
-                                Outcome::Retry { wait, reason: format!("HTTP {status}"), status: Some(status) }
-                            }
-                        }
-                        _ => {
-                            let www = headers.get("www-authenticate").and_then(|v| v.to_str().ok());
-                            Outcome::Fail(to_error(&Answer { tenant_id, status, body: &value, www_authenticate: www, correlation_id: correlation_id.as_deref() }))
-                        }
-                    }
-                }
-            };
-            match outcome {
-                Outcome::Fail(e) => return Err(e),
-                Outcome::Retry { wait, reason, status } => {
-                    if retries >= opts.max_retries || waited + wait > opts.max_retry_delay {
-                        return Err(match status {
-                            Some(s) => Error::Upstream { tenant_id: tenant_id.into(), status: s, body: Value::Null, message: Some(reason), correlation_id: None },
-                            None => Error::Network { tenant_id: Some(tenant_id.into()), reason: format!("{method} {path}: {reason} (after {retries} retries)") },
-                        });
-                    }
-                    retries += 1;
-                    waited += wait;
-                    counters.retries.fetch_add(1, Ordering::Relaxed);
-                    self.events().emit("retry", Some(tenant_id), json!({"what": "request", "attempt": retries, "delayMs": wait.as_millis() as u64, "reason": reason, "status": status, "path": path}));
-                    tokio::time::sleep(wait).await;
-                }
+            Failed::Refused(r) => {
+                let www = r.headers.get("www-authenticate").and_then(|v| v.to_str().ok());
+                let correlation_id = correlation_of(&r.headers);
+                to_error(&Answer { tenant_id: call.tenant_id, status: r.status, body: &r.body, www_authenticate: www, correlation_id: correlation_id.as_deref() })
             }
         }
     }
 }
 
-fn retries_guard(retries: &mut u32, max: u32, tenant_id: &str, reason: &str) -> Result<()> {
-    if *retries >= max {
-        return Err(Error::Network { tenant_id: Some(tenant_id.into()), reason: reason.to_string() });
+/// What the server said to wait: `Retry-After`; for a 429 also `inin-ratelimit-reset` or the
+/// "Retry the request in [N] seconds" of Genesys's message.
+fn stated_wait(r: &Refusal) -> Option<Duration> {
+    if r.status == 429 {
+        wait_after_429(&r.headers).or_else(|| r.body.get("message").and_then(Value::as_str).and_then(retry_after::from_message))
+    } else {
+        retry_after::from_headers(&r.headers)
     }
-    *retries += 1;
-    Ok(())
+}
+
+fn correlation_of(headers: &reqwest::header::HeaderMap) -> Option<String> {
+    headers.get("inin-correlation-id").and_then(|v| v.to_str().ok()).map(str::to_string)
 }
 
 fn encode_body(req: &ApiRequest) -> Result<Option<(bytes::Bytes, String)>> {

@@ -9,4 +9,4 @@ mod redis_store;
 mod scripts;
 
 pub use keys::Keys;
-pub use redis_store::{unix_ms_now, Lease, SharedStore, SharedToken, StoreError, StoreSettings, DEFAULT_LEASE, DEFAULT_OP_TIMEOUT, DEFAULT_RETRY_PAUSE};
+pub use redis_store::{unix_ms_now, Lease, SharedStore, SharedToken, StoreError, StoreSettings, DEFAULT_OP_TIMEOUT, DEFAULT_RETRY_PAUSE};

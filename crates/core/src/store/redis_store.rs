@@ -22,8 +22,6 @@ use tokio::time::Instant;
 pub const DEFAULT_OP_TIMEOUT: Duration = Duration::from_millis(500);
 /// After a failure, Redis is not asked again for this long (requests run in-process meanwhile).
 pub const DEFAULT_RETRY_PAUSE: Duration = Duration::from_secs(1);
-/// Lease of a cross-process token refresh: a holder that dies frees it after this.
-pub const DEFAULT_LEASE: Duration = Duration::from_secs(10);
 
 /// Why a store operation did not happen (the caller falls back to in-process mode).
 #[derive(Debug, Clone, thiserror::Error)]

@@ -9,8 +9,6 @@ use tokio::time::Instant;
 pub const MIN_REFRESH_WINDOW: Duration = Duration::from_secs(60);
 /// …but never more than this fraction of the lifetime (so a 2 s token is not refreshed on every call).
 pub const MAX_WINDOW_FRACTION: f64 = 0.25;
-/// Default `refreshAheadRatio`: refresh when 10 % of the lifetime is left (or 60 s, whichever is larger).
-pub const DEFAULT_REFRESH_AHEAD_RATIO: f64 = 0.1;
 /// A token is not handed out when less than this much of its life is left (clock skew, transit).
 pub const MAX_EXPIRY_SKEW: Duration = Duration::from_secs(5);
 

@@ -81,7 +81,7 @@ pub async fn request_token(
     let status = resp.status().as_u16();
     let headers = resp.headers().clone();
     let correlation_id = headers.get("inin-correlation-id").and_then(|v| v.to_str().ok()).map(str::to_string);
-    let retry_after = crate::pipeline::retry_after::from_headers(&headers);
+    let retry_after = crate::retry::retry_after::from_headers(&headers);
     // An answer longer than any token answer stops being read at the limit (retried like a garbled one).
     let bytes = read_limited(resp, MAX_TOKEN_BODY)
         .await

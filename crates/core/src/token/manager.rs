@@ -326,8 +326,8 @@ impl TokenManager {
                 Err(TokenFailure::Retryable { reason, retry_after, status }) => {
                     slot.counters.failures.fetch_add(1, Ordering::Relaxed);
                     attempt += 1;
-                    let backoff = crate::pipeline::backoff::full_jitter(attempt, self.settings.max_retry_delay);
-                    let delay = retry_after.map(|d| d + crate::pipeline::backoff::small_jitter()).unwrap_or(backoff);
+                    let backoff = crate::retry::backoff::full_jitter(attempt, self.settings.max_retry_delay);
+                    let delay = retry_after.map(|d| d + crate::retry::backoff::small_jitter()).unwrap_or(backoff);
                     if attempt > self.settings.max_retries || delay > self.settings.max_retry_delay {
                         let err = match status {
                             Some(429) | Some(400) => Error::RateLimited { tenant_id: id.clone(), retry_after_ms: delay.as_millis() as u64, correlation_id: None },

@@ -5,5 +5,5 @@ mod access_token;
 pub mod endpoint;
 mod manager;
 
-pub use access_token::{timing, AccessToken, DEFAULT_REFRESH_AHEAD_RATIO, MAX_EXPIRY_SKEW, MAX_WINDOW_FRACTION, MIN_REFRESH_WINDOW};
+pub use access_token::{timing, AccessToken, MAX_EXPIRY_SKEW, MAX_WINDOW_FRACTION, MIN_REFRESH_WINDOW};
 pub use manager::{TokenCounters, TokenManager, TokenSettings};

@@ -12,7 +12,7 @@ pub const MAX_SERVER_WAIT: Duration = Duration::from_secs(3600);
 /// Negative, empty, non-finite or absurd values give `None`.
 ///
 /// ```
-/// use genesys_tenants_core::pipeline::retry_after::parse_retry_after;
+/// use genesys_tenants_core::retry::retry_after::parse_retry_after;
 /// use std::time::{Duration, SystemTime};
 /// assert_eq!(parse_retry_after("3", SystemTime::now()), Some(Duration::from_secs(3)));
 /// assert_eq!(parse_retry_after("soon", SystemTime::now()), None);
@@ -83,7 +83,7 @@ pub fn wait_after_429(headers: &HeaderMap) -> Option<Duration> {
 /// in [3] seconds" — for answers whose headers were stripped (a proxy, the SDK's default mode).
 ///
 /// ```
-/// use genesys_tenants_core::pipeline::retry_after::from_message;
+/// use genesys_tenants_core::retry::retry_after::from_message;
 /// use std::time::Duration;
 /// assert_eq!(from_message("Retry the request in [3] seconds"), Some(Duration::from_secs(3)));
 /// assert_eq!(from_message("maximum [300] requests within [60] seconds"), None);

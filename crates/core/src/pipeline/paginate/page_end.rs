@@ -3,7 +3,7 @@
 //! there is none. The core's paginator and the tutorial helper `fetchWithPaginationAndRetry` (which
 //! reads pages from the caller's function) both ask this module.
 
-use super::paginate::PageStyle;
+use super::style::PageStyle;
 use serde_json::Value;
 
 /// Where a page keeps its items, in the order they are looked for.

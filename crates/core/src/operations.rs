@@ -8,7 +8,7 @@ pub use genesys_catalogue::{catalogue, closest_scopes, Operation, Permissions};
 /// methods, query and search POSTs); for an operation it does not know, only the idempotent methods.
 ///
 /// ```
-/// use genesys_tenants_core::pipeline::catalogue::retry_safe;
+/// use genesys_tenants_core::operations::retry_safe;
 /// assert!(retry_safe("POST", "/api/v2/analytics/conversations/details/query"));
 /// assert!(!retry_safe("POST", "/api/v2/analytics/conversations/details/jobs"));
 /// ```
@@ -30,7 +30,7 @@ fn covers(declared: &[String], scope: &str) -> bool {
 /// operation or its scopes (then the API decides).
 ///
 /// ```
-/// use genesys_tenants_core::pipeline::catalogue::missing_scopes;
+/// use genesys_tenants_core::operations::missing_scopes;
 /// let declared = vec!["analytics:readonly".to_string()];
 /// assert_eq!(missing_scopes("GET", "/api/v2/users", &declared), Some(vec!["users".to_string(), "users:readonly".to_string()]));
 /// assert_eq!(missing_scopes("POST", "/api/v2/analytics/conversations/details/jobs", &declared), None);
@@ -58,7 +58,7 @@ pub fn unknown_scopes(declared: &[String]) -> Vec<String> {
 /// nothing to the API either.
 ///
 /// ```
-/// use genesys_tenants_core::pipeline::catalogue::uncovered_scopes;
+/// use genesys_tenants_core::operations::uncovered_scopes;
 /// let declared = vec!["users".to_string(), "analytics:readonly".to_string()];
 /// let required = ["users:readonly", "analytics", "routing:readonly", "user:read"].map(String::from);
 /// assert_eq!(uncovered_scopes(&required, &declared), vec!["analytics", "routing:readonly"]);
@@ -78,7 +78,7 @@ pub fn uncovered_scopes(required: &[String], declared: &[String]) -> Vec<String>
 /// `None` when the API has no such operation. `path` may be concrete (`/api/v2/users/abc`).
 ///
 /// ```
-/// use genesys_tenants_core::pipeline::catalogue::explain;
+/// use genesys_tenants_core::operations::explain;
 /// let e = explain("get", "/api/v2/routing/queues/q1").unwrap();
 /// assert_eq!(e["permissions"]["mode"], "ALL");
 /// assert_eq!(e["scopes"], serde_json::json!(["routing", "routing:readonly"]));

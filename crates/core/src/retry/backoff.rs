@@ -11,7 +11,7 @@ pub const MAX_SMALL_JITTER: Duration = Duration::from_millis(250);
 /// `U(0, min(cap, BASE × 2^(attempt-1)))`, never below 10 ms.
 ///
 /// ```
-/// use genesys_tenants_core::pipeline::backoff::full_jitter;
+/// use genesys_tenants_core::retry::backoff::full_jitter;
 /// use std::time::Duration;
 /// for attempt in 1..20 {
 ///     assert!(full_jitter(attempt, Duration::from_secs(5)) <= Duration::from_secs(5));
@@ -29,7 +29,12 @@ pub fn full_jitter_with(attempt: u32, cap: Duration, draw: f64) -> Duration {
 
 /// `U(0, 250 ms)`.
 pub fn small_jitter() -> Duration {
-    MAX_SMALL_JITTER.mul_f64(rand::random::<f64>())
+    small_jitter_with(rand::random())
+}
+
+/// [`small_jitter`] with the random draw (0..1) given, for tests.
+pub fn small_jitter_with(draw: f64) -> Duration {
+    MAX_SMALL_JITTER.mul_f64(draw.clamp(0.0, 1.0))
 }
 
 #[cfg(test)]
