@@ -75,7 +75,7 @@ export declare class NativeOrchestrator {
    */
   statsJson(): string
   /**
-   * Calls `callback(event)` for every event until `unsubscribe(id)` or `close()`. The callback
+   * Calls `callback(eventJson)` for every event until `unsubscribe(id)` or `close()`. The callback
    * does not keep the process alive.
    */
   subscribe(callback: (eventJson: string) => void): number
@@ -89,20 +89,6 @@ export declare class NativeOrchestrator {
 export declare class NativePageCursor {
   /** The next page as JSON text `{ items, index, total }`, or `null` after the last. */
   nextJson(): Promise<string>
-}
-
-/** One API call. */
-export interface ApiRequestInit {
-  /** HTTP method. Default `'GET'`. */
-  method?: string
-  /** A path such as `'/api/v2/users'` (a full URL only on the tenant's own API host). */
-  path: string
-  /** Query parameters; arrays repeat the key; `null` values are left out. */
-  query?: Record<string, any>
-  /** Extra headers; `Authorization` is always the tenant's token. */
-  headers?: Record<string, string>
-  /** JSON body (a string with a non-JSON `Content-Type` header is sent as is). */
-  body?: any
 }
 
 /** The SDK release the operation catalogue was generated from (`purecloud-platform-client-v2@262.0.0`). */
@@ -146,33 +132,15 @@ export declare function explainOperation(method: string, path: string): string |
  */
 export interface GatewayOptions {
   /** `'http'` or `'https'`. Default `'https'`. Plain http is only ever allowed here. */
-  protocol?: string
+  protocol?: 'http' | 'https'
   /** Host name or IP address, e.g. `'127.0.0.1'`. */
   host: string
   /** Port; the scheme's default when absent. */
   port?: number
-  /** Path prefix for login traffic (SDK: `path_params_login`). */
+  /** Path prefix for login traffic (SDK: `path_params_login`, also accepted). */
   pathParamsLogin?: string
-  /** Path prefix for API traffic (SDK: `path_params_api`). */
+  /** Path prefix for API traffic (SDK: `path_params_api`, also accepted). */
   pathParamsApi?: string
-}
-
-/** How to walk a listing. */
-export interface PageOptionsInit {
-  /**
-   * `'pageNumber' | 'search' | 'analytics' | 'cursor' | 'analyticsJob'`; detected from the
-   * request when absent (GET → pageNumber, POST …/search → search, POST …/details/query →
-   * analytics, POST …/details/jobs → analyticsJob, …/results → cursor).
-   */
-  style?: string
-  /** Items per page. Default `100`. */
-  pageSize?: number
-  /** Fail with `TOO_MANY_PAGES` rather than fetch more pages than this. Default `1000`. */
-  maxPages?: number
-  /** Pages fetched at once once the total is known (`fetchAll`). Default `4`. */
-  concurrency?: number
-  /** How long an analytics job may take to be fulfilled. Default `600000`. */
-  jobTimeoutMs?: number
 }
 
 /**
@@ -244,8 +212,8 @@ export interface TenantOrchestratorOptions {
   /** Retries per request (429, 5xx, network) and per token request. Default `4`. */
   maxRetries?: number
   /**
-   * Longest single wait between retries; a `Retry-After` above it fails fast with
-   * `RATE_LIMITED`. Default `60000`.
+   * Cap on the total time one request (or one token request) spends waiting for retries and
+   * 429 holds; a `Retry-After` beyond what is left fails fast with `RATE_LIMITED`. Default `60000`.
    */
   maxRetryDelayMs?: number
   /** Timeout of one HTTP request. Default `16000` (the official SDK's). */
@@ -260,5 +228,5 @@ export interface TenantOrchestratorOptions {
    * with `SCOPE_MISSING` before sending, `'warn'` sends and emits `preflight.warning`, `'off'`
    * skips the check. Default `'enforce'`.
    */
-  preflight?: string
+  preflight?: 'enforce' | 'warn' | 'off'
 }

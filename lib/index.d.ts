@@ -1,7 +1,41 @@
 // Hand-written declarations for the JS layer; the native surface is generated in ../index.d.ts.
-import type { ApiRequestInit, ConfigDiff, GatewayOptions, PageOptionsInit, TenantOrchestratorOptions } from '../index';
+import type { ConfigDiff, GatewayOptions, TenantOrchestratorOptions } from '../index';
 
-export type { ApiRequestInit, ConfigDiff, GatewayOptions, PageOptionsInit, TenantOrchestratorOptions };
+export type { ConfigDiff, GatewayOptions, TenantOrchestratorOptions };
+
+/** One API call (checked by the core: `INVALID_OPTIONS` naming the field). */
+export interface ApiRequestInit {
+  /** HTTP method. Default `'GET'`. */
+  method?: string;
+  /** An API path such as `'/api/v2/users'` (a query is fine); anything else is `INVALID_OPTIONS`. */
+  path: string;
+  /** Query parameters; arrays repeat the key; `null` values are left out. */
+  query?: Record<string, string | number | boolean | null | Array<string | number | boolean>>;
+  /** Extra headers; `Authorization` is always the tenant's token. */
+  headers?: Record<string, string | number | boolean>;
+  /** JSON body (a string with a non-JSON `Content-Type` header is sent as is). */
+  body?: unknown;
+}
+
+/** How a listing pages. */
+export type PageStyle = 'pageNumber' | 'search' | 'analytics' | 'cursor' | 'analyticsJob';
+
+/** How to walk a listing. */
+export interface PageOptionsInit {
+  /**
+   * Detected from the request when absent (GET → pageNumber, POST …/search → search, POST
+   * …/details/query → analytics, POST …/details/jobs → analyticsJob, …/results → cursor).
+   */
+  style?: PageStyle;
+  /** Items per page. Default `100`. */
+  pageSize?: number;
+  /** Fail with `TOO_MANY_PAGES` rather than fetch more pages than this. Default `1000`. */
+  maxPages?: number;
+  /** Pages fetched at once once the total is known (`fetchAll`). Default `4`. */
+  concurrency?: number;
+  /** How long an analytics job may take to be fulfilled. Default `600000`. */
+  jobTimeoutMs?: number;
+}
 
 /** A 2xx answer. */
 export interface ApiResponse<T = any> {

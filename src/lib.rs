@@ -12,7 +12,6 @@ use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
 use napi_derive::napi;
 use std::collections::HashMap;
 use std::future::Future;
-use std::sync::Mutex;
 
 /// Version of the native core.
 #[napi]
@@ -26,7 +25,7 @@ pub fn core_version() -> String {
 #[napi(ts_return_type = "Promise<string>")]
 pub fn read_tenant_config_json<'env>(env: &'env Env, options_json: String) -> Result<PromiseRaw<'env, String>> {
     let env_token = std::env::var("CONFIG_SERVICE_TOKEN").ok();
-    let options = json_arg(&options_json, "options").and_then(|o| options::from_js(o, env_token)).map_err(|e| errors::to_js(env, &e))?;
+    let options = options::from_json(&options_json, env_token).map_err(|e| errors::to_js(env, &e))?;
     settle(env, async move {
         genesys_tenants_core::config::read_once(&options).await.map(|t| t.to_json_exposing_secrets().to_string())
     }, |_, v| Ok(v))
@@ -154,8 +153,6 @@ where
 #[napi]
 pub struct NativeOrchestrator {
     core: Orchestrator,
-    subscriptions: Mutex<HashMap<u32, tokio::task::JoinHandle<()>>>,
-    next_subscription: Mutex<u32>,
 }
 
 #[napi]
@@ -165,11 +162,10 @@ impl NativeOrchestrator {
     #[napi(constructor)]
     pub fn new(env: Env, options_json: String) -> Result<Self> {
         let env_token = std::env::var("CONFIG_SERVICE_TOKEN").ok();
-        let core = json_arg(&options_json, "options")
-            .and_then(|o| options::from_js(o, env_token))
+        let core = options::from_json(&options_json, env_token)
             .and_then(Orchestrator::new)
             .map_err(|e| errors::to_js(&env, &e))?;
-        Ok(NativeOrchestrator { core, subscriptions: Mutex::new(HashMap::new()), next_subscription: Mutex::new(0) })
+        Ok(NativeOrchestrator { core })
     }
 
     /// Reads and validates the config, starts the scheduler. Resolves to the usable tenant ids.
@@ -314,48 +310,25 @@ impl NativeOrchestrator {
         self.core.stats().to_string()
     }
 
-    /// Calls `callback(event)` for every event until `unsubscribe(id)` or `close()`. The callback
+    /// Calls `callback(eventJson)` for every event until `unsubscribe(id)` or `close()`. The callback
     /// does not keep the process alive.
     #[napi(ts_args_type = "callback: (eventJson: string) => void")]
-    pub fn subscribe(&self, callback: EventCallback) -> Result<u32> {
-        let mut rx = self.core.subscribe();
-        let task = napi::bindgen_prelude::spawn(async move {
-            loop {
-                match rx.recv().await {
-                    Ok(event) => {
-                        let text = serde_json::to_string(&event).unwrap_or_else(|_| "null".into());
-                        if callback.call(text, ThreadsafeFunctionCallMode::NonBlocking) == Status::Closing {
-                            return;
-                        }
-                    }
-                    Err(tokio::sync::broadcast::error::RecvError::Lagged(n)) => {
-                        let lost = serde_json::json!({"type": "events.dropped", "count": n}).to_string();
-                        let _ = callback.call(lost, ThreadsafeFunctionCallMode::NonBlocking);
-                    }
-                    Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
-                }
-            }
-        });
-        let mut next = self.next_subscription.lock().unwrap_or_else(|p| p.into_inner());
-        *next += 1;
-        self.subscriptions.lock().unwrap_or_else(|p| p.into_inner()).insert(*next, task);
-        Ok(*next)
+    pub fn subscribe(&self, callback: EventCallback) -> u32 {
+        let core = self.core.clone();
+        napi::bindgen_prelude::within_runtime_if_available(move || {
+            core.subscribe_json(move |text| callback.call(text, ThreadsafeFunctionCallMode::NonBlocking) != Status::Closing)
+        })
     }
 
     /// Stops a subscription made with `subscribe`.
     #[napi]
     pub fn unsubscribe(&self, id: u32) {
-        if let Some(t) = self.subscriptions.lock().unwrap_or_else(|p| p.into_inner()).remove(&id) {
-            t.abort();
-        }
+        self.core.unsubscribe(id);
     }
 
     /// Stops every task and subscription; later calls reject with `CLOSED`.
     #[napi(ts_return_type = "Promise<void>")]
     pub fn close<'env>(&self, env: &'env Env) -> Result<PromiseRaw<'env, ()>> {
-        for (_, t) in self.subscriptions.lock().unwrap_or_else(|p| p.into_inner()).drain() {
-            t.abort();
-        }
         let core = self.core.clone();
         settle(env, async move {
             core.close().await;

@@ -1,165 +1,201 @@
-//! JS options → core options. Reads the options object field by field so that a wrong type
-//! names the option (`INVALID_OPTIONS`, `option: 'maxRetries'`) instead of a generic napi error.
+//! JS options → core options. One type, [`TenantOrchestratorOptions`]: its doc comments are the
+//! generated typings, serde reads it from the JSON text `lib/wire.js` makes (unknown names refused),
+//! and [`into_core`] converts it. Every limit is checked once, by the core's `Options::validate`.
 
 use genesys_tenants_core::egress::Gateway;
-use genesys_tenants_core::{Error, Options, Secret};
-use serde_json::{Map, Value};
+use genesys_tenants_core::{Error, Options, PreflightMode, Secret};
+use napi_derive::napi;
+use serde::Deserialize;
 use std::time::Duration;
+
+/// Send login and API traffic to one host (the emulator, or a corporate egress gateway), like the
+/// official SDK's `setGateway`.
+#[napi(object)]
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct GatewayOptions {
+    /// `'http'` or `'https'`. Default `'https'`. Plain http is only ever allowed here.
+    #[napi(ts_type = "'http' | 'https'")]
+    pub protocol: Option<String>,
+    /// Host name or IP address, e.g. `'127.0.0.1'`.
+    pub host: String,
+    /// Port; the scheme's default when absent.
+    pub port: Option<u32>,
+    /// Path prefix for login traffic (SDK: `path_params_login`, also accepted).
+    #[serde(alias = "path_params_login")]
+    pub path_params_login: Option<String>,
+    /// Path prefix for API traffic (SDK: `path_params_api`, also accepted).
+    #[serde(alias = "path_params_api")]
+    pub path_params_api: Option<String>,
+}
+
+/// Options of `new TenantOrchestrator(options)`. Exactly one of `configEndpoint` / `configFile`.
+#[napi(object)]
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct TenantOrchestratorOptions {
+    /// Base URL of the config service; tenants are read from
+    /// `GET {configEndpoint}/api/v1/genesys/tenants`. Example: `'https://config.internal:8443'`.
+    pub config_endpoint: Option<String>,
+    /// Sent as `X-Service-Token`. Default: `process.env.CONFIG_SERVICE_TOKEN`.
+    pub config_service_token: Option<String>,
+    /// Alternative source: a JSON file holding the same array; re-read when it changes.
+    pub config_file: Option<String>,
+    /// How often the config is re-read (with `If-None-Match`). Default `30000`.
+    pub config_poll_interval_ms: Option<f64>,
+    /// Timeout of one config read; `initialize()` gives up after about this. Default `5000`.
+    pub config_timeout_ms: Option<f64>,
+    /// Last-known-good copy of the config, encrypted with `encryptionKey`; used at start-up when
+    /// the config service is unreachable.
+    pub snapshot_path: Option<String>,
+    /// Route all login and API traffic to one host.
+    pub gateway: Option<GatewayOptions>,
+    /// Extra environment hosts allowed besides the Genesys regions (https only). Default `[]`.
+    pub allowed_hosts: Option<Vec<String>>,
+    /// Redis URL (`redis://127.0.0.1:6379`) for the shared store: one token per tenant, one rate
+    /// budget per token and rotation fan-out across every replica. Needs `encryptionKey`.
+    pub redis_url: Option<String>,
+    /// Prefix of every Redis key. Default `'genesys-tenants:'`.
+    pub redis_key_prefix: Option<String>,
+    /// How long one replica may hold a token-refresh lease; if it dies, another takes over after
+    /// this. Default `10000`.
+    pub redis_lease_ms: Option<f64>,
+    /// 256-bit key (64 hex characters or base64 of 32 bytes) for secrets and tokens at rest.
+    pub encryption_key: Option<String>,
+    /// Refresh a token when this fraction of its lifetime is left (at least 60 s before expiry,
+    /// at most a quarter of the lifetime for short tokens). Default `0.1`.
+    pub refresh_ahead_ratio: Option<f64>,
+    /// Retries per request (429, 5xx, network) and per token request. Default `4`.
+    pub max_retries: Option<f64>,
+    /// Cap on the total time one request (or one token request) spends waiting for retries and
+    /// 429 holds; a `Retry-After` beyond what is left fails fast with `RATE_LIMITED`. Default `60000`.
+    pub max_retry_delay_ms: Option<f64>,
+    /// Timeout of one HTTP request. Default `16000` (the official SDK's).
+    pub request_timeout_ms: Option<f64>,
+    /// Client-side budget per token. Default `300` (Genesys's default per client-credentials
+    /// token); refined from `inin-ratelimit-*` headers when the API sends them.
+    pub rate_limit_per_minute: Option<f64>,
+    /// When a tenant declares `requiredScopes` that do not cover an endpoint: `'enforce'` fails
+    /// with `SCOPE_MISSING` before sending, `'warn'` sends and emits `preflight.warning`, `'off'`
+    /// skips the check. Default `'enforce'`.
+    #[napi(ts_type = "'enforce' | 'warn' | 'off'")]
+    pub preflight: Option<String>,
+}
 
 fn bad(option: &str, reason: impl Into<String>) -> Error {
     Error::InvalidOptions { option: option.into(), reason: reason.into() }
 }
 
-const KNOWN: &[&str] = &[
-    "configEndpoint", "configServiceToken", "configFile", "configPollIntervalMs", "configTimeoutMs", "snapshotPath",
-    "gateway", "allowedHosts", "redisUrl", "encryptionKey", "refreshAheadRatio", "maxRetries", "maxRetryDelayMs",
-    "requestTimeoutMs", "rateLimitPerMinute", "preflight", "redisKeyPrefix", "redisLeaseMs",
-];
+/// Reads the options from JSON text; a wrong name or type is `INVALID_OPTIONS` naming it.
+pub fn from_json(text: &str, env_token: Option<String>) -> Result<Options, Error> {
+    let mut de = serde_json::Deserializer::from_str(text);
+    let js: TenantOrchestratorOptions = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner().to_string();
+        let inner = inner.split(" at line ").next().unwrap_or("").to_string();
+        // "unknown field `colour`, expected one of …": the name is the option.
+        match inner.strip_prefix("unknown field `").and_then(|rest| rest.split('`').next()) {
+            Some(name) => {
+                // The path already ends with the unknown name (serde_path_to_error records it).
+                let option = if path == "." { name.to_string() } else { path.clone() };
+                bad(&option, format!("unknown option; {}", inner.split(", ").nth(1).unwrap_or("see the README for the options")))
+            }
+            None if path == "." => bad("options", format!("must be an object of options ({inner})")),
+            None => bad(&path, format!("has the wrong type: {inner}")),
+        }
+    })?;
+    into_core(js, env_token)
+}
 
-fn string(m: &Map<String, Value>, key: &str) -> Result<Option<String>, Error> {
-    match m.get(key) {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::String(s)) if s.is_empty() => Err(bad(key, "must not be empty")),
-        Some(Value::String(s)) => Ok(Some(s.clone())),
-        Some(_) => Err(bad(key, "must be a string")),
+/// Milliseconds as a duration (the core checks the range).
+fn millis(v: Option<f64>) -> Option<Duration> {
+    v.map(|ms| Duration::from_millis(ms.max(0.0).min(u64::MAX as f64) as u64))
+}
+
+/// A count: whole, not negative (the core checks the range).
+fn count(option: &str, v: Option<f64>) -> Result<Option<u32>, Error> {
+    match v {
+        None => Ok(None),
+        Some(n) if n.fract() == 0.0 && (0.0..=u32::MAX as f64).contains(&n) => Ok(Some(n as u32)),
+        Some(_) => Err(bad(option, "must be a whole number, at least 0")),
     }
 }
 
-fn number(m: &Map<String, Value>, key: &str, min: f64, max: f64) -> Result<Option<f64>, Error> {
-    match m.get(key) {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::Number(n)) => match n.as_f64() {
-            Some(v) if v.is_finite() && v >= min && v <= max => Ok(Some(v)),
-            _ => Err(bad(key, format!("must be a number between {min} and {max}"))),
-        },
-        Some(_) => Err(bad(key, "must be a number")),
-    }
-}
-
-fn millis(m: &Map<String, Value>, key: &str, min: f64, max: f64) -> Result<Option<Duration>, Error> {
-    Ok(number(m, key, min, max)?.map(|v| Duration::from_millis(v as u64)))
-}
-
-/// Converts the constructor's argument. `env_token` is `CONFIG_SERVICE_TOKEN` from the environment.
-pub fn from_js(value: Value, env_token: Option<String>) -> Result<Options, Error> {
-    let Value::Object(m) = value else {
-        return Err(bad("options", "must be an object"));
-    };
-    if let Some(unknown) = m.keys().find(|k| !KNOWN.contains(&k.as_str())) {
-        return Err(bad(unknown, format!("unknown option; known options are: {}", KNOWN.join(", "))));
-    }
+/// Converts the constructor's options. `env_token` is `CONFIG_SERVICE_TOKEN` from the environment,
+/// the default `configServiceToken`.
+pub fn into_core(js: TenantOrchestratorOptions, env_token: Option<String>) -> Result<Options, Error> {
     let mut o = Options::default();
-    o.config_endpoint = string(&m, "configEndpoint")?;
-    o.config_service_token = string(&m, "configServiceToken")?.or(env_token.filter(|t| !t.is_empty())).map(Secret::new);
-    o.config_file = string(&m, "configFile")?.map(Into::into);
-    if let Some(d) = millis(&m, "configPollIntervalMs", 100.0, 86_400_000.0)? {
-        o.config_poll_interval = d;
-    }
-    if let Some(d) = millis(&m, "configTimeoutMs", 50.0, 300_000.0)? {
-        o.config_timeout = d;
-    }
-    o.snapshot_path = string(&m, "snapshotPath")?.map(Into::into);
-    o.gateway = match m.get("gateway") {
-        None | Some(Value::Null) => None,
-        Some(Value::Object(g)) => Some(gateway(g)?),
-        Some(_) => return Err(bad("gateway", "must be an object { protocol, host, port }")),
+    let d = Options::default();
+    o.config_endpoint = js.config_endpoint;
+    o.config_service_token = js.config_service_token.or(env_token.filter(|t| !t.is_empty())).map(Secret::new);
+    o.config_file = js.config_file.map(Into::into);
+    o.config_poll_interval = millis(js.config_poll_interval_ms).unwrap_or(d.config_poll_interval);
+    o.config_timeout = millis(js.config_timeout_ms).unwrap_or(d.config_timeout);
+    o.snapshot_path = js.snapshot_path.map(Into::into);
+    o.gateway = match js.gateway {
+        None => None,
+        Some(g) => Some(Gateway {
+            protocol: g.protocol.unwrap_or_else(|| "https".into()).trim_end_matches(':').to_ascii_lowercase(),
+            host: g.host,
+            port: match g.port {
+                None => None,
+                Some(p) => Some(u16::try_from(p).ok().filter(|p| *p > 0).ok_or_else(|| bad("gateway.port", "must be a whole number between 1 and 65535"))?),
+            },
+            path_params_login: g.path_params_login,
+            path_params_api: g.path_params_api,
+        }),
     };
-    o.allowed_hosts = match m.get("allowedHosts") {
-        None | Some(Value::Null) => Vec::new(),
-        Some(Value::Array(items)) => items
-            .iter()
-            .map(|v| v.as_str().map(str::to_string).ok_or_else(|| bad("allowedHosts", "must be an array of host names")))
-            .collect::<Result<_, _>>()?,
-        Some(_) => return Err(bad("allowedHosts", "must be an array of host names")),
-    };
-    o.redis_url = string(&m, "redisUrl")?;
-    if let Some(d) = millis(&m, "redisLeaseMs", 100.0, 300_000.0)? {
-        o.redis_lease = d;
-    }
-    if let Some(p) = string(&m, "redisKeyPrefix")? {
+    o.allowed_hosts = js.allowed_hosts.unwrap_or_default();
+    o.redis_url = js.redis_url;
+    o.redis_lease = millis(js.redis_lease_ms).unwrap_or(d.redis_lease);
+    if let Some(p) = js.redis_key_prefix {
         o.redis_key_prefix = p;
     }
-    o.encryption_key = string(&m, "encryptionKey")?.map(Secret::new);
-    if let Some(r) = number(&m, "refreshAheadRatio", 0.0, 1.0)? {
-        o.refresh_ahead_ratio = r;
-    }
-    if let Some(n) = number(&m, "maxRetries", 0.0, 100.0)? {
-        if n.fract() != 0.0 {
-            return Err(bad("maxRetries", "must be a whole number"));
-        }
-        o.max_retries = n as u32;
-    }
-    if let Some(d) = millis(&m, "maxRetryDelayMs", 1.0, 3_600_000.0)? {
-        o.max_retry_delay = d;
-    }
-    if let Some(d) = millis(&m, "requestTimeoutMs", 10.0, 600_000.0)? {
-        o.request_timeout = d;
-    }
-    if let Some(n) = number(&m, "rateLimitPerMinute", 1.0, 1_000_000.0)? {
-        o.rate_limit_per_minute = n as u32;
-    }
-    if let Some(p) = string(&m, "preflight")? {
-        o.preflight = genesys_tenants_core::PreflightMode::parse(&p).ok_or_else(|| bad("preflight", "must be 'enforce', 'warn' or 'off'"))?;
+    o.encryption_key = js.encryption_key.map(Secret::new);
+    o.refresh_ahead_ratio = js.refresh_ahead_ratio.unwrap_or(d.refresh_ahead_ratio);
+    o.max_retries = count("maxRetries", js.max_retries)?.unwrap_or(d.max_retries);
+    o.max_retry_delay = millis(js.max_retry_delay_ms).unwrap_or(d.max_retry_delay);
+    o.request_timeout = millis(js.request_timeout_ms).unwrap_or(d.request_timeout);
+    o.rate_limit_per_minute = count("rateLimitPerMinute", js.rate_limit_per_minute)?.unwrap_or(d.rate_limit_per_minute);
+    if let Some(p) = js.preflight {
+        o.preflight = PreflightMode::parse(&p).ok_or_else(|| bad("preflight", "must be 'enforce', 'warn' or 'off'"))?;
     }
     o.validate()?;
     Ok(o)
 }
 
-fn gateway(g: &Map<String, Value>) -> Result<Gateway, Error> {
-    let text = |k: &str| -> Result<Option<String>, Error> {
-        match g.get(k) {
-            None | Some(Value::Null) => Ok(None),
-            Some(Value::String(s)) => Ok(Some(s.clone())),
-            Some(_) => Err(bad("gateway", format!("{k} must be a string"))),
-        }
-    };
-    let port = match g.get("port") {
-        None | Some(Value::Null) => None,
-        Some(Value::Number(n)) => match n.as_u64() {
-            Some(p) if (1..=65535).contains(&p) => Some(p as u16),
-            _ => return Err(bad("gateway", "port must be a whole number between 1 and 65535")),
-        },
-        Some(Value::String(s)) => Some(s.parse::<u16>().map_err(|_| bad("gateway", "port must be a number"))?),
-        Some(_) => return Err(bad("gateway", "port must be a number")),
-    };
-    let gw = Gateway {
-        protocol: text("protocol")?.unwrap_or_else(|| "https".into()).trim_end_matches(':').to_ascii_lowercase(),
-        host: text("host")?.ok_or_else(|| bad("gateway", "host is required"))?,
-        port,
-        path_params_login: text("path_params_login")?.or(text("pathParamsLogin")?),
-        path_params_api: text("path_params_api")?.or(text("pathParamsApi")?),
-    };
-    gw.validate()?;
-    Ok(gw)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
 
-    fn option_of(v: Value) -> String {
-        match from_js(v, None) {
+    fn option_of(v: &str) -> String {
+        match from_json(v, None) {
             Err(Error::InvalidOptions { option, .. }) => option,
             other => panic!("expected INVALID_OPTIONS, got {other:?}"),
         }
     }
 
     #[test]
-    fn wrong_types_name_the_option() {
-        assert_eq!(option_of(json!("x")), "options");
-        assert_eq!(option_of(json!({"configEndpoint": 5})), "configEndpoint");
-        assert_eq!(option_of(json!({"configEndpoint": "http://x", "maxRetries": "3"})), "maxRetries");
-        assert_eq!(option_of(json!({"configEndpoint": "http://x", "maxRetries": 1.5})), "maxRetries");
-        assert_eq!(option_of(json!({"configEndpoint": "http://x", "gateway": {"port": 1}})), "gateway");
-        assert_eq!(option_of(json!({"configEndpoint": "http://x", "colour": "red"})), "colour");
+    fn wrong_names_and_types_name_the_option() {
+        assert_eq!(option_of(r#""x""#), "options");
+        assert_eq!(option_of(r#"{"configEndpoint": 5}"#), "configEndpoint");
+        assert_eq!(option_of(r#"{"configEndpoint": "http://x", "maxRetries": "3"}"#), "maxRetries");
+        assert_eq!(option_of(r#"{"configEndpoint": "http://x", "maxRetries": 1.5}"#), "maxRetries");
+        assert_eq!(option_of(r#"{"configEndpoint": "http://x", "gateway": {"port": 1}}"#), "gateway", "missing field `host`");
+        assert_eq!(option_of(r#"{"configEndpoint": "http://x", "gateway": {"host": "h", "port": 70000}}"#), "gateway.port");
+        assert_eq!(option_of(r#"{"configEndpoint": "http://x", "gateway": {"host": "h", "colour": 1}}"#), "gateway.colour");
+        assert_eq!(option_of(r#"{"configEndpoint": "http://x", "colour": "red"}"#), "colour");
+        assert_eq!(option_of(r#"{"configEndpoint": "http://x", "refreshAheadRatio": 1}"#), "refreshAheadRatio");
+        assert_eq!(option_of(r#"{"configEndpoint": "http://x", "maxRetries": 101}"#), "maxRetries");
     }
 
     #[test]
-    fn env_token_is_the_default() {
-        let o = from_js(json!({"configEndpoint": "http://x"}), Some("t".into())).unwrap();
+    fn env_token_is_the_default_and_sdk_gateway_names_are_read() {
+        let o = from_json(r#"{"configEndpoint": "http://x"}"#, Some("t".into())).unwrap();
         assert_eq!(o.config_service_token.unwrap().expose(), "t");
-        let o = from_js(json!({"configEndpoint": "http://x", "configServiceToken": "own"}), Some("t".into())).unwrap();
+        let o = from_json(r#"{"configEndpoint": "http://x", "configServiceToken": "own"}"#, Some("t".into())).unwrap();
         assert_eq!(o.config_service_token.unwrap().expose(), "own");
+        let o = from_json(r#"{"configEndpoint": "http://x", "gateway": {"host": "127.0.0.1", "port": 8080, "protocol": "http", "path_params_api": "gw"}}"#, None).unwrap();
+        assert_eq!(o.gateway.unwrap().path_params_api.as_deref(), Some("gw"));
     }
 }

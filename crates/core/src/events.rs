@@ -101,3 +101,19 @@ impl Events {
         self.tx.subscribe()
     }
 }
+
+/// Delivers every event of `bus` to `deliver` as JSON text until `deliver` returns `false` (its
+/// receiver is gone) or the task is aborted; a listener too slow for the buffer gets
+/// `{"type":"events.dropped","count":n}` in place of what it missed.
+pub async fn pump(mut rx: broadcast::Receiver<Event>, deliver: impl Fn(String) -> bool) {
+    loop {
+        let text = match rx.recv().await {
+            Ok(event) => serde_json::to_string(&event).unwrap_or_else(|_| "null".into()),
+            Err(broadcast::error::RecvError::Lagged(n)) => serde_json::json!({"type": "events.dropped", "count": n}).to_string(),
+            Err(broadcast::error::RecvError::Closed) => return,
+        };
+        if !deliver(text) {
+            return;
+        }
+    }
+}

@@ -14,7 +14,7 @@ pub const DEFAULT_CONFIG_TIMEOUT: Duration = Duration::from_secs(5);
 pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(16);
 /// Default `maxRetries`.
 pub const DEFAULT_MAX_RETRIES: u32 = 4;
-/// Default `maxRetryDelayMs`: the longest single wait we accept (Retry-After above it fails fast).
+/// Default `maxRetryDelayMs`: the total waiting one request accepts (a Retry-After beyond it fails fast).
 pub const DEFAULT_MAX_RETRY_DELAY: Duration = Duration::from_secs(60);
 /// Default `redisKeyPrefix`.
 pub const DEFAULT_REDIS_KEY_PREFIX: &str = "genesys-tenants:";
@@ -87,7 +87,8 @@ pub struct Options {
     pub refresh_ahead_ratio: f64,
     /// Retries per request (429, 5xx, transport) and per token request.
     pub max_retries: u32,
-    /// Longest single wait between retries.
+    /// Cap on the total time one request (or one token request) spends waiting for retries and
+    /// 429 holds; a wait beyond what is left fails fast.
     pub max_retry_delay: Duration,
     /// Timeout of one HTTP request.
     pub request_timeout: Duration,
@@ -140,9 +141,24 @@ impl Options {
                 return Err(bad("configEndpoint", "must be an http(s) URL"));
             }
         }
-        if self.config_poll_interval < Duration::from_millis(100) {
-            return Err(bad("configPollIntervalMs", "must be at least 100"));
+        for (option, value) in [
+            ("configServiceToken", self.config_service_token.as_ref().map(|s| s.is_empty())),
+            ("configFile", self.config_file.as_ref().map(|p| p.as_os_str().is_empty())),
+            ("snapshotPath", self.snapshot_path.as_ref().map(|p| p.as_os_str().is_empty())),
+            ("redisKeyPrefix", Some(self.redis_key_prefix.is_empty())),
+        ] {
+            if value == Some(true) {
+                return Err(bad(option, "must not be empty"));
+            }
         }
+        let within = |option: &str, d: Duration, min_ms: u64, max_ms: u64| {
+            if d < Duration::from_millis(min_ms) || d > Duration::from_millis(max_ms) {
+                Err(bad(option, format!("must be between {min_ms} and {max_ms}")))
+            } else {
+                Ok(())
+            }
+        };
+        within("configPollIntervalMs", self.config_poll_interval, 100, 86_400_000)?;
         if self.config_timeout < Duration::from_millis(50) || self.config_timeout > Duration::from_secs(300) {
             return Err(bad("configTimeoutMs", "must be between 50 and 300000"));
         }
@@ -160,14 +176,10 @@ impl Options {
         if self.max_retries > 100 {
             return Err(bad("maxRetries", "must be between 0 and 100"));
         }
-        if self.max_retry_delay < Duration::from_millis(1) {
-            return Err(bad("maxRetryDelayMs", "must be at least 1"));
-        }
-        if self.request_timeout < Duration::from_millis(10) {
-            return Err(bad("requestTimeoutMs", "must be at least 10"));
-        }
-        if self.rate_limit_per_minute == 0 {
-            return Err(bad("rateLimitPerMinute", "must be at least 1"));
+        within("maxRetryDelayMs", self.max_retry_delay, 1, 3_600_000)?;
+        within("requestTimeoutMs", self.request_timeout, 10, 600_000)?;
+        if self.rate_limit_per_minute == 0 || self.rate_limit_per_minute > 1_000_000 {
+            return Err(bad("rateLimitPerMinute", "must be between 1 and 1000000"));
         }
         if self.snapshot_path.is_some() && self.encryption_key.is_none() {
             return Err(bad("encryptionKey", "snapshotPath needs an encryptionKey: secrets are never written in the clear"));
@@ -214,6 +226,12 @@ mod tests {
             ("redisUrl", Options { redis_url: Some("http://x".into()), encryption_key: Some(Secret::new("ab".repeat(32))), ..base() }),
             ("encryptionKey", Options { encryption_key: Some(Secret::new("short")), ..base() }),
             ("configPollIntervalMs", Options { config_poll_interval: Duration::ZERO, ..base() }),
+            ("configPollIntervalMs", Options { config_poll_interval: Duration::from_secs(86_401), ..base() }),
+            ("maxRetryDelayMs", Options { max_retry_delay: Duration::from_secs(3601), ..base() }),
+            ("requestTimeoutMs", Options { request_timeout: Duration::from_secs(601), ..base() }),
+            ("rateLimitPerMinute", Options { rate_limit_per_minute: 1_000_001, ..base() }),
+            ("configServiceToken", Options { config_service_token: Some(Secret::new("")), ..base() }),
+            ("redisKeyPrefix", Options { redis_key_prefix: String::new(), ..base() }),
         ];
         for (option, o) in cases {
             match o.validate() {

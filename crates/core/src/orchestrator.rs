@@ -34,6 +34,8 @@ struct Running {
 
 struct Inner {
     pipeline: Arc<Pipeline>,
+    /// Event subscriptions (`subscribe_json`), aborted by `unsubscribe` and `close`.
+    subscriptions: Mutex<(u32, std::collections::HashMap<u32, tokio::task::JoinHandle<()>>)>,
     closed: AtomicBool,
     running: Mutex<Option<Running>>,
     init_lock: tokio::sync::Mutex<()>,
@@ -118,7 +120,7 @@ impl Orchestrator {
             cancel.child_token(),
         ));
         let pipeline = Pipeline::new(Parts { options, http, egress, config, tokens, store, events, cancel });
-        Ok(Orchestrator { inner: Arc::new(Inner { pipeline, closed: AtomicBool::new(false), running: Mutex::new(None), init_lock: tokio::sync::Mutex::new(()) }) })
+        Ok(Orchestrator { inner: Arc::new(Inner { pipeline, subscriptions: Mutex::default(), closed: AtomicBool::new(false), running: Mutex::new(None), init_lock: tokio::sync::Mutex::new(()) }) })
     }
 
     /// The request pipeline (what `request`, `fetch_all` and `paginate` run on).
@@ -408,6 +410,31 @@ impl Orchestrator {
         self.inner.pipeline.until_closed(self.inner.pipeline.config.reload("reloadConfig")).await
     }
 
+    /// Delivers every event as JSON text to `deliver` (until it returns `false`, `unsubscribe` or
+    /// `close`); returns the subscription's id. Must be called inside a Tokio runtime.
+    ///
+    /// ```no_run
+    /// # fn f(o: &genesys_tenants_core::Orchestrator) {
+    /// let id = o.subscribe_json(|event| { println!("{event}"); true });
+    /// o.unsubscribe(id);
+    /// # }
+    /// ```
+    pub fn subscribe_json(&self, deliver: impl Fn(String) -> bool + Send + 'static) -> u32 {
+        let task = tokio::spawn(crate::events::pump(self.subscribe(), deliver));
+        let mut subs = lock(&self.inner.subscriptions);
+        subs.0 += 1;
+        let id = subs.0;
+        subs.1.insert(id, task);
+        id
+    }
+
+    /// Ends a subscription made with [`Orchestrator::subscribe_json`].
+    pub fn unsubscribe(&self, id: u32) {
+        if let Some(t) = lock(&self.inner.subscriptions).1.remove(&id) {
+            t.abort();
+        }
+    }
+
     /// Subscribes to events.
     pub fn subscribe(&self) -> broadcast::Receiver<Event> {
         self.inner.pipeline.events.subscribe()
@@ -475,6 +502,9 @@ impl Orchestrator {
             return;
         }
         self.inner.pipeline.cancel.cancel();
+        for (_, t) in lock(&self.inner.subscriptions).1.drain() {
+            t.abort();
+        }
         let running = lock(&self.inner.running).take();
         if let Some(r) = running {
             drop(r.scheduler);

@@ -29,7 +29,7 @@ pub struct TokenSettings {
     pub request_timeout: Duration,
     /// Retries of a throttled or failed token request.
     pub max_retries: u32,
-    /// Cap of one wait between retries.
+    /// Cap of the total waiting between retries of one token request.
     pub max_retry_delay: Duration,
 }
 
@@ -278,6 +278,8 @@ impl TokenManager {
     async fn acquire(self: &Arc<Self>, slot: &Arc<Slot>, mut tenant: Arc<Tenant>) -> Result<Arc<AccessToken>> {
         let id = tenant.tenant_id.clone();
         let mut attempt: u32 = 0;
+        // `maxRetryDelayMs` caps the total waiting of one token request, as it does a request's.
+        let mut waited = Duration::ZERO;
         loop {
             let endpoints = self.egress.endpoints(&tenant.environment).map_err(|e| e.with_tenant(&id))?;
             slot.counters.requests.fetch_add(1, Ordering::Relaxed);
@@ -328,7 +330,7 @@ impl TokenManager {
                     attempt += 1;
                     let backoff = crate::retry::backoff::full_jitter(attempt, self.settings.max_retry_delay);
                     let delay = retry_after.map(|d| d + crate::retry::backoff::small_jitter()).unwrap_or(backoff);
-                    if attempt > self.settings.max_retries || delay > self.settings.max_retry_delay {
+                    if attempt > self.settings.max_retries || waited + delay > self.settings.max_retry_delay {
                         let err = match status {
                             Some(429) | Some(400) => Error::RateLimited { tenant_id: id.clone(), retry_after_ms: delay.as_millis() as u64, correlation_id: None },
                             Some(s) => Error::Upstream { tenant_id: id.clone(), status: s, body: json!({"error": reason}), message: Some(format!("token endpoint: {reason}")), correlation_id: None },
@@ -339,6 +341,7 @@ impl TokenManager {
                         return Err(err);
                     }
                     self.events.emit("retry", Some(&id), json!({"what": "token", "attempt": attempt, "delayMs": delay.as_millis() as u64, "reason": reason, "status": status}));
+                    waited += delay;
                     tokio::time::sleep(delay).await;
                 }
             }
