@@ -120,6 +120,12 @@ export declare function coreVersion(): string
  */
 export declare function defaultOptions(): { maxRetries: number; maxRetryDelayMs: number; requestTimeoutMs: number }
 
+/** Every `code` an error of this package can carry (the one list, in the core). */
+export declare function errorCodes(): Array<string>
+
+/** Every event `type` the core emits (the one list, in the core). */
+export declare function eventKinds(): Array<string>
+
 /**
  * What the operation catalogue says of `method path` (permissions ANY/ALL, accepted scopes, replay
  * safety), as JSON text, or `null` when the API has no such operation.
@@ -159,6 +165,14 @@ export declare function pageStep(summaryJson: string, stateJson: string): string
  * `{ tenants, invalid, unkeyed }` — **secrets included**, as the caller asked for them.
  */
 export declare function readTenantConfigJson(optionsJson: string): Promise<string>
+
+/**
+ * The retry rules of the pipeline for a call made outside it (`fetchWithPaginationAndRetry`):
+ * given the error it failed with — `{ code, status?, retryAfterMs? }` as JSON text — the retries
+ * granted so far and the waiting so far, how long to wait before trying again, or `null` to give
+ * up. The call is taken to be a read (safe to repeat).
+ */
+export declare function retryWait(errorJson: string, retries: number, waitedMs: number, maxRetries: number, budgetMs: number): number | null
 
 /**
  * Resolves after `ms` milliseconds, timed in Rust: the package's JS helpers wait with this so that

@@ -1,24 +1,11 @@
 'use strict';
-/** Every `code` an error from this package can carry. */
-const ErrorCodes = Object.freeze([
-  'UNKNOWN_TENANT',
-  'TENANT_INVALID',
-  'CONFIG_UNAVAILABLE',
-  'HOST_NOT_ALLOWED',
-  'AUTH_FAILED',
-  'PERMISSION_MISSING',
-  'SCOPE_MISSING',
-  'RATE_LIMITED',
-  'UPSTREAM_ERROR',
-  'NETWORK_ERROR',
-  'TIMEOUT',
-  'TOO_MANY_PAGES',
-  'CLOSED',
-  'NOT_INITIALIZED',
-  'INVALID_OPTIONS',
-  'SDK_NOT_INSTALLED',
-  'UNKNOWN_METHOD',
-]);
+const native = require('../index.js');
+
+/** Every `code` an error from this package can carry: the core's list (`Error::CODES`). */
+const ErrorCodes = Object.freeze(native.errorCodes());
+
+/** Every event `type` the core emits (`EventKind::ALL`). */
+const EventKinds = Object.freeze(native.eventKinds());
 
 /**
  * An error of this package made in JS (the core builds its own): `Error` (or `TypeError` for a
@@ -40,4 +27,4 @@ function invalidOption(option, reason, message = `invalid option '${option}': ${
   return packageError('INVALID_OPTIONS', message, { option, reason }, TypeError);
 }
 
-module.exports = { ErrorCodes, packageError, invalidOption };
+module.exports = { ErrorCodes, EventKinds, packageError, invalidOption };

@@ -124,31 +124,35 @@ export interface GenesysTenantsError extends Error {
   reason?: string;
 }
 
+/** Every event `type` the core emits (checked against the core's list by a test). */
+export type EventKind =
+  | 'config.loaded'
+  | 'config.updated'
+  | 'config.stale'
+  | 'config.invalid'
+  | 'config.region-defaulted'
+  | 'config.unknown-scopes'
+  | 'config.snapshot-used'
+  | 'config.snapshot-failed'
+  | 'token.acquired'
+  | 'token.refreshed'
+  | 'token.rejected'
+  | 'token.failed'
+  | 'token.invalidated'
+  | 'credentials.rotated'
+  | 'rotation.failed'
+  | 'retry'
+  | 'ratelimit.wait'
+  | 'preflight.warning'
+  | 'store.unavailable'
+  | 'store.available'
+  | 'events.dropped';
+
+export declare const EventKinds: readonly EventKind[];
+
 /** One event: `{ type, tenantId?, at, ...fields }`. */
 export interface OrchestratorEvent {
-  type:
-    | 'config.loaded'
-    | 'config.updated'
-    | 'config.stale'
-    | 'config.invalid'
-    | 'config.region-defaulted'
-    | 'config.unknown-scopes'
-    | 'config.snapshot-used'
-    | 'config.snapshot-failed'
-    | 'token.acquired'
-    | 'token.refreshed'
-    | 'token.rejected'
-    | 'token.failed'
-    | 'token.invalidated'
-    | 'credentials.rotated'
-    | 'rotation.failed'
-    | 'retry'
-    | 'ratelimit.wait'
-    | 'preflight.warning'
-    | 'store.unavailable'
-    | 'store.available'
-    | 'events.dropped'
-    | (string & {});
+  type: EventKind;
   tenantId?: string;
   /** Unix time in milliseconds. */
   at: number;
@@ -297,7 +301,7 @@ export interface PageCall {
 /**
  * Every item of a listing, fetched page by page with `apiCall(nextToken, call)`: `null` first, then the
  * next page number, `cursor`, `nextUri` or `nextPage` (the core's page-end rules). Retries a page that meets
- * 429 (after the server's Retry-After), 502/503/504 or a transport error up to `maxRetries` (default 3)
+ * 429 (after the server's Retry-After), 500/502/503/504 or a transport error up to `maxRetries` (default 3)
  * times within `maxRetryDelayMs` of waiting; then rejects with `partialEntities` and `pagesFetched` on the
  * error — never a silent partial result.
  */

@@ -4,7 +4,7 @@
 const native = require('../index.js');
 const { createTenantClient } = require('./sdk-bridge.js');
 
-const { ErrorCodes, invalidOption } = require('./error-codes.js');
+const { ErrorCodes, EventKinds, invalidOption } = require('./error-codes.js');
 const { toWire } = require('./wire.js');
 const { TenantConfigsView } = require('./tenant-configs.js');
 const { CredentialManager } = require('./credential-manager.js');
@@ -209,6 +209,7 @@ class TenantOrchestrator {
 module.exports = {
   TenantOrchestrator,
   ErrorCodes,
+  EventKinds,
   coreVersion: native.coreVersion,
   explainOperation,
   catalogueSource,

@@ -141,10 +141,6 @@ async function executeWithScopeValidation(client, apiCall, requiredScopes = []) 
 // ---------------------------------------------------------------------------------------------
 // fetchWithPaginationAndRetry
 
-const RETRYABLE_STATUS = new Set([502, 503, 504]);
-const BACKOFF_BASE_MS = 500;
-const BACKOFF_CAP_MS = 30000;
-
 /** The listing page in what `apiCall` resolved to: the SDK's body itself, or `{ status, headers, body }`. */
 function pageOf(raw) {
   if (raw !== null && typeof raw === 'object' && !Array.isArray(raw) && isObject(raw.body) && !Array.isArray(raw.body)) {
@@ -162,17 +158,16 @@ function summary(page) {
   return out;
 }
 
-function retryable(err) {
-  if (!isObject(err)) return false;
-  if (err.code === 'RATE_LIMITED' || err.code === 'NETWORK_ERROR' || err.code === 'TIMEOUT') return true;
-  if (err.code === 'UPSTREAM_ERROR') return RETRYABLE_STATUS.has(err.status);
-  return TRANSPORT_CODES.has(err.code);
-}
-
-/** The wait before retry `attempt` (0-based): the server's Retry-After, else full-jitter backoff. */
-function waitBefore(err, attempt) {
-  if (err.code === 'RATE_LIMITED' && Number.isFinite(err.retryAfterMs)) return err.retryAfterMs + Math.floor(Math.random() * 250);
-  return Math.floor(Math.random() * Math.min(BACKOFF_CAP_MS, BACKOFF_BASE_MS * 2 ** attempt));
+/**
+ * How long to wait before sending the page again, or `null` to give up: the pipeline's own retry
+ * rules (in Rust) for the error the page failed with. A Node transport error (`ECONNRESET`, …) of a
+ * caller's own SDK client counts as a lost answer.
+ */
+function retryWait(err, retries, waitedMs, maxRetries, budgetMs) {
+  if (!isObject(err)) return null;
+  const code = TRANSPORT_CODES.has(err.code) ? 'NETWORK_ERROR' : err.code;
+  if (typeof code !== 'string') return null;
+  return native.retryWait(JSON.stringify({ code, status: err.status, retryAfterMs: err.retryAfterMs }), retries, waitedMs, maxRetries, budgetMs);
 }
 
 /**
@@ -180,9 +175,9 @@ function waitBefore(err, attempt) {
  * first, then the next page's token — the next page number for page-number listings (`pageCount`,
  * `total`, analytics `totalHits`), the `cursor`, the `nextUri` or a search's `nextPage` — exactly as the
  * core's paginator reads pages (the rules are in Rust). Resolves to `{ entities, totalCount }`.
- * A page that fails with 429 (waits the server's Retry-After), 502/503/504 or a transport error is
- * retried up to `maxRetries` times, its waits adding up to at most `options.maxRetryDelayMs` (the
- * orchestrator's default); then the call rejects — with the items fetched so far on
+ * A page that fails with 429 (waits the server's Retry-After), 500/502/503/504 or a transport error is
+ * retried up to `maxRetries` times by the pipeline's own retry rules, its waits adding up to at most
+ * `options.maxRetryDelayMs` (the orchestrator's default); then the call rejects — with the items fetched so far on
  * `err.partialEntities` and `err.pagesFetched` — never resolving with a partial list.
  * `options.maxPages` (default 1000) stops a runaway listing with `TOO_MANY_PAGES`.
  */
@@ -219,9 +214,8 @@ async function fetchWithPaginationAndRetry(apiCall, maxRetries = 3, options = {}
         break;
       } catch (e) {
         const err = toPackageError(e, tenantId);
-        if (!retryable(err) || attempt >= maxRetries) throw fail(err);
-        const wait = waitBefore(err, attempt);
-        if (waitedMs + wait > budgetMs) throw fail(err);
+        const wait = retryWait(err, attempt, waitedMs, maxRetries, budgetMs);
+        if (wait === null) throw fail(err);
         waitedMs += wait;
         await native.sleep(wait);
       }

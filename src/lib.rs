@@ -96,6 +96,43 @@ pub fn page_step(env: Env, summary_json: String, state_json: String) -> Result<S
     Ok(serde_json::json!({"items": step.items_key, "next": next}).to_string())
 }
 
+/// The retry rules of the pipeline for a call made outside it (`fetchWithPaginationAndRetry`):
+/// given the error it failed with — `{ code, status?, retryAfterMs? }` as JSON text — the retries
+/// granted so far and the waiting so far, how long to wait before trying again, or `null` to give
+/// up. The call is taken to be a read (safe to repeat).
+#[napi]
+pub fn retry_wait(error_json: String, retries: u32, waited_ms: f64, max_retries: u32, budget_ms: f64) -> Option<f64> {
+    use genesys_tenants_core::pipeline::retry::{AttemptEnd, RetryBudget, Verdict};
+    let e: serde_json::Value = serde_json::from_str(&error_json).ok()?;
+    let ms = |v: f64| std::time::Duration::from_millis(v.clamp(0.0, 86_400_000.0) as u64);
+    let status = e.get("status").and_then(serde_json::Value::as_u64).and_then(|s| u16::try_from(s).ok());
+    let end = match e.get("code").and_then(serde_json::Value::as_str)? {
+        "RATE_LIMITED" => AttemptEnd::Answer { status: 429, stated_wait: e.get("retryAfterMs").and_then(serde_json::Value::as_f64).map(ms) },
+        "NETWORK_ERROR" => AttemptEnd::Lost { timeout: false },
+        "TIMEOUT" => AttemptEnd::Lost { timeout: true },
+        "UPSTREAM_ERROR" => AttemptEnd::Answer { status: status?, stated_wait: None },
+        _ => return None,
+    };
+    let mut budget = RetryBudget::resume(max_retries, ms(budget_ms), retries, ms(waited_ms));
+    match budget.decide(end, true, rand::random) {
+        Verdict::Hold { server_wait, jitter, retry: true } => Some((server_wait + jitter).as_millis() as f64),
+        Verdict::Backoff(wait) => Some(wait.as_millis() as f64),
+        _ => None,
+    }
+}
+
+/// Every `code` an error of this package can carry (the one list, in the core).
+#[napi]
+pub fn error_codes() -> Vec<&'static str> {
+    CoreError::CODES.to_vec()
+}
+
+/// Every event `type` the core emits (the one list, in the core).
+#[napi]
+pub fn event_kinds() -> Vec<&'static str> {
+    genesys_tenants_core::events::EventKind::ALL.iter().map(|k| k.as_str()).collect()
+}
+
 /// The SDK release the operation catalogue was generated from (`purecloud-platform-client-v2@262.0.0`).
 #[napi]
 pub fn catalogue_source() -> String {

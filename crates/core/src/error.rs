@@ -198,6 +198,29 @@ fn summary(m: &Option<String>) -> String {
 }
 
 impl Error {
+    /// Every `code` an error of this package can carry: the core's, then the two the JS layer
+    /// makes (`SDK_NOT_INSTALLED`, `UNKNOWN_METHOD`). The one list: the JS `ErrorCodes` is read
+    /// from it and the typings are checked against it.
+    pub const CODES: &'static [&'static str] = &[
+        "UNKNOWN_TENANT",
+        "TENANT_INVALID",
+        "CONFIG_UNAVAILABLE",
+        "HOST_NOT_ALLOWED",
+        "AUTH_FAILED",
+        "PERMISSION_MISSING",
+        "SCOPE_MISSING",
+        "RATE_LIMITED",
+        "UPSTREAM_ERROR",
+        "NETWORK_ERROR",
+        "TIMEOUT",
+        "TOO_MANY_PAGES",
+        "CLOSED",
+        "NOT_INITIALIZED",
+        "INVALID_OPTIONS",
+        "SDK_NOT_INSTALLED",
+        "UNKNOWN_METHOD",
+    ];
+
     /// The stable code exposed to JS as `err.code`.
     pub fn code(&self) -> &'static str {
         match self {
@@ -351,6 +374,34 @@ mod tests {
         assert_eq!(f["tenantId"], "t");
         assert_eq!(f["correlationId"], "c");
         assert_eq!(Error::Closed.code(), "CLOSED");
+    }
+
+    #[test]
+    fn every_variant_s_code_is_listed_once() {
+        let t = || "t".to_string();
+        let every = [
+            Error::UnknownTenant { tenant_id: t() },
+            Error::TenantInvalid { tenant_id: t(), field: t(), reason: t() },
+            Error::ConfigUnavailable { reason: t() },
+            Error::HostNotAllowed { tenant_id: None, host: t(), reason: t() },
+            Error::AuthFailed { tenant_id: t(), client_id: t(), reason: t(), status: None, correlation_id: None },
+            Error::PermissionMissing { tenant_id: t(), missing_permissions: vec![], mode: PermissionMode::Any, message: t(), body: Value::Null, correlation_id: None },
+            Error::ScopeMissing { tenant_id: t(), missing_scopes: vec![], mode: PermissionMode::Any, preflight: false, message: t(), status: None, body: Value::Null, correlation_id: None },
+            Error::RateLimited { tenant_id: t(), retry_after_ms: 1, correlation_id: None },
+            Error::Upstream { tenant_id: t(), status: 500, body: Value::Null, message: None, correlation_id: None },
+            Error::Network { tenant_id: None, reason: t() },
+            Error::Timeout { tenant_id: None, what: t(), after_ms: 1 },
+            Error::TooManyPages { tenant_id: t(), max_pages: 1 },
+            Error::Closed,
+            Error::NotInitialized,
+            Error::InvalidOptions { option: t(), reason: t() },
+        ];
+        let codes: Vec<&str> = every.iter().map(Error::code).collect();
+        assert_eq!(codes, Error::CODES[..every.len()], "CODES lists the core's codes in order");
+        let mut unique = Error::CODES.to_vec();
+        unique.sort();
+        unique.dedup();
+        assert_eq!(unique.len(), Error::CODES.len());
     }
 
     #[test]

@@ -21,6 +21,107 @@ fn has_text(v: &Value) -> bool {
 /// Buffered events per subscriber before the slowest one starts losing the oldest.
 pub const EVENT_BUFFER: usize = 4096;
 
+/// Every event the core emits: the one list (the JS typings are checked against it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum EventKind {
+    /// `config.loaded`: The first config table (`added`, `tenants`).
+    ConfigLoaded,
+    /// `config.updated`: A config change (`added`, `removed`, `changed`).
+    ConfigUpdated,
+    /// `config.stale`: A config read failed; the last good config stays (`reason`, `consecutiveFailures`).
+    ConfigStale,
+    /// `config.invalid`: An entry is invalid (`code`, `field`, `reason`).
+    ConfigInvalid,
+    /// `config.region-defaulted`: A tenant names no region; `mypurecloud.com` is used.
+    ConfigRegionDefaulted,
+    /// `config.unknown-scopes`: A tenant declares names that are not Genesys scopes (`unknown`, `suggestions`).
+    ConfigUnknownScopes,
+    /// `config.snapshot-used`: Start-up from the snapshot.
+    ConfigSnapshotUsed,
+    /// `config.snapshot-failed`: The snapshot could not be written.
+    ConfigSnapshotFailed,
+    /// `token.acquired`: A tenant's first token (`expiresInMs`, `refreshInMs`).
+    TokenAcquired,
+    /// `token.refreshed`: A new token replaced one (`credentialsChanged`).
+    TokenRefreshed,
+    /// `token.rejected`: `invalid_client`: the config is re-read once before failing.
+    TokenRejected,
+    /// `token.failed`: A token could not be obtained (`code`, `message`).
+    TokenFailed,
+    /// `token.invalidated`: A token was dropped after a 401.
+    TokenInvalidated,
+    /// `credentials.rotated`: A rotation (`reason`: forced, scheduled, config-change, peer).
+    CredentialsRotated,
+    /// `rotation.failed`: A rotation failed (`code`, `message`).
+    RotationFailed,
+    /// `retry`: A token request or an API call is retried (`what`, `attempt`, `delayMs`, `status`, `reason`).
+    Retry,
+    /// `ratelimit.wait`: A 429 put the tenant on hold (`waitMs`).
+    RatelimitWait,
+    /// `preflight.warning`: `preflight: 'warn'` let a call through that the declared scopes do not cover.
+    PreflightWarning,
+    /// `store.unavailable`: Redis failed; calls continue in-process (`reason`).
+    StoreUnavailable,
+    /// `store.available`: Redis answers again.
+    StoreAvailable,
+    /// `events.dropped`: A slow listener missed `count` events.
+    EventsDropped,
+}
+
+impl EventKind {
+    /// Every kind, in the order the README lists them.
+    pub const ALL: &'static [EventKind] = &[
+        EventKind::ConfigLoaded,
+        EventKind::ConfigUpdated,
+        EventKind::ConfigStale,
+        EventKind::ConfigInvalid,
+        EventKind::ConfigRegionDefaulted,
+        EventKind::ConfigUnknownScopes,
+        EventKind::ConfigSnapshotUsed,
+        EventKind::ConfigSnapshotFailed,
+        EventKind::TokenAcquired,
+        EventKind::TokenRefreshed,
+        EventKind::TokenRejected,
+        EventKind::TokenFailed,
+        EventKind::TokenInvalidated,
+        EventKind::CredentialsRotated,
+        EventKind::RotationFailed,
+        EventKind::Retry,
+        EventKind::RatelimitWait,
+        EventKind::PreflightWarning,
+        EventKind::StoreUnavailable,
+        EventKind::StoreAvailable,
+        EventKind::EventsDropped,
+    ];
+
+    /// The dotted name, e.g. `token.refreshed`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EventKind::ConfigLoaded => "config.loaded",
+            EventKind::ConfigUpdated => "config.updated",
+            EventKind::ConfigStale => "config.stale",
+            EventKind::ConfigInvalid => "config.invalid",
+            EventKind::ConfigRegionDefaulted => "config.region-defaulted",
+            EventKind::ConfigUnknownScopes => "config.unknown-scopes",
+            EventKind::ConfigSnapshotUsed => "config.snapshot-used",
+            EventKind::ConfigSnapshotFailed => "config.snapshot-failed",
+            EventKind::TokenAcquired => "token.acquired",
+            EventKind::TokenRefreshed => "token.refreshed",
+            EventKind::TokenRejected => "token.rejected",
+            EventKind::TokenFailed => "token.failed",
+            EventKind::TokenInvalidated => "token.invalidated",
+            EventKind::CredentialsRotated => "credentials.rotated",
+            EventKind::RotationFailed => "rotation.failed",
+            EventKind::Retry => "retry",
+            EventKind::RatelimitWait => "ratelimit.wait",
+            EventKind::PreflightWarning => "preflight.warning",
+            EventKind::StoreUnavailable => "store.unavailable",
+            EventKind::StoreAvailable => "store.available",
+            EventKind::EventsDropped => "events.dropped",
+        }
+    }
+}
+
 /// One event.
 #[derive(Debug, Clone, Serialize)]
 pub struct Event {
@@ -63,13 +164,14 @@ impl Events {
     /// Emits an event; `data` must be a JSON object (anything else is dropped into `detail`).
     ///
     /// ```
-    /// use genesys_tenants_core::events::Events;
+    /// use genesys_tenants_core::events::{EventKind, Events};
     /// let ev = Events::default();
     /// let mut rx = ev.subscribe();
-    /// ev.emit("config.updated", None, serde_json::json!({"added": ["a"]}));
+    /// ev.emit(EventKind::ConfigUpdated, None, serde_json::json!({"added": ["a"]}));
     /// assert_eq!(rx.try_recv().unwrap().kind, "config.updated");
     /// ```
-    pub fn emit(&self, kind: &'static str, tenant_id: Option<&str>, data: Value) {
+    pub fn emit(&self, kind: EventKind, tenant_id: Option<&str>, data: Value) {
+        let kind = kind.as_str();
         let data = match data {
             Value::Object(m) => m,
             Value::Null => Map::new(),
@@ -109,7 +211,7 @@ pub async fn pump(mut rx: broadcast::Receiver<Event>, deliver: impl Fn(String) -
     loop {
         let text = match rx.recv().await {
             Ok(event) => serde_json::to_string(&event).unwrap_or_else(|_| "null".into()),
-            Err(broadcast::error::RecvError::Lagged(n)) => serde_json::json!({"type": "events.dropped", "count": n}).to_string(),
+            Err(broadcast::error::RecvError::Lagged(n)) => serde_json::json!({"type": EventKind::EventsDropped.as_str(), "count": n}).to_string(),
             Err(broadcast::error::RecvError::Closed) => return,
         };
         if !deliver(text) {

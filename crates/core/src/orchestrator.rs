@@ -8,7 +8,7 @@ use crate::config::{ConfigDiff, ConfigManager, ConfigSettings, TenantEntry};
 use crate::crypto::EncryptionKey;
 use crate::egress::EgressPolicy;
 use crate::error::{Error, Result};
-use crate::events::{Event, Events};
+use crate::events::{Event, Events, EventKind};
 use crate::options::Options;
 use crate::redact::Needles;
 use crate::scheduler::Scheduler;
@@ -192,7 +192,7 @@ impl Orchestrator {
                 sched2.set(id, every);
                 if let (Some(TenantEntry::Valid(n)), Some(TenantEntry::Valid(o))) = (now, old.entries.get(id)) {
                     if n.credentials_changed(o) {
-                        inner.pipeline.events.emit("credentials.rotated", Some(id), json!({"reason": "config-change", "clientId": n.client_id}));
+                        inner.pipeline.events.emit(EventKind::CredentialsRotated, Some(id), json!({"reason": "config-change", "clientId": n.client_id}));
                         inner.pipeline.tokens.credentials_changed(id);
                         if let Some(store) = inner.pipeline.store.clone() {
                             let id = id.clone();
@@ -215,7 +215,7 @@ impl Orchestrator {
                     .listen(
                         move |tenant_id| {
                             let Some(inner) = weak.upgrade() else { return };
-                            inner.pipeline.events.emit("credentials.rotated", Some(&tenant_id), json!({"reason": "peer"}));
+                            inner.pipeline.events.emit(EventKind::CredentialsRotated, Some(&tenant_id), json!({"reason": "peer"}));
                             tokio::spawn(async move {
                                 let _ = inner.pipeline.config.reload("peer-rotation").await;
                                 inner.pipeline.tokens.forget_local(&tenant_id);
@@ -389,17 +389,17 @@ impl Orchestrator {
         if let Err(e) = self.inner.pipeline.config.reload("rotation").await {
             // The config service being down must not stop a rotation: the token is still renewed
             // with the credentials we have.
-            self.inner.pipeline.events.emit("config.stale", Some(tenant_id), json!({"reason": e.to_string(), "trigger": "rotation"}));
+            self.inner.pipeline.events.emit(EventKind::ConfigStale, Some(tenant_id), json!({"reason": e.to_string(), "trigger": "rotation"}));
         }
         let result = self.inner.pipeline.tokens.renew(tenant_id).await;
         match &result {
             Ok(_) => {
-                self.inner.pipeline.events.emit("credentials.rotated", Some(tenant_id), json!({"reason": reason}));
+                self.inner.pipeline.events.emit(EventKind::CredentialsRotated, Some(tenant_id), json!({"reason": reason}));
                 if let Some(store) = &self.inner.pipeline.store {
                     store.publish_rotation(tenant_id).await;
                 }
             }
-            Err(e) => self.inner.pipeline.events.emit("rotation.failed", Some(tenant_id), json!({"reason": reason, "code": e.code(), "message": e.to_string()})),
+            Err(e) => self.inner.pipeline.events.emit(EventKind::RotationFailed, Some(tenant_id), json!({"reason": reason, "code": e.code(), "message": e.to_string()})),
         }
         result.map(|_| ())
     }

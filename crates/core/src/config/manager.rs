@@ -8,7 +8,7 @@ use super::table::{ConfigDiff, TenantEntry, TenantTable};
 use super::tenant::Tenant;
 use crate::egress::EgressPolicy;
 use crate::error::{Error, Result};
-use crate::events::Events;
+use crate::events::{EventKind, Events};
 use crate::region::RegionSource;
 use arc_swap::ArcSwap;
 use futures::future::{BoxFuture, FutureExt, Shared};
@@ -149,7 +149,7 @@ impl ConfigManager {
                 })?;
                 lock(&self.health).from_snapshot = true;
                 self.events.emit(
-                    "config.snapshot-used",
+                    EventKind::ConfigSnapshotUsed,
                     None,
                     json!({"path": snap.path().display().to_string(), "reason": reason, "tenants": table.valid_ids().len()}),
                 );
@@ -206,7 +206,7 @@ impl ConfigManager {
                 self.record_success(false);
                 if let Some(snap) = &self.snapshot {
                     if let Err(e) = snap.save(&bytes).await {
-                        self.events.emit("config.snapshot-failed", None, json!({"reason": e}));
+                        self.events.emit(EventKind::ConfigSnapshotFailed, None, json!({"reason": e}));
                     }
                 }
                 let diff = self.install(table);
@@ -223,7 +223,7 @@ impl ConfigManager {
                 };
                 if self.is_loaded() {
                     self.events.emit(
-                        "config.stale",
+                        EventKind::ConfigStale,
                         None,
                         json!({"reason": why, "source": self.source.describe(), "consecutiveFailures": failures, "trigger": reason}),
                     );
@@ -253,7 +253,7 @@ impl ConfigManager {
         self.report_entries(&new, &old, &diff, first);
         if !diff.is_empty() || first {
             self.events.emit(
-                if first { "config.loaded" } else { "config.updated" },
+                if first { EventKind::ConfigLoaded } else { EventKind::ConfigUpdated },
                 None,
                 json!({"added": diff.added, "removed": diff.removed, "changed": diff.changed, "tenants": new.valid_ids().len()}),
             );
@@ -273,25 +273,25 @@ impl ConfigManager {
                     let mut data = e.fields();
                     data.insert("code".into(), json!(e.code()));
                     data.insert("message".into(), json!(e.to_string()));
-                    self.events.emit("config.invalid", Some(id), serde_json::Value::Object(data));
+                    self.events.emit(EventKind::ConfigInvalid, Some(id), serde_json::Value::Object(data));
                 }
                 TenantEntry::Valid(t) => {
                     if t.region_source == RegionSource::Default {
                         self.events.emit(
-                            "config.region-defaulted",
+                            EventKind::ConfigRegionDefaulted,
                             Some(id),
                             json!({"environment": t.environment, "reason": "neither region nor domainPrefix names a Genesys region; using the official SDK's default"}),
                         );
                     }
                     if !t.unknown_scopes.is_empty() {
-                        self.events.emit("config.unknown-scopes", Some(id), unknown_scopes_report(&t.unknown_scopes));
+                        self.events.emit(EventKind::ConfigUnknownScopes, Some(id), unknown_scopes_report(&t.unknown_scopes));
                     }
                 }
             }
         }
         if new.unkeyed.len() != old.unkeyed.len() || (first && !new.unkeyed.is_empty()) {
             for reason in &new.unkeyed {
-                self.events.emit("config.invalid", None, json!({"code": "TENANT_INVALID", "reason": reason}));
+                self.events.emit(EventKind::ConfigInvalid, None, json!({"code": "TENANT_INVALID", "reason": reason}));
             }
         }
     }

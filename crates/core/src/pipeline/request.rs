@@ -12,6 +12,7 @@
 //! 7. **decide** — [`RetryBudget::decide`]: refresh after a first 401, hold for a 429, back off
 //!    after a 5xx or a lost answer when the call is safe to repeat, else fail.
 
+use crate::events::EventKind;
 use super::classify::{preflight_refusal, to_error, Answer};
 use super::rate_limit::Limiter;
 use super::retry::{AttemptEnd, RetryBudget, Verdict};
@@ -214,7 +215,7 @@ impl Pipeline {
                 Verdict::Refresh => {
                     // The token may be stale (revoked, rotated): drop it, get a new one, once.
                     self.tokens.invalidate(tenant_id, token.id);
-                    self.events.emit("retry", Some(tenant_id), json!({"what": "request", "status": 401, "reason": "token refused; refreshing", "path": call.path}));
+                    self.events.emit(EventKind::Retry, Some(tenant_id), json!({"what": "request", "status": 401, "reason": "token refused; refreshing", "path": call.path}));
                     counters.retries.fetch_add(1, Ordering::Relaxed);
                 }
                 Verdict::Hold { server_wait, jitter, retry } => {
@@ -225,7 +226,7 @@ impl Pipeline {
                         Failed::Refused(r) => correlation_of(&r.headers),
                         _ => None,
                     };
-                    self.events.emit("ratelimit.wait", Some(tenant_id), json!({"waitMs": wait.as_millis() as u64, "path": call.path, "correlationId": correlation_id}));
+                    self.events.emit(EventKind::RatelimitWait, Some(tenant_id), json!({"waitMs": wait.as_millis() as u64, "path": call.path, "correlationId": correlation_id}));
                     if !retry {
                         return Err(Error::RateLimited { tenant_id: tenant_id.into(), retry_after_ms: wait.as_millis() as u64, correlation_id });
                     }
@@ -239,7 +240,7 @@ impl Pipeline {
                     };
                     counters.retries.fetch_add(1, Ordering::Relaxed);
                     self.events.emit(
-                        "retry",
+                        EventKind::Retry,
                         Some(tenant_id),
                         json!({"what": "request", "attempt": budget.retries(), "delayMs": wait.as_millis() as u64, "reason": reason, "status": status, "path": call.path}),
                     );
@@ -280,7 +281,7 @@ impl Pipeline {
         if self.options.preflight == PreflightMode::Enforce {
             return Err(refusal);
         }
-        self.events.emit("preflight.warning", Some(call.tenant_id), json!({"missingScopes": accepted, "mode": "ANY", "message": refusal.to_string()}));
+        self.events.emit(EventKind::PreflightWarning, Some(call.tenant_id), json!({"missingScopes": accepted, "mode": "ANY", "message": refusal.to_string()}));
         Ok(())
     }
 

@@ -64,6 +64,12 @@ impl RetryBudget {
         RetryBudget { max_retries, max_delay, retries: 0, waited: Duration::ZERO, own_hold: Duration::ZERO, refreshed: false }
     }
 
+    /// A budget that already granted `retries` retries and `waited` of waiting (a caller that
+    /// keeps the count across calls, as the tutorial helper does across one listing's pages).
+    pub fn resume(max_retries: u32, max_delay: Duration, retries: u32, waited: Duration) -> Self {
+        RetryBudget { retries, waited, ..RetryBudget::new(max_retries, max_delay) }
+    }
+
     /// Retries granted so far (the 401 refresh is not one).
     pub fn retries(&self) -> u32 {
         self.retries

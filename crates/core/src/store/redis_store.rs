@@ -5,7 +5,7 @@ use super::keys::Keys;
 use super::scripts;
 use crate::config::Tenant;
 use crate::crypto::EncryptionKey;
-use crate::events::Events;
+use crate::events::{EventKind, Events};
 use crate::redact::Needles;
 use hmac::{Hmac, Mac};
 use redis::aio::ConnectionManager;
@@ -186,14 +186,14 @@ impl SharedStore {
         h.last_error = Some(why.clone());
         if !self.down.swap(true, Ordering::AcqRel) {
             self.outages.fetch_add(1, Ordering::Relaxed);
-            self.events.emit("store.unavailable", None, json!({"reason": why, "fallback": "in-process"}));
+            self.events.emit(EventKind::StoreUnavailable, None, json!({"reason": why, "fallback": "in-process"}));
         }
     }
 
     fn mark_up(&self) {
         if self.down.swap(false, Ordering::AcqRel) {
             self.lock_health().down_until = None;
-            self.events.emit("store.available", None, json!({}));
+            self.events.emit(EventKind::StoreAvailable, None, json!({}));
         }
     }
 

@@ -7,7 +7,7 @@ use super::endpoint::{request_token, TokenFailure};
 use crate::config::{ConfigManager, Tenant};
 use crate::egress::EgressPolicy;
 use crate::error::{Error, Result};
-use crate::events::Events;
+use crate::events::{EventKind, Events};
 use crate::store::{SharedStore, SharedToken};
 use arc_swap::ArcSwapOption;
 use futures::future::{BoxFuture, FutureExt, Shared};
@@ -205,7 +205,7 @@ impl TokenManager {
                 let dropped = prev.as_ref().is_some_and(|p| p.id == token_id);
                 if dropped {
                     slot.counters.invalidated.fetch_add(1, Ordering::Relaxed);
-                    self.events.emit("token.invalidated", Some(tenant_id), json!({"reason": "the API answered 401 to it"}));
+                    self.events.emit(EventKind::TokenInvalidated, Some(tenant_id), json!({"reason": "the API answered 401 to it"}));
                 }
                 dropped
             }
@@ -305,7 +305,7 @@ impl TokenManager {
                 Err(TokenFailure::Rejected { reason, status, correlation_id }) => {
                     slot.counters.failures.fetch_add(1, Ordering::Relaxed);
                     // The secret may have been rotated: re-read the config once.
-                    self.events.emit("token.rejected", Some(&id), json!({"clientId": tenant.client_id, "reason": reason, "status": status, "action": "re-reading config"}));
+                    self.events.emit(EventKind::TokenRejected, Some(&id), json!({"clientId": tenant.client_id, "reason": reason, "status": status, "action": "re-reading config"}));
                     let _ = self.config.reload("invalid_client").await;
                     if let Ok(fresh) = self.config.tenant(&id) {
                         if fresh.credentials_changed(&tenant) {
@@ -316,13 +316,13 @@ impl TokenManager {
                         tenant = fresh;
                     }
                     let err = Error::AuthFailed { tenant_id: id.clone(), client_id: tenant.client_id.clone(), reason, status: Some(status), correlation_id };
-                    self.events.emit("token.failed", Some(&id), json!({"code": err.code(), "message": err.to_string()}));
+                    self.events.emit(EventKind::TokenFailed, Some(&id), json!({"code": err.code(), "message": err.to_string()}));
                     return Err(err);
                 }
                 Err(TokenFailure::Fatal { reason, status, correlation_id }) => {
                     slot.counters.failures.fetch_add(1, Ordering::Relaxed);
                     let err = Error::AuthFailed { tenant_id: id.clone(), client_id: tenant.client_id.clone(), reason, status: Some(status), correlation_id };
-                    self.events.emit("token.failed", Some(&id), json!({"code": err.code(), "message": err.to_string()}));
+                    self.events.emit(EventKind::TokenFailed, Some(&id), json!({"code": err.code(), "message": err.to_string()}));
                     return Err(err);
                 }
                 Err(TokenFailure::Retryable { reason, retry_after, status }) => {
@@ -337,10 +337,10 @@ impl TokenManager {
                             None if reason.starts_with("no answer") => Error::Timeout { tenant_id: Some(id.clone()), what: format!("token request: {reason}"), after_ms: self.settings.request_timeout.as_millis() as u64 },
                             None => Error::Network { tenant_id: Some(id.clone()), reason: format!("token request: {reason}") },
                         };
-                        self.events.emit("token.failed", Some(&id), json!({"code": err.code(), "message": err.to_string(), "attempts": attempt}));
+                        self.events.emit(EventKind::TokenFailed, Some(&id), json!({"code": err.code(), "message": err.to_string(), "attempts": attempt}));
                         return Err(err);
                     }
-                    self.events.emit("retry", Some(&id), json!({"what": "token", "attempt": attempt, "delayMs": delay.as_millis() as u64, "reason": reason, "status": status}));
+                    self.events.emit(EventKind::Retry, Some(&id), json!({"what": "token", "attempt": attempt, "delayMs": delay.as_millis() as u64, "reason": reason, "status": status}));
                     waited += delay;
                     tokio::time::sleep(delay).await;
                 }
@@ -456,7 +456,7 @@ impl TokenManager {
         }
         let lifetime = token.expires_at - token.obtained_at;
         self.events.emit(
-            if prev.is_some() { "token.refreshed" } else { "token.acquired" },
+            if prev.is_some() { EventKind::TokenRefreshed } else { EventKind::TokenAcquired },
             Some(tenant_id),
             json!({
                 "expiresInMs": lifetime.as_millis() as u64,
