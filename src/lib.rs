@@ -344,7 +344,7 @@ impl NativeOrchestrator {
     /// even `__proto__` an own property).
     #[napi]
     pub fn stats_json(&self) -> String {
-        self.core.stats().to_string()
+        serde_json::to_string(&self.core.stats()).unwrap_or_else(|_| "{}".into())
     }
 
     /// Calls `callback(eventJson)` for every event until `unsubscribe(id)` or `close()`. The callback

@@ -22,6 +22,7 @@ pub mod region;
 pub mod scheduler;
 pub mod store;
 mod secret;
+pub mod stats;
 pub mod token;
 pub mod transport;
 

@@ -12,6 +12,7 @@ use crate::events::{Event, Events, EventKind};
 use crate::options::Options;
 use crate::redact::Needles;
 use crate::scheduler::Scheduler;
+use crate::stats::{EntryError, RateLimitStats, Stats, TenantStats};
 use crate::secret::Secret;
 use crate::store::{SharedStore, StoreSettings};
 use crate::token::{AccessToken, TokenManager, TokenSettings};
@@ -456,43 +457,47 @@ impl Orchestrator {
     }
 
     /// Per-tenant counters and cache state, and the config source's health.
-    pub fn stats(&self) -> serde_json::Value {
-        let table = self.inner.pipeline.config.table();
-        let mut tenants = serde_json::Map::new();
-        let mut ids: Vec<&String> = table.entries.keys().collect();
-        ids.sort();
-        for id in ids {
-            let mut v = self.inner.pipeline.tokens.describe(id);
-            let c = self.request_counters(id);
-            v["calls"] = json!(c.calls.load(Ordering::Relaxed));
-            v["succeeded"] = json!(c.succeeded.load(Ordering::Relaxed));
-            v["failed"] = json!(c.failed.load(Ordering::Relaxed));
-            v["retries"] = json!(c.retries.load(Ordering::Relaxed));
-            v["throttled"] = json!(c.throttled.load(Ordering::Relaxed));
-            v["limiterWaitMs"] = json!(c.limiter_wait_ms.load(Ordering::Relaxed));
-            let (allowed, used, window) = self.limiter(id).snapshot();
-            v["rateLimit"] = json!({"allowed": allowed, "used": used, "windowMs": window.as_millis() as u64});
-            match table.entries.get(id) {
-                Some(TenantEntry::Valid(t)) => {
-                    v["valid"] = json!(true);
-                    v["environment"] = json!(t.environment);
-                    v["clientId"] = json!(t.client_id);
-                }
-                Some(TenantEntry::Invalid(e)) => {
-                    v["valid"] = json!(false);
-                    v["error"] = json!({"code": e.code(), "message": e.to_string()});
-                }
-                None => {}
-            }
-            tenants.insert(id.clone(), v);
+    pub fn stats(&self) -> Stats {
+        let p = &self.inner.pipeline;
+        let table = p.config.table();
+        let mut tenants = std::collections::BTreeMap::new();
+        for (id, entry) in &table.entries {
+            let (limiter, counters) = p.peek(id);
+            let c = counters.unwrap_or_default();
+            let load = |a: &std::sync::atomic::AtomicU64| a.load(Ordering::Relaxed);
+            let (allowed, used, window) = match limiter {
+                Some(l) => l.snapshot(),
+                None => (p.options.rate_limit_per_minute, 0, std::time::Duration::from_secs(60)),
+            };
+            let (valid, environment, client_id, error) = match entry {
+                TenantEntry::Valid(t) => (true, Some(t.environment.clone()), Some(t.client_id.clone()), None),
+                TenantEntry::Invalid(e) => (false, None, None, Some(EntryError { code: e.code(), message: e.to_string() })),
+            };
+            tenants.insert(
+                id.clone(),
+                TenantStats {
+                    token: p.tokens.describe(id),
+                    calls: load(&c.calls),
+                    succeeded: load(&c.succeeded),
+                    failed: load(&c.failed),
+                    retries: load(&c.retries),
+                    throttled: load(&c.throttled),
+                    limiter_wait_ms: load(&c.limiter_wait_ms),
+                    rate_limit: RateLimitStats { allowed, used, window_ms: window.as_millis() as u64 },
+                    valid,
+                    environment,
+                    client_id,
+                    error,
+                },
+            );
         }
-        json!({
-            "tenants": tenants,
-            "config": self.inner.pipeline.config.health(),
-            "store": self.inner.pipeline.store.as_ref().map(|s| s.describe()),
-            "closed": self.inner.closed.load(Ordering::Acquire),
-            "initialized": lock(&self.inner.running).is_some(),
-        })
+        Stats {
+            tenants,
+            config: p.config.health(),
+            store: p.store.as_ref().map(|s| s.describe()),
+            closed: self.inner.closed.load(Ordering::Acquire),
+            initialized: lock(&self.inner.running).is_some(),
+        }
     }
 
     /// Stops the poller and the scheduler, drops every token. Idempotent. Calls made afterwards

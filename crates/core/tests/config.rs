@@ -151,7 +151,7 @@ async fn snapshot_serves_when_the_service_is_down_at_start() {
     let ids = second.initialize().await.expect("starts from the snapshot");
     assert!(ids.contains(&"acme-corp".to_string()));
     assert!(second.access_token("acme-corp").await.is_ok());
-    assert_eq!(second.stats()["config"]["fromSnapshot"], true);
+    assert!(second.stats().config.from_snapshot);
     second.close().await;
     let _ = std::fs::remove_dir_all(dir);
 }

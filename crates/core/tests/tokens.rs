@@ -177,7 +177,7 @@ async fn secrets_never_appear_in_errors_events_or_debug() {
     env.control("POST", &format!("clients/{id}/secret"), json!({"updateConfig": false})).await;
     let err = o.access_token("globex").await.unwrap_err();
     let mut seen = format!("{err} {err:?} {:?} {o:?} {token:?}", err.fields());
-    seen.push_str(&o.stats().to_string());
+    seen.push_str(&serde_json::to_string(&o.stats()).unwrap());
     while let Ok(ev) = rx.try_recv() {
         seen.push_str(&serde_json::to_string(&ev).unwrap());
     }

@@ -132,6 +132,13 @@ impl Pipeline {
         get_or_insert(&self.counters, tenant_id, RequestCounters::default)
     }
 
+    /// The tenant's limiter and counters if it has any yet (reading stats creates none).
+    pub fn peek(&self, tenant_id: &str) -> (Option<Arc<Limiter>>, Option<Arc<RequestCounters>>) {
+        let l = self.limiters.read().unwrap_or_else(|p| p.into_inner()).get(tenant_id).cloned();
+        let c = self.counters.read().unwrap_or_else(|p| p.into_inner()).get(tenant_id).cloned();
+        (l, c)
+    }
+
     /// Forgets a tenant's limiter (the tenant left the config).
     pub fn forget(&self, tenant_id: &str) {
         self.limiters.write().unwrap_or_else(|p| p.into_inner()).remove(tenant_id);

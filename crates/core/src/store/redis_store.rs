@@ -2,7 +2,6 @@
 //! to in-process mode for a short pause after a failure, and the rotation channel.
 
 use super::keys::Keys;
-use super::scripts;
 use crate::config::Tenant;
 use crate::crypto::EncryptionKey;
 use crate::events::{EventKind, Events};
@@ -72,12 +71,26 @@ impl Drop for SharedToken {
     }
 }
 
+/// The store's health, for `stats()`.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StoreHealth {
+    /// `shared`, or `in-process (fallback)` while Redis is down.
+    pub mode: &'static str,
+    /// Operations that failed.
+    pub failures: u64,
+    /// Times the store went from up to down.
+    pub outages: u64,
+    /// The last failure (the URL's password scrubbed).
+    pub last_error: Option<String>,
+}
+
 /// A won refresh lease.
 #[derive(Debug, Clone)]
 pub struct Lease {
-    keys: Keys,
-    owner: String,
-    fence: i64,
+    pub(super) keys: Keys,
+    pub(super) owner: String,
+    pub(super) fence: i64,
 }
 
 #[derive(Debug, Default)]
@@ -88,10 +101,10 @@ struct Health {
 
 /// The shared store.
 pub struct SharedStore {
-    client: redis::Client,
+    pub(super) client: redis::Client,
     conn: OnceCell<ConnectionManager>,
-    key: EncryptionKey,
-    settings: StoreSettings,
+    pub(super) key: EncryptionKey,
+    pub(super) settings: StoreSettings,
     /// The password in the URL, scrubbed from every failure reason.
     url_secrets: Needles,
     events: Events,
@@ -224,7 +237,7 @@ impl SharedStore {
         }
     }
 
-    async fn run<T, F, Fut>(&self, f: F) -> Result<T, StoreError>
+    pub(super) async fn run<T, F, Fut>(&self, f: F) -> Result<T, StoreError>
     where
         F: FnOnce(ConnectionManager) -> Fut,
         Fut: std::future::Future<Output = redis::RedisResult<T>>,
@@ -246,136 +259,14 @@ impl SharedStore {
         }
     }
 
-    fn aad(tenant_id: &str, kfp: &str) -> Vec<u8> {
-        format!("token|{tenant_id}|{kfp}").into_bytes()
-    }
-
-    /// The shared token for these credentials, if one is stored and readable.
-    pub async fn get_token(&self, tenant_id: &str, kfp: &str) -> Result<Option<SharedToken>, StoreError> {
-        let keys = self.keys(tenant_id, kfp);
-        let sealed: Option<String> = self.run(|mut c| async move { redis::cmd("GET").arg(&keys.token).query_async(&mut c).await }).await?;
-        let Some(sealed) = sealed else { return Ok(None) };
-        // A value we cannot open (other key, tampered) is treated as absent: we fetch our own.
-        let Ok(plain) = self.key.open(&sealed, &Self::aad(tenant_id, kfp)) else { return Ok(None) };
-        Ok(serde_json::from_slice::<SharedToken>(&plain).ok())
-    }
-
-    /// Tries to take the refresh lease.
-    pub async fn try_lease(&self, tenant_id: &str, kfp: &str) -> Result<Option<Lease>, StoreError> {
-        let keys = self.keys(tenant_id, kfp);
-        let owner = hex::encode(rand::random::<[u8; 16]>());
-        let lease_ms = self.settings.lease.as_millis() as u64;
-        let (k, o) = (keys.clone(), owner.clone());
-        let fence: i64 = self
-            .run(|mut c| async move {
-                redis::Script::new(scripts::LEASE).key(&k.lock).key(&k.fence).arg(&o).arg(lease_ms).invoke_async(&mut c).await
-            })
-            .await?;
-        Ok((fence > 0).then_some(Lease { keys, owner, fence }))
-    }
-
-    /// Stores a token under a lease (only if no newer lease exists) and releases the lease.
-    pub async fn put_token(&self, tenant_id: &str, kfp: &str, lease: &Lease, token: &SharedToken) -> Result<bool, StoreError> {
-        let plain = zeroize::Zeroizing::new(serde_json::to_vec(token).unwrap_or_default());
-        let sealed = self.key.seal(&plain, &Self::aad(tenant_id, kfp));
-        let ttl = token.expires_at_ms.saturating_sub(unix_ms()).max(1);
-        let l = lease.clone();
-        let stored: i64 = self
-            .run(|mut c| async move {
-                redis::Script::new(scripts::PUT_TOKEN)
-                    .key(&l.keys.token)
-                    .key(&l.keys.fence)
-                    .key(&l.keys.lock)
-                    .arg(sealed)
-                    .arg(ttl)
-                    .arg(l.fence)
-                    .arg(&l.owner)
-                    .invoke_async(&mut c)
-                    .await
-            })
-            .await?;
-        Ok(stored == 1)
-    }
-
-    /// Releases a lease without storing anything (the fetch failed).
-    pub async fn release(&self, lease: &Lease) {
-        let l = lease.clone();
-        let _: Result<i64, _> = self
-            .run(|mut c| async move { redis::Script::new(scripts::RELEASE).key(&l.keys.lock).arg(&l.owner).invoke_async(&mut c).await })
-            .await;
-    }
-
-    /// Deletes the shared token of these credentials if it is still `value` (the API refused it).
-    pub async fn drop_token_if(&self, tenant_id: &str, kfp: &str, value: &str) {
-        if let Ok(Some(t)) = self.get_token(tenant_id, kfp).await {
-            if t.value == value {
-                let keys = self.keys(tenant_id, kfp);
-                let _: Result<i64, _> = self.run(|mut c| async move { redis::cmd("DEL").arg(&keys.token).query_async(&mut c).await }).await;
-            }
-        }
-    }
-
-    /// Shared rate budget: `Ok(None)` to go now, `Ok(Some(wait))` to wait first.
-    pub async fn rate_wait(&self, tenant_id: &str, allowed: u32, window: Duration) -> Result<Option<Duration>, StoreError> {
-        let keys = self.keys(tenant_id, "-");
-        // Evenly paced (burst 1): the requests of every replica together never exceed `allowed`
-        // in any window, whatever the server's window alignment.
-        let emission = (window.as_millis() as u64 / allowed.max(1) as u64).max(1);
-        let wait_ms: i64 = self
-            .run(|mut c| async move {
-                redis::Script::new(scripts::GCRA).key(&keys.rate).arg(emission).arg(0).invoke_async(&mut c).await
-            })
-            .await?;
-        Ok((wait_ms > 0).then(|| Duration::from_millis(wait_ms as u64)))
-    }
-
-    /// Tells the other replicas that a tenant rotated.
-    pub async fn publish_rotation(&self, tenant_id: &str) {
-        let channel = Keys::channel(&self.settings.prefix);
-        let msg = json!({"type": "rotated", "tenantId": tenant_id, "origin": self.origin}).to_string();
-        let _: Result<i64, _> = self.run(|mut c| async move { redis::cmd("PUBLISH").arg(channel).arg(msg).query_async(&mut c).await }).await;
-    }
-
-    /// Listens for rotations announced by other replicas and calls `on_rotated(tenant_id)`;
-    /// reconnects after failures until `cancel` fires.
-    pub async fn listen(&self, on_rotated: impl Fn(String) + Send + Sync, cancel: tokio_util::sync::CancellationToken) {
-        use futures::StreamExt;
-        let channel = Keys::channel(&self.settings.prefix);
-        loop {
-            let attempt = async {
-                let mut ps = self.client.get_async_pubsub().await?;
-                ps.subscribe(&channel).await?;
-                let mut stream = ps.on_message();
-                while let Some(msg) = stream.next().await {
-                    let Ok(payload) = msg.get_payload::<String>() else { continue };
-                    let Ok(v) = serde_json::from_str::<serde_json::Value>(&payload) else { continue };
-                    if v["type"] == "rotated" && v["origin"] != self.origin.as_str() {
-                        if let Some(t) = v["tenantId"].as_str() {
-                            on_rotated(t.to_string());
-                        }
-                    }
-                }
-                Ok::<(), redis::RedisError>(())
-            };
-            tokio::select! {
-                _ = cancel.cancelled() => return,
-                _ = attempt => {}
-            }
-            tokio::select! {
-                _ = cancel.cancelled() => return,
-                _ = tokio::time::sleep(self.settings.retry_pause) => {}
-            }
-        }
-    }
-
     /// Health for `stats()`.
-    pub fn describe(&self) -> serde_json::Value {
+    pub fn describe(&self) -> StoreHealth {
         let h = self.lock_health();
-        json!({
-            "mode": if self.is_down() { "in-process (fallback)" } else { "shared" },
-            "failures": self.failures.load(Ordering::Relaxed),
-            "outages": self.outages.load(Ordering::Relaxed),
-            "lastError": h.last_error,
-        })
+        StoreHealth {
+            mode: if self.is_down() { "in-process (fallback)" } else { "shared" },
+            failures: self.failures.load(Ordering::Relaxed),
+            outages: self.outages.load(Ordering::Relaxed),
+            last_error: h.last_error.clone(),
+        }
     }
 }

@@ -2,13 +2,12 @@
 //! a refresh runs in its own task (a caller that gives up cannot cancel it) and every caller
 //! that needs a token meanwhile joins that one request: one token request per tenant per refresh.
 
-use super::access_token::{timing, AccessToken};
-use super::endpoint::{request_token, TokenFailure};
+use super::access_token::AccessToken;
 use crate::config::{ConfigManager, Tenant};
 use crate::egress::EgressPolicy;
 use crate::error::{Error, Result};
 use crate::events::{EventKind, Events};
-use crate::store::{SharedStore, SharedToken};
+use crate::store::SharedStore;
 use arc_swap::ArcSwapOption;
 use futures::future::{BoxFuture, FutureExt, Shared};
 use serde_json::json;
@@ -18,7 +17,7 @@ use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 use tokio::time::Instant;
 
-type SharedFetch = Shared<BoxFuture<'static, Result<Arc<AccessToken>>>>;
+pub(super) type SharedFetch = Shared<BoxFuture<'static, Result<Arc<AccessToken>>>>;
 
 /// Settings for token requests.
 #[derive(Debug, Clone)]
@@ -48,7 +47,7 @@ pub struct TokenCounters {
     pub rotations: AtomicU64,
 }
 
-struct Inflight {
+pub(super) struct Inflight {
     fingerprint: String,
     /// A shared token obtained before this (unix ms) is not good enough (forced renewals).
     fresh_after: u64,
@@ -58,26 +57,26 @@ struct Inflight {
 
 /// One tenant's token state.
 pub struct Slot {
-    current: ArcSwapOption<AccessToken>,
+    pub(super) current: ArcSwapOption<AccessToken>,
     /// The token `current` replaced (or the one the API refused): a server may still echo it.
-    previous: ArcSwapOption<AccessToken>,
+    pub(super) previous: ArcSwapOption<AccessToken>,
     /// Digest of the last token the API refused, so it is never taken back from the shared store.
-    refused: Mutex<Option<[u8; 32]>>,
-    inflight: Mutex<Option<Inflight>>,
+    pub(super) refused: Mutex<Option<[u8; 32]>>,
+    pub(super) inflight: Mutex<Option<Inflight>>,
     /// Counters.
     pub counters: TokenCounters,
 }
 
 /// Caches and refreshes tokens for every tenant.
 pub struct TokenManager {
-    http: reqwest::Client,
-    egress: EgressPolicy,
-    config: Arc<ConfigManager>,
-    events: Events,
-    settings: TokenSettings,
+    pub(super) http: reqwest::Client,
+    pub(super) egress: EgressPolicy,
+    pub(super) config: Arc<ConfigManager>,
+    pub(super) events: Events,
+    pub(super) settings: TokenSettings,
     slots: RwLock<HashMap<String, Arc<Slot>>>,
-    next_id: AtomicU64,
-    store: Option<Arc<SharedStore>>,
+    pub(super) next_id: AtomicU64,
+    pub(super) store: Option<Arc<SharedStore>>,
     /// Cancelled on close: a refresh in flight stops (no token request is sent after close).
     cancel: tokio_util::sync::CancellationToken,
 }
@@ -88,12 +87,12 @@ impl std::fmt::Debug for TokenManager {
     }
 }
 
-fn digest(value: &str) -> [u8; 32] {
+pub(super) fn digest(value: &str) -> [u8; 32] {
     use sha2::Digest;
     sha2::Sha256::digest(value.as_bytes()).into()
 }
 
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+pub(super) fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
@@ -234,7 +233,7 @@ impl TokenManager {
         drop(self.fetch(&slot, tenant, 0));
     }
 
-    fn fetch(self: &Arc<Self>, slot: &Arc<Slot>, tenant: Arc<Tenant>, fresh_after: u64) -> SharedFetch {
+    pub(super) fn fetch(self: &Arc<Self>, slot: &Arc<Slot>, tenant: Arc<Tenant>, fresh_after: u64) -> SharedFetch {
         let mut guard = lock(&slot.inflight);
         if let Some(inf) = guard.as_ref() {
             if inf.fingerprint == tenant.credentials_fingerprint && inf.fresh_after >= fresh_after {
@@ -275,172 +274,9 @@ impl TokenManager {
         fut
     }
 
-    async fn acquire(self: &Arc<Self>, slot: &Arc<Slot>, mut tenant: Arc<Tenant>) -> Result<Arc<AccessToken>> {
-        let id = tenant.tenant_id.clone();
-        let mut attempt: u32 = 0;
-        // `maxRetryDelayMs` caps the total waiting of one token request, as it does a request's.
-        let mut waited = Duration::ZERO;
-        loop {
-            let endpoints = self.egress.endpoints(&tenant.environment).map_err(|e| e.with_tenant(&id))?;
-            slot.counters.requests.fetch_add(1, Ordering::Relaxed);
-            let sent_at = Instant::now();
-            let outcome = request_token(&self.http, &endpoints.token_url, &tenant, self.settings.request_timeout).await;
-            match outcome {
-                Ok(granted) => {
-                    let (refresh_at, usable_until) = timing(sent_at, granted.expires_in, self.settings.refresh_ahead_ratio, rand::random());
-                    let token = Arc::new(AccessToken {
-                        value: granted.access_token,
-                        id: self.next_id.fetch_add(1, Ordering::Relaxed),
-                        credentials_fingerprint: tenant.credentials_fingerprint.clone(),
-                        environment: tenant.environment.clone(),
-                        obtained_at: sent_at,
-                        expires_at: sent_at + granted.expires_in,
-                        refresh_at,
-                        usable_until,
-                    });
-                    slot.counters.acquired.fetch_add(1, Ordering::Relaxed);
-                    self.store(&id, slot, &token);
-                    return Ok(token);
-                }
-                Err(TokenFailure::Rejected { reason, status, correlation_id }) => {
-                    slot.counters.failures.fetch_add(1, Ordering::Relaxed);
-                    // The secret may have been rotated: re-read the config once.
-                    self.events.emit(EventKind::TokenRejected, Some(&id), json!({"clientId": tenant.client_id, "reason": reason, "status": status, "action": "re-reading config"}));
-                    let _ = self.config.reload("invalid_client").await;
-                    if let Ok(fresh) = self.config.tenant(&id) {
-                        if fresh.credentials_changed(&tenant) {
-                            // A config listener may already be fetching with the new
-                            // credentials: join it rather than send a second request.
-                            return self.fetch(slot, fresh, 0).await;
-                        }
-                        tenant = fresh;
-                    }
-                    let err = Error::AuthFailed { tenant_id: id.clone(), client_id: tenant.client_id.clone(), reason, status: Some(status), correlation_id };
-                    self.events.emit(EventKind::TokenFailed, Some(&id), json!({"code": err.code(), "message": err.to_string()}));
-                    return Err(err);
-                }
-                Err(TokenFailure::Fatal { reason, status, correlation_id }) => {
-                    slot.counters.failures.fetch_add(1, Ordering::Relaxed);
-                    let err = Error::AuthFailed { tenant_id: id.clone(), client_id: tenant.client_id.clone(), reason, status: Some(status), correlation_id };
-                    self.events.emit(EventKind::TokenFailed, Some(&id), json!({"code": err.code(), "message": err.to_string()}));
-                    return Err(err);
-                }
-                Err(TokenFailure::Retryable { reason, retry_after, status }) => {
-                    slot.counters.failures.fetch_add(1, Ordering::Relaxed);
-                    attempt += 1;
-                    let backoff = crate::retry::backoff::full_jitter(attempt, self.settings.max_retry_delay);
-                    let delay = retry_after.map(|d| d + crate::retry::backoff::small_jitter()).unwrap_or(backoff);
-                    if attempt > self.settings.max_retries || waited + delay > self.settings.max_retry_delay {
-                        let err = match status {
-                            Some(429) | Some(400) => Error::RateLimited { tenant_id: id.clone(), retry_after_ms: delay.as_millis() as u64, correlation_id: None },
-                            Some(s) => Error::Upstream { tenant_id: id.clone(), status: s, body: json!({"error": reason}), message: Some(format!("token endpoint: {reason}")), correlation_id: None },
-                            None if reason.starts_with("no answer") => Error::Timeout { tenant_id: Some(id.clone()), what: format!("token request: {reason}"), after_ms: self.settings.request_timeout.as_millis() as u64 },
-                            None => Error::Network { tenant_id: Some(id.clone()), reason: format!("token request: {reason}") },
-                        };
-                        self.events.emit(EventKind::TokenFailed, Some(&id), json!({"code": err.code(), "message": err.to_string(), "attempts": attempt}));
-                        return Err(err);
-                    }
-                    self.events.emit(EventKind::Retry, Some(&id), json!({"what": "token", "attempt": attempt, "delayMs": delay.as_millis() as u64, "reason": reason, "status": status}));
-                    waited += delay;
-                    tokio::time::sleep(delay).await;
-                }
-            }
-        }
-    }
-
-    /// Cross-process single flight. `None` means "the store could not help": fetch in-process.
-    async fn acquire_shared(
-        self: &Arc<Self>,
-        store: &Arc<SharedStore>,
-        slot: &Arc<Slot>,
-        tenant: &Arc<Tenant>,
-        fresh_after: u64,
-    ) -> Option<Result<Arc<AccessToken>>> {
-        let id = tenant.tenant_id.as_str();
-        let kfp = store.fingerprint(tenant);
-        let give_up = Instant::now() + store.lease() * 2;
-        loop {
-            match store.get_token(id, &kfp).await {
-                Err(_) => return None,
-                Ok(Some(shared)) => {
-                    if let Some(tok) = self.adopt_shared(slot, tenant, &shared, fresh_after) {
-                        return Some(Ok(tok));
-                    }
-                }
-                Ok(None) => {}
-            }
-            match store.try_lease(id, &kfp).await {
-                Err(_) => return None,
-                Ok(Some(lease)) => {
-                    // Re-check under the lease: the previous holder may have stored a token between
-                    // our read and our lease.
-                    if let Ok(Some(shared)) = store.get_token(id, &kfp).await {
-                        if let Some(tok) = self.adopt_shared(slot, tenant, &shared, fresh_after) {
-                            store.release(&lease).await;
-                            return Some(Ok(tok));
-                        }
-                    }
-                    let result = self.acquire(slot, Arc::clone(tenant)).await;
-                    match &result {
-                        Ok(tok) => {
-                            let shared = SharedToken {
-                                value: tok.value.expose().to_string(),
-                                obtained_at_ms: crate::store::unix_ms_now().saturating_sub(tok.obtained_at.elapsed().as_millis() as u64),
-                                expires_at_ms: crate::store::unix_ms_now() + tok.expires_at.saturating_duration_since(Instant::now()).as_millis() as u64,
-                            };
-                            let _ = store.put_token(id, &kfp, &lease, &shared).await;
-                        }
-                        Err(_) => store.release(&lease).await,
-                    }
-                    return Some(result);
-                }
-                Ok(None) => {
-                    if Instant::now() > give_up {
-                        return None;
-                    }
-                    // Another replica is fetching: wait for its token (or its lease to lapse).
-                    tokio::time::sleep(Duration::from_millis(40 + rand::random::<u64>() % 40)).await;
-                }
-            }
-        }
-    }
-
-    /// Takes a token another replica stored, if it is fresh enough, not refused, and not due
-    /// for refresh itself.
-    fn adopt_shared(&self, slot: &Slot, tenant: &Tenant, shared: &SharedToken, fresh_after: u64) -> Option<Arc<AccessToken>> {
-        if shared.obtained_at_ms < fresh_after || *lock(&slot.refused) == Some(digest(&shared.value)) {
-            return None;
-        }
-        let tok = self.from_shared(tenant, shared);
-        let now = Instant::now();
-        if !tok.is_usable(now) || tok.needs_refresh(now) {
-            return None;
-        }
-        self.store(&tenant.tenant_id, slot, &tok);
-        Some(tok)
-    }
-
-    fn from_shared(&self, tenant: &Tenant, shared: &SharedToken) -> Arc<AccessToken> {
-        let now = Instant::now();
-        let now_ms = crate::store::unix_ms_now();
-        let lifetime = Duration::from_millis(shared.expires_at_ms.saturating_sub(shared.obtained_at_ms).max(1));
-        let obtained_at = now.checked_sub(Duration::from_millis(now_ms.saturating_sub(shared.obtained_at_ms))).unwrap_or(now);
-        let (refresh_at, usable_until) = timing(obtained_at, lifetime, self.settings.refresh_ahead_ratio, rand::random());
-        Arc::new(AccessToken {
-            value: crate::secret::Secret::new(shared.value.clone()),
-            id: self.next_id.fetch_add(1, Ordering::Relaxed),
-            credentials_fingerprint: tenant.credentials_fingerprint.clone(),
-            environment: tenant.environment.clone(),
-            obtained_at,
-            expires_at: obtained_at + lifetime,
-            refresh_at,
-            usable_until,
-        })
-    }
-
     /// Stores a new token unless a newer one for the current credentials is already there, and
     /// reports it.
-    fn store(&self, tenant_id: &str, slot: &Slot, token: &Arc<AccessToken>) {
+    pub(super) fn store(&self, tenant_id: &str, slot: &Slot, token: &Arc<AccessToken>) {
         let current_fp = self.config.tenant(tenant_id).map(|t| t.credentials_fingerprint.clone()).ok();
         let wanted = current_fp.as_deref() == Some(token.credentials_fingerprint.as_str());
         let prev = slot.current.load_full();
@@ -466,37 +302,6 @@ impl TokenManager {
         );
     }
 
-    /// Token state of one tenant, for `stats()`.
-    pub fn describe(&self, tenant_id: &str) -> serde_json::Value {
-        let Some(slot) = self.existing_slot(tenant_id) else {
-            return json!({"state": "none", "tokenRequests": 0, "tokenFailures": 0, "tokensAcquired": 0, "invalidated": 0, "rotations": 0});
-        };
-        let now = Instant::now();
-        let c = &slot.counters;
-        let mut v = json!({
-            "tokenRequests": c.requests.load(Ordering::Relaxed),
-            "tokenFailures": c.failures.load(Ordering::Relaxed),
-            "tokensAcquired": c.acquired.load(Ordering::Relaxed),
-            "invalidated": c.invalidated.load(Ordering::Relaxed),
-            "rotations": c.rotations.load(Ordering::Relaxed),
-            "refreshing": lock(&slot.inflight).is_some(),
-        });
-        let state = match slot.current.load_full() {
-            None => "none",
-            Some(t) => {
-                v["expiresInMs"] = json!(t.expires_at.saturating_duration_since(now).as_millis() as u64);
-                if !t.is_usable(now) {
-                    "expired"
-                } else if t.needs_refresh(now) {
-                    "refresh-due"
-                } else {
-                    "valid"
-                }
-            }
-        };
-        v["state"] = json!(state);
-        v
-    }
 }
 
 /// A usable token needs no background work: it is for the tenant's current credentials and not

@@ -3,7 +3,11 @@
 
 mod access_token;
 pub mod endpoint;
+mod acquire;
 mod manager;
+mod shared;
+mod stats;
 
 pub use access_token::{timing, AccessToken, MAX_EXPIRY_SKEW, MAX_WINDOW_FRACTION, MIN_REFRESH_WINDOW};
 pub use manager::{TokenCounters, TokenManager, TokenSettings};
+pub use stats::TokenStats;
