@@ -26,9 +26,11 @@ pub fn core_version() -> String {
 pub fn read_tenant_config_json<'env>(env: &'env Env, options_json: String) -> Result<PromiseRaw<'env, String>> {
     let env_token = std::env::var("CONFIG_SERVICE_TOKEN").ok();
     let options = options::from_json(&options_json, env_token).map_err(|e| errors::to_js(env, &e))?;
-    settle(env, async move {
-        genesys_tenants_core::config::read_once(&options).await.map(|t| t.to_json_exposing_secrets().to_string())
-    }, |_, v| Ok(v))
+    settle(
+        env,
+        async move { genesys_tenants_core::config::read_once(&options).await.map(|t| t.to_json_exposing_secrets().to_string()) },
+        |_, v| Ok(v),
+    )
 }
 
 /// The package's error for a non-2xx answer met outside the pipeline (an SDK call on a client of
@@ -75,12 +77,17 @@ pub fn page_step(env: Env, summary_json: String, state_json: String) -> Result<S
             next_page: text("nextPage"),
         };
         read(&summary, &before, None).map_err(|e| match e {
-            PageError::NotAPage(why) => CoreError::InvalidOptions { option: "apiCall".into(), reason: format!("must resolve to a listing page; the answer {why}") },
+            PageError::NotAPage(why) => {
+                CoreError::InvalidOptions { option: "apiCall".into(), reason: format!("must resolve to a listing page; the answer {why}") }
+            }
             PageError::Stuck(field) => CoreError::Upstream {
                 tenant_id: String::new(),
                 status: 200,
                 body: serde_json::Value::Null,
-                message: Some(format!("the listing's {field} did not advance after page {}: stopping rather than fetching the same page again", before.page_number)),
+                message: Some(format!(
+                    "the listing's {field} did not advance after page {}: stopping rather than fetching the same page again",
+                    before.page_number
+                )),
                 correlation_id: None,
             },
         })
@@ -107,7 +114,9 @@ pub fn retry_wait(error_json: String, retries: u32, waited_ms: f64, max_retries:
     let ms = |v: f64| std::time::Duration::from_millis(v.clamp(0.0, 86_400_000.0) as u64);
     let status = e.get("status").and_then(serde_json::Value::as_u64).and_then(|s| u16::try_from(s).ok());
     let end = match e.get("code").and_then(serde_json::Value::as_str)? {
-        "RATE_LIMITED" => AttemptEnd::Answer { status: 429, stated_wait: e.get("retryAfterMs").and_then(serde_json::Value::as_f64).map(ms) },
+        "RATE_LIMITED" => {
+            AttemptEnd::Answer { status: 429, stated_wait: e.get("retryAfterMs").and_then(serde_json::Value::as_f64).map(ms) }
+        }
         "NETWORK_ERROR" => AttemptEnd::Lost { timeout: false },
         "TIMEOUT" => AttemptEnd::Lost { timeout: true },
         "UPSTREAM_ERROR" => AttemptEnd::Answer { status: status?, stated_wait: None },
@@ -143,10 +152,14 @@ pub fn catalogue_source() -> String {
 /// a caller's fake timers (Jest) cannot stall or skip their waits.
 #[napi(ts_return_type = "Promise<void>")]
 pub fn sleep(env: &Env, ms: u32) -> Result<PromiseRaw<'_, ()>> {
-    settle(env, async move {
-        tokio::time::sleep(std::time::Duration::from_millis(u64::from(ms))).await;
-        Ok(())
-    }, |_, ()| Ok(()))
+    settle(
+        env,
+        async move {
+            tokio::time::sleep(std::time::Duration::from_millis(u64::from(ms))).await;
+            Ok(())
+        },
+        |_, ()| Ok(()),
+    )
 }
 
 /// The core's defaults for the options the JS helpers also apply (`maxRetries`, `maxRetryDelayMs`):
@@ -199,9 +212,7 @@ impl NativeOrchestrator {
     #[napi(constructor)]
     pub fn new(env: Env, options_json: String) -> Result<Self> {
         let env_token = std::env::var("CONFIG_SERVICE_TOKEN").ok();
-        let core = options::from_json(&options_json, env_token)
-            .and_then(Orchestrator::new)
-            .map_err(|e| errors::to_js(&env, &e))?;
+        let core = options::from_json(&options_json, env_token).and_then(Orchestrator::new).map_err(|e| errors::to_js(&env, &e))?;
         Ok(NativeOrchestrator { core })
     }
 
@@ -251,7 +262,8 @@ impl NativeOrchestrator {
         let every = match interval_ms {
             Some(ms) if ms.is_finite() && ms >= 0.0 => Some(std::time::Duration::from_millis(ms as u64)),
             Some(_) => {
-                let e = CoreError::InvalidOptions { option: "rotationIntervalMs".into(), reason: "must be a number of milliseconds".into() };
+                let e =
+                    CoreError::InvalidOptions { option: "rotationIntervalMs".into(), reason: "must be a number of milliseconds".into() };
                 return Err(errors::to_js(&env, &e));
             }
             None => None,
@@ -306,25 +318,39 @@ impl NativeOrchestrator {
     #[napi]
     pub fn request_json<'env>(&self, env: &'env Env, tenant_id: String, request: String) -> Result<PromiseRaw<'env, String>> {
         let core = self.core.clone();
-        settle(env, async move {
-            let value: serde_json::Value = serde_json::from_str(&request)
-                .map_err(|e| CoreError::InvalidOptions { option: "request".into(), reason: e.to_string() })?;
-            let req = ApiRequest::from_json(&value)?;
-            core.request_raw(&tenant_id, req).await.map(|r| r.to_envelope_json())
-        }, |_, v| Ok(v))
+        settle(
+            env,
+            async move {
+                let value: serde_json::Value = serde_json::from_str(&request)
+                    .map_err(|e| CoreError::InvalidOptions { option: "request".into(), reason: e.to_string() })?;
+                let req = ApiRequest::from_json(&value)?;
+                core.request_raw(&tenant_id, req).await.map(|r| r.to_envelope_json())
+            },
+            |_, v| Ok(v),
+        )
     }
 
     /// Every item of a listing; resolves to JSON text `{ entities, totalCount, pages }`. Takes the
     /// request and the page options as JSON text (`lib/wire.js`).
     #[napi(ts_return_type = "Promise<string>")]
-    pub fn fetch_all_json<'env>(&self, env: &'env Env, tenant_id: String, request_json: String, options_json: Option<String>) -> Result<PromiseRaw<'env, String>> {
+    pub fn fetch_all_json<'env>(
+        &self,
+        env: &'env Env,
+        tenant_id: String,
+        request_json: String,
+        options_json: Option<String>,
+    ) -> Result<PromiseRaw<'env, String>> {
         let core = self.core.clone();
-        settle(env, async move {
-            let req = ApiRequest::from_json(&json_arg(&request_json, "request")?)?;
-            let options = options_json.map(|o| json_arg(&o, "options")).transpose()?;
-            let opts = PageOptions::from_json(options.as_ref())?;
-            core.fetch_all(&tenant_id, req, opts).await.map(|r| r.to_json().to_string())
-        }, |_, v| Ok(v))
+        settle(
+            env,
+            async move {
+                let req = ApiRequest::from_json(&json_arg(&request_json, "request")?)?;
+                let options = options_json.map(|o| json_arg(&o, "options")).transpose()?;
+                let opts = PageOptions::from_json(options.as_ref())?;
+                core.fetch_all(&tenant_id, req, opts).await.map(|r| r.to_json().to_string())
+            },
+            |_, v| Ok(v),
+        )
     }
 
     /// A native cursor over a listing (wrapped as an async iterator by `paginate()` in lib/). Takes
@@ -367,10 +393,14 @@ impl NativeOrchestrator {
     #[napi(ts_return_type = "Promise<void>")]
     pub fn close<'env>(&self, env: &'env Env) -> Result<PromiseRaw<'env, ()>> {
         let core = self.core.clone();
-        settle(env, async move {
-            core.close().await;
-            Ok(())
-        }, |_, ()| Ok(()))
+        settle(
+            env,
+            async move {
+                core.close().await;
+                Ok(())
+            },
+            |_, ()| Ok(()),
+        )
     }
 }
 
@@ -386,9 +416,13 @@ impl NativePageCursor {
     #[napi(ts_return_type = "Promise<string>")]
     pub fn next_json<'env>(&self, env: &'env Env) -> Result<PromiseRaw<'env, String>> {
         let pager = std::sync::Arc::clone(&self.pager);
-        settle(env, async move {
-            let mut p = pager.lock().await;
-            Ok(p.next_page().await?.map(|page| page.to_json().to_string()).unwrap_or_else(|| "null".into()))
-        }, |_, v| Ok(v))
+        settle(
+            env,
+            async move {
+                let mut p = pager.lock().await;
+                Ok(p.next_page().await?.map(|page| page.to_json().to_string()).unwrap_or_else(|| "null".into()))
+            },
+            |_, v| Ok(v),
+        )
     }
 }

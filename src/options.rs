@@ -139,7 +139,12 @@ pub fn into_core(js: TenantOrchestratorOptions, env_token: Option<String>) -> Re
             host: g.host,
             port: match g.port {
                 None => None,
-                Some(p) => Some(u16::try_from(p).ok().filter(|p| *p > 0).ok_or_else(|| bad("gateway.port", "must be a whole number between 1 and 65535"))?),
+                Some(p) => Some(
+                    u16::try_from(p)
+                        .ok()
+                        .filter(|p| *p > 0)
+                        .ok_or_else(|| bad("gateway.port", "must be a whole number between 1 and 65535"))?,
+                ),
             },
             path_params_login: g.path_params_login,
             path_params_api: g.path_params_api,

@@ -78,7 +78,10 @@ mod tests {
         let secret = c.lookup("POST", "/api/v2/oauth/clients/c1/secret").unwrap();
         assert_eq!((secret.scopes, secret.replay_safe), (Some(&["oauth"][..]), false));
         assert!(c.lookup("GET", "/api/v2/no-such-thing").is_none());
-        assert!(c.lookup("PATCH", "/api/v2/organizations/me").is_none() || c.lookup("PATCH", "/api/v2/organizations/me").unwrap().method == "PATCH");
+        assert!(
+            c.lookup("PATCH", "/api/v2/organizations/me").is_none()
+                || c.lookup("PATCH", "/api/v2/organizations/me").unwrap().method == "PATCH"
+        );
         assert!(c.lookup("GET", "/api/v2/users//x").is_none());
     }
 

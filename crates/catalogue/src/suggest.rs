@@ -35,12 +35,8 @@ pub fn closest_scopes(c: &Catalogue, name: &str) -> Vec<&'static str> {
     let area = parts.next().unwrap_or("");
     let rest: Vec<&str> = parts.collect();
     let read = rest.iter().any(|w| READ_WORDS.iter().any(|r| w.contains(r)));
-    let mut areas: Vec<(usize, &'static str)> = c
-        .scope_names()
-        .filter(|s| !s.contains(':'))
-        .map(|s| (distance(area, s), s))
-        .filter(|(d, s)| *d <= 2 && *d < s.len())
-        .collect();
+    let mut areas: Vec<(usize, &'static str)> =
+        c.scope_names().filter(|s| !s.contains(':')).map(|s| (distance(area, s), s)).filter(|(d, s)| *d <= 2 && *d < s.len()).collect();
     areas.sort();
     let best = areas.first().map(|(d, _)| *d);
     areas
@@ -49,7 +45,11 @@ pub fn closest_scopes(c: &Catalogue, name: &str) -> Vec<&'static str> {
         .take(2)
         .map(|(_, a)| {
             let readonly = c.scope_names().find(|s| s.strip_suffix(":readonly") == Some(a));
-            if read { readonly.unwrap_or(a) } else { a }
+            if read {
+                readonly.unwrap_or(a)
+            } else {
+                a
+            }
         })
         .collect()
 }

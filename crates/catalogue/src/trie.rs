@@ -86,7 +86,13 @@ mod tests {
     #[test]
     fn literals_first_then_parameters() {
         let t = Trie::build(
-            [("GET", "/api/v2/users/{userId}"), ("GET", "/api/v2/users/search"), ("POST", "/api/v2/users/search"), ("DELETE", "/api/v2/users/{userId}")].into_iter(),
+            [
+                ("GET", "/api/v2/users/{userId}"),
+                ("GET", "/api/v2/users/search"),
+                ("POST", "/api/v2/users/search"),
+                ("DELETE", "/api/v2/users/{userId}"),
+            ]
+            .into_iter(),
         );
         assert_eq!(t.find("GET", "/api/v2/users/search"), Some(1));
         assert_eq!(t.find("GET", "/api/v2/users/u1"), Some(0));

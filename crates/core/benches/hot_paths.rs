@@ -24,7 +24,13 @@ fn cached_token(c: &mut Criterion) {
         let mut o = Options::default();
         o.config_endpoint = Some(emulator.url.clone());
         o.config_service_token = Some(Secret::new(emulator.config_service_token.clone()));
-        o.gateway = Some(Gateway { protocol: "http".into(), host: "127.0.0.1".into(), port: Some(port), path_params_login: None, path_params_api: None });
+        o.gateway = Some(Gateway {
+            protocol: "http".into(),
+            host: "127.0.0.1".into(),
+            port: Some(port),
+            path_params_login: None,
+            path_params_api: None,
+        });
         o.config_poll_interval = Duration::from_secs(3600);
         let orch = Orchestrator::new(o).expect("options");
         orch.initialize().await.expect("initialize");
@@ -54,15 +60,25 @@ fn classify_403(c: &mut Criterion) {
         "contextId": "c0ffee", "details": [], "errors": []
     });
     c.bench_function("403 classification", |b| {
-        b.iter(|| to_error(black_box(&Answer { tenant_id: "acme-corp", status: 403, body: &body, www_authenticate: None, correlation_id: Some("c-1") })))
+        b.iter(|| {
+            to_error(black_box(&Answer {
+                tenant_id: "acme-corp",
+                status: 403,
+                body: &body,
+                www_authenticate: None,
+                correlation_id: Some("c-1"),
+            }))
+        })
     });
 }
 
 fn page_merge(c: &mut Criterion) {
     // A page of 100 users shaped like the emulator's (and Genesys's) UserEntityListing.
     let users: Vec<Value> = (0..100)
-        .map(|i| json!({"id": format!("u-{i:04}"), "name": format!("User {i}"), "email": format!("user{i}@example.com"),
-            "state": "active", "division": {"id": "d1", "name": "Home"}, "version": 1, "selfUri": format!("/api/v2/users/u-{i:04}")}))
+        .map(|i| {
+            json!({"id": format!("u-{i:04}"), "name": format!("User {i}"), "email": format!("user{i}@example.com"),
+            "state": "active", "division": {"id": "d1", "name": "Home"}, "version": 1, "selfUri": format!("/api/v2/users/u-{i:04}")})
+        })
         .collect();
     let page = json!({"entities": users, "pageSize": 100, "pageNumber": 1, "total": 1234, "pageCount": 13});
     c.bench_function("page merge (100 users, moved)", |b| {
@@ -90,9 +106,16 @@ fn page_merge(c: &mut Criterion) {
 
 fn catalogue(c: &mut Criterion) {
     let cat = genesys_catalogue::catalogue();
-    c.bench_function("catalogue lookup (GET /api/v2/users/search)", |b| b.iter(|| cat.lookup(black_box("GET"), black_box("/api/v2/users/search"))));
+    c.bench_function("catalogue lookup (GET /api/v2/users/search)", |b| {
+        b.iter(|| cat.lookup(black_box("GET"), black_box("/api/v2/users/search")))
+    });
     c.bench_function("catalogue lookup (two parameters)", |b| {
-        b.iter(|| cat.lookup(black_box("GET"), black_box("/api/v2/analytics/conversations/details/jobs/0b8c6ac8-1f2e-4f63-a6f0-3e1c2a9d0e11/results?cursor=x")))
+        b.iter(|| {
+            cat.lookup(
+                black_box("GET"),
+                black_box("/api/v2/analytics/conversations/details/jobs/0b8c6ac8-1f2e-4f63-a6f0-3e1c2a9d0e11/results?cursor=x"),
+            )
+        })
     });
     c.bench_function("catalogue pre-flight (declared scopes miss)", |b| {
         let declared = vec!["analytics:readonly".to_string(), "routing".to_string()];
@@ -100,7 +123,9 @@ fn catalogue(c: &mut Criterion) {
     });
     let mut g = c.benchmark_group("catalogue");
     g.sample_size(10);
-    g.bench_function("catalogue parse and index (first use)", |b| b.iter(|| genesys_catalogue::parse(black_box(genesys_catalogue::DATA)).map(|c| c.operations().len())));
+    g.bench_function("catalogue parse and index (first use)", |b| {
+        b.iter(|| genesys_catalogue::parse(black_box(genesys_catalogue::DATA)).map(|c| c.operations().len()))
+    });
     g.finish();
 }
 

@@ -43,10 +43,7 @@ impl EncryptionKey {
                 .or_else(|_| URL_SAFE_NO_PAD.decode(t.trim_end_matches('=')))
                 .map_err(|_| "must be 64 hex characters or base64 of 32 random bytes".to_string())?
         };
-        let key: [u8; 32] = bytes
-            .as_slice()
-            .try_into()
-            .map_err(|_| format!("must be 32 bytes (256 bits); got {}", bytes.len()))?;
+        let key: [u8; 32] = bytes.as_slice().try_into().map_err(|_| format!("must be 32 bytes (256 bits); got {}", bytes.len()))?;
         let kid = hex::encode(&Sha256::digest([b"genesys-tenants kid".as_slice(), &key].concat())[..4]);
         Ok(EncryptionKey { key: Zeroizing::new(key), kid })
     }

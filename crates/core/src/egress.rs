@@ -36,11 +36,7 @@ impl Gateway {
     }
 
     fn base(&self, path: Option<&str>) -> Result<Url> {
-        let host = if self.host.contains(':') && !self.host.starts_with('[') {
-            format!("[{}]", self.host)
-        } else {
-            self.host.clone()
-        };
+        let host = if self.host.contains(':') && !self.host.starts_with('[') { format!("[{}]", self.host) } else { self.host.clone() };
         let port = self.port.map(|p| format!(":{p}")).unwrap_or_default();
         let path = path.map(|p| p.trim_matches('/')).filter(|p| !p.is_empty());
         let raw = match path {
@@ -97,7 +93,9 @@ pub fn check_api_path(raw: &str) -> std::result::Result<(), String> {
         return Err("contains a '.' or '..' segment".into());
     }
     if !rel.starts_with(API_PREFIX) {
-        return Err("must be a path under /api/v2/ on the tenant's API host (absolute URLs, other hosts and other paths are refused)".into());
+        return Err(
+            "must be a path under /api/v2/ on the tenant's API host (absolute URLs, other hosts and other paths are refused)".into()
+        );
     }
     Ok(())
 }
@@ -170,11 +168,7 @@ impl EgressPolicy {
         if self.allowed_hosts.iter().any(|h| normalize_host(h) == host) {
             return Ok(host);
         }
-        Err(Error::HostNotAllowed {
-            tenant_id: None,
-            host,
-            reason: "not a Genesys Cloud region and not listed in allowedHosts".into(),
-        })
+        Err(Error::HostNotAllowed { tenant_id: None, host, reason: "not a Genesys Cloud region and not listed in allowedHosts".into() })
     }
 
     /// The endpoints for an environment host returned by [`EgressPolicy::environment_for`].
@@ -199,9 +193,11 @@ impl EgressPolicy {
                 (parse(format!("https://login.{environment}/"))?, parse(format!("https://api.{environment}/"))?)
             }
         };
-        let token_url = login
-            .join("oauth/token")
-            .map_err(|e| Error::HostNotAllowed { tenant_id: None, host: login.to_string(), reason: e.to_string() })?;
+        let token_url = login.join("oauth/token").map_err(|e| Error::HostNotAllowed {
+            tenant_id: None,
+            host: login.to_string(),
+            reason: e.to_string(),
+        })?;
         Ok(Endpoints { token_url, api_base: api })
     }
 }

@@ -186,7 +186,11 @@ pub enum Error {
 
 /// " for tenant 'x'", or nothing for an answer met outside any tenant (empty id).
 fn named(t: &str) -> String {
-    if t.is_empty() { String::new() } else { format!(" for tenant '{t}'") }
+    if t.is_empty() {
+        String::new()
+    } else {
+        format!(" for tenant '{t}'")
+    }
 }
 
 fn for_tenant(t: &Option<String>) -> String {
@@ -253,9 +257,9 @@ impl Error {
             | Error::RateLimited { tenant_id, .. }
             | Error::Upstream { tenant_id, .. }
             | Error::TooManyPages { tenant_id, .. } => Some(tenant_id),
-            Error::HostNotAllowed { tenant_id, .. }
-            | Error::Network { tenant_id, .. }
-            | Error::Timeout { tenant_id, .. } => tenant_id.as_deref(),
+            Error::HostNotAllowed { tenant_id, .. } | Error::Network { tenant_id, .. } | Error::Timeout { tenant_id, .. } => {
+                tenant_id.as_deref()
+            }
             _ => None,
         }
     }
@@ -275,9 +279,7 @@ impl Error {
     /// Sets the tenant on variants that may lack one (used when a lower layer did not know it).
     pub fn with_tenant(mut self, id: &str) -> Self {
         match &mut self {
-            Error::HostNotAllowed { tenant_id, .. }
-            | Error::Network { tenant_id, .. }
-            | Error::Timeout { tenant_id, .. } => {
+            Error::HostNotAllowed { tenant_id, .. } | Error::Network { tenant_id, .. } | Error::Timeout { tenant_id, .. } => {
                 if tenant_id.is_none() {
                     *tenant_id = Some(id.to_string());
                 }
@@ -385,8 +387,24 @@ mod tests {
             Error::ConfigUnavailable { reason: t() },
             Error::HostNotAllowed { tenant_id: None, host: t(), reason: t() },
             Error::AuthFailed { tenant_id: t(), client_id: t(), reason: t(), status: None, correlation_id: None },
-            Error::PermissionMissing { tenant_id: t(), missing_permissions: vec![], mode: PermissionMode::Any, message: t(), body: Value::Null, correlation_id: None },
-            Error::ScopeMissing { tenant_id: t(), missing_scopes: vec![], mode: PermissionMode::Any, preflight: false, message: t(), status: None, body: Value::Null, correlation_id: None },
+            Error::PermissionMissing {
+                tenant_id: t(),
+                missing_permissions: vec![],
+                mode: PermissionMode::Any,
+                message: t(),
+                body: Value::Null,
+                correlation_id: None,
+            },
+            Error::ScopeMissing {
+                tenant_id: t(),
+                missing_scopes: vec![],
+                mode: PermissionMode::Any,
+                preflight: false,
+                message: t(),
+                status: None,
+                body: Value::Null,
+                correlation_id: None,
+            },
             Error::RateLimited { tenant_id: t(), retry_after_ms: 1, correlation_id: None },
             Error::Upstream { tenant_id: t(), status: 500, body: Value::Null, message: None, correlation_id: None },
             Error::Network { tenant_id: None, reason: t() },

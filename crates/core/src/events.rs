@@ -1,11 +1,11 @@
 //! Observable events (`token.acquired`, `config.stale`, …), broadcast to every subscriber.
 //! Events carry ids, counts and reasons — never a secret or a token.
 
+use crate::redact::{Needles, MIN_LEN};
 use serde::Serialize;
 use serde_json::{Map, Value};
-use std::time::{SystemTime, UNIX_EPOCH};
-use crate::redact::{Needles, MIN_LEN};
 use std::sync::{Arc, OnceLock};
+use std::time::{SystemTime, UNIX_EPOCH};
 use tokio::sync::broadcast;
 
 /// True when `v` holds a string long enough to hide a secret (most events hold only numbers).
@@ -211,7 +211,9 @@ pub async fn pump(mut rx: broadcast::Receiver<Event>, deliver: impl Fn(String) -
     loop {
         let text = match rx.recv().await {
             Ok(event) => serde_json::to_string(&event).unwrap_or_else(|_| "null".into()),
-            Err(broadcast::error::RecvError::Lagged(n)) => serde_json::json!({"type": EventKind::EventsDropped.as_str(), "count": n}).to_string(),
+            Err(broadcast::error::RecvError::Lagged(n)) => {
+                serde_json::json!({"type": EventKind::EventsDropped.as_str(), "count": n}).to_string()
+            }
             Err(broadcast::error::RecvError::Closed) => return,
         };
         if !deliver(text) {

@@ -17,23 +17,23 @@ mod options;
 mod orchestrator;
 pub mod pipeline;
 pub mod redact;
-pub mod retry;
 pub mod region;
+pub mod retry;
 pub mod scheduler;
-pub mod store;
 mod secret;
 pub mod stats;
+pub mod store;
 pub mod token;
 pub mod transport;
 
 pub use error::{Error, PermissionMode, Result};
 pub use options::*;
 pub use orchestrator::Orchestrator;
-pub use pipeline::{Pipeline, RequestCounters};
-pub use transport::http_client;
 pub use pipeline::paginate::{FetchAll, Page, PageOptions, PageStyle, Paginator};
 pub use pipeline::request::{ApiRequest, ApiResponse, RawResponse};
+pub use pipeline::{Pipeline, RequestCounters};
 pub use secret::Secret;
+pub use transport::http_client;
 
 /// Crate version, for diagnostics.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

@@ -127,7 +127,9 @@ mod tests {
         assert!(!retry_safe("POST", "/api/v2/analytics/conversations/details/jobs"));
         assert!(!retry_safe("POST", "/api/v2/analytics/conversations/aggregates/jobs"));
         // users/me and the token routes need user-basic-info.
-        for (m, p) in [("GET", "/api/v2/users/me"), ("DELETE", "/api/v2/tokens/u1"), ("GET", "/api/v2/tokens/me"), ("DELETE", "/api/v2/tokens/me")] {
+        for (m, p) in
+            [("GET", "/api/v2/users/me"), ("DELETE", "/api/v2/tokens/u1"), ("GET", "/api/v2/tokens/me"), ("DELETE", "/api/v2/tokens/me")]
+        {
             assert_eq!(missing_scopes(m, p, &s(&["users"])), Some(s(&["user-basic-info"])), "{m} {p}");
             assert_eq!(missing_scopes(m, p, &s(&["user-basic-info"])), None, "{m} {p}");
         }
@@ -149,7 +151,8 @@ mod tests {
     fn declaring_any_one_accepted_scope_is_enough_for_every_operation() {
         let mut checked = 0;
         for op in catalogue().operations() {
-            let path: String = op.template.split('/').map(|seg| if seg.starts_with('{') { "p-1" } else { seg }).collect::<Vec<_>>().join("/");
+            let path: String =
+                op.template.split('/').map(|seg| if seg.starts_with('{') { "p-1" } else { seg }).collect::<Vec<_>>().join("/");
             for scope in op.scopes.unwrap_or_default() {
                 assert_eq!(missing_scopes(op.method, &path, &s(&[scope])), None, "{} {} with {scope}", op.method, op.template);
                 checked += 1;
@@ -169,6 +172,9 @@ mod tests {
     #[test]
     fn outside_the_catalogue_passes() {
         assert_eq!(missing_scopes("GET", "/api/v2/not-in-the-catalogue", &s(&[])), None);
-        assert_eq!(unknown_scopes(&s(&["user:read", "users:readonly", "analytics:report:read"])), s(&["user:read", "analytics:report:read"]));
+        assert_eq!(
+            unknown_scopes(&s(&["user:read", "users:readonly", "analytics:report:read"])),
+            s(&["user:read", "analytics:report:read"])
+        );
     }
 }

@@ -185,7 +185,11 @@ impl Options {
             return Err(bad("encryptionKey", "snapshotPath needs an encryptionKey: secrets are never written in the clear"));
         }
         if let Some(url) = &self.redis_url {
-            if !(url.starts_with("redis://") || url.starts_with("rediss://") || url.starts_with("unix://") || url.starts_with("redis+unix://")) {
+            if !(url.starts_with("redis://")
+                || url.starts_with("rediss://")
+                || url.starts_with("unix://")
+                || url.starts_with("redis+unix://"))
+            {
                 return Err(bad("redisUrl", "must be a redis://, rediss:// or unix:// URL"));
             }
             if self.encryption_key.is_none() {

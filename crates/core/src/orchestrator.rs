@@ -2,27 +2,27 @@
 //! manager, the rotation scheduler and the poller together, and owns their tasks: `close()`
 //! stops every one of them.
 
-use crate::config::source::ConfigSource;
 use crate::config::snapshot::Snapshot;
+use crate::config::source::ConfigSource;
+use crate::config::Tenant;
 use crate::config::{ConfigDiff, ConfigManager, ConfigSettings, TenantEntry};
 use crate::crypto::EncryptionKey;
 use crate::egress::EgressPolicy;
 use crate::error::{Error, Result};
-use crate::events::{Event, Events, EventKind};
+use crate::events::{Event, EventKind, Events};
 use crate::options::Options;
-use crate::redact::Needles;
-use crate::scheduler::Scheduler;
-use crate::stats::{EntryError, RateLimitStats, Stats, TenantStats};
-use crate::secret::Secret;
-use crate::store::{SharedStore, StoreSettings};
-use crate::token::{AccessToken, TokenManager, TokenSettings};
-use crate::transport::http_client;
-use serde_json::json;
-use crate::config::Tenant;
 use crate::pipeline::paginate::{FetchAll, PageOptions, Paginator};
 use crate::pipeline::rate_limit::Limiter;
 use crate::pipeline::request::{ApiRequest, ApiResponse, RawResponse};
 use crate::pipeline::{Parts, Pipeline, RequestCounters};
+use crate::redact::Needles;
+use crate::scheduler::Scheduler;
+use crate::secret::Secret;
+use crate::stats::{EntryError, RateLimitStats, Stats, TenantStats};
+use crate::store::{SharedStore, StoreSettings};
+use crate::token::{AccessToken, TokenManager, TokenSettings};
+use crate::transport::http_client;
+use serde_json::json;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use tokio::sync::broadcast;
@@ -92,7 +92,8 @@ impl Orchestrator {
         ));
         let store = match (&options.redis_url, &options.encryption_key) {
             (Some(url), Some(key)) => {
-                let key = EncryptionKey::parse(key.expose()).map_err(|reason| Error::InvalidOptions { option: "encryptionKey".into(), reason })?;
+                let key = EncryptionKey::parse(key.expose())
+                    .map_err(|reason| Error::InvalidOptions { option: "encryptionKey".into(), reason })?;
                 let settings = StoreSettings {
                     url: url.clone(),
                     prefix: options.redis_key_prefix.clone(),
@@ -101,7 +102,8 @@ impl Orchestrator {
                     lease: options.redis_lease,
                 };
                 Some(Arc::new(
-                    SharedStore::new(settings, key, events.clone()).map_err(|reason| Error::InvalidOptions { option: "redisUrl".into(), reason })?,
+                    SharedStore::new(settings, key, events.clone())
+                        .map_err(|reason| Error::InvalidOptions { option: "redisUrl".into(), reason })?,
                 ))
             }
             _ => None,
@@ -121,7 +123,15 @@ impl Orchestrator {
             cancel.child_token(),
         ));
         let pipeline = Pipeline::new(Parts { options, http, egress, config, tokens, store, events, cancel });
-        Ok(Orchestrator { inner: Arc::new(Inner { pipeline, subscriptions: Mutex::default(), closed: AtomicBool::new(false), running: Mutex::new(None), init_lock: tokio::sync::Mutex::new(()) }) })
+        Ok(Orchestrator {
+            inner: Arc::new(Inner {
+                pipeline,
+                subscriptions: Mutex::default(),
+                closed: AtomicBool::new(false),
+                running: Mutex::new(None),
+                init_lock: tokio::sync::Mutex::new(()),
+            }),
+        })
     }
 
     /// The request pipeline (what `request`, `fetch_all` and `paginate` run on).
@@ -193,7 +203,11 @@ impl Orchestrator {
                 sched2.set(id, every);
                 if let (Some(TenantEntry::Valid(n)), Some(TenantEntry::Valid(o))) = (now, old.entries.get(id)) {
                     if n.credentials_changed(o) {
-                        inner.pipeline.events.emit(EventKind::CredentialsRotated, Some(id), json!({"reason": "config-change", "clientId": n.client_id}));
+                        inner.pipeline.events.emit(
+                            EventKind::CredentialsRotated,
+                            Some(id),
+                            json!({"reason": "config-change", "clientId": n.client_id}),
+                        );
                         inner.pipeline.tokens.credentials_changed(id);
                         if let Some(store) = inner.pipeline.store.clone() {
                             let id = id.clone();
@@ -256,7 +270,13 @@ impl Orchestrator {
         if missing.is_empty() {
             return Ok(());
         }
-        Err(crate::pipeline::classify::preflight_refusal(tenant_id, missing, crate::error::PermissionMode::All, &tenant.required_scopes, None))
+        Err(crate::pipeline::classify::preflight_refusal(
+            tenant_id,
+            missing,
+            crate::error::PermissionMode::All,
+            &tenant.required_scopes,
+            None,
+        ))
     }
 
     /// Usable tenants whose id or `domainPrefix` is exactly `key` (the tutorial's
@@ -288,7 +308,10 @@ impl Orchestrator {
         let tenant = self.tenant(tenant_id)?;
         if let Some(d) = every {
             if d < crate::config::MIN_ROTATION_INTERVAL || d > crate::config::MAX_ROTATION_INTERVAL {
-                return Err(Error::InvalidOptions { option: "rotationIntervalMs".into(), reason: "must be between 1000 and 31622400000".into() });
+                return Err(Error::InvalidOptions {
+                    option: "rotationIntervalMs".into(),
+                    reason: "must be between 1000 and 31622400000".into(),
+                });
             }
         }
         match lock(&self.inner.running).as_ref() {
@@ -390,7 +413,11 @@ impl Orchestrator {
         if let Err(e) = self.inner.pipeline.config.reload("rotation").await {
             // The config service being down must not stop a rotation: the token is still renewed
             // with the credentials we have.
-            self.inner.pipeline.events.emit(EventKind::ConfigStale, Some(tenant_id), json!({"reason": e.to_string(), "trigger": "rotation"}));
+            self.inner.pipeline.events.emit(
+                EventKind::ConfigStale,
+                Some(tenant_id),
+                json!({"reason": e.to_string(), "trigger": "rotation"}),
+            );
         }
         let result = self.inner.pipeline.tokens.renew(tenant_id).await;
         match &result {
@@ -400,7 +427,11 @@ impl Orchestrator {
                     store.publish_rotation(tenant_id).await;
                 }
             }
-            Err(e) => self.inner.pipeline.events.emit(EventKind::RotationFailed, Some(tenant_id), json!({"reason": reason, "code": e.code(), "message": e.to_string()})),
+            Err(e) => self.inner.pipeline.events.emit(
+                EventKind::RotationFailed,
+                Some(tenant_id),
+                json!({"reason": reason, "code": e.code(), "message": e.to_string()}),
+            ),
         }
         result.map(|_| ())
     }

@@ -106,7 +106,11 @@ impl Needles {
         }
         let s = |t: &mut String| self.redact_string(t);
         match &mut err {
-            Error::UnknownTenant { .. } | Error::Closed | Error::NotInitialized | Error::TooManyPages { .. } | Error::RateLimited { .. } => {}
+            Error::UnknownTenant { .. }
+            | Error::Closed
+            | Error::NotInitialized
+            | Error::TooManyPages { .. }
+            | Error::RateLimited { .. } => {}
             Error::TenantInvalid { reason, .. } | Error::ConfigUnavailable { reason } | Error::InvalidOptions { reason, .. } => s(reason),
             Error::HostNotAllowed { host, reason, .. } => {
                 s(host);
@@ -154,9 +158,18 @@ mod tests {
             correlation_id: None,
         };
         let text = format!("{:?} {}", n.redact_error(e.clone()).fields(), n.redact_error(e));
-        assert!(!text.contains("access-token-value-1") && !text.contains("the-client-secret") && !text.contains("Y2lkOnRoZS1jbGllbnQtc2VjcmV0"), "{text}");
+        assert!(
+            !text.contains("access-token-value-1") && !text.contains("the-client-secret") && !text.contains("Y2lkOnRoZS1jbGllbnQtc2VjcmV0"),
+            "{text}"
+        );
         assert!(text.contains("short"), "values under MIN_LEN are left alone");
-        let e = Error::AuthFailed { tenant_id: "t".into(), client_id: "cid".into(), reason: "no: the-client-secret".into(), status: Some(401), correlation_id: None };
+        let e = Error::AuthFailed {
+            tenant_id: "t".into(),
+            client_id: "cid".into(),
+            reason: "no: the-client-secret".into(),
+            status: Some(401),
+            correlation_id: None,
+        };
         assert_eq!(n.redact_error(e).fields()["reason"], "no: [redacted]");
     }
 }

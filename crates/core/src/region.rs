@@ -69,10 +69,7 @@ pub fn normalize_host(value: &str) -> String {
 pub fn known_environment(value: &str) -> Option<&'static str> {
     let host = normalize_host(value);
     let as_name = host.replace('_', "-");
-    REGIONS
-        .iter()
-        .find(|(name, env)| *env == host || *name == as_name)
-        .map(|(_, env)| *env)
+    REGIONS.iter().find(|(name, env)| *env == host || *name == as_name).map(|(_, env)| *env)
 }
 
 #[cfg(test)]

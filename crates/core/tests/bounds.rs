@@ -3,8 +3,8 @@
 
 mod common;
 
-use common::raw::{self, Answer};
 use common::get;
+use common::raw::{self, Answer};
 use genesys_tenants_core::egress::Gateway;
 use genesys_tenants_core::{Options, Orchestrator};
 use std::time::Duration;
@@ -65,7 +65,12 @@ async fn endless_bodies_stop_at_their_limits() {
         }
     })
     .await;
-    let o = Options { config_file: Some(file.clone()), gateway: Some(gateway(api.port)), request_timeout: Duration::from_secs(30), ..Options::default() };
+    let o = Options {
+        config_file: Some(file.clone()),
+        gateway: Some(gateway(api.port)),
+        request_timeout: Duration::from_secs(30),
+        ..Options::default()
+    };
     let orch = Orchestrator::new(o).unwrap();
     orch.initialize().await.unwrap();
     let e = orch.request("t", get("/api/v2/users")).await.unwrap_err();

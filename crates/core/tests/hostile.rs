@@ -102,7 +102,11 @@ async fn secrets_a_server_echoes_are_redacted_from_errors_and_events() {
     // A 401 quotes the Authorization header: base64 of clientId:secret.
     use base64::Engine;
     let t = entry("acme-corp");
-    let basic = base64::engine::general_purpose::STANDARD.encode(format!("{}:{}", t["clientId"].as_str().unwrap(), t["clientSecret"].as_str().unwrap()));
+    let basic = base64::engine::general_purpose::STANDARD.encode(format!(
+        "{}:{}",
+        t["clientId"].as_str().unwrap(),
+        t["clientSecret"].as_str().unwrap()
+    ));
     let body = json!({"error": "invalid_client", "error_description": format!("refused Authorization: Basic {basic}")});
     env.control("POST", "faults", json!({"path": "/oauth/token", "status": 401, "count": 1, "body": body})).await;
     let e = o.access_token("acme-corp").await.unwrap_err();
@@ -112,7 +116,8 @@ async fn secrets_a_server_echoes_are_redacted_from_errors_and_events() {
     // An API 400 quotes the bearer token.
     let token = o.access_token("globex").await.unwrap().expose().to_string();
     let body = json!({"code": "bad.request", "status": 400, "message": format!("malformed header: Bearer {token}"), token.clone(): "echo"});
-    env.control("POST", "faults", json!({"method": "GET", "path": "/api/v2/routing/queues", "status": 400, "count": 1, "body": body})).await;
+    env.control("POST", "faults", json!({"method": "GET", "path": "/api/v2/routing/queues", "status": 400, "count": 1, "body": body}))
+        .await;
     let e = o.request("globex", get("/api/v2/routing/queues")).await.unwrap_err();
     assert_eq!(e.code(), "UPSTREAM_ERROR");
     assert!(!surface(&e).contains(&token) && surface(&e).contains("Bearer [redacted]"), "{}", surface(&e));
@@ -146,7 +151,12 @@ async fn a_hold_no_caller_can_wait_out_fails_the_later_calls_at_once() {
     let env = emulator().await;
     let o = env.orchestrator().await;
     o.request("acme", get("/api/v2/organizations/me")).await.unwrap();
-    env.control("POST", "faults", json!({"path": "/api/v2/organizations/me", "status": 429, "count": 1, "retryAfterSeconds": 99_999_999u64})).await;
+    env.control(
+        "POST",
+        "faults",
+        json!({"path": "/api/v2/organizations/me", "status": 429, "count": 1, "retryAfterSeconds": 99_999_999u64}),
+    )
+    .await;
     let e = o.request("acme", get("/api/v2/organizations/me")).await.unwrap_err();
     assert_eq!(e.code(), "RATE_LIMITED");
     let sent = env.api_calls("acme").await;
@@ -194,7 +204,11 @@ async fn close_settles_every_waiter_at_once() {
     let token = token_waiter.await.unwrap();
     let settled = t0.elapsed();
     assert!(settled < Duration::from_millis(500), "settled {settled:?} after close()");
-    assert!(results.iter().all(|r| matches!(r, Ok(Err(Error::Closed)))), "{:?}", results.iter().find(|r| !matches!(r, Ok(Err(Error::Closed)))));
+    assert!(
+        results.iter().all(|r| matches!(r, Ok(Err(Error::Closed)))),
+        "{:?}",
+        results.iter().find(|r| !matches!(r, Ok(Err(Error::Closed))))
+    );
     assert!(matches!(token, Err(Error::Closed)), "{token:?}");
     let token_requests = env.token_requests("acme-corp").await;
     tokio::time::sleep(Duration::from_millis(300)).await;

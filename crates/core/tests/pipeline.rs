@@ -47,7 +47,8 @@ async fn retry_after_on_page_one_is_honoured() {
     let env = emulator().await;
     let o = env.orchestrator().await;
     o.access_token("acme-corp").await.unwrap();
-    env.control("POST", "faults", json!({"method": "GET", "path": "/api/v2/users", "status": 429, "count": 1, "retryAfterSeconds": 3})).await;
+    env.control("POST", "faults", json!({"method": "GET", "path": "/api/v2/users", "status": 429, "count": 1, "retryAfterSeconds": 3}))
+        .await;
     let t0 = Instant::now();
     let all = o.fetch_all("acme-corp", get("/api/v2/users"), PageOptions::default()).await.unwrap();
     assert!(t0.elapsed() >= Duration::from_secs(3), "retried after {:?}", t0.elapsed());
@@ -78,7 +79,11 @@ async fn conversations_exactly_once_by_query_and_by_job() {
     let env = emulator().await;
     let o = env.orchestrator().await;
     let q = o
-        .fetch_all("acme-corp", post("/api/v2/analytics/conversations/details/query", json!({"interval": INTERVAL})), PageOptions::default())
+        .fetch_all(
+            "acme-corp",
+            post("/api/v2/analytics/conversations/details/query", json!({"interval": INTERVAL})),
+            PageOptions::default(),
+        )
         .await
         .unwrap();
     assert_eq!((q.entities.len(), q.total_count), (437, 437));
@@ -90,7 +95,11 @@ async fn conversations_exactly_once_by_query_and_by_job() {
     assert_eq!(ids(&j.entities, "conversationId"), ids(&q.entities, "conversationId"));
     assert_eq!(j.entities.len(), 437);
     let s = o
-        .fetch_all("acme-corp", post("/api/v2/users/search", json!({"query": [{"type": "MATCH_ALL"}]})), PageOptions { style: Some(PageStyle::Search), page_size: 100, ..Default::default() })
+        .fetch_all(
+            "acme-corp",
+            post("/api/v2/users/search", json!({"query": [{"type": "MATCH_ALL"}]})),
+            PageOptions { style: Some(PageStyle::Search), page_size: 100, ..Default::default() },
+        )
         .await
         .unwrap();
     assert_eq!(ids(&s.entities, "id").len(), 1234);
@@ -191,11 +200,21 @@ async fn server_errors_retry_only_when_safe() {
     env.control("POST", "faults", json!({"method": "GET", "path": "/api/v2/organizations/me", "status": 503, "count": 2})).await;
     assert!(o.request("acme-corp", get("/api/v2/organizations/me")).await.is_ok());
     let id = env.client_id("acme-corp").await;
-    env.control("POST", "faults", json!({"method": "POST", "path": format!("/api/v2/oauth/clients/{id}/secret"), "status": 503, "count": 1})).await;
+    env.control(
+        "POST",
+        "faults",
+        json!({"method": "POST", "path": format!("/api/v2/oauth/clients/{id}/secret"), "status": 503, "count": 1}),
+    )
+    .await;
     let e = o.request("acme-corp", post(&format!("/api/v2/oauth/clients/{id}/secret"), json!({}))).await.unwrap_err();
     assert_eq!((e.code(), e.fields()["status"].as_u64()), ("UPSTREAM_ERROR", Some(503)));
     // A read-only query POST is retried.
-    env.control("POST", "faults", json!({"method": "POST", "path": "/api/v2/analytics/conversations/details/query", "status": 503, "count": 1})).await;
+    env.control(
+        "POST",
+        "faults",
+        json!({"method": "POST", "path": "/api/v2/analytics/conversations/details/query", "status": 503, "count": 1}),
+    )
+    .await;
     assert!(o.request("acme-corp", post("/api/v2/analytics/conversations/details/query", json!({"interval": INTERVAL}))).await.is_ok());
     o.close().await;
 }

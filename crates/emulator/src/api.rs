@@ -44,12 +44,22 @@ impl Call<'_> {
         if self.body.iter().all(|b| b.is_ascii_whitespace()) {
             return Ok(json!({}));
         }
-        serde_json::from_slice(self.body).map_err(|e| ApiError::bad_request("bad.request", &format!("The request could not be understood by the server due to malformed syntax: {e}")))
+        serde_json::from_slice(self.body).map_err(|e| {
+            ApiError::bad_request("bad.request", &format!("The request could not be understood by the server due to malformed syntax: {e}"))
+        })
     }
 }
 
 /// Handles an API request; `authorization` is the raw header.
-pub fn handle(state: &State, method: &str, path: &str, query: Vec<(String, String)>, authorization: Option<&str>, body: &[u8], corr: &str) -> Reply {
+pub fn handle(
+    state: &State,
+    method: &str,
+    path: &str,
+    query: Vec<(String, String)>,
+    authorization: Option<&str>,
+    body: &[u8],
+    corr: &str,
+) -> Reply {
     // Bearer auth.
     let token = match authorization.and_then(|h| h.strip_prefix("Bearer ").or_else(|| h.strip_prefix("bearer "))) {
         Some(t) if !t.trim().is_empty() => t.trim().to_string(),
@@ -95,7 +105,11 @@ pub fn handle(state: &State, method: &str, path: &str, query: Vec<(String, Strin
         Verdict::Limited { retry_after } => {
             counted(429);
             let secs = rate_limit::ceil_secs(retry_after);
-            let mut e = ApiError::new(429, "too.many.requests.retry.after", &format!("Rate limit exceeded the maximum. Retry the request in [{secs}] seconds"));
+            let mut e = ApiError::new(
+                429,
+                "too.many.requests.retry.after",
+                &format!("Rate limit exceeded the maximum. Retry the request in [{secs}] seconds"),
+            );
             e.message_with_params = Some("Rate limit exceeded the maximum. Retry the request in [{retryAfter}] seconds".into());
             e.message_params.insert("retryAfter".into(), json!(secs.to_string()));
             let mut r = Reply::error(&e, corr).header("retry-after", secs.to_string());
@@ -134,11 +148,16 @@ fn route(
 ) -> Reply {
     let (route, params): (&Route, Vec<String>) = match find(method, path) {
         Found::Route(r, p) => (r, p),
-        Found::WrongMethod => return Reply::error(&ApiError::new(405, "method.not.allowed", "The requested method is not allowed on this resource."), corr),
+        Found::WrongMethod => {
+            return Reply::error(&ApiError::new(405, "method.not.allowed", "The requested method is not allowed on this resource."), corr)
+        }
         Found::NotFound => return Reply::error(&ApiError::not_found(), corr),
     };
     if body.len() > MAX_BODY {
-        return Reply::error(&ApiError::new(413, "request.entity.too.large", &format!("The request is over the size limit. Maximum bytes: {MAX_BODY}")), corr);
+        return Reply::error(
+            &ApiError::new(413, "request.entity.too.large", &format!("The request is over the size limit. Maximum bytes: {MAX_BODY}")),
+            corr,
+        );
     }
     let org = state.orgs.get(&client.org_id);
     if org.is_some_and(|(o, _)| o.scope_enforcement) {
@@ -149,8 +168,13 @@ fn route(
     if let Some((missing, mode)) = missing_permissions(route, &client.permissions) {
         let list = missing.join(", ");
         let (code, text) = match mode {
-            crate::catalogue::Mode::Any => ("missing.any.permissions", "Unable to perform the requested action. You must have at least one of the following permissions assigned: "),
-            crate::catalogue::Mode::All => ("missing.permissions", "Unable to perform the requested action. You are missing the following permission(s): "),
+            crate::catalogue::Mode::Any => (
+                "missing.any.permissions",
+                "Unable to perform the requested action. You must have at least one of the following permissions assigned: ",
+            ),
+            crate::catalogue::Mode::All => {
+                ("missing.permissions", "Unable to perform the requested action. You are missing the following permission(s): ")
+            }
         };
         let mut e = ApiError::new(403, code, &format!("{text}{list}"));
         e.message_with_params = Some(format!("{text}{{permissions}}"));
@@ -174,8 +198,13 @@ fn scope_refusal(accepted: &[&str], legacy: bool) -> ApiError {
     if legacy {
         // The least-privilege scope: the read-only one when accepted.
         let scope = accepted.iter().find(|s| s.ends_with(":readonly")).or(accepted.first()).copied().unwrap_or_default();
-        let mut e = ApiError::new(403, "missing.scopes", &format!("Unable to perform the requested action. The access token is missing the following scope(s): {scope}"));
-        e.message_with_params = Some("Unable to perform the requested action. The access token is missing the following scope(s): {scopes}".into());
+        let mut e = ApiError::new(
+            403,
+            "missing.scopes",
+            &format!("Unable to perform the requested action. The access token is missing the following scope(s): {scope}"),
+        );
+        e.message_with_params =
+            Some("Unable to perform the requested action. The access token is missing the following scope(s): {scopes}".into());
         e.message_params.insert("scopes".into(), json!(scope));
         e.headers.push(("www-authenticate".into(), format!("Bearer error=\"insufficient_scope\", scope=\"{scope}\"")));
         return e;

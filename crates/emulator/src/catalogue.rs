@@ -116,7 +116,9 @@ pub fn find(method: &str, path: &str) -> Found {
 pub fn missing_permissions(route: &Route, held: &[String]) -> Option<(Vec<String>, Mode)> {
     let has = |p: &str| held.iter().any(|h| h == p);
     match route.operation()?.permissions {
-        Permissions::Any(list) if !list.is_empty() && !list.iter().any(|p| has(p)) => Some((list.iter().map(|s| s.to_string()).collect(), Mode::Any)),
+        Permissions::Any(list) if !list.is_empty() && !list.iter().any(|p| has(p)) => {
+            Some((list.iter().map(|s| s.to_string()).collect(), Mode::Any))
+        }
         Permissions::All(list) => {
             let missing: Vec<String> = list.iter().filter(|p| !has(p)).map(|s| s.to_string()).collect();
             (!missing.is_empty()).then_some((missing, Mode::All))

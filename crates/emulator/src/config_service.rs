@@ -22,7 +22,9 @@ pub async fn tenants(state: &State, token: Option<&str>, if_none_match: Option<&
             return Reply::status_json(503, json!({"error": "unavailable", "message": "config service unavailable"}));
         }
         ConfigMode::Slow => tokio::time::sleep(Duration::from_millis(delay)).await,
-        ConfigMode::Garbage => return Reply { status: 200, headers: vec![], body: Payload::Text("{\"tenants\": [oops".into(), "application/json") },
+        ConfigMode::Garbage => {
+            return Reply { status: 200, headers: vec![], body: Payload::Text("{\"tenants\": [oops".into(), "application/json") }
+        }
         ConfigMode::NonArray => return Reply::json(json!({"tenants": state.tenants_document()})),
         ConfigMode::Ok => {}
     }

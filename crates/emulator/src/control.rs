@@ -58,7 +58,9 @@ pub fn handle(state: &State, method: &str, rest: &str, token: Option<&str>, body
             Ok(Reply::empty(204))
         }
         ("GET", ["counters"]) => Ok(Reply::json(state.counters_json())),
-        ("GET", ["counters", id]) => Ok(Reply::json(serde_json::to_value(lock(&state.counters).get(*id).cloned().unwrap_or_default()).unwrap_or(Value::Null))),
+        ("GET", ["counters", id]) => {
+            Ok(Reply::json(serde_json::to_value(lock(&state.counters).get(*id).cloned().unwrap_or_default()).unwrap_or(Value::Null)))
+        }
         ("POST", ["reset"]) => body_json(body).map(|b| {
             state.reset(b.get("world").and_then(Value::as_bool).unwrap_or(false));
             Reply::empty(204)
@@ -117,8 +119,16 @@ fn budget(v: &Value, name: &str) -> Result<Option<Budget>, Reply> {
     match v.get(name) {
         None | Some(Value::Null) => Ok(None),
         Some(b) => {
-            let limit = b.get("limit").and_then(Value::as_u64).filter(|n| *n >= 1).ok_or_else(|| bad(&format!("{name}.limit must be a positive integer")))?;
-            let window = b.get("windowSeconds").and_then(Value::as_u64).filter(|n| *n >= 1).ok_or_else(|| bad(&format!("{name}.windowSeconds must be a positive integer")))?;
+            let limit = b
+                .get("limit")
+                .and_then(Value::as_u64)
+                .filter(|n| *n >= 1)
+                .ok_or_else(|| bad(&format!("{name}.limit must be a positive integer")))?;
+            let window = b
+                .get("windowSeconds")
+                .and_then(Value::as_u64)
+                .filter(|n| *n >= 1)
+                .ok_or_else(|| bad(&format!("{name}.windowSeconds must be a positive integer")))?;
             Ok(Some(Budget { limit: limit.min(u32::MAX as u64) as u32, window_seconds: window.min(u32::MAX as u64) as u32 }))
         }
     }

@@ -24,7 +24,15 @@ pub struct ApiError {
 impl ApiError {
     /// An error with no params.
     pub fn new(status: u16, code: &str, message: &str) -> Self {
-        ApiError { status, code: code.into(), message: message.into(), message_with_params: None, message_params: Map::new(), headers: vec![], minimal: false }
+        ApiError {
+            status,
+            code: code.into(),
+            message: message.into(),
+            message_with_params: None,
+            message_params: Map::new(),
+            headers: vec![],
+            minimal: false,
+        }
     }
 
     /// 400.

@@ -21,7 +21,9 @@ fn parse_args(args: &[String]) -> Result<(EmulatorOptions, Option<String>), Stri
         let mut value = |name: &str| it.next().cloned().ok_or_else(|| format!("{name} needs a value"));
         match a.as_str() {
             "--port" => opts.port = value("--port")?.parse().map_err(|_| "--port must be a port number".to_string())?,
-            "--config-port" => opts.config_port = value("--config-port")?.parse().map_err(|_| "--config-port must be a port number".to_string())?,
+            "--config-port" => {
+                opts.config_port = value("--config-port")?.parse().map_err(|_| "--config-port must be a port number".to_string())?
+            }
             "--world" => world = Some(value("--world")?),
             "--token" => opts.config_service_token = Some(value("--token")?),
             other => return Err(format!("unknown argument '{other}'")),

@@ -55,7 +55,12 @@ pub fn token(state: &State, authorization: Option<&str>, body: &[u8]) -> Reply {
     let budget = client.token_rate_limit;
     let verdict = {
         let mut w = lock(&state.token_windows);
-        rate_limit::check(w.entry(client_id.clone()).or_default(), budget.limit, Duration::from_secs(budget.window_seconds as u64), Instant::now())
+        rate_limit::check(
+            w.entry(client_id.clone()).or_default(),
+            budget.limit,
+            Duration::from_secs(budget.window_seconds as u64),
+            Instant::now(),
+        )
     };
     if let Verdict::Limited { retry_after } = verdict {
         return fail(

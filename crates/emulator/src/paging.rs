@@ -15,28 +15,29 @@ pub struct PageReq {
 pub fn parse(size: Option<&str>, number: Option<&str>, default_size: usize, max_size: usize) -> Result<PageReq, ApiError> {
     let size = match size {
         None => default_size,
-        Some(s) => s
-            .parse::<usize>()
-            .ok()
-            .filter(|n| *n >= 1)
-            .ok_or_else(|| ApiError::bad_request("invalid.value", &format!("Value [{s}] is not valid for field type [Integer] (pageSize)")))?,
+        Some(s) => s.parse::<usize>().ok().filter(|n| *n >= 1).ok_or_else(|| {
+            ApiError::bad_request("invalid.value", &format!("Value [{s}] is not valid for field type [Integer] (pageSize)"))
+        })?,
     };
     if size > max_size {
         return Err(ApiError::bad_request("bad.request", &format!("pageSize must be at most {max_size}")));
     }
     let number = match number {
         None => 1,
-        Some(s) => s
-            .parse::<usize>()
-            .ok()
-            .filter(|n| *n >= 1)
-            .ok_or_else(|| ApiError::bad_request("invalid.value", &format!("Value [{s}] is not valid for field type [Integer] (pageNumber)")))?,
+        Some(s) => s.parse::<usize>().ok().filter(|n| *n >= 1).ok_or_else(|| {
+            ApiError::bad_request("invalid.value", &format!("Value [{s}] is not valid for field type [Integer] (pageNumber)"))
+        })?,
     };
     Ok(PageReq { size, number })
 }
 
 /// Same, from JSON body values.
-pub fn parse_json(size: Option<&serde_json::Value>, number: Option<&serde_json::Value>, default_size: usize, max_size: usize) -> Result<PageReq, ApiError> {
+pub fn parse_json(
+    size: Option<&serde_json::Value>,
+    number: Option<&serde_json::Value>,
+    default_size: usize,
+    max_size: usize,
+) -> Result<PageReq, ApiError> {
     let text = |v: Option<&serde_json::Value>| -> Result<Option<String>, ApiError> {
         match v {
             None | Some(serde_json::Value::Null) => Ok(None),

@@ -194,7 +194,9 @@ async fn dispatch(AxState(app): AxState<Arc<App>>, method: Method, uri: Uri, hea
         if method != "GET" {
             return Reply::error(&ApiError::new(405, "method.not.allowed", "Use GET"), &corr).into_response();
         }
-        return config_service::tenants(state, header(&headers, "x-service-token"), header(&headers, "if-none-match")).await.into_response();
+        return config_service::tenants(state, header(&headers, "x-service-token"), header(&headers, "if-none-match"))
+            .await
+            .into_response();
     }
 
     let is_api = path.starts_with("/api/v2/");
@@ -203,7 +205,11 @@ async fn dispatch(AxState(app): AxState<Arc<App>>, method: Method, uri: Uri, hea
         return Reply::error(&ApiError::not_found(), &corr).header("inin-correlation-id", corr.clone()).into_response();
     }
     // Faults apply before auth: a token endpoint that is down is down for everyone.
-    let client_hint = if is_login { crate::oauth::parse_basic(header(&headers, "authorization")).map(|(id, _)| id) } else { token_client(state, header(&headers, "authorization")) };
+    let client_hint = if is_login {
+        crate::oauth::parse_basic(header(&headers, "authorization")).map(|(id, _)| id)
+    } else {
+        token_client(state, header(&headers, "authorization"))
+    };
     if let Some(f) = state.take_fault(&method, &path, client_hint.as_deref()) {
         if let Some(ms) = f.latency_ms {
             tokio::time::sleep(Duration::from_millis(ms)).await;

@@ -214,7 +214,8 @@ impl World {
             conversations: None,
         };
         let mut acme_corp = org("acme-corp", "Acme Corp", "mypurecloud.com", 1234, 30);
-        acme_corp.conversations = Some(ConversationSpec { count: 437, interval: "2024-01-01T00:00:00.000Z/2024-01-08T00:00:00.000Z".into() });
+        acme_corp.conversations =
+            Some(ConversationSpec { count: 437, interval: "2024-01-01T00:00:00.000Z/2024-01-08T00:00:00.000Z".into() });
         let acme = org("acme", "Acme EU", "mypurecloud.ie", 50, 5);
         let globex = org("globex", "Globex", "mypurecloud.de", 40, 8);
         let mut initech = org("initech", "Initech", "usw2.pure.cloud", 20, 4);
@@ -275,7 +276,8 @@ const DIVISION: &str = "Home";
 impl OrgData {
     /// Generates an org's entities deterministically from its id.
     pub fn generate(org: &Org) -> OrgData {
-        let division = json!({"id": stable_uuid(&[&org.id, "division"]), "name": DIVISION, "selfUri": "/api/v2/authorization/divisions/home"});
+        let division =
+            json!({"id": stable_uuid(&[&org.id, "division"]), "name": DIVISION, "selfUri": "/api/v2/authorization/divisions/home"});
         let domain = format!("{}.example", org.name.to_ascii_lowercase().replace(' ', "-"));
         let users: Vec<Value> = (1..=org.users)
             .map(|i| {

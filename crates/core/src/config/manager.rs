@@ -141,12 +141,12 @@ impl ConfigManager {
                     other => other.to_string(),
                 };
                 let Some(snap) = &self.snapshot else { return Err(err) };
-                let doc = snap.load().await.map_err(|e| Error::ConfigUnavailable {
-                    reason: format!("{reason}; and the snapshot could not be used: {e}"),
-                })?;
-                let table = TenantTable::parse(&doc, &self.egress).map_err(|e| Error::ConfigUnavailable {
-                    reason: format!("{reason}; and the snapshot is invalid: {e}"),
-                })?;
+                let doc = snap
+                    .load()
+                    .await
+                    .map_err(|e| Error::ConfigUnavailable { reason: format!("{reason}; and the snapshot could not be used: {e}") })?;
+                let table = TenantTable::parse(&doc, &self.egress)
+                    .map_err(|e| Error::ConfigUnavailable { reason: format!("{reason}; and the snapshot is invalid: {e}") })?;
                 lock(&self.health).from_snapshot = true;
                 self.events.emit(
                     EventKind::ConfigSnapshotUsed,
@@ -172,8 +172,7 @@ impl ConfigManager {
             r
         });
         let fut = async move {
-            task.await
-                .unwrap_or_else(|e| Err(Error::ConfigUnavailable { reason: format!("config reload task failed: {e}") }))
+            task.await.unwrap_or_else(|e| Err(Error::ConfigUnavailable { reason: format!("config reload task failed: {e}") }))
         }
         .boxed()
         .shared();

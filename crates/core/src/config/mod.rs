@@ -9,7 +9,7 @@ pub mod split;
 mod table;
 mod tenant;
 
-pub use read_once::read_once;
 pub use manager::{ConfigHealth, ConfigManager, ConfigSettings, DiffListener, BREAKER_THRESHOLD, FILE_CHECK_INTERVAL, FIRST_RETRY_DELAY};
+pub use read_once::read_once;
 pub use table::{ConfigDiff, TenantEntry, TenantTable};
 pub use tenant::{fingerprint, parse_entry, ParsedEntry, Tenant, MAX_ROTATION_INTERVAL, MIN_ROTATION_INTERVAL};

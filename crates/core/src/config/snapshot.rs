@@ -29,16 +29,12 @@ impl Snapshot {
         let sealed = self.key.seal(document, AAD);
         let tmp = self.path.with_extension(format!("tmp-{}", std::process::id()));
         write_private(&tmp, sealed.as_bytes()).await.map_err(|e| format!("cannot write {}: {e}", tmp.display()))?;
-        tokio::fs::rename(&tmp, &self.path)
-            .await
-            .map_err(|e| format!("cannot replace {}: {e}", self.path.display()))
+        tokio::fs::rename(&tmp, &self.path).await.map_err(|e| format!("cannot replace {}: {e}", self.path.display()))
     }
 
     /// Reads and opens the snapshot; the raw config document.
     pub async fn load(&self) -> Result<zeroize::Zeroizing<Vec<u8>>, String> {
-        let text = tokio::fs::read_to_string(&self.path)
-            .await
-            .map_err(|e| format!("cannot read snapshot {}: {e}", self.path.display()))?;
+        let text = tokio::fs::read_to_string(&self.path).await.map_err(|e| format!("cannot read snapshot {}: {e}", self.path.display()))?;
         self.key.open(text.trim(), AAD)
     }
 }

@@ -66,7 +66,10 @@ impl ConfigSource {
         match (&options.config_endpoint, &options.config_file) {
             (Some(endpoint), _) => ConfigSource::service(endpoint, options.config_service_token.clone(), http, options.config_timeout),
             (None, Some(path)) => Ok(ConfigSource::File { path: path.clone() }),
-            (None, None) => Err(Error::InvalidOptions { option: "configEndpoint".into(), reason: "set configEndpoint (the config service) or configFile".into() }),
+            (None, None) => Err(Error::InvalidOptions {
+                option: "configEndpoint".into(),
+                reason: "set configEndpoint (the config service) or configFile".into(),
+            }),
         }
     }
 
@@ -133,9 +136,6 @@ impl ConfigSource {
 }
 
 fn file_stamp(len: u64, modified: Option<SystemTime>) -> String {
-    let nanos = modified
-        .and_then(|m| m.duration_since(SystemTime::UNIX_EPOCH).ok())
-        .map(|d| d.as_nanos())
-        .unwrap_or(0);
+    let nanos = modified.and_then(|m| m.duration_since(SystemTime::UNIX_EPOCH).ok()).map(|d| d.as_nanos()).unwrap_or(0);
     format!("{len}:{nanos}")
 }

@@ -193,7 +193,8 @@ mod tests {
 
     #[test]
     fn splits_what_serde_would_refuse_entry_by_entry() {
-        let doc = "[{\"a\":\"\\ud800\"}, {\"n\": 1e400}, {\"deep\": ".to_string() + &"[".repeat(300) + &"]".repeat(300) + "}, {\"ok\": true}]";
+        let doc =
+            "[{\"a\":\"\\ud800\"}, {\"n\": 1e400}, {\"deep\": ".to_string() + &"[".repeat(300) + &"]".repeat(300) + "}, {\"ok\": true}]";
         let parts = split_array(doc.as_bytes()).unwrap();
         assert_eq!(parts.len(), 4);
         assert_eq!(parts[3], br#"{"ok": true}"#);

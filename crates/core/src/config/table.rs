@@ -169,24 +169,15 @@ impl TenantTable {
 
     /// Sorted ids of usable tenants.
     pub fn valid_ids(&self) -> Vec<String> {
-        let mut v: Vec<String> = self
-            .entries
-            .iter()
-            .filter(|(_, e)| matches!(e, TenantEntry::Valid(_)))
-            .map(|(k, _)| k.clone())
-            .collect();
+        let mut v: Vec<String> = self.entries.iter().filter(|(_, e)| matches!(e, TenantEntry::Valid(_))).map(|(k, _)| k.clone()).collect();
         v.sort();
         v
     }
 
     /// Sorted ids of invalid tenants.
     pub fn invalid_ids(&self) -> Vec<String> {
-        let mut v: Vec<String> = self
-            .entries
-            .iter()
-            .filter(|(_, e)| matches!(e, TenantEntry::Invalid(_)))
-            .map(|(k, _)| k.clone())
-            .collect();
+        let mut v: Vec<String> =
+            self.entries.iter().filter(|(_, e)| matches!(e, TenantEntry::Invalid(_))).map(|(k, _)| k.clone()).collect();
         v.sort();
         v
     }
@@ -270,7 +261,11 @@ mod tests {
         let deep = "[".repeat(200) + &"]".repeat(200);
         let cases: Vec<(String, &str, &str)> = vec![
             (r#"{"tenantId":"bad","clientId":"c","clientSecret":"\ud800"}"#.into(), "clientSecret", "escape"),
-            (r#"{"tenantId":"bad","clientId":"c","clientSecret":"s","rotationIntervalMs":1e400}"#.into(), "rotationIntervalMs", "out of range"),
+            (
+                r#"{"tenantId":"bad","clientId":"c","clientSecret":"s","rotationIntervalMs":1e400}"#.into(),
+                "rotationIntervalMs",
+                "out of range",
+            ),
             (format!(r#"{{"tenantId":"bad","clientId":"c","clientSecret":"s","extra":{deep}}}"#), "extra", "recursion limit"),
             (r#"{"tenantId":"bad","clientId":"c","clientSecret":"s","x":tru}"#.into(), "x", "EOF"),
         ];
@@ -298,18 +293,27 @@ mod tests {
 
     #[test]
     fn duplicates_make_the_id_unusable() {
-        let t = parse(r#"[{"tenantId":"a","clientId":"c","clientSecret":"s"},{"tenantId":"a","clientId":"d","clientSecret":"t"},
-            {"tenantId":"b","clientId":"c","clientSecret":"s"}]"#).unwrap();
+        let t = parse(
+            r#"[{"tenantId":"a","clientId":"c","clientSecret":"s"},{"tenantId":"a","clientId":"d","clientSecret":"t"},
+            {"tenantId":"b","clientId":"c","clientSecret":"s"}]"#,
+        )
+        .unwrap();
         assert_eq!(t.get("a").unwrap_err().code(), "TENANT_INVALID");
         assert!(t.get("b").is_ok());
     }
 
     #[test]
     fn diff_is_exact() {
-        let old = parse(r#"[{"tenantId":"acme","clientId":"c","clientSecret":"s"},{"tenantId":"acme-corp","clientId":"c2","clientSecret":"s2"},
-            {"tenantId":"gone","clientId":"c3","clientSecret":"s3"}]"#).unwrap();
-        let new = parse(r#"[{"tenantId":"acme","clientId":"c","clientSecret":"NEW"},{"tenantId":"acme-corp","clientId":"c2","clientSecret":"s2"},
-            {"tenantId":"new","clientId":"c4","clientSecret":"s4"}]"#).unwrap();
+        let old = parse(
+            r#"[{"tenantId":"acme","clientId":"c","clientSecret":"s"},{"tenantId":"acme-corp","clientId":"c2","clientSecret":"s2"},
+            {"tenantId":"gone","clientId":"c3","clientSecret":"s3"}]"#,
+        )
+        .unwrap();
+        let new = parse(
+            r#"[{"tenantId":"acme","clientId":"c","clientSecret":"NEW"},{"tenantId":"acme-corp","clientId":"c2","clientSecret":"s2"},
+            {"tenantId":"new","clientId":"c4","clientSecret":"s4"}]"#,
+        )
+        .unwrap();
         let d = new.diff(&old);
         assert_eq!(d.added, vec!["new"]);
         assert_eq!(d.removed, vec!["gone"]);

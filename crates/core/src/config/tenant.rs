@@ -78,9 +78,7 @@ impl Tenant {
 
     /// True when anything a caller could observe changed.
     pub fn differs(&self, old: &Tenant) -> bool {
-        self.credentials_changed(old)
-            || self.required_scopes != old.required_scopes
-            || self.rotation_interval != old.rotation_interval
+        self.credentials_changed(old) || self.required_scopes != old.required_scopes || self.rotation_interval != old.rotation_interval
     }
 }
 
@@ -270,9 +268,13 @@ mod tests {
 
     #[test]
     fn domain_prefix_selects_a_region_only_when_it_names_one() {
-        let ParsedEntry::Valid(t) = parse(json!({"tenantId":"a","clientId":"c","clientSecret":"s","domainPrefix":"mypurecloud.de"})) else { panic!() };
+        let ParsedEntry::Valid(t) = parse(json!({"tenantId":"a","clientId":"c","clientSecret":"s","domainPrefix":"mypurecloud.de"})) else {
+            panic!()
+        };
         assert_eq!((t.environment.as_str(), t.region_source), ("mypurecloud.de", RegionSource::DomainPrefix));
-        let ParsedEntry::Valid(t) = parse(json!({"tenantId":"a","clientId":"c","clientSecret":"s","domainPrefix":"acme-corp"})) else { panic!() };
+        let ParsedEntry::Valid(t) = parse(json!({"tenantId":"a","clientId":"c","clientSecret":"s","domainPrefix":"acme-corp"})) else {
+            panic!()
+        };
         assert_eq!((t.environment.as_str(), t.region_source), ("mypurecloud.com", RegionSource::Default));
     }
 
@@ -282,8 +284,14 @@ mod tests {
         assert_eq!(field_of(parse(json!({"tenantId":"a","clientId":"c","clientSecret":""}))).0, "clientSecret");
         assert_eq!(field_of(parse(json!({"tenantId":"a","clientId":"c","clientSecret":5}))).0, "clientSecret");
         assert_eq!(field_of(parse(json!({"tenantId":"a","clientId":"c","clientSecret":"s","requiredScopes":"x"}))).0, "requiredScopes");
-        assert_eq!(field_of(parse(json!({"tenantId":"a","clientId":"c","clientSecret":"s","rotationIntervalMs":-1}))).0, "rotationIntervalMs");
-        assert_eq!(field_of(parse(json!({"tenantId":"a","clientId":"c","clientSecret":"s","rotationIntervalMs":5}))).0, "rotationIntervalMs");
+        assert_eq!(
+            field_of(parse(json!({"tenantId":"a","clientId":"c","clientSecret":"s","rotationIntervalMs":-1}))).0,
+            "rotationIntervalMs"
+        );
+        assert_eq!(
+            field_of(parse(json!({"tenantId":"a","clientId":"c","clientSecret":"s","rotationIntervalMs":5}))).0,
+            "rotationIntervalMs"
+        );
         assert_eq!(field_of(parse(json!({"tenantId":"a","clientId":"c d","clientSecret":"s"}))).0, "clientId");
     }
 

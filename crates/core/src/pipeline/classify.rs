@@ -10,8 +10,7 @@ use std::time::Duration;
 pub const UNSTATED_RETRY_AFTER: Duration = Duration::from_secs(1);
 
 /// Where to fix a missing permission, in Genesys Cloud Admin terms.
-pub const PERMISSION_FIX: &str =
-    "grant it to a role of the tenant's OAuth client (Admin > Integrations > OAuth > the client > Roles)";
+pub const PERMISSION_FIX: &str = "grant it to a role of the tenant's OAuth client (Admin > Integrations > OAuth > the client > Roles)";
 /// Where to fix a missing scope.
 pub const SCOPE_FIX: &str = "add it to the tenant's OAuth client (Admin > Integrations > OAuth > the client > Scope)";
 
@@ -32,7 +31,11 @@ pub struct Answer<'a> {
 
 /// "tenant 'x'", or "the OAuth client" for an answer met outside any tenant (empty id).
 fn who(tenant_id: &str) -> String {
-    if tenant_id.is_empty() { "the OAuth client".into() } else { format!("tenant '{tenant_id}'") }
+    if tenant_id.is_empty() {
+        "the OAuth client".into()
+    } else {
+        format!("tenant '{tenant_id}'")
+    }
 }
 
 fn text<'a>(body: &'a Value, key: &str) -> Option<&'a str> {
@@ -229,7 +232,13 @@ pub fn classify_forbidden(a: &Answer<'_>) -> Option<Error> {
 /// The pre-flight refusal: the tenant's declared `requiredScopes` include none of `missing` (mode
 /// ANY: the scopes the operation `needed_by` accepts) or not all of them (mode ALL: scopes a caller
 /// named). Nothing was sent.
-pub fn preflight_refusal(tenant_id: &str, missing: Vec<String>, mode: PermissionMode, declared: &[String], needed_by: Option<&str>) -> Error {
+pub fn preflight_refusal(
+    tenant_id: &str,
+    missing: Vec<String>,
+    mode: PermissionMode,
+    declared: &[String],
+    needed_by: Option<&str>,
+) -> Error {
     let by = needed_by.map(|c| format!(" that {c} needs")).unwrap_or_default();
     let pronoun = if missing.len() == 1 || mode == PermissionMode::Any { "it" } else { "them" };
     Error::ScopeMissing {
@@ -288,11 +297,19 @@ pub fn classify_parts(tenant_id: &str, status: u16, body: &str, headers: &[(Stri
     // Header names match in any case here; malformed names or values are skipped.
     let map: reqwest::header::HeaderMap = headers
         .iter()
-        .filter_map(|(k, v)| Some((reqwest::header::HeaderName::try_from(k.as_str()).ok()?, reqwest::header::HeaderValue::try_from(v.as_str()).ok()?)))
+        .filter_map(|(k, v)| {
+            Some((reqwest::header::HeaderName::try_from(k.as_str()).ok()?, reqwest::header::HeaderValue::try_from(v.as_str()).ok()?))
+        })
         .collect();
     let header = |name: &str| map.get(name).and_then(|v| v.to_str().ok());
     let retry_after = crate::retry::retry_after::wait_after_429(&map);
-    let answer = Answer { tenant_id, status, body: &value, www_authenticate: header("www-authenticate"), correlation_id: header("inin-correlation-id") };
+    let answer = Answer {
+        tenant_id,
+        status,
+        body: &value,
+        www_authenticate: header("www-authenticate"),
+        correlation_id: header("inin-correlation-id"),
+    };
     classify_answer(&answer, retry_after)
 }
 
@@ -303,9 +320,9 @@ pub fn to_error(a: &Answer<'_>) -> Error {
             return e;
         }
     }
-    let message = text(a.body, "message").map(str::to_string).or_else(|| {
-        a.body.as_str().filter(|s| !s.is_empty()).map(|s| s.chars().take(200).collect())
-    });
+    let message = text(a.body, "message")
+        .map(str::to_string)
+        .or_else(|| a.body.as_str().filter(|s| !s.is_empty()).map(|s| s.chars().take(200).collect()));
     Error::Upstream {
         tenant_id: a.tenant_id.to_string(),
         status: a.status,
@@ -365,7 +382,10 @@ mod tests {
 
         // No messageParams: read the message, bracketed list.
         let all = json!({"code":"missing.permissions","message":"Unable to perform the requested action. You are missing the following permission(s): [routing:queue:view, routing:queue:edit]"});
-        assert_eq!(perms(&classify(all, None)), (vec!["routing:queue:view".to_string(), "routing:queue:edit".to_string()], PermissionMode::All));
+        assert_eq!(
+            perms(&classify(all, None)),
+            (vec!["routing:queue:view".to_string(), "routing:queue:edit".to_string()], PermissionMode::All)
+        );
 
         // Params under another key, as an array.
         let other_key = json!({"code":"missing.any.permissions","messageParams":{"perms":"analytics:conversationDetail:view, analytics:agentConversationDetail:view"}});
@@ -374,8 +394,10 @@ mod tests {
 
     #[test]
     fn scope_bodies() {
-        let e = classify(json!({"code":"missing.scopes","message":"… scope(s): users:readonly","messageParams":{"scopes":"users:readonly"}}),
-            Some(r#"Bearer error="insufficient_scope", scope="users:readonly""#));
+        let e = classify(
+            json!({"code":"missing.scopes","message":"… scope(s): users:readonly","messageParams":{"scopes":"users:readonly"}}),
+            Some(r#"Bearer error="insufficient_scope", scope="users:readonly""#),
+        );
         match e {
             Error::ScopeMissing { missing_scopes, preflight, status, .. } => {
                 assert_eq!(missing_scopes, vec!["users:readonly"]);
@@ -399,23 +421,37 @@ mod tests {
     #[test]
     fn the_scope_refusal_genesys_sends() {
         // As captured: no messageParams, no WWW-Authenticate.
-        let e = classify(json!({"message":"App not authorized to use scope [telephony:readonly, telephony]","code":"app.not.authorized.for.scope","status":403}), None);
+        let e = classify(
+            json!({"message":"App not authorized to use scope [telephony:readonly, telephony]","code":"app.not.authorized.for.scope","status":403}),
+            None,
+        );
         assert_eq!(scopes_of(&e), (vec!["telephony:readonly".to_string(), "telephony".to_string()], PermissionMode::Any));
         assert!(e.to_string().contains("one of the OAuth scopes telephony:readonly, telephony (any one suffices)"), "{e}");
         assert_eq!(e.fields()["mode"], "ANY");
         assert_eq!(e.correlation_id(), Some("c"));
-        let one = classify(json!({"message":"App not authorized to use scope [user-basic-info]","code":"app.not.authorized.for.scope"}), None);
+        let one =
+            classify(json!({"message":"App not authorized to use scope [user-basic-info]","code":"app.not.authorized.for.scope"}), None);
         assert_eq!(scopes_of(&one).0, vec!["user-basic-info"]);
     }
 
     #[test]
     fn a_missing_division_permission() {
-        let e = classify(json!({"code":"missing.division.permission","status":403,
-            "message":"Unable to perform the requested action. You are missing the following permission 'routing:queue:view' in the provided division(s)."}), None);
+        let e = classify(
+            json!({"code":"missing.division.permission","status":403,
+            "message":"Unable to perform the requested action. You are missing the following permission 'routing:queue:view' in the provided division(s)."}),
+            None,
+        );
         assert_eq!(perms(&e), (vec!["routing:queue:view".to_string()], PermissionMode::All));
         assert!(e.to_string().contains("in the division(s)"), "{e}");
         // Named nowhere: not a permission problem we can name.
-        assert_eq!(classify(json!({"code":"missing.division.permission","message":"You are not authorized to perform the requested action."}), None).code(), "UPSTREAM_ERROR");
+        assert_eq!(
+            classify(
+                json!({"code":"missing.division.permission","message":"You are not authorized to perform the requested action."}),
+                None
+            )
+            .code(),
+            "UPSTREAM_ERROR"
+        );
     }
 
     #[test]

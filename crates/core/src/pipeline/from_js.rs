@@ -68,7 +68,8 @@ impl ApiRequest {
                         continue;
                     }
                     let v = scalar(val, &format!("headers.{k}"))?;
-                    if reqwest::header::HeaderName::from_bytes(k.as_bytes()).is_err() || reqwest::header::HeaderValue::from_str(&v).is_err() {
+                    if reqwest::header::HeaderName::from_bytes(k.as_bytes()).is_err() || reqwest::header::HeaderValue::from_str(&v).is_err()
+                    {
                         return Err(bad(&format!("headers.{k}"), "is not a valid HTTP header"));
                     }
                     headers.push((k.clone(), v));
@@ -110,7 +111,10 @@ impl PageOptions {
         };
         if let Some(s) = m.get("style").filter(|s| !s.is_null()) {
             let s = s.as_str().ok_or_else(|| bad("style", "must be a string"))?;
-            o.style = Some(PageStyle::parse(s).ok_or_else(|| bad("style", "must be one of 'pageNumber', 'search', 'analytics', 'cursor', 'analyticsJob'"))?);
+            o.style = Some(
+                PageStyle::parse(s)
+                    .ok_or_else(|| bad("style", "must be one of 'pageNumber', 'search', 'analytics', 'cursor', 'analyticsJob'"))?,
+            );
         }
         if let Some(n) = int("pageSize", 1, 10_000)? {
             o.page_size = n as u32;
@@ -160,7 +164,8 @@ mod tests {
         assert_eq!(option_of(json!({"path": "/x", "method": "G T"})), "method");
         assert_eq!(option_of(json!({"path": "/x", "query": {"a": {"b": 1}}})), "query.a");
         assert_eq!(option_of(json!({"path": "/x", "headers": {"x-a": "a\nb"}})), "headers.x-a");
-        let r = ApiRequest::from_json(&json!({"method": "post", "path": "/x", "body": {"a": 1}, "query": {"flag": false, "n": null}})).unwrap();
+        let r =
+            ApiRequest::from_json(&json!({"method": "post", "path": "/x", "body": {"a": 1}, "query": {"flag": false, "n": null}})).unwrap();
         assert_eq!(r.method, "POST");
         assert_eq!(r.query, vec![("flag".to_string(), "false".to_string())]);
     }

@@ -213,7 +213,9 @@ impl Limiter {
                 w.probe_started = Some(now);
                 None
             }
-            Some(t) if now.saturating_duration_since(t) < PROBE_TIMEOUT => Some(Decision::Wait(PROBE_TIMEOUT - now.saturating_duration_since(t))),
+            Some(t) if now.saturating_duration_since(t) < PROBE_TIMEOUT => {
+                Some(Decision::Wait(PROBE_TIMEOUT - now.saturating_duration_since(t)))
+            }
             Some(_) => {
                 // The probe is taking too long to be worth waiting for: pace by the model alone.
                 w.answered = true;
@@ -447,10 +449,18 @@ mod tests {
             l.admitted();
         }
         let after = at + Duration::from_secs(2) + Duration::from_millis(3 * 79);
-        assert_eq!(l.try_acquire(after - Duration::from_millis(1)), Decision::Wait(Duration::from_millis(1)), "the hold includes the jitter");
+        assert_eq!(
+            l.try_acquire(after - Duration::from_millis(1)),
+            Decision::Wait(Duration::from_millis(1)),
+            "the hold includes the jitter"
+        );
         assert_eq!(l.try_acquire(after), Decision::Go);
         let (allowed, _, window) = l.snapshot();
-        assert_eq!((allowed, window), (20, Duration::from_millis(2005)), "20 let through in a window ending at Retry-After (jitter excluded)");
+        assert_eq!(
+            (allowed, window),
+            (20, Duration::from_millis(2005)),
+            "20 let through in a window ending at Retry-After (jitter excluded)"
+        );
         // After the hold: 20 go, the 21st waits for the window, not for the configured minute.
         for _ in 1..20 {
             assert_eq!(l.try_acquire(after), Decision::Go);

@@ -12,7 +12,6 @@
 //! 7. **decide** — [`RetryBudget::decide`]: refresh after a first 401, hold for a 429, back off
 //!    after a 5xx or a lost answer when the call is safe to repeat, else fail.
 
-use crate::events::EventKind;
 use super::classify::{preflight_refusal, to_error, Answer};
 use super::rate_limit::Limiter;
 use super::retry::{AttemptEnd, RetryBudget, Verdict};
@@ -20,6 +19,7 @@ use super::Pipeline;
 use crate::config::Tenant;
 use crate::egress::Endpoints;
 use crate::error::{Error, PermissionMode, Result};
+use crate::events::EventKind;
 use crate::operations::{missing_scopes, retry_safe};
 use crate::options::PreflightMode;
 use crate::retry::retry_after::{self, wait_after_429, RateLimitHeaders};
@@ -107,7 +107,8 @@ fn is_json(headers: &reqwest::header::HeaderMap, bytes: &[u8]) -> bool {
     ct.is_empty() && serde_json::from_slice::<serde::de::IgnoredAny>(bytes).is_ok()
 }
 
-const IGNORED_HEADERS: &[&str] = &["authorization", "host", "content-length", "connection", "transfer-encoding", "keep-alive", "upgrade", "te"];
+const IGNORED_HEADERS: &[&str] =
+    &["authorization", "host", "content-length", "connection", "transfer-encoding", "keep-alive", "upgrade", "te"];
 
 fn header_map(h: &reqwest::header::HeaderMap) -> BTreeMap<String, String> {
     let mut m = BTreeMap::new();
@@ -163,9 +164,16 @@ struct Refusal {
 enum Failed {
     Refused(Refusal),
     /// An answer longer than [`MAX_API_BODY`]: the server's fault, and it would be again.
-    TooLarge { status: u16, correlation_id: Option<String>, message: String },
+    TooLarge {
+        status: u16,
+        correlation_id: Option<String>,
+        message: String,
+    },
     /// No complete answer; `reason` says why.
-    Lost { timeout: bool, reason: String },
+    Lost {
+        timeout: bool,
+        reason: String,
+    },
 }
 
 impl Pipeline {
@@ -215,7 +223,11 @@ impl Pipeline {
                 Verdict::Refresh => {
                     // The token may be stale (revoked, rotated): drop it, get a new one, once.
                     self.tokens.invalidate(tenant_id, token.id);
-                    self.events.emit(EventKind::Retry, Some(tenant_id), json!({"what": "request", "status": 401, "reason": "token refused; refreshing", "path": call.path}));
+                    self.events.emit(
+                        EventKind::Retry,
+                        Some(tenant_id),
+                        json!({"what": "request", "status": 401, "reason": "token refused; refreshing", "path": call.path}),
+                    );
                     counters.retries.fetch_add(1, Ordering::Relaxed);
                 }
                 Verdict::Hold { server_wait, jitter, retry } => {
@@ -226,9 +238,17 @@ impl Pipeline {
                         Failed::Refused(r) => correlation_of(&r.headers),
                         _ => None,
                     };
-                    self.events.emit(EventKind::RatelimitWait, Some(tenant_id), json!({"waitMs": wait.as_millis() as u64, "path": call.path, "correlationId": correlation_id}));
+                    self.events.emit(
+                        EventKind::RatelimitWait,
+                        Some(tenant_id),
+                        json!({"waitMs": wait.as_millis() as u64, "path": call.path, "correlationId": correlation_id}),
+                    );
                     if !retry {
-                        return Err(Error::RateLimited { tenant_id: tenant_id.into(), retry_after_ms: wait.as_millis() as u64, correlation_id });
+                        return Err(Error::RateLimited {
+                            tenant_id: tenant_id.into(),
+                            retry_after_ms: wait.as_millis() as u64,
+                            correlation_id,
+                        });
                     }
                     counters.retries.fetch_add(1, Ordering::Relaxed);
                 }
@@ -277,11 +297,21 @@ impl Pipeline {
             return Ok(());
         }
         let Some(accepted) = missing_scopes(call.method.as_str(), &call.path, &t.required_scopes) else { return Ok(()) };
-        let refusal = preflight_refusal(call.tenant_id, accepted.clone(), PermissionMode::Any, &t.required_scopes, Some(&format!("{} {}", call.method, call.path)));
+        let refusal = preflight_refusal(
+            call.tenant_id,
+            accepted.clone(),
+            PermissionMode::Any,
+            &t.required_scopes,
+            Some(&format!("{} {}", call.method, call.path)),
+        );
         if self.options.preflight == PreflightMode::Enforce {
             return Err(refusal);
         }
-        self.events.emit(EventKind::PreflightWarning, Some(call.tenant_id), json!({"missingScopes": accepted, "mode": "ANY", "message": refusal.to_string()}));
+        self.events.emit(
+            EventKind::PreflightWarning,
+            Some(call.tenant_id),
+            json!({"missingScopes": accepted, "mode": "ANY", "message": refusal.to_string()}),
+        );
         Ok(())
     }
 
@@ -315,7 +345,11 @@ impl Pipeline {
         }
         let hold_budget = budget.hold_budget();
         let waited = if paced_by_store { limiter.wait_hold(hold_budget).await } else { limiter.acquire_within(hold_budget).await };
-        let waited = waited.map_err(|left| Error::RateLimited { tenant_id: call.tenant_id.into(), retry_after_ms: left.as_millis() as u64, correlation_id: None })?;
+        let waited = waited.map_err(|left| Error::RateLimited {
+            tenant_id: call.tenant_id.into(),
+            retry_after_ms: left.as_millis() as u64,
+            correlation_id: None,
+        })?;
         if !waited.is_zero() {
             counters.limiter_wait_ms.fetch_add(waited.as_millis() as u64, Ordering::Relaxed);
         }
@@ -382,7 +416,9 @@ impl Pipeline {
             Failed::Lost { timeout: true, .. } if !call.safe => {
                 Error::Timeout { tenant_id: Some(call.tenant_id.into()), what, after_ms: self.options.request_timeout.as_millis() as u64 }
             }
-            Failed::Lost { reason, .. } if retries > 0 => Error::Network { tenant_id: Some(call.tenant_id.into()), reason: format!("{what}: {reason} (after {retries} retries)") },
+            Failed::Lost { reason, .. } if retries > 0 => {
+                Error::Network { tenant_id: Some(call.tenant_id.into()), reason: format!("{what}: {reason} (after {retries} retries)") }
+            }
             Failed::Lost { reason, .. } => Error::Network { tenant_id: Some(call.tenant_id.into()), reason: format!("{what}: {reason}") },
             Failed::TooLarge { status, correlation_id, message } => {
                 Error::Upstream { tenant_id: call.tenant_id.into(), status, body: Value::Null, message: Some(message), correlation_id }
@@ -390,7 +426,13 @@ impl Pipeline {
             Failed::Refused(r) => {
                 let www = r.headers.get("www-authenticate").and_then(|v| v.to_str().ok());
                 let correlation_id = correlation_of(&r.headers);
-                to_error(&Answer { tenant_id: call.tenant_id, status: r.status, body: &r.body, www_authenticate: www, correlation_id: correlation_id.as_deref() })
+                to_error(&Answer {
+                    tenant_id: call.tenant_id,
+                    status: r.status,
+                    body: &r.body,
+                    www_authenticate: www,
+                    correlation_id: correlation_id.as_deref(),
+                })
             }
         }
     }
@@ -412,11 +454,7 @@ fn correlation_of(headers: &reqwest::header::HeaderMap) -> Option<String> {
 
 fn encode_body(req: &ApiRequest) -> Result<Option<(bytes::Bytes, String)>> {
     let Some(body) = &req.body else { return Ok(None) };
-    let ct = req
-        .headers
-        .iter()
-        .find(|(k, _)| k.eq_ignore_ascii_case("content-type"))
-        .map(|(_, v)| v.clone());
+    let ct = req.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case("content-type")).map(|(_, v)| v.clone());
     match (body, ct) {
         (Value::String(s), Some(ct)) if !ct.contains("json") => Ok(Some((bytes::Bytes::from(s.clone()), ct))),
         (v, ct) => {

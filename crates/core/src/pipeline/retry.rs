@@ -107,7 +107,11 @@ impl RetryBudget {
         match end {
             AttemptEnd::Lost { .. } if safe => {
                 let wait = full_jitter_with(self.retries + 1, self.max_delay, draw());
-                if self.spend(wait) { Verdict::Backoff(wait) } else { Verdict::Fail }
+                if self.spend(wait) {
+                    Verdict::Backoff(wait)
+                } else {
+                    Verdict::Fail
+                }
             }
             AttemptEnd::Lost { .. } => Verdict::Fail,
             AttemptEnd::Answer { status: 401, .. } if !self.refreshed => {
@@ -129,7 +133,11 @@ impl RetryBudget {
                     Some(d) => d + small_jitter_with(draw()),
                     None => full_jitter_with(self.retries + 1, self.max_delay, draw()),
                 };
-                if self.spend(wait) { Verdict::Backoff(wait) } else { Verdict::Fail }
+                if self.spend(wait) {
+                    Verdict::Backoff(wait)
+                } else {
+                    Verdict::Fail
+                }
             }
             AttemptEnd::Answer { .. } => Verdict::Fail,
         }
@@ -157,11 +165,19 @@ mod tests {
     #[test]
     fn a_429_holds_within_the_budget_then_fails() {
         let mut b = RetryBudget::new(4, 10 * S);
-        assert_eq!(b.decide(answer(429, Some(3)), false, || 0.0), Verdict::Hold { server_wait: 3 * S, jitter: Duration::ZERO, retry: true }, "any method: nothing was done");
+        assert_eq!(
+            b.decide(answer(429, Some(3)), false, || 0.0),
+            Verdict::Hold { server_wait: 3 * S, jitter: Duration::ZERO, retry: true },
+            "any method: nothing was done"
+        );
         assert_eq!(b.hold_budget(), 10 * S, "the hold may run its course: its wait is this request's own");
         assert_eq!(b.hold_budget(), 7 * S, "…once");
         assert_eq!(b.decide(answer(429, Some(5)), true, || 0.0), Verdict::Hold { server_wait: 5 * S, jitter: Duration::ZERO, retry: true });
-        assert_eq!(b.decide(answer(429, Some(3)), true, || 0.0), Verdict::Hold { server_wait: 3 * S, jitter: Duration::ZERO, retry: false }, "3 + 5 + 3 > 10");
+        assert_eq!(
+            b.decide(answer(429, Some(3)), true, || 0.0),
+            Verdict::Hold { server_wait: 3 * S, jitter: Duration::ZERO, retry: false },
+            "3 + 5 + 3 > 10"
+        );
         let mut b = RetryBudget::new(4, 10 * S);
         assert!(matches!(b.decide(answer(429, Some(3600)), true, || 0.0), Verdict::Hold { retry: false, .. }), "beyond the budget at once");
         let mut b = RetryBudget::new(0, 10 * S);
@@ -182,11 +198,22 @@ mod tests {
 
     #[test]
     fn server_errors_and_lost_answers_retry_only_when_safe() {
-        for end in [answer(500, None), answer(502, None), answer(503, Some(2)), answer(504, None), AttemptEnd::Lost { timeout: true }, AttemptEnd::Lost { timeout: false }] {
+        for end in [
+            answer(500, None),
+            answer(502, None),
+            answer(503, Some(2)),
+            answer(504, None),
+            AttemptEnd::Lost { timeout: true },
+            AttemptEnd::Lost { timeout: false },
+        ] {
             assert_eq!(RetryBudget::new(4, 60 * S).decide(end, false, || 0.5), Verdict::Fail, "{end:?} unsafe");
             assert!(matches!(RetryBudget::new(4, 60 * S).decide(end, true, || 0.5), Verdict::Backoff(_)), "{end:?} safe");
         }
-        assert_eq!(RetryBudget::new(4, 60 * S).decide(answer(503, Some(2)), true, || 0.0), Verdict::Backoff(2 * S), "Retry-After is honoured");
+        assert_eq!(
+            RetryBudget::new(4, 60 * S).decide(answer(503, Some(2)), true, || 0.0),
+            Verdict::Backoff(2 * S),
+            "Retry-After is honoured"
+        );
         for status in [400, 403, 404, 409, 501, 505] {
             assert_eq!(RetryBudget::new(4, 60 * S).decide(answer(status, None), true, || 0.5), Verdict::Fail, "{status}");
         }

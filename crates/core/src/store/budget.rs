@@ -13,9 +13,7 @@ impl SharedStore {
         // in any window, whatever the server's window alignment.
         let emission = (window.as_millis() as u64 / allowed.max(1) as u64).max(1);
         let wait_ms: i64 = self
-            .run(|mut c| async move {
-                redis::Script::new(scripts::GCRA).key(&keys.rate).arg(emission).arg(0).invoke_async(&mut c).await
-            })
+            .run(|mut c| async move { redis::Script::new(scripts::GCRA).key(&keys.rate).arg(emission).arg(0).invoke_async(&mut c).await })
             .await?;
         Ok((wait_ms > 0).then(|| Duration::from_millis(wait_ms as u64)))
     }

@@ -4,12 +4,14 @@
 //! secret. Redis down, slow or flapping never fails a request: the store reports an error, the
 //! caller falls back to in-process mode, and the store retries after a short pause.
 
-mod keys;
 mod budget;
+mod keys;
 mod lease;
 mod pubsub;
 mod redis_store;
 mod scripts;
 
 pub use keys::Keys;
-pub use redis_store::{unix_ms_now, Lease, SharedStore, SharedToken, StoreError, StoreHealth, StoreSettings, DEFAULT_OP_TIMEOUT, DEFAULT_RETRY_PAUSE};
+pub use redis_store::{
+    unix_ms_now, Lease, SharedStore, SharedToken, StoreError, StoreHealth, StoreSettings, DEFAULT_OP_TIMEOUT, DEFAULT_RETRY_PAUSE,
+};

@@ -10,7 +10,8 @@ impl SharedStore {
     pub async fn publish_rotation(&self, tenant_id: &str) {
         let channel = Keys::channel(&self.settings.prefix);
         let msg = json!({"type": "rotated", "tenantId": tenant_id, "origin": self.origin}).to_string();
-        let _: Result<i64, _> = self.run(|mut c| async move { redis::cmd("PUBLISH").arg(channel).arg(msg).query_async(&mut c).await }).await;
+        let _: Result<i64, _> =
+            self.run(|mut c| async move { redis::cmd("PUBLISH").arg(channel).arg(msg).query_async(&mut c).await }).await;
     }
 
     /// Listens for rotations announced by other replicas and calls `on_rotated(tenant_id)`;

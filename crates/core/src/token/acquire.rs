@@ -45,7 +45,11 @@ impl TokenManager {
                 Err(TokenFailure::Rejected { reason, status, correlation_id }) => {
                     slot.counters.failures.fetch_add(1, Ordering::Relaxed);
                     // The secret may have been rotated: re-read the config once.
-                    self.events.emit(EventKind::TokenRejected, Some(&id), json!({"clientId": tenant.client_id, "reason": reason, "status": status, "action": "re-reading config"}));
+                    self.events.emit(
+                        EventKind::TokenRejected,
+                        Some(&id),
+                        json!({"clientId": tenant.client_id, "reason": reason, "status": status, "action": "re-reading config"}),
+                    );
                     let _ = self.config.reload("invalid_client").await;
                     if let Ok(fresh) = self.config.tenant(&id) {
                         if fresh.credentials_changed(&tenant) {
@@ -55,13 +59,25 @@ impl TokenManager {
                         }
                         tenant = fresh;
                     }
-                    let err = Error::AuthFailed { tenant_id: id.clone(), client_id: tenant.client_id.clone(), reason, status: Some(status), correlation_id };
+                    let err = Error::AuthFailed {
+                        tenant_id: id.clone(),
+                        client_id: tenant.client_id.clone(),
+                        reason,
+                        status: Some(status),
+                        correlation_id,
+                    };
                     self.events.emit(EventKind::TokenFailed, Some(&id), json!({"code": err.code(), "message": err.to_string()}));
                     return Err(err);
                 }
                 Err(TokenFailure::Fatal { reason, status, correlation_id }) => {
                     slot.counters.failures.fetch_add(1, Ordering::Relaxed);
-                    let err = Error::AuthFailed { tenant_id: id.clone(), client_id: tenant.client_id.clone(), reason, status: Some(status), correlation_id };
+                    let err = Error::AuthFailed {
+                        tenant_id: id.clone(),
+                        client_id: tenant.client_id.clone(),
+                        reason,
+                        status: Some(status),
+                        correlation_id,
+                    };
                     self.events.emit(EventKind::TokenFailed, Some(&id), json!({"code": err.code(), "message": err.to_string()}));
                     return Err(err);
                 }
@@ -72,12 +88,28 @@ impl TokenManager {
                     let delay = retry_after.map(|d| d + crate::retry::backoff::small_jitter()).unwrap_or(backoff);
                     if attempt > self.settings.max_retries || waited + delay > self.settings.max_retry_delay {
                         let err = match status {
-                            Some(429) | Some(400) => Error::RateLimited { tenant_id: id.clone(), retry_after_ms: delay.as_millis() as u64, correlation_id: None },
-                            Some(s) => Error::Upstream { tenant_id: id.clone(), status: s, body: json!({"error": reason}), message: Some(format!("token endpoint: {reason}")), correlation_id: None },
-                            None if reason.starts_with("no answer") => Error::Timeout { tenant_id: Some(id.clone()), what: format!("token request: {reason}"), after_ms: self.settings.request_timeout.as_millis() as u64 },
+                            Some(429) | Some(400) => {
+                                Error::RateLimited { tenant_id: id.clone(), retry_after_ms: delay.as_millis() as u64, correlation_id: None }
+                            }
+                            Some(s) => Error::Upstream {
+                                tenant_id: id.clone(),
+                                status: s,
+                                body: json!({"error": reason}),
+                                message: Some(format!("token endpoint: {reason}")),
+                                correlation_id: None,
+                            },
+                            None if reason.starts_with("no answer") => Error::Timeout {
+                                tenant_id: Some(id.clone()),
+                                what: format!("token request: {reason}"),
+                                after_ms: self.settings.request_timeout.as_millis() as u64,
+                            },
                             None => Error::Network { tenant_id: Some(id.clone()), reason: format!("token request: {reason}") },
                         };
-                        self.events.emit(EventKind::TokenFailed, Some(&id), json!({"code": err.code(), "message": err.to_string(), "attempts": attempt}));
+                        self.events.emit(
+                            EventKind::TokenFailed,
+                            Some(&id),
+                            json!({"code": err.code(), "message": err.to_string(), "attempts": attempt}),
+                        );
                         return Err(err);
                     }
                     self.events.emit(EventKind::Retry, Some(&id), json!({"what": "token", "attempt": attempt, "delayMs": delay.as_millis() as u64, "reason": reason, "status": status}));

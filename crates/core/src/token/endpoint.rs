@@ -2,9 +2,9 @@
 //! form `grant_type=client_credentials`, exactly as the official SDKs send it — and the
 //! classification of every answer it can give.
 
-use crate::transport::{describe_reqwest, read_limited, MAX_TOKEN_BODY};
 use crate::config::Tenant;
 use crate::secret::Secret;
+use crate::transport::{describe_reqwest, read_limited, MAX_TOKEN_BODY};
 use base64::Engine;
 use serde_json::Value;
 use std::time::Duration;
@@ -83,19 +83,16 @@ pub async fn request_token(
     let correlation_id = headers.get("inin-correlation-id").and_then(|v| v.to_str().ok()).map(str::to_string);
     let retry_after = crate::retry::retry_after::from_headers(&headers);
     // An answer longer than any token answer stops being read at the limit (retried like a garbled one).
-    let bytes = read_limited(resp, MAX_TOKEN_BODY)
-        .await
-        .map_err(|e| TokenFailure::Retryable { reason: e.describe(timeout), retry_after: None, status: Some(status) })?;
+    let bytes = read_limited(resp, MAX_TOKEN_BODY).await.map_err(|e| TokenFailure::Retryable {
+        reason: e.describe(timeout),
+        retry_after: None,
+        status: Some(status),
+    })?;
     classify(status, &bytes, retry_after, correlation_id)
 }
 
 /// Classifies a token endpoint answer. Pure, for table tests.
-pub fn classify(
-    status: u16,
-    body: &[u8],
-    retry_after: Option<Duration>,
-    correlation_id: Option<String>,
-) -> Result<Granted, TokenFailure> {
+pub fn classify(status: u16, body: &[u8], retry_after: Option<Duration>, correlation_id: Option<String>) -> Result<Granted, TokenFailure> {
     let json: Option<Value> = serde_json::from_slice(body).ok();
     if (200..300).contains(&status) {
         return parse_grant(json.as_ref()).map_err(|reason| TokenFailure::Retryable { reason, retry_after: None, status: Some(status) });
@@ -129,11 +126,8 @@ pub fn classify(
 
 fn parse_grant(json: Option<&Value>) -> Result<Granted, String> {
     let j = json.ok_or("token endpoint answered 2xx without a JSON body")?;
-    let token = j
-        .get("access_token")
-        .and_then(Value::as_str)
-        .filter(|t| !t.is_empty())
-        .ok_or("token endpoint answer has no access_token")?;
+    let token =
+        j.get("access_token").and_then(Value::as_str).filter(|t| !t.is_empty()).ok_or("token endpoint answer has no access_token")?;
     // expires_in may arrive as a number or a numeric string; it is required (never a constant).
     let expires_in = match j.get("expires_in") {
         Some(Value::Number(n)) => n.as_f64(),

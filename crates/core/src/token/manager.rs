@@ -107,7 +107,17 @@ impl TokenManager {
         store: Option<Arc<SharedStore>>,
         cancel: tokio_util::sync::CancellationToken,
     ) -> Self {
-        TokenManager { http, egress, config, events, settings, slots: RwLock::new(HashMap::new()), next_id: AtomicU64::new(1), store, cancel }
+        TokenManager {
+            http,
+            egress,
+            config,
+            events,
+            settings,
+            slots: RwLock::new(HashMap::new()),
+            next_id: AtomicU64::new(1),
+            store,
+            cancel,
+        }
     }
 
     /// Drops the tenant's local token (another replica rotated it): the next caller reads the
@@ -301,7 +311,6 @@ impl TokenManager {
             }),
         );
     }
-
 }
 
 /// A usable token needs no background work: it is for the tenant's current credentials and not

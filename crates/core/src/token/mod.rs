@@ -2,8 +2,8 @@
 //! caches, refreshes ahead of expiry and coalesces concurrent requests.
 
 mod access_token;
-pub mod endpoint;
 mod acquire;
+pub mod endpoint;
 mod manager;
 mod shared;
 mod stats;

@@ -51,7 +51,8 @@ impl TokenManager {
                             let shared = SharedToken {
                                 value: tok.value.expose().to_string(),
                                 obtained_at_ms: crate::store::unix_ms_now().saturating_sub(tok.obtained_at.elapsed().as_millis() as u64),
-                                expires_at_ms: crate::store::unix_ms_now() + tok.expires_at.saturating_duration_since(Instant::now()).as_millis() as u64,
+                                expires_at_ms: crate::store::unix_ms_now()
+                                    + tok.expires_at.saturating_duration_since(Instant::now()).as_millis() as u64,
                             };
                             let _ = store.put_token(id, &kfp, &lease, &shared).await;
                         }

@@ -68,16 +68,8 @@ impl Env {
 
     pub async fn tenants(&self) -> Vec<Value> {
         let url = format!("{}/api/v1/genesys/tenants", self.emulator.url);
-        let v: Value = self
-            .http
-            .get(url)
-            .header("X-Service-Token", &self.emulator.config_service_token)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let v: Value =
+            self.http.get(url).header("X-Service-Token", &self.emulator.config_service_token).send().await.unwrap().json().await.unwrap();
         v.as_array().cloned().unwrap()
     }
 

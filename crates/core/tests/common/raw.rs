@@ -17,7 +17,13 @@ pub enum Answer {
 impl Answer {
     /// A JSON answer.
     pub fn json(status: u16, body: &str) -> Answer {
-        Answer::Bytes(format!("HTTP/1.1 {status} X\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}", body.len()).into_bytes())
+        Answer::Bytes(
+            format!(
+                "HTTP/1.1 {status} X\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                body.len()
+            )
+            .into_bytes(),
+        )
     }
 
     /// A 200 JSON answer whose body never ends.
@@ -107,7 +113,9 @@ pub async fn serve(answer: impl Fn(&str) -> Answer + Send + Sync + 'static) -> R
 pub fn peak_rss() -> usize {
     std::fs::read_to_string("/proc/self/status")
         .ok()
-        .and_then(|s| s.lines().find(|l| l.starts_with("VmHWM:")).and_then(|l| l.split_whitespace().nth(1)).and_then(|kb| kb.parse::<usize>().ok()))
+        .and_then(|s| {
+            s.lines().find(|l| l.starts_with("VmHWM:")).and_then(|l| l.split_whitespace().nth(1)).and_then(|kb| kb.parse::<usize>().ok())
+        })
         .map(|kb| kb * 1024)
         .unwrap_or(0)
 }

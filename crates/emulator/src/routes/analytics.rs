@@ -16,7 +16,8 @@ use std::time::{Duration, Instant};
 fn interval_of(body: &Value) -> Result<(i64, i64), ApiError> {
     match body.get("interval") {
         None | Some(Value::Null) => Err(ApiError::bad_request("bad.request", "interval is required")),
-        Some(Value::String(s)) => parse_interval(s).ok_or_else(|| ApiError::bad_request("invalid.date", &format!("Invalid interval [{s}]: expected start/end in ISO-8601"))),
+        Some(Value::String(s)) => parse_interval(s)
+            .ok_or_else(|| ApiError::bad_request("invalid.date", &format!("Invalid interval [{s}]: expected start/end in ISO-8601"))),
         Some(_) => Err(ApiError::bad_request("invalid.date", "interval must be a string")),
     }
 }
@@ -58,7 +59,11 @@ pub(super) fn aggregates(data: &OrgData, call: &Call<'_>) -> Result<Reply, ApiEr
         Some(Value::Array(a)) if !a.is_empty() => a.iter().filter_map(Value::as_str).map(str::to_string).collect(),
         _ => return Err(ApiError::bad_request("bad.request", "metrics is required")),
     };
-    let group_by: Vec<String> = body.get("groupBy").and_then(Value::as_array).map(|a| a.iter().filter_map(Value::as_str).map(str::to_string).collect()).unwrap_or_default();
+    let group_by: Vec<String> = body
+        .get("groupBy")
+        .and_then(Value::as_array)
+        .map(|a| a.iter().filter_map(Value::as_str).map(str::to_string).collect())
+        .unwrap_or_default();
     let mut groups: BTreeMap<String, (Map<String, Value>, u64, u64)> = BTreeMap::new();
     for (t, c) in data.conversations.iter().filter(|(t, _)| *t >= start && *t < end) {
         let _ = t;
@@ -99,7 +104,8 @@ pub(super) fn submit_job(state: &State, org_id: &str, data: &OrgData, call: &Cal
     let body = call.json()?;
     let conversations = matching(data, &body)?;
     let id = random_uuid();
-    let job = crate::state::Job { org_id: org_id.into(), submitted: Instant::now(), submitted_ms: now_ms(), conversations, cancelled: false };
+    let job =
+        crate::state::Job { org_id: org_id.into(), submitted: Instant::now(), submitted_ms: now_ms(), conversations, cancelled: false };
     lock(&state.jobs).insert(id.clone(), job);
     Ok(Reply::status_json(202, json!({"jobId": id})))
 }
@@ -114,7 +120,12 @@ fn job_state(state: &State, job: &crate::state::Job) -> &'static str {
     }
 }
 
-fn with_job<T>(state: &State, org_id: &str, call: &Call<'_>, f: impl FnOnce(&mut crate::state::Job) -> Result<T, ApiError>) -> Result<T, ApiError> {
+fn with_job<T>(
+    state: &State,
+    org_id: &str,
+    call: &Call<'_>,
+    f: impl FnOnce(&mut crate::state::Job) -> Result<T, ApiError>,
+) -> Result<T, ApiError> {
     let id = call.params.first().map(String::as_str).unwrap_or("");
     let mut jobs = lock(&state.jobs);
     let job = jobs.get_mut(id).filter(|j| j.org_id == org_id).ok_or_else(ApiError::not_found)?;

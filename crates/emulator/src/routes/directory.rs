@@ -52,8 +52,16 @@ fn text_of(u: &Value, field: &str) -> String {
 
 fn matches(u: &Value, q: &Value) -> Result<bool, ApiError> {
     let kind = q.get("type").and_then(Value::as_str).unwrap_or("");
-    let fields: Vec<String> = q.get("fields").and_then(Value::as_array).map(|a| a.iter().filter_map(Value::as_str).map(str::to_string).collect()).unwrap_or_default();
-    let mut values: Vec<String> = q.get("values").and_then(Value::as_array).map(|a| a.iter().filter_map(Value::as_str).map(str::to_ascii_lowercase).collect()).unwrap_or_default();
+    let fields: Vec<String> = q
+        .get("fields")
+        .and_then(Value::as_array)
+        .map(|a| a.iter().filter_map(Value::as_str).map(str::to_string).collect())
+        .unwrap_or_default();
+    let mut values: Vec<String> = q
+        .get("values")
+        .and_then(Value::as_array)
+        .map(|a| a.iter().filter_map(Value::as_str).map(str::to_ascii_lowercase).collect())
+        .unwrap_or_default();
     if let Some(v) = q.get("value").and_then(Value::as_str) {
         values.push(v.to_ascii_lowercase());
     }

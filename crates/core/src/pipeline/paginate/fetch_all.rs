@@ -71,4 +71,3 @@ impl Pipeline {
         Ok(out)
     }
 }
-

@@ -28,7 +28,8 @@ impl Paginator {
         let started = tokio::time::Instant::now();
         let mut delay = Duration::from_millis(100);
         loop {
-            let req = ApiRequest { method: "GET".into(), path: status_path.clone(), headers: self.base.headers.clone(), ..Default::default() };
+            let req =
+                ApiRequest { method: "GET".into(), path: status_path.clone(), headers: self.base.headers.clone(), ..Default::default() };
             let body = self.send(req).await?.body;
             match body.get("state").and_then(Value::as_str).unwrap_or("") {
                 "FULFILLED" => return Ok(job_id),
@@ -36,7 +37,10 @@ impl Paginator {
                     return Err(Error::Upstream {
                         tenant_id: self.tenant_id.clone(),
                         status: 200,
-                        message: Some(format!("analytics job {job_id} ended {s}: {}", body.get("errorMessage").and_then(Value::as_str).unwrap_or("no reason given"))),
+                        message: Some(format!(
+                            "analytics job {job_id} ended {s}: {}",
+                            body.get("errorMessage").and_then(Value::as_str).unwrap_or("no reason given")
+                        )),
                         body,
                         correlation_id: None,
                     })
@@ -44,7 +48,11 @@ impl Paginator {
                 _ => {}
             }
             if started.elapsed() + delay > self.opts.job_timeout {
-                return Err(Error::Timeout { tenant_id: Some(self.tenant_id.clone()), what: format!("analytics job {job_id} not fulfilled"), after_ms: self.opts.job_timeout.as_millis() as u64 });
+                return Err(Error::Timeout {
+                    tenant_id: Some(self.tenant_id.clone()),
+                    what: format!("analytics job {job_id} not fulfilled"),
+                    after_ms: self.opts.job_timeout.as_millis() as u64,
+                });
             }
             tokio::time::sleep(delay).await;
             delay = (delay * 2).min(Duration::from_secs(3));

@@ -16,8 +16,8 @@ use crate::pipeline::Pipeline;
 use page_end::{items_key, next_page, Next, PageError, PageState};
 use serde_json::{json, Value};
 use std::sync::Arc;
-use style::page_request;
 use std::time::Duration;
+use style::page_request;
 
 /// Options of a listing.
 #[derive(Debug, Clone)]
@@ -97,7 +97,10 @@ fn checked_next_uri(tenant_id: &str, uri: String, body: &Value) -> Result<String
             tenant_id: tenant_id.to_string(),
             status: 200,
             body: json!({"nextUri": uri.chars().take(200).collect::<String>(), "selfUri": body.get("selfUri")}),
-            message: Some(format!("the listing's nextUri {} was refused, nothing was sent to it: it {reason}", crate::egress::quoted(&uri))),
+            message: Some(format!(
+                "the listing's nextUri {} was refused, nothing was sent to it: it {reason}",
+                crate::egress::quoted(&uri)
+            )),
             correlation_id: None,
         }),
     }
@@ -107,14 +110,20 @@ fn checked_next_uri(tenant_id: &str, uri: String, body: &Value) -> Result<String
 fn page_error(tenant_id: &str, e: PageError, page_number: u32) -> Error {
     let message = match e {
         PageError::NotAPage(why) => format!("page {page_number} of the listing is not a listing page: it {why}"),
-        PageError::Stuck(field) => format!("the listing's {field} did not advance after page {page_number}: stopping rather than fetching the same page again"),
+        PageError::Stuck(field) => {
+            format!("the listing's {field} did not advance after page {page_number}: stopping rather than fetching the same page again")
+        }
     };
     Error::Upstream { tenant_id: tenant_id.to_string(), status: 200, body: Value::Null, message: Some(message), correlation_id: None }
 }
 
 /// An id that is safe as one path segment: letters, digits, `-`, `_`, `.` (not `.` or `..`).
 fn is_plain_id(id: &str) -> bool {
-    !id.is_empty() && id.len() <= 256 && id != "." && id != ".." && id.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+    !id.is_empty()
+        && id.len() <= 256
+        && id != "."
+        && id != ".."
+        && id.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
 }
 
 fn too_many(tenant_id: &str, max: u32) -> Error {
@@ -252,6 +261,4 @@ impl Paginator {
     async fn send(&self, req: ApiRequest) -> Result<ApiResponse> {
         self.pipeline.request(&self.tenant_id, req).await
     }
-
 }
-

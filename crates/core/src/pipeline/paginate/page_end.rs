@@ -12,8 +12,23 @@ pub const ITEM_KEYS: &[&str] = &["entities", "results", "conversations"];
 /// Keys a listing page may carry besides its items: a page of only these is an empty page (Genesys
 /// answers an analytics query that matches nothing with `{}` or `{ "totalHits": 0 }`).
 pub const PAGING_KEYS: &[&str] = &[
-    "total", "totalHits", "pageCount", "pageNumber", "pageSize", "cursor", "nextUri", "selfUri", "firstUri", "lastUri",
-    "previousUri", "nextPage", "previousPage", "currentPage", "types", "dataAvailabilityDate", "aggregations",
+    "total",
+    "totalHits",
+    "pageCount",
+    "pageNumber",
+    "pageSize",
+    "cursor",
+    "nextUri",
+    "selfUri",
+    "firstUri",
+    "lastUri",
+    "previousUri",
+    "nextPage",
+    "previousPage",
+    "currentPage",
+    "types",
+    "dataAvailabilityDate",
+    "aggregations",
 ];
 
 /// What is known of a listing before this page.

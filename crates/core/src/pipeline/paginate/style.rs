@@ -95,11 +95,19 @@ mod tests {
 
     #[test]
     fn page_requests() {
-        let base = ApiRequest { method: "GET".into(), path: "/api/v2/users".into(), query: vec![("pageNumber".into(), "9".into()), ("state".into(), "active".into())], ..Default::default() };
+        let base = ApiRequest {
+            method: "GET".into(),
+            path: "/api/v2/users".into(),
+            query: vec![("pageNumber".into(), "9".into()), ("state".into(), "active".into())],
+            ..Default::default()
+        };
         let r = page_request(&base, PageStyle::PageNumber, 3, 100).unwrap();
         assert_eq!(r.query, vec![("state".into(), "active".into()), ("pageSize".into(), "100".into()), ("pageNumber".into(), "3".into())]);
         let q = ApiRequest { method: "POST".into(), body: Some(json!({"interval": "a/b"})), ..Default::default() };
-        assert_eq!(page_request(&q, PageStyle::AnalyticsQuery, 2, 50).unwrap().body.unwrap()["paging"], json!({"pageSize": 50, "pageNumber": 2}));
+        assert_eq!(
+            page_request(&q, PageStyle::AnalyticsQuery, 2, 50).unwrap().body.unwrap()["paging"],
+            json!({"pageSize": 50, "pageNumber": 2})
+        );
         let bad = ApiRequest { body: Some(json!([1])), ..Default::default() };
         assert_eq!(page_request(&bad, PageStyle::Search, 1, 5).unwrap_err().code(), "INVALID_OPTIONS");
         assert_eq!(page_request(&ApiRequest::default(), PageStyle::AnalyticsQuery, 1, 5).unwrap_err().code(), "INVALID_OPTIONS");
