@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Runs every test suite in turn — cargo test, node --test, Jest, the type check — streams their
+// Runs every test suite in turn — cargo test, rustfmt, clippy, node --test, Jest, the type check — streams their
 // output, and ends with one summary line, "N passed, N failed", counted from each runner's report.
 'use strict';
 const { spawn } = require('node:child_process');
@@ -33,6 +33,22 @@ const suites = [
         failed += Number(m[2]);
       }
       return { passed, failed };
+    },
+  },
+  {
+    name: 'rustfmt (cargo fmt --check)',
+    cmd: 'cargo',
+    args: ['fmt', '--all', '--check'],
+    count(_out, code) {
+      return code === 0 ? { passed: 1, failed: 0 } : { passed: 0, failed: 1 };
+    },
+  },
+  {
+    name: 'clippy (-D warnings)',
+    cmd: 'cargo',
+    args: ['clippy', '--release', '--workspace', '--all-targets', '--', '-D', 'warnings'],
+    count(_out, code) {
+      return code === 0 ? { passed: 1, failed: 0 } : { passed: 0, failed: 1 };
     },
   },
   {

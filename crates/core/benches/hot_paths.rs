@@ -21,17 +21,19 @@ fn cached_token(c: &mut Criterion) {
             .await
             .expect("emulator starts");
         let port = emulator.url.rsplit(':').next().and_then(|p| p.parse().ok()).expect("port");
-        let mut o = Options::default();
-        o.config_endpoint = Some(emulator.url.clone());
-        o.config_service_token = Some(Secret::new(emulator.config_service_token.clone()));
-        o.gateway = Some(Gateway {
-            protocol: "http".into(),
-            host: "127.0.0.1".into(),
-            port: Some(port),
-            path_params_login: None,
-            path_params_api: None,
-        });
-        o.config_poll_interval = Duration::from_secs(3600);
+        let o = Options {
+            config_endpoint: Some(emulator.url.clone()),
+            config_service_token: Some(Secret::new(emulator.config_service_token.clone())),
+            gateway: Some(Gateway {
+                protocol: "http".into(),
+                host: "127.0.0.1".into(),
+                port: Some(port),
+                path_params_login: None,
+                path_params_api: None,
+            }),
+            config_poll_interval: Duration::from_secs(3600),
+            ..Options::default()
+        };
         let orch = Orchestrator::new(o).expect("options");
         orch.initialize().await.expect("initialize");
         orch.access_token("acme-corp").await.expect("first token");

@@ -279,10 +279,10 @@ impl Error {
     /// Sets the tenant on variants that may lack one (used when a lower layer did not know it).
     pub fn with_tenant(mut self, id: &str) -> Self {
         match &mut self {
-            Error::HostNotAllowed { tenant_id, .. } | Error::Network { tenant_id, .. } | Error::Timeout { tenant_id, .. } => {
-                if tenant_id.is_none() {
-                    *tenant_id = Some(id.to_string());
-                }
+            Error::HostNotAllowed { tenant_id, .. } | Error::Network { tenant_id, .. } | Error::Timeout { tenant_id, .. }
+                if tenant_id.is_none() =>
+            {
+                *tenant_id = Some(id.to_string());
             }
             _ => {}
         }

@@ -271,7 +271,7 @@ impl Pipeline {
         }
     }
 
-    /// 1. The method parses; the path is an API path whose URL is on the tenant's API host.
+    /// Step 1, guard: the method parses; the path is an API path whose URL is on the tenant's API host.
     fn guard<'a>(&self, tenant_id: &'a str, req: &'a ApiRequest) -> Result<Call<'a>> {
         let tenant = self.tenant(tenant_id)?;
         let method = reqwest::Method::from_bytes(req.method.to_ascii_uppercase().as_bytes())
@@ -289,7 +289,7 @@ impl Pipeline {
         Ok(Call { tenant_id, tenant, body: encode_body(req)?, method, endpoints, url, path, headers: &req.headers, safe })
     }
 
-    /// 2. A tenant whose declared scopes include none the operation accepts. Not for a tenant
+    /// Step 2, pre-flight: refuses a call of a tenant whose declared scopes include none the operation accepts. Not for a tenant
     /// declaring names Genesys does not know (`config.unknown-scopes` said so at load).
     fn preflight(&self, call: &Call<'_>) -> Result<()> {
         let t = &call.tenant;
@@ -315,7 +315,7 @@ impl Pipeline {
         Ok(())
     }
 
-    /// 3. With Redis, the shared budget of every replica paces the calls (the local window would
+    /// Step 3, pace: with Redis, the shared budget of every replica paces the calls (the local window would
     /// count the other replicas' calls twice, through the headers); without it, or when it fails,
     /// the local window. A 429 hold applies either way, within what is left of the retry budget: a
     /// hold longer than that fails the call now (waiting could outlast any caller).
@@ -356,7 +356,7 @@ impl Pipeline {
         Ok(())
     }
 
-    /// 4. The egress check on the final URL, then the tenant's current token.
+    /// Step 4, authorize: the egress check on the final URL, then the tenant's current token.
     async fn authorize(&self, call: &Call<'_>) -> Result<Arc<crate::token::AccessToken>> {
         call.endpoints.verify_api_url(&call.url).map_err(|reason| Error::HostNotAllowed {
             tenant_id: Some(call.tenant_id.into()),
@@ -366,7 +366,7 @@ impl Pipeline {
         self.token(call.tenant_id).await
     }
 
-    /// 5. and 6. One attempt: send, read the body up to its limit, tell a success from the rest.
+    /// Steps 5 and 6, send and classify: one attempt — send, read the body up to its limit, tell a success from the rest.
     async fn send(&self, call: &Call<'_>, token: &crate::secret::Secret, limiter: &Limiter) -> std::result::Result<RawResponse, Failed> {
         let timeout = self.options.request_timeout;
         let mut rb = self

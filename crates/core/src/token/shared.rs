@@ -77,7 +77,7 @@ impl TokenManager {
         if shared.obtained_at_ms < fresh_after || *lock(&slot.refused) == Some(digest(&shared.value)) {
             return None;
         }
-        let tok = self.from_shared(tenant, shared);
+        let tok = self.token_from_shared(tenant, shared);
         let now = Instant::now();
         if !tok.is_usable(now) || tok.needs_refresh(now) {
             return None;
@@ -86,7 +86,7 @@ impl TokenManager {
         Some(tok)
     }
 
-    fn from_shared(&self, tenant: &Tenant, shared: &SharedToken) -> Arc<AccessToken> {
+    fn token_from_shared(&self, tenant: &Tenant, shared: &SharedToken) -> Arc<AccessToken> {
         let now = Instant::now();
         let now_ms = crate::store::unix_ms_now();
         let lifetime = Duration::from_millis(shared.expires_at_ms.saturating_sub(shared.obtained_at_ms).max(1));

@@ -28,18 +28,19 @@ impl Env {
     }
 
     pub fn options(&self) -> Options {
-        let mut o = Options::default();
-        o.config_endpoint = Some(self.emulator.url.clone());
-        o.config_service_token = Some(Secret::new(self.emulator.config_service_token.clone()));
-        o.gateway = Some(Gateway {
-            protocol: "http".into(),
-            host: "127.0.0.1".into(),
-            port: Some(self.port()),
-            path_params_login: None,
-            path_params_api: None,
-        });
-        o.config_poll_interval = Duration::from_secs(3600);
-        o
+        Options {
+            config_endpoint: Some(self.emulator.url.clone()),
+            config_service_token: Some(Secret::new(self.emulator.config_service_token.clone())),
+            gateway: Some(Gateway {
+                protocol: "http".into(),
+                host: "127.0.0.1".into(),
+                port: Some(self.port()),
+                path_params_login: None,
+                path_params_api: None,
+            }),
+            config_poll_interval: Duration::from_secs(3600),
+            ..Options::default()
+        }
     }
 
     pub async fn orchestrator(&self) -> Orchestrator {
