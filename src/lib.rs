@@ -66,43 +66,11 @@ pub fn explain_operation(method: String, path: String) -> Option<String> {
 /// `UPSTREAM_ERROR` for a token that does not advance.
 #[napi]
 pub fn page_step(env: Env, summary_json: String, state_json: String) -> Result<String> {
-    use genesys_tenants_core::pipeline::page_end::{read, Next, PageError, PageState};
-    let step = (|| {
-        let summary = json_arg(&summary_json, "page")?;
-        let s = json_arg(&state_json, "state")?;
-        let text = |k: &str| s.get(k).and_then(serde_json::Value::as_str).map(str::to_string);
-        let before = PageState {
-            page_number: s.get("pageNumber").and_then(serde_json::Value::as_u64).unwrap_or(1).min(u64::from(u32::MAX)) as u32,
-            seen: s.get("seen").and_then(serde_json::Value::as_u64).unwrap_or(0),
-            cursor: text("cursor"),
-            next_uri: text("nextUri"),
-            next_page: text("nextPage"),
-        };
-        read(&summary, &before, None).map_err(|e| match e {
-            PageError::NotAPage(why) => {
-                CoreError::InvalidOptions { option: "apiCall".into(), reason: format!("must resolve to a listing page; the answer {why}") }
-            }
-            PageError::Stuck(field) => CoreError::Upstream {
-                tenant_id: String::new(),
-                status: 200,
-                body: serde_json::Value::Null,
-                message: Some(format!(
-                    "the listing's {field} did not advance after page {}: stopping rather than fetching the same page again",
-                    before.page_number
-                )),
-                correlation_id: None,
-            },
-        })
-    })()
-    .map_err(|e| errors::to_js(&env, &e))?;
-    let next = match step.next {
-        Next::End => serde_json::Value::Null,
-        Next::Number(n) => serde_json::json!({"kind": "pageNumber", "token": n}),
-        Next::Cursor(c) => serde_json::json!({"kind": "cursor", "token": c}),
-        Next::NextUri(u) => serde_json::json!({"kind": "nextUri", "token": u}),
-        Next::NextPage(p) => serde_json::json!({"kind": "nextPage", "token": p}),
-    };
-    Ok(serde_json::json!({"items": step.items_key, "next": next}).to_string())
+    json_arg(&summary_json, "page")
+        .and_then(|summary| Ok((summary, json_arg(&state_json, "state")?)))
+        .and_then(|(summary, state)| genesys_tenants_core::pipeline::page_end::step_json(&summary, &state))
+        .map(|v| v.to_string())
+        .map_err(|e| errors::to_js(&env, &e))
 }
 
 /// The retry rules of the pipeline for a call made outside it (`fetchWithPaginationAndRetry`):
@@ -111,25 +79,13 @@ pub fn page_step(env: Env, summary_json: String, state_json: String) -> Result<S
 /// up. The call is taken to be a read (safe to repeat).
 #[napi]
 pub fn retry_wait(error_json: String, retries: u32, waited_ms: f64, max_retries: u32, budget_ms: f64) -> Option<f64> {
-    use genesys_tenants_core::pipeline::retry::{AttemptEnd, RetryBudget, Verdict};
     let e: serde_json::Value = serde_json::from_str(&error_json).ok()?;
     let ms = |v: f64| std::time::Duration::from_millis(v.clamp(0.0, 86_400_000.0) as u64);
     let status = e.get("status").and_then(serde_json::Value::as_u64).and_then(|s| u16::try_from(s).ok());
-    let end = match e.get("code").and_then(serde_json::Value::as_str)? {
-        "RATE_LIMITED" => {
-            AttemptEnd::Answer { status: 429, stated_wait: e.get("retryAfterMs").and_then(serde_json::Value::as_f64).map(ms) }
-        }
-        "NETWORK_ERROR" => AttemptEnd::Lost { timeout: false },
-        "TIMEOUT" => AttemptEnd::Lost { timeout: true },
-        "UPSTREAM_ERROR" => AttemptEnd::Answer { status: status?, stated_wait: None },
-        _ => return None,
-    };
-    let mut budget = RetryBudget::resume(max_retries, ms(budget_ms), retries, ms(waited_ms));
-    match budget.decide(end, true, rand::random) {
-        Verdict::Hold { server_wait, jitter, retry: true } => Some((server_wait + jitter).as_millis() as f64),
-        Verdict::Backoff(wait) => Some(wait.as_millis() as f64),
-        _ => None,
-    }
+    let retry_after = e.get("retryAfterMs").and_then(serde_json::Value::as_f64).map(ms);
+    let code = e.get("code").and_then(serde_json::Value::as_str)?;
+    genesys_tenants_core::pipeline::retry::wait_after_error(code, status, retry_after, retries, ms(waited_ms), max_retries, ms(budget_ms))
+        .map(|d| d.as_millis() as f64)
 }
 
 /// Every `code` an error of this package can carry (the one list, in the core).

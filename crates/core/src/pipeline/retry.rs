@@ -144,6 +144,41 @@ impl RetryBudget {
     }
 }
 
+/// The retry rules for a call made outside the pipeline (the tutorial helper's pages): how long to
+/// wait before trying again after an error with this `code` (and `status`, `retry_after` when it has
+/// them), the retries granted and the waiting done so far — or `None` to give up. The call is taken
+/// to be a read (safe to repeat).
+///
+/// ```
+/// use genesys_tenants_core::pipeline::retry::wait_after_error;
+/// use std::time::Duration;
+/// let w = wait_after_error("RATE_LIMITED", None, Some(Duration::from_secs(2)), 0, Duration::ZERO, 3, Duration::from_secs(60));
+/// assert!(w.is_some_and(|d| d >= Duration::from_secs(2)));
+/// assert_eq!(wait_after_error("PERMISSION_MISSING", Some(403), None, 0, Duration::ZERO, 3, Duration::from_secs(60)), None);
+/// ```
+pub fn wait_after_error(
+    code: &str,
+    status: Option<u16>,
+    retry_after: Option<Duration>,
+    retries: u32,
+    waited: Duration,
+    max_retries: u32,
+    budget: Duration,
+) -> Option<Duration> {
+    let end = match code {
+        "RATE_LIMITED" => AttemptEnd::Answer { status: 429, stated_wait: retry_after },
+        "NETWORK_ERROR" => AttemptEnd::Lost { timeout: false },
+        "TIMEOUT" => AttemptEnd::Lost { timeout: true },
+        "UPSTREAM_ERROR" => AttemptEnd::Answer { status: status?, stated_wait: None },
+        _ => return None,
+    };
+    match RetryBudget::resume(max_retries, budget, retries, waited).decide(end, true, rand::random) {
+        Verdict::Hold { server_wait, jitter, retry: true } => Some(server_wait + jitter),
+        Verdict::Backoff(wait) => Some(wait),
+        _ => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

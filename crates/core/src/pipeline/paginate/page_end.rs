@@ -181,6 +181,54 @@ pub fn read(body: &Value, before: &PageState, style: Option<PageStyle>) -> Resul
     Ok(Step { items_key: key, items, next: next_page(body, &state, style)? })
 }
 
+/// [`read`] for a listing read outside the core (the tutorial helper, whose caller's function
+/// fetches the pages): takes the page's summary (its top-level fields, item arrays as
+/// `{ "length": n }`) and the listing so far `{ pageNumber, seen, cursor?, nextUri?, nextPage? }`;
+/// returns `{ items, next }`, `next` being `null` or `{ kind, token }` (`pageNumber`, `cursor`,
+/// `nextUri`, `nextPage`). A body that is not a listing page is `INVALID_OPTIONS` (`apiCall`: the
+/// caller's function resolved to it); a token that does not advance is `UPSTREAM_ERROR`.
+///
+/// ```
+/// use genesys_tenants_core::pipeline::page_end::step_json;
+/// let s = serde_json::json!({"entities": {"length": 2}, "cursor": "c2"});
+/// let r = step_json(&s, &serde_json::json!({"pageNumber": 1, "seen": 0})).unwrap();
+/// assert_eq!(r["next"], serde_json::json!({"kind": "cursor", "token": "c2"}));
+/// ```
+pub fn step_json(summary: &Value, state: &Value) -> Result<Value, crate::error::Error> {
+    use crate::error::Error;
+    let text = |k: &str| state.get(k).and_then(Value::as_str).map(str::to_string);
+    let before = PageState {
+        page_number: state.get("pageNumber").and_then(Value::as_u64).unwrap_or(1).min(u64::from(u32::MAX)) as u32,
+        seen: state.get("seen").and_then(Value::as_u64).unwrap_or(0),
+        cursor: text("cursor"),
+        next_uri: text("nextUri"),
+        next_page: text("nextPage"),
+    };
+    let step = read(summary, &before, None).map_err(|e| match e {
+        PageError::NotAPage(why) => {
+            Error::InvalidOptions { option: "apiCall".into(), reason: format!("must resolve to a listing page; the answer {why}") }
+        }
+        PageError::Stuck(field) => Error::Upstream {
+            tenant_id: String::new(),
+            status: 200,
+            body: Value::Null,
+            message: Some(format!(
+                "the listing's {field} did not advance after page {}: stopping rather than fetching the same page again",
+                before.page_number
+            )),
+            correlation_id: None,
+        },
+    })?;
+    let next = match step.next {
+        Next::End => Value::Null,
+        Next::Number(n) => serde_json::json!({"kind": "pageNumber", "token": n}),
+        Next::Cursor(c) => serde_json::json!({"kind": "cursor", "token": c}),
+        Next::NextUri(u) => serde_json::json!({"kind": "nextUri", "token": u}),
+        Next::NextPage(p) => serde_json::json!({"kind": "nextPage", "token": p}),
+    };
+    Ok(serde_json::json!({"items": step.items_key, "next": next}))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
