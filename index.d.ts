@@ -47,8 +47,17 @@ export declare class NativeOrchestrator {
    * call `getAccessToken`, which fetches or refreshes).
    */
   cachedAccessToken(tenantId: string): string | null
-  /** A valid access token for the tenant. */
-  getAccessToken(tenantId: string): Promise<string>
+  /** A valid access token for the tenant, within the bounds of `call` (see `openCall`). */
+  getAccessToken(tenantId: string, call?: number | undefined | null): Promise<string>
+  /**
+   * Opens a call bounded by `timeoutMs` from now (none: no deadline) that `abortCall` can abort;
+   * pass its id to one call, which closes it when done. Throws `INVALID_OPTIONS` for a bad timeout.
+   */
+  openCall(timeoutMs?: number | undefined | null): number
+  /** Aborts an open call: it rejects with `ABORTED` and sends nothing more. */
+  abortCall(call: number): void
+  /** Forgets a call that will not run (idempotent). */
+  closeCall(call: number): void
   /** Re-reads the tenant's config and obtains a new token; the old one serves until then. */
   rotateCredentials(tenantId: string): Promise<void>
   /** Re-reads the config now; resolves to `{ added, removed, changed }`. */
@@ -58,17 +67,17 @@ export declare class NativeOrchestrator {
    * headers?, body? }` → `{ status, headers, body }`): V8's JSON.parse builds the answer faster than
    * N-API calls would. Use `request()` from the package, which does the (de)serialising.
    */
-  requestJson(tenantId: string, request: string): Promise<string>
+  requestJson(tenantId: string, request: string, call?: number | undefined | null): Promise<string>
   /**
    * Every item of a listing; resolves to JSON text `{ entities, totalCount, pages }`. Takes the
    * request and the page options as JSON text (`lib/wire.js`).
    */
-  fetchAllJson(tenantId: string, requestJson: string, optionsJson?: string | undefined | null): Promise<string>
+  fetchAllJson(tenantId: string, requestJson: string, optionsJson?: string | undefined | null, call?: number | undefined | null): Promise<string>
   /**
    * A native cursor over a listing (wrapped as an async iterator by `paginate()` in lib/). Takes
    * JSON text, as `fetchAllJson`.
    */
-  pageCursor(tenantId: string, requestJson: string, optionsJson?: string | undefined | null): NativePageCursor
+  pageCursor(tenantId: string, requestJson: string, optionsJson?: string | undefined | null, call?: number | undefined | null): NativePageCursor
   /**
    * Per-tenant counters and cache state, as JSON text (tenant ids are keys: `JSON.parse` keeps
    * even `__proto__` an own property).
@@ -89,6 +98,8 @@ export declare class NativeOrchestrator {
 export declare class NativePageCursor {
   /** The next page as JSON text `{ items, index, total }`, or `null` after the last. */
   nextJson(): Promise<string>
+  /** Ends the listing's call (its deadline and abort are forgotten). Idempotent. */
+  close(): void
 }
 
 /** The SDK release the operation catalogue was generated from (`purecloud-platform-client-v2@262.0.0`). */

@@ -22,6 +22,16 @@ test('the ErrorCode typings name exactly the core\'s codes', () => {
   assert.ok(ErrorCodes.includes('UNKNOWN_METHOD') && ErrorCodes.includes('SCOPE_MISSING'));
 });
 
+test('the GenesysTenantsError union has one member per code, each discriminated by it', () => {
+  const members = union('GenesysTenantsError').length ? [] : dts.match(/export type GenesysTenantsError =([^;]*);/)[1].split('|').map((m) => m.trim()).filter(Boolean);
+  const byCode = new Map([...dts.matchAll(/export interface (\w+) extends GenesysTenantsErrorBase<'([A-Z_]+)'>/g)].map((m) => [m[2], m[1]]));
+  for (const code of ErrorCodes) {
+    assert.ok(byCode.has(code), `an interface extends GenesysTenantsErrorBase<'${code}'>`);
+    assert.ok(members.includes(byCode.get(code)), `${byCode.get(code)} is in the GenesysTenantsError union`);
+  }
+  assert.deepEqual([...byCode.keys()].filter((c) => !ErrorCodes.includes(c)), ['NATIVE_BINDING_MISSING'], 'the only code not from the core is the loader\'s');
+});
+
 test('the EventKind typings name exactly the core\'s event kinds', () => {
   assert.deepEqual(union('EventKind'), [...EventKinds]);
 });

@@ -1,7 +1,7 @@
 'use strict';
 // The operation catalogue (generated from Genesys's published definitions, compiled into the addon):
 // what one Platform API operation needs.
-const native = require('../index.js');
+const native = require('./native.js').loadNative();
 
 /**
  * `{ method, template, sdkMethod, permissions: { mode: 'ANY'|'ALL'|'NONE'|'UNKNOWN', list },

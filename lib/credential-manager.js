@@ -2,7 +2,7 @@
 // The tutorial's `CredentialManager`, as `orchestrator.credentialManager`: the same three methods,
 // backed by the Rust core (its token cache, its single-flight refresh, its exact-id rotation) rather
 // than by a second cache in JS.
-const { packageError } = require('./error-codes.js');
+const { packageError, invalidOption } = require('./error-codes.js');
 
 class CredentialManager {
   #orchestrator;
@@ -21,7 +21,7 @@ class CredentialManager {
   tenantOf(credentials) {
     if (typeof credentials === 'string') return credentials;
     if (credentials === null || typeof credentials !== 'object') {
-      throw packageError('INVALID_OPTIONS', 'credentials must be a config object from tenantConfigs / fetchTenantConfig, or a tenant id', { option: 'credentials' }, TypeError);
+      throw invalidOption('credentials', 'must be a config object from tenantConfigs / fetchTenantConfig, or a tenant id', 'credentials must be a config object from tenantConfigs / fetchTenantConfig, or a tenant id');
     }
     if (typeof credentials.tenantId === 'string') return credentials.tenantId;
     const matches = [...this.#orchestrator.tenantConfigs.values()].filter(

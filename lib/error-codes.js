@@ -1,5 +1,7 @@
 'use strict';
-const native = require('../index.js');
+const { loadNative, NATIVE_BINDING_MISSING } = require('./native.js');
+
+const native = loadNative();
 
 /** Every `code` an error from this package can carry: the core's list (`Error::CODES`). */
 const ErrorCodes = Object.freeze(native.errorCodes());
@@ -27,4 +29,18 @@ function invalidOption(option, reason, message = `invalid option '${option}': ${
   return packageError('INVALID_OPTIONS', message, { option, reason }, TypeError);
 }
 
-module.exports = { ErrorCodes, EventKinds, packageError, invalidOption };
+/**
+ * True for an error of this package: named `GenesysTenantsError` with one of its codes. Duck-typed,
+ * not `instanceof`, so it holds across realms (Jest runs tests in their own VM context).
+ */
+function isGenesysTenantsError(value) {
+  return (
+    value !== null &&
+    typeof value === 'object' &&
+    value.name === 'GenesysTenantsError' &&
+    typeof value.code === 'string' &&
+    (ErrorCodes.includes(value.code) || value.code === NATIVE_BINDING_MISSING)
+  );
+}
+
+module.exports = { ErrorCodes, EventKinds, packageError, invalidOption, isGenesysTenantsError };

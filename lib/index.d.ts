@@ -1,10 +1,14 @@
 // Hand-written declarations for the JS layer; the native surface is generated in ../index.d.ts.
 import type { ConfigDiff, GatewayOptions, TenantOrchestratorOptions } from '../index';
+// The official SDK is an optional peer dependency: with its typings installed, `SdkApiClient` is its
+// `ApiClientClass`; without them the import resolves to nothing and `SdkApiClient` is `any`.
+// @ts-ignore -- the optional peer may be absent
+import type * as Sdk from 'purecloud-platform-client-v2';
 
 export type { ConfigDiff, GatewayOptions, TenantOrchestratorOptions };
 
 /** One API call (checked by the core: `INVALID_OPTIONS` naming the field). */
-export interface ApiRequestInit {
+export interface ApiRequestInit extends CallBounds {
   /** HTTP method. Default `'GET'`. */
   method?: string;
   /** An API path such as `'/api/v2/users'` (a query is fine); anything else is `INVALID_OPTIONS`. */
@@ -21,7 +25,7 @@ export interface ApiRequestInit {
 export type PageStyle = 'pageNumber' | 'search' | 'analytics' | 'cursor' | 'analyticsJob';
 
 /** How to walk a listing. */
-export interface PageOptionsInit {
+export interface PageOptionsInit extends CallBounds {
   /**
    * Detected from the request when absent (GET → pageNumber, POST …/search → search, POST
    * …/details/query → analytics, POST …/details/jobs → analyticsJob, …/results → cursor).
@@ -38,7 +42,7 @@ export interface PageOptionsInit {
 }
 
 /** A 2xx answer. */
-export interface ApiResponse<T = any> {
+export interface ApiResponse<T = unknown> {
   status: number;
   /** Header names lower-cased. */
   headers: Record<string, string>;
@@ -47,7 +51,7 @@ export interface ApiResponse<T = any> {
 }
 
 /** One page of a listing. */
-export interface Page<T = any> {
+export interface Page<T = unknown> {
   items: T[];
   /** 1-based. */
   index: number;
@@ -56,13 +60,13 @@ export interface Page<T = any> {
 }
 
 /** Everything a listing returned. */
-export interface FetchAllResult<T = any> {
+export interface FetchAllResult<T = unknown> {
   entities: T[];
   totalCount: number;
   pages: number;
 }
 
-/** Every `code` an error from this package can carry. */
+/** Every `code` an error from this package can carry (the core's list; checked by a test). */
 export type ErrorCode =
   | 'UNKNOWN_TENANT'
   | 'TENANT_INVALID'
@@ -75,6 +79,7 @@ export type ErrorCode =
   | 'UPSTREAM_ERROR'
   | 'NETWORK_ERROR'
   | 'TIMEOUT'
+  | 'ABORTED'
   | 'TOO_MANY_PAGES'
   | 'CLOSED'
   | 'NOT_INITIALIZED'
@@ -84,44 +89,155 @@ export type ErrorCode =
 
 export declare const ErrorCodes: readonly ErrorCode[];
 
-/** An error from this package: match on `code`, never on the message. */
-export interface GenesysTenantsError extends Error {
-  code: ErrorCode;
+/** What every error of this package carries. Match on `code`, never on the message. */
+export interface GenesysTenantsErrorBase<C extends string = ErrorCode> extends Error {
+  name: 'GenesysTenantsError';
+  code: C;
   tenantId?: string;
+  /** `inin-correlation-id` of the answer, where there was one (quote it to Genesys support). */
   correlationId?: string;
   /** HTTP status, where there was a response. */
   status?: number;
-  /** PERMISSION_MISSING: exactly what the server said is missing. */
-  missingPermissions?: string[];
-  /** PERMISSION_MISSING / SCOPE_MISSING: ANY = one of them is enough; ALL = each is needed. */
-  mode?: 'ANY' | 'ALL';
-  /**
-   * SCOPE_MISSING: the missing OAuth scopes — from the server (`app.not.authorized.for.scope`: the
-   * scopes the operation accepts, mode ANY) or from pre-flight.
-   */
-  missingScopes?: string[];
-  /** SCOPE_MISSING: true when refused before sending, from the tenant's declared scopes. */
-  preflight?: boolean;
-  /** The Genesys error code, on errors surfaced through the official SDK. */
-  genesysCode?: string;
   /** fetchWithPaginationAndRetry: what was fetched before the failure (not enumerable). */
   partialEntities?: unknown[];
   /** fetchWithPaginationAndRetry: pages fetched before the failure (not enumerable). */
   pagesFetched?: number;
-  /** TOO_MANY_PAGES: the limit that was reached. */
-  maxPages?: number;
-  /** RATE_LIMITED: how long the server asked to wait. */
-  retryAfterMs?: number;
-  /** UPSTREAM_ERROR: the response body. */
+  /** The Genesys error code, on errors surfaced through the official SDK. */
+  genesysCode?: string;
+}
+
+export interface UnknownTenantError extends GenesysTenantsErrorBase<'UNKNOWN_TENANT'> {
+  /** The client id, when the tenant was looked up by credentials (`credentialManager`). */
+  clientId?: string;
+}
+export interface TenantInvalidError extends GenesysTenantsErrorBase<'TENANT_INVALID'> {
+  tenantId: string;
+  /** The offending field, in the config's spelling (`clientSecret`, `region`, …). */
+  field: string;
+  reason: string;
+}
+export interface ConfigUnavailableError extends GenesysTenantsErrorBase<'CONFIG_UNAVAILABLE'> {
+  reason: string;
+}
+export interface HostNotAllowedError extends GenesysTenantsErrorBase<'HOST_NOT_ALLOWED'> {
+  /** The refused host (or URL origin). */
+  host: string;
+  reason: string;
+}
+export interface AuthFailedError extends GenesysTenantsErrorBase<'AUTH_FAILED'> {
+  tenantId: string;
+  /** The OAuth client id that was rejected (never the secret). */
+  clientId: string;
+  reason: string;
+}
+export interface PermissionMissingError extends GenesysTenantsErrorBase<'PERMISSION_MISSING'> {
+  /** Exactly what the server said is missing. */
+  missingPermissions: string[];
+  /** ANY: one of them is enough; ALL: each is needed. */
+  mode: 'ANY' | 'ALL';
+  status: 403;
+  /** The server's error body. */
+  body: unknown;
+}
+export interface ScopeMissingError extends GenesysTenantsErrorBase<'SCOPE_MISSING'> {
+  /**
+   * The missing OAuth scopes — from the server (`app.not.authorized.for.scope`: the scopes the
+   * operation accepts, mode ANY) or from pre-flight.
+   */
+  missingScopes: string[];
+  mode: 'ANY' | 'ALL';
+  /** True when refused before sending, from the tenant's declared scopes. */
+  preflight: boolean;
+  /** The server's error body (absent for a pre-flight refusal). */
   body?: unknown;
-  /** UNKNOWN_METHOD: the SDK API class and the method it lacks, and the nearest real methods. */
-  api?: string;
-  method?: string;
-  suggestions?: string[];
-  /** TENANT_INVALID / INVALID_OPTIONS: the offending field or option. */
-  field?: string;
-  option?: string;
+}
+export interface RateLimitedError extends GenesysTenantsErrorBase<'RATE_LIMITED'> {
+  /** How long the server (or the local limiter) asked to wait. */
+  retryAfterMs: number;
+  status?: 429;
+}
+export interface UpstreamError extends GenesysTenantsErrorBase<'UPSTREAM_ERROR'> {
+  /** The response body (parsed JSON, or text). */
+  body?: unknown;
+}
+export interface NetworkError extends GenesysTenantsErrorBase<'NETWORK_ERROR'> {
   reason?: string;
+}
+export interface TimeoutError extends GenesysTenantsErrorBase<'TIMEOUT'> {
+  /** The deadline that passed: a call's `timeoutMs`, `requestTimeoutMs`, `configTimeoutMs`, … */
+  timeoutMs: number;
+  /** What timed out. */
+  reason: string;
+}
+export interface AbortedError extends GenesysTenantsErrorBase<'ABORTED'> {
+  /** The signal's `reason`. */
+  cause?: unknown;
+}
+export interface TooManyPagesError extends GenesysTenantsErrorBase<'TOO_MANY_PAGES'> {
+  /** The limit that was reached. */
+  maxPages: number;
+}
+export interface ClosedError extends GenesysTenantsErrorBase<'CLOSED'> {}
+export interface NotInitializedError extends GenesysTenantsErrorBase<'NOT_INITIALIZED'> {}
+export interface InvalidOptionsError extends GenesysTenantsErrorBase<'INVALID_OPTIONS'> {
+  /** The offending option or argument, as the caller spelled it (`gateway.port`, `timeoutMs`). */
+  option: string;
+  reason?: string;
+}
+export interface SdkNotInstalledError extends GenesysTenantsErrorBase<'SDK_NOT_INSTALLED'> {}
+export interface UnknownMethodError extends GenesysTenantsErrorBase<'UNKNOWN_METHOD'> {
+  /** The SDK API class, e.g. `UsersApi`. */
+  api: string;
+  /** The method it lacks. */
+  method: string;
+  /** The nearest real methods. */
+  suggestions: string[];
+}
+/** Thrown by `require('genesys-tenants')` when no native binary loads for this platform. */
+export interface NativeBindingMissingError extends GenesysTenantsErrorBase<'NATIVE_BINDING_MISSING'> {
+  /** The napi-rs platform, e.g. `linux-x64-gnu`. */
+  platform: string;
+  /** The platform package the loader looked for, e.g. `genesys-tenants-linux-x64-gnu`. */
+  packageName: string;
+}
+
+/**
+ * An error from this package, discriminated by `code`: after `if (e.code === 'PERMISSION_MISSING')`
+ * TypeScript knows `e.missingPermissions` is a `string[]`.
+ */
+export type GenesysTenantsError =
+  | UnknownTenantError
+  | TenantInvalidError
+  | ConfigUnavailableError
+  | HostNotAllowedError
+  | AuthFailedError
+  | PermissionMissingError
+  | ScopeMissingError
+  | RateLimitedError
+  | UpstreamError
+  | NetworkError
+  | TimeoutError
+  | AbortedError
+  | TooManyPagesError
+  | ClosedError
+  | NotInitializedError
+  | InvalidOptionsError
+  | SdkNotInstalledError
+  | UnknownMethodError
+  | NativeBindingMissingError;
+
+/** True for an error of this package (`name === 'GenesysTenantsError'` with a string `code`). */
+export declare function isGenesysTenantsError(value: unknown): value is GenesysTenantsError;
+
+/** Bounds on one call. */
+export interface CallBounds {
+  /**
+   * A deadline for the whole call, in milliseconds (1 to 86400000): limiter waits, 429 holds, retries and
+   * the token included. When it passes the call rejects with `TIMEOUT` and what was in flight is dropped.
+   */
+  timeoutMs?: number;
+  /** Aborts the call: it rejects with `ABORTED` (`cause`: the signal's reason) and sends nothing more. */
+  signal?: AbortSignal;
 }
 
 /** Every event `type` the core emits (checked against the core's list by a test). */
@@ -159,6 +275,26 @@ export interface OrchestratorEvent {
   [field: string]: unknown;
 }
 
+/** The official SDK's `ApiClientClass` (purecloud-platform-client-v2), or `any` when its typings are not installed. */
+// @ts-ignore -- the optional peer may be absent
+export type SdkApiClient = typeof Sdk.ApiClient;
+
+/** What `client.api.<apiName>.<method>()` resolves to: the SDK's extended response, as the tutorial reads it. */
+export interface SdkExtendedResponse<T = any> {
+  status: number;
+  headers: Record<string, string>;
+  body: T;
+}
+
+/**
+ * An official-SDK client bound to one tenant (`getTenantClient`): the SDK's `ApiClientClass`, its HTTP
+ * through the orchestrator's pipeline, plus `api`: every SDK API class by camel-case name
+ * (`client.api.usersApi.getUsers()`), resolving to `{ status, headers, body }`.
+ */
+export type TenantClient = SdkApiClient & {
+  readonly api: Record<string, Record<string, (...args: any[]) => Promise<SdkExtendedResponse>>>;
+};
+
 export declare class TenantOrchestrator {
   /** A string is taken as `{ configEndpoint }` (the tutorial's `new TenantOrchestrator(configEndpoint)`). */
   constructor(options: TenantOrchestratorOptions | string);
@@ -172,25 +308,31 @@ export declare class TenantOrchestrator {
   /** Usable tenant ids, sorted. */
   tenantIds(): string[];
   /** A valid access token for the tenant (cached, refreshed ahead of expiry, single-flight). */
-  getAccessToken(tenantId: string): Promise<string>;
+  getAccessToken(tenantId: string, options?: CallBounds): Promise<string>;
   /** Re-reads the tenant's config and obtains a new token; the old token serves until then. */
   rotateCredentials(tenantId: string): Promise<void>;
   /** Re-reads the config now. */
   reloadConfig(): Promise<ConfigDiff>;
   /** Calls `callback(event)` for every event; returns a function that unsubscribes. */
   onEvent(callback: (event: OrchestratorEvent) => void): () => void;
-  /** Sends one API call through the pipeline; resolves on 2xx, rejects with a GenesysTenantsError. */
-  request<T = any>(tenantId: string, request: ApiRequestInit): Promise<ApiResponse<T>>;
+  /**
+   * Sends one API call through the pipeline; resolves on 2xx, rejects with a GenesysTenantsError.
+   * `request.timeoutMs` / `request.signal` bound the whole call.
+   */
+  request<T = unknown>(tenantId: string, request: ApiRequestInit): Promise<ApiResponse<T>>;
   /** Every item of a listing. */
-  fetchAll<T = any>(tenantId: string, request: ApiRequestInit, options?: PageOptionsInit): Promise<FetchAllResult<T>>;
-  /** Pages of a listing as an async iterator. */
-  paginate<T = any>(tenantId: string, request: ApiRequestInit, options?: PageOptionsInit): AsyncIterable<Page<T>>;
+  fetchAll<T = unknown>(tenantId: string, request: ApiRequestInit, options?: PageOptionsInit): Promise<FetchAllResult<T>>;
+  /**
+   * Pages of a listing as an async iterator. `options.timeoutMs` is one deadline for the whole listing;
+   * a failed page (or an abort) ends it.
+   */
+  paginate<T = unknown>(tenantId: string, request: ApiRequestInit, options?: PageOptionsInit): AsyncIterable<Page<T>>;
   /**
    * An official-SDK ApiClient (purecloud-platform-client-v2's ApiClientClass instance) bound to the
    * tenant; its HTTP goes through this orchestrator's pipeline. Cached per tenant. `client.api.usersApi`
    * (any API class, camel case) resolves to `{ status, headers, body }`, as the tutorial reads it.
    */
-  getTenantClient(tenantId: string): any;
+  getTenantClient(tenantId: string): TenantClient;
   /** The tutorial's `tenantConfigs`: a live, read-only Map of tenant id → config object. */
   readonly tenantConfigs: ReadonlyMap<string, Readonly<TenantConfigEntry>>;
   /** The tutorial's `credentialManager`, backed by this orchestrator's core. */
@@ -253,7 +395,7 @@ export interface TenantConfigEntry {
 /** The tutorial's credential manager, backed by the orchestrator's core. */
 export interface CredentialManager {
   /** The tenant's official-SDK client (as `getTenantClient`). `credentials`: a config object or a tenant id. */
-  getGenesysClient(credentials: Partial<TenantConfigEntry> | string): Promise<any>;
+  getGenesysClient(credentials: Partial<TenantConfigEntry> | string): Promise<TenantClient>;
   /** A valid access token for the tenant, from the core's cache. */
   fetchAccessToken(credentials: Partial<TenantConfigEntry> | string): Promise<string>;
   /** Rotates every tenant whose `domainPrefix` (or id) is exactly this one; never rejects. */
@@ -288,7 +430,7 @@ export declare function fetchTenantConfig(
  * `getTenantClient()` whose tenant declares `requiredScopes`, scopes the call needs that the tenant does
  * not declare fail first, without a request (SCOPE_MISSING, `preflight: true`).
  */
-export declare function executeWithScopeValidation<T>(client: any, apiCall: (client: any) => Promise<T>, requiredScopes?: string[]): Promise<T>;
+export declare function executeWithScopeValidation<T, C = TenantClient>(client: C, apiCall: (client: C) => Promise<T>, requiredScopes?: string[]): Promise<T>;
 
 /** What `fetchWithPaginationAndRetry` hands each call besides the token. */
 export interface PageCall {
@@ -305,7 +447,7 @@ export interface PageCall {
  * times within `maxRetryDelayMs` of waiting; then rejects with `partialEntities` and `pagesFetched` on the
  * error — never a silent partial result.
  */
-export declare function fetchWithPaginationAndRetry<T = any>(
+export declare function fetchWithPaginationAndRetry<T = unknown>(
   apiCall: (nextToken: number | string | null, call: PageCall) => Promise<any>,
   maxRetries?: number,
   options?: {

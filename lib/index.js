@@ -1,11 +1,12 @@
 'use strict';
 // The package entry: the native orchestrator with a small JS layer for what is JS-shaped
 // (event subscription handles, async iterators, the official-SDK bridge).
-const native = require('../index.js');
+const native = require('./native.js').loadNative();
 const { createTenantClient } = require('./sdk-bridge.js');
 
-const { ErrorCodes, EventKinds, invalidOption } = require('./error-codes.js');
+const { ErrorCodes, EventKinds, invalidOption, isGenesysTenantsError } = require('./error-codes.js');
 const { toWire } = require('./wire.js');
+const { takeBounds, withBounds, openBounds } = require('./call-bounds.js');
 const { TenantConfigsView } = require('./tenant-configs.js');
 const { CredentialManager } = require('./credential-manager.js');
 const tutorial = require('./tutorial.js');
@@ -114,12 +115,23 @@ class TenantOrchestrator {
     return this.#native.tenantIds();
   }
 
-  /** A valid access token for the tenant (cached, refreshed ahead of expiry, single-flight). */
-  getAccessToken(tenantId) {
+  /**
+   * A valid access token for the tenant (cached, refreshed ahead of expiry, single-flight).
+   * `options`: `{ timeoutMs, signal }`.
+   */
+  getAccessToken(tenantId, options) {
+    let bounds;
+    try {
+      ({ bounds } = takeBounds(options));
+    } catch (e) {
+      return Promise.reject(e);
+    }
     // A fresh cached token is read on this thread: the round trip through the runtime costs
-    // ~40 µs, the read ~1 µs. Anything else (absent, due for refresh, errors) takes the async path.
-    const cached = typeof tenantId === 'string' ? this.#native.cachedAccessToken(tenantId) : null;
-    return cached !== null ? Promise.resolve(cached) : this.#native.getAccessToken(tenantId);
+    // ~40 µs, the read ~1 µs. Anything else (absent, due for refresh, errors, an aborted signal)
+    // takes the async path.
+    const cached = typeof tenantId === 'string' && !bounds?.signal?.aborted ? this.#native.cachedAccessToken(tenantId) : null;
+    if (cached !== null) return Promise.resolve(cached);
+    return withBounds(this.#native, bounds, (call) => this.#native.getAccessToken(tenantId, call));
   }
 
   /** Re-reads the tenant's config and obtains a new token; the old token serves until then. */
@@ -150,43 +162,82 @@ class TenantOrchestrator {
     return () => this.#native.unsubscribe(id);
   }
 
-  /** Sends one API call through the pipeline; resolves on 2xx to `{ status, headers, body }`. */
+  /**
+   * Sends one API call through the pipeline; resolves on 2xx to `{ status, headers, body }`.
+   * `request.timeoutMs` bounds the whole call (limiter waits, retries, the token); `request.signal` aborts it.
+   */
   async request(tenantId, request) {
+    const {
+      bounds,
+      rest: [init],
+    } = takeBounds(request);
     let text;
     try {
-      text = JSON.stringify(request ?? null);
+      text = JSON.stringify(init ?? null);
     } catch (cause) {
       throw invalidOption('request', `is not serialisable to JSON: ${cause.message}`, `request is not serialisable to JSON: ${cause.message}`);
     }
-    return JSON.parse(await this.#native.requestJson(tenantId, text ?? 'null'));
+    return JSON.parse(await withBounds(this.#native, bounds, (call) => this.#native.requestJson(tenantId, text ?? 'null', call)));
   }
 
-  /** Every item of a listing: `{ entities, totalCount, pages }`. */
+  /** Every item of a listing: `{ entities, totalCount, pages }`. `options.timeoutMs` / `options.signal` bound it all. */
   async fetchAll(tenantId, request, options) {
-    return JSON.parse(await this.#native.fetchAllJson(tenantId, toWire(request), toWire(options)));
+    const {
+      bounds,
+      rest: [init, opts],
+    } = takeBounds(request, options);
+    const [req, o] = [toWire(init), toWire(opts)];
+    return JSON.parse(await withBounds(this.#native, bounds, (call) => this.#native.fetchAllJson(tenantId, req, o, call)));
   }
 
   /**
    * Pages of a listing as an async iterator: `for await (const page of o.paginate(...))`.
    * Each page is `{ items, index, total }`. Breaking out of the loop stops fetching.
+   * `options.timeoutMs` is a deadline for the whole listing; `options.signal` aborts it.
    */
   paginate(tenantId, request, options) {
-    const cursor = this.#native.pageCursor(tenantId, toWire(request), toWire(options));
+    const {
+      bounds,
+      rest: [init, opts],
+    } = takeBounds(request, options);
+    const [req, o] = [toWire(init), toWire(opts)];
+    const call = openBounds(this.#native, bounds);
+    let cursor;
+    try {
+      cursor = this.#native.pageCursor(tenantId, req, o, call.id);
+    } catch (e) {
+      call.close();
+      throw e;
+    }
+    const finish = () => {
+      cursor.close();
+      call.close();
+    };
     return {
       [Symbol.asyncIterator]() {
         let done = false;
         return {
           async next() {
             if (done) return { done: true, value: undefined };
-            const page = JSON.parse(await cursor.nextJson());
+            let page;
+            try {
+              page = JSON.parse(await cursor.nextJson());
+            } catch (e) {
+              // A failed page ends the listing: its call is closed, nothing more is fetched.
+              done = true;
+              finish();
+              throw call.annotate(e);
+            }
             if (page === null) {
               done = true;
+              finish();
               return { done: true, value: undefined };
             }
             return { done: false, value: page };
           },
           async return() {
             done = true;
+            finish();
             return { done: true, value: undefined };
           },
         };
@@ -210,6 +261,7 @@ module.exports = {
   TenantOrchestrator,
   ErrorCodes,
   EventKinds,
+  isGenesysTenantsError,
   coreVersion: native.coreVersion,
   explainOperation,
   catalogueSource,

@@ -4,5 +4,5 @@ import { createRequire } from 'node:module';
 const require = createRequire(import.meta.url);
 const cjs = require('./index.js');
 
-export const { TenantOrchestrator, ErrorCodes, EventKinds, coreVersion, explainOperation, catalogueSource, fetchTenantConfig, executeWithScopeValidation, fetchWithPaginationAndRetry } = cjs;
+export const { TenantOrchestrator, ErrorCodes, EventKinds, isGenesysTenantsError, coreVersion, explainOperation, catalogueSource, fetchTenantConfig, executeWithScopeValidation, fetchWithPaginationAndRetry } = cjs;
 export default cjs;

@@ -8,6 +8,7 @@ mod errors;
 mod js_types;
 mod options;
 
+use genesys_tenants_core::call_bounds::CallBounds;
 use genesys_tenants_core::{ApiRequest, Error as CoreError, Orchestrator, PageOptions, Paginator};
 use napi::bindgen_prelude::*;
 use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
@@ -247,11 +248,43 @@ impl NativeOrchestrator {
         self.core.cached_access_token(&tenant_id).map(|s| s.expose().to_string())
     }
 
-    /// A valid access token for the tenant.
+    /// A valid access token for the tenant, within the bounds of `call` (see `openCall`).
     #[napi(ts_return_type = "Promise<string>")]
-    pub fn get_access_token<'env>(&self, env: &'env Env, tenant_id: String) -> Result<PromiseRaw<'env, String>> {
+    pub fn get_access_token<'env>(&self, env: &'env Env, tenant_id: String, call: Option<u32>) -> Result<PromiseRaw<'env, String>> {
         let core = self.core.clone();
-        settle(env, async move { core.access_token(&tenant_id).await }, |_, s| Ok(s.expose().to_string()))
+        settle(env, async move { core.calls().run(call, Some(&tenant_id), core.access_token(&tenant_id)).await }, |_, s| {
+            Ok(s.expose().to_string())
+        })
+    }
+
+    /// Opens a call bounded by `timeoutMs` from now (none: no deadline) that `abortCall` can abort;
+    /// pass its id to one call, which closes it when done. Throws `INVALID_OPTIONS` for a bad timeout.
+    #[napi]
+    pub fn open_call(&self, env: Env, timeout_ms: Option<f64>) -> Result<u32> {
+        let timeout = match timeout_ms {
+            None => None,
+            // Conversion only; the core checks the range.
+            Some(ms) if ms.is_finite() && ms.fract() == 0.0 && (0.0..=1e15).contains(&ms) => {
+                Some(std::time::Duration::from_millis(ms as u64))
+            }
+            Some(_) => {
+                let e = CoreError::InvalidOptions { option: "timeoutMs".into(), reason: "must be a whole number of milliseconds".into() };
+                return Err(errors::to_js(&env, &e));
+            }
+        };
+        self.core.calls().open(timeout).map_err(|e| errors::to_js(&env, &e))
+    }
+
+    /// Aborts an open call: it rejects with `ABORTED` and sends nothing more.
+    #[napi]
+    pub fn abort_call(&self, call: u32) {
+        self.core.calls().abort(call);
+    }
+
+    /// Forgets a call that will not run (idempotent).
+    #[napi]
+    pub fn close_call(&self, call: u32) {
+        self.core.calls().close(call);
     }
 
     /// Re-reads the tenant's config and obtains a new token; the old one serves until then.
@@ -274,15 +307,28 @@ impl NativeOrchestrator {
     /// headers?, body? }` → `{ status, headers, body }`): V8's JSON.parse builds the answer faster than
     /// N-API calls would. Use `request()` from the package, which does the (de)serialising.
     #[napi]
-    pub fn request_json<'env>(&self, env: &'env Env, tenant_id: String, request: String) -> Result<PromiseRaw<'env, String>> {
+    pub fn request_json<'env>(
+        &self,
+        env: &'env Env,
+        tenant_id: String,
+        request: String,
+        call: Option<u32>,
+    ) -> Result<PromiseRaw<'env, String>> {
         let core = self.core.clone();
         settle(
             env,
             async move {
-                let value: serde_json::Value = serde_json::from_str(&request)
-                    .map_err(|e| CoreError::InvalidOptions { option: "request".into(), reason: e.to_string() })?;
-                let req = ApiRequest::from_json(&value)?;
-                core.request_raw(&tenant_id, req).await.map(|r| r.to_envelope_json())
+                let parsed = serde_json::from_str::<serde_json::Value>(&request)
+                    .map_err(|e| CoreError::InvalidOptions { option: "request".into(), reason: e.to_string() })
+                    .and_then(|value| ApiRequest::from_json(&value));
+                let req = match parsed {
+                    Ok(req) => req,
+                    Err(e) => {
+                        call.into_iter().for_each(|id| core.calls().close(id));
+                        return Err(e);
+                    }
+                };
+                core.calls().run(call, Some(&tenant_id), core.request_raw(&tenant_id, req)).await.map(|r| r.to_envelope_json())
             },
             |_, v| Ok(v),
         )
@@ -297,15 +343,24 @@ impl NativeOrchestrator {
         tenant_id: String,
         request_json: String,
         options_json: Option<String>,
+        call: Option<u32>,
     ) -> Result<PromiseRaw<'env, String>> {
         let core = self.core.clone();
         settle(
             env,
             async move {
-                let req = ApiRequest::from_json(&json_arg(&request_json, "request")?)?;
-                let options = options_json.map(|o| json_arg(&o, "options")).transpose()?;
-                let opts = PageOptions::from_json(options.as_ref())?;
-                core.fetch_all(&tenant_id, req, opts).await.map(|r| r.to_json().to_string())
+                let parsed = json_arg(&request_json, "request").and_then(|r| ApiRequest::from_json(&r)).and_then(|req| {
+                    let options = options_json.map(|o| json_arg(&o, "options")).transpose()?;
+                    Ok((req, PageOptions::from_json(options.as_ref())?))
+                });
+                let (req, opts) = match parsed {
+                    Ok(p) => p,
+                    Err(e) => {
+                        call.into_iter().for_each(|id| core.calls().close(id));
+                        return Err(e);
+                    }
+                };
+                core.calls().run(call, Some(&tenant_id), core.fetch_all(&tenant_id, req, opts)).await.map(|r| r.to_json().to_string())
             },
             |_, v| Ok(v),
         )
@@ -314,14 +369,29 @@ impl NativeOrchestrator {
     /// A native cursor over a listing (wrapped as an async iterator by `paginate()` in lib/). Takes
     /// JSON text, as `fetchAllJson`.
     #[napi]
-    pub fn page_cursor(&self, env: Env, tenant_id: String, request_json: String, options_json: Option<String>) -> Result<NativePageCursor> {
+    pub fn page_cursor(
+        &self,
+        env: Env,
+        tenant_id: String,
+        request_json: String,
+        options_json: Option<String>,
+        call: Option<u32>,
+    ) -> Result<NativePageCursor> {
         let parsed = json_arg(&request_json, "request").and_then(|r| ApiRequest::from_json(&r)).and_then(|req| {
             let options = options_json.as_deref().map(|o| json_arg(o, "options")).transpose()?;
             Ok((req, PageOptions::from_json(options.as_ref())?))
         });
-        let (req, opts) = parsed.map_err(|e| errors::to_js(&env, &e))?;
+        let (req, opts) = parsed.map_err(|e| {
+            call.into_iter().for_each(|id| self.core.calls().close(id));
+            errors::to_js(&env, &e)
+        })?;
         let pager = self.core.paginate(&tenant_id, req, opts);
-        Ok(NativePageCursor { pager: std::sync::Arc::new(tokio::sync::Mutex::new(pager)) })
+        Ok(NativePageCursor {
+            pager: std::sync::Arc::new(tokio::sync::Mutex::new(pager)),
+            bounds: self.core.calls().bounds(call),
+            call: call.map(|id| (self.core.clone(), id)),
+            tenant_id,
+        })
     }
 
     /// Per-tenant counters and cache state, as JSON text (tenant ids are keys: `JSON.parse` keeps
@@ -366,6 +436,11 @@ impl NativeOrchestrator {
 #[napi]
 pub struct NativePageCursor {
     pager: std::sync::Arc<tokio::sync::Mutex<Paginator>>,
+    /// The listing's deadline and abort, shared by every page.
+    bounds: CallBounds,
+    /// The open call to close when the listing ends.
+    call: Option<(Orchestrator, u32)>,
+    tenant_id: String,
 }
 
 #[napi]
@@ -374,13 +449,27 @@ impl NativePageCursor {
     #[napi(ts_return_type = "Promise<string>")]
     pub fn next_json<'env>(&self, env: &'env Env) -> Result<PromiseRaw<'env, String>> {
         let pager = std::sync::Arc::clone(&self.pager);
+        let bounds = self.bounds.clone();
+        let tenant_id = self.tenant_id.clone();
         settle(
             env,
             async move {
-                let mut p = pager.lock().await;
-                Ok(p.next_page().await?.map(|page| page.to_json().to_string()).unwrap_or_else(|| "null".into()))
+                bounds
+                    .run(Some(&tenant_id), async {
+                        let mut p = pager.lock().await;
+                        Ok(p.next_page().await?.map(|page| page.to_json().to_string()).unwrap_or_else(|| "null".into()))
+                    })
+                    .await
             },
             |_, v| Ok(v),
         )
+    }
+
+    /// Ends the listing's call (its deadline and abort are forgotten). Idempotent.
+    #[napi]
+    pub fn close(&self) {
+        if let Some((core, id)) = &self.call {
+            core.calls().close(*id);
+        }
     }
 }

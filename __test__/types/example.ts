@@ -11,7 +11,11 @@ import {
   type OrchestratorEvent,
   type Page,
   type TenantConfigEntry,
+  type TenantClient,
+  isGenesysTenantsError,
 } from 'genesys-tenants';
+import { startEmulator, type Emulator } from 'genesys-tenants/testing';
+import platformClient = require('purecloud-platform-client-v2');
 
 async function main(): Promise<void> {
   const o = new TenantOrchestrator({
@@ -38,11 +42,63 @@ async function main(): Promise<void> {
   try {
     await o.rotateCredentials('acme');
   } catch (err) {
-    const e = err as GenesysTenantsError;
-    const code: ErrorCode = e.code;
-    if (e.code === 'PERMISSION_MISSING') void e.missingPermissions?.join(',');
-    void code;
+    if (!isGenesysTenantsError(err)) throw err;
+    // The union narrows on `code`: each case's fields are there, typed, without `?.`.
+    switch (err.code) {
+      case 'PERMISSION_MISSING': {
+        const missing: string[] = err.missingPermissions;
+        const mode: 'ANY' | 'ALL' = err.mode;
+        void [missing, mode];
+        break;
+      }
+      case 'SCOPE_MISSING': {
+        const scopes: string[] = err.missingScopes;
+        const before: boolean = err.preflight;
+        void [scopes, before];
+        break;
+      }
+      case 'RATE_LIMITED': {
+        const ms: number = err.retryAfterMs;
+        void ms;
+        break;
+      }
+      case 'UNKNOWN_METHOD':
+        void err.suggestions.join(', ');
+        break;
+      case 'TIMEOUT':
+        void (err.timeoutMs + 1);
+        break;
+      default: {
+        const code: ErrorCode | 'NATIVE_BINDING_MISSING' = err.code;
+        // @ts-expect-error: only PERMISSION_MISSING carries missingPermissions
+        void err.missingPermissions;
+        void code;
+      }
+    }
   }
+  // Bounds on a call: a deadline and an AbortSignal.
+  const ac = new AbortController();
+  await o.request('acme', { path: '/api/v2/users/me', timeoutMs: 5000, signal: ac.signal });
+  await o.fetchAll('acme', { path: '/api/v2/users' }, { timeoutMs: 60_000, signal: AbortSignal.timeout(60_000) });
+  await o.getAccessToken('acme', { signal: ac.signal });
+  // Without a type argument a body is `unknown`, not `any`.
+  const untyped = await o.request('acme', { path: '/api/v2/users/me' });
+  // @ts-expect-error: unknown must be narrowed first
+  void untyped.body.name;
+  // The tenant client is the SDK's ApiClientClass (its typings are installed here).
+  const client: TenantClient = o.getTenantClient('acme');
+  const users = new platformClient.UsersApi(client);
+  void users.getUsers({ pageSize: 10 });
+  client.setReturnExtendedResponses(false);
+  // @ts-expect-error: not an ApiClientClass method
+  client.notAMethod();
+  const me = await client.api.usersApi.getUsersMe();
+  void me.status;
+  // Literal unions for options.
+  // @ts-expect-error: not a preflight mode
+  new TenantOrchestrator({ configFile: 'x.json', preflight: 'sometimes' });
+  // @ts-expect-error: not a page style
+  await o.fetchAll('acme', { path: '/api/v2/users' }, { style: 'pages' });
   const diff = await o.reloadConfig();
   void diff.added.concat(diff.removed, diff.changed);
   void ErrorCodes.includes('CLOSED');
@@ -84,5 +140,18 @@ async function tutorial(): Promise<void> {
   await o.close();
 }
 
+// The emulator for a consumer's own tests.
+async function testing(): Promise<void> {
+  const emu: Emulator = await startEmulator({ world: { orgs: [{ id: 'o1' }], clients: [{ tenantId: 't1', clientId: 'c1', orgId: 'o1' }] } });
+  const o = new TenantOrchestrator(emu.options({ maxRetries: 1 }));
+  await o.initialize();
+  const counters = await emu.control<{ tokenRequests: number }>('GET', 'counters/c1');
+  void counters.tokenRequests;
+  void emu.gateway.port.toFixed();
+  await o.close();
+  await emu.stop();
+}
+
 void main;
 void tutorial;
+void testing;

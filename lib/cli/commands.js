@@ -3,7 +3,7 @@
 const { spawn } = require('node:child_process');
 const { TenantOrchestrator } = require('../index.js');
 const { parseArgs, orchestratorOptions, CONFIG_FLAGS, usageError } = require('./args.js');
-const { emulatorPath } = require('./emulator.js');
+const { emulatorPath } = require('../testing.js');
 
 function mask(token) {
   return `${token.slice(0, 4)}…(${token.length} chars)`;
@@ -51,18 +51,34 @@ async function rotate(argv) {
   });
 }
 
+const EMULATOR_USAGE = `usage: genesys-tenants emulator [--port N] [--config-port N] [--world FILE] [--token T]
+
+Runs the Genesys Cloud emulator in the foreground on 127.0.0.1; the first stdout line is JSON:
+{"url", "configUrl", "configServiceToken"}. Stops on Ctrl-C.
+  --port N         main port (default 0: any free port)
+  --config-port N  port of the dedicated config-service listener (default 0)
+  --world FILE     a world JSON file (default: the built-in demo world)
+  --token T        the config service's and control API's X-Service-Token (default: random)`;
+
 function emulator(argv) {
-  if (argv.includes('--help')) {
-    console.log('usage: genesys-tenants emulator [--port N] [--world FILE] [--token T]\n\nRuns the Genesys Cloud emulator in the foreground; the first line is its URL and config-service token.');
+  if (argv.includes('--help') || argv.includes('-h')) {
+    console.log(EMULATOR_USAGE);
     return Promise.resolve(0);
   }
+  // The binary checks its own flags (exit 2 on a bad one); this only finds it.
+  const bin = emulatorPath();
+  if (!bin) {
+    const e = new Error('the emulator binary is missing: it ships in the platform package (install with optional dependencies) or comes from `npm run build` in a checkout; GENESYS_EMULATOR_BIN overrides');
+    e.code = 'EMULATOR_MISSING';
+    return Promise.reject(e);
+  }
   return new Promise((resolve) => {
-    const p = spawn(emulatorPath(), argv, { stdio: 'inherit' });
+    const p = spawn(bin, argv, { stdio: 'inherit' });
     const stop = () => p.kill('SIGTERM');
     process.on('SIGINT', stop);
     process.on('SIGTERM', stop);
     p.on('error', (e) => {
-      console.error(`genesys-tenants: cannot start the emulator (${e.message}); run \`npm run build\``);
+      console.error(`genesys-tenants: cannot start the emulator at ${bin} (${e.message})`);
       resolve(1);
     });
     p.on('exit', (code) => resolve(code ?? 0));

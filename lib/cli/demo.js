@@ -2,7 +2,7 @@
 // `genesys-tenants demo`: a guided tour of TenantOrchestrator against the built-in emulator.
 // Every step states what it expects; the run exits 0 only if every expectation held.
 const { TenantOrchestrator } = require('../index.js');
-const { startEmulator } = require('./emulator.js');
+const { startEmulator } = require('../testing.js');
 
 const INTERVAL = '2024-01-01T00:00:00.000Z/2024-01-08T00:00:00.000Z';
 const tty = process.stdout.isTTY;

@@ -160,6 +160,12 @@ pub enum Error {
         /// The deadline that passed.
         after_ms: u64,
     },
+    /// The caller aborted the call (its `AbortSignal` fired); nothing more is sent for it.
+    #[error("the call was aborted{}", for_tenant(.tenant_id))]
+    Aborted {
+        /// The tenant concerned, if any.
+        tenant_id: Option<String>,
+    },
     /// A listing needed more pages than `maxPages`.
     #[error("listing for tenant '{tenant_id}' needs more than maxPages={max_pages} pages; raise maxPages or narrow the query")]
     TooManyPages {
@@ -217,6 +223,7 @@ impl Error {
         "UPSTREAM_ERROR",
         "NETWORK_ERROR",
         "TIMEOUT",
+        "ABORTED",
         "TOO_MANY_PAGES",
         "CLOSED",
         "NOT_INITIALIZED",
@@ -239,6 +246,7 @@ impl Error {
             Error::Upstream { .. } => "UPSTREAM_ERROR",
             Error::Network { .. } => "NETWORK_ERROR",
             Error::Timeout { .. } => "TIMEOUT",
+            Error::Aborted { .. } => "ABORTED",
             Error::TooManyPages { .. } => "TOO_MANY_PAGES",
             Error::Closed => "CLOSED",
             Error::NotInitialized => "NOT_INITIALIZED",
@@ -257,9 +265,10 @@ impl Error {
             | Error::RateLimited { tenant_id, .. }
             | Error::Upstream { tenant_id, .. }
             | Error::TooManyPages { tenant_id, .. } => Some(tenant_id),
-            Error::HostNotAllowed { tenant_id, .. } | Error::Network { tenant_id, .. } | Error::Timeout { tenant_id, .. } => {
-                tenant_id.as_deref()
-            }
+            Error::HostNotAllowed { tenant_id, .. }
+            | Error::Network { tenant_id, .. }
+            | Error::Timeout { tenant_id, .. }
+            | Error::Aborted { tenant_id } => tenant_id.as_deref(),
             _ => None,
         }
     }

@@ -10,6 +10,7 @@
 #![allow(clippy::result_large_err)]
 #![warn(missing_docs, unreachable_pub)]
 
+pub mod call_bounds;
 pub mod config;
 pub mod crypto;
 pub mod egress;

@@ -2,6 +2,7 @@
 //! manager, the rotation scheduler and the poller together, and owns their tasks: `close()`
 //! stops every one of them.
 
+use crate::call_bounds::OpenCalls;
 use crate::config::snapshot::Snapshot;
 use crate::config::source::ConfigSource;
 use crate::config::Tenant;
@@ -40,6 +41,8 @@ struct Inner {
     closed: AtomicBool,
     running: Mutex<Option<Running>>,
     init_lock: tokio::sync::Mutex<()>,
+    /// Calls a binding bounds by a deadline or an abort (`timeoutMs`, `signal`).
+    calls: OpenCalls,
 }
 
 /// Calls the Genesys Cloud API for many tenants. Cheap to clone (shared state).
@@ -130,8 +133,24 @@ impl Orchestrator {
                 closed: AtomicBool::new(false),
                 running: Mutex::new(None),
                 init_lock: tokio::sync::Mutex::new(()),
+                calls: OpenCalls::default(),
             }),
         })
+    }
+
+    /// The calls bounded by a deadline or an abort: open one, run work under it, abort it.
+    ///
+    /// ```no_run
+    /// # async fn f(o: &genesys_tenants_core::Orchestrator) -> genesys_tenants_core::Result<()> {
+    /// use std::time::Duration;
+    /// let id = o.calls().open(Some(Duration::from_secs(5)))?;
+    /// // Another task may call `o.calls().abort(id)`.
+    /// let req = genesys_tenants_core::ApiRequest { method: "GET".into(), path: "/api/v2/users".into(), ..Default::default() };
+    /// let users = o.calls().run(Some(id), Some("acme"), o.request("acme", req)).await?;
+    /// # let _ = users; Ok(()) }
+    /// ```
+    pub fn calls(&self) -> &OpenCalls {
+        &self.inner.calls
     }
 
     /// The request pipeline (what `request`, `fetch_all` and `paginate` run on).
@@ -538,6 +557,7 @@ impl Orchestrator {
             return;
         }
         self.inner.pipeline.cancel.cancel();
+        self.inner.calls.clear();
         for (_, t) in lock(&self.inner.subscriptions).1.drain() {
             t.abort();
         }

@@ -110,6 +110,7 @@ impl Needles {
             | Error::Closed
             | Error::NotInitialized
             | Error::TooManyPages { .. }
+            | Error::Aborted { .. }
             | Error::RateLimited { .. } => {}
             Error::TenantInvalid { reason, .. } | Error::ConfigUnavailable { reason } | Error::InvalidOptions { reason, .. } => s(reason),
             Error::HostNotAllowed { host, reason, .. } => {

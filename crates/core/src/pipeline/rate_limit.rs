@@ -155,10 +155,10 @@ impl Limiter {
         }
     }
 
-    /// [`Limiter::acquire`] for a caller that may wait at most `budget` for a 429 hold: when the
-    /// hold in force (now, or one that starts while it waits) outlasts what is left of the budget,
-    /// it returns at once with `Err(time the hold still has to run)` — the call fails fast instead of
-    /// hanging behind a `Retry-After` it could never wait out.
+    /// [`Limiter::acquire`] for a caller that may wait at most `budget`: when the 429 hold in force
+    /// (now, or one that starts while it waits) or the wait for a slot in the window outlasts what is
+    /// left of the budget, it returns at once with `Err(time still to wait)` — the call fails fast
+    /// instead of hanging behind a wait it could never sit out.
     ///
     /// ```
     /// # tokio_test_block_on(async {
@@ -178,8 +178,18 @@ impl Limiter {
         loop {
             let changed = self.changed.notified();
             let now = Instant::now();
-            self.check_hold(now, budget.saturating_sub(now - start))?;
-            match self.probe(now).unwrap_or_else(|| self.try_acquire(now)) {
+            let left = budget.saturating_sub(now - start);
+            self.check_hold(now, left)?;
+            let decision = match self.probe(now) {
+                Some(d) => d,
+                // A slot further off than the budget allows is a fail-fast too (the probe's short
+                // wait for the first answer is not: it ends when that answer comes).
+                None => match self.try_acquire(now) {
+                    Decision::Wait(d) if d > left => return Err(d),
+                    d => d,
+                },
+            };
+            match decision {
                 Decision::Go => return Ok(start.elapsed()),
                 Decision::Wait(d) => {
                     // A little jitter spreads the waiters that wake at the same reset.
@@ -342,6 +352,21 @@ mod tests {
 
     fn hdr(allowed: u32, count: u32, reset: u64) -> RateLimitHeaders {
         RateLimitHeaders { allowed: Some(allowed), count: Some(count), reset: Some(Duration::from_secs(reset)) }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_slot_further_off_than_the_budget_fails_fast() {
+        let l = Limiter::new(2);
+        l.observe(&hdr(2, 0, 60), Instant::now());
+        let t0 = Instant::now();
+        assert_eq!(l.acquire_within(Duration::from_secs(1)).await, Ok(Duration::ZERO));
+        assert_eq!(l.acquire_within(Duration::from_secs(1)).await, Ok(Duration::ZERO));
+        let left = l.acquire_within(Duration::from_secs(1)).await.unwrap_err();
+        assert!(left > Duration::from_secs(50), "the next slot is a window away: {left:?}");
+        assert_eq!(t0.elapsed(), Duration::ZERO, "it did not wait");
+        // With room for it, the same call waits for the window to reset.
+        let waited = l.acquire_within(Duration::from_secs(120)).await.unwrap();
+        assert!(waited >= Duration::from_secs(59), "{waited:?}");
     }
 
     #[tokio::test(start_paused = true)]

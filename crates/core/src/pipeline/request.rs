@@ -321,13 +321,20 @@ impl Pipeline {
     /// hold longer than that fails the call now (waiting could outlast any caller).
     async fn pace(&self, call: &Call<'_>, limiter: &Limiter, budget: &mut RetryBudget) -> Result<()> {
         let counters = self.request_counters(call.tenant_id);
+        let allowance = budget.hold_budget();
+        let too_long = |wait: Duration| Error::RateLimited {
+            tenant_id: call.tenant_id.into(),
+            retry_after_ms: wait.as_millis() as u64,
+            correlation_id: None,
+        };
         let mut paced_by_store = false;
+        let mut shared_wait = Duration::ZERO;
         if let Some(store) = &self.store {
-            let mut shared_wait = Duration::ZERO;
             loop {
                 // Re-read the budget each round: the first answers teach the limiter the real one.
                 let (allowed, _, window) = limiter.snapshot();
                 match store.rate_wait(call.tenant_id, allowed, window).await {
+                    Ok(Some(d)) if shared_wait + d > allowance => return Err(too_long(d)),
                     Ok(Some(d)) => {
                         shared_wait += d;
                         tokio::time::sleep(d).await;
@@ -343,16 +350,13 @@ impl Pipeline {
                 counters.limiter_wait_ms.fetch_add(shared_wait.as_millis() as u64, Ordering::Relaxed);
             }
         }
-        let hold_budget = budget.hold_budget();
-        let waited = if paced_by_store { limiter.wait_hold(hold_budget).await } else { limiter.acquire_within(hold_budget).await };
-        let waited = waited.map_err(|left| Error::RateLimited {
-            tenant_id: call.tenant_id.into(),
-            retry_after_ms: left.as_millis() as u64,
-            correlation_id: None,
-        })?;
+        let left = allowance.saturating_sub(shared_wait);
+        let waited = if paced_by_store { limiter.wait_hold(left).await } else { limiter.acquire_within(left).await };
+        let waited = waited.map_err(too_long)?;
         if !waited.is_zero() {
             counters.limiter_wait_ms.fetch_add(waited.as_millis() as u64, Ordering::Relaxed);
         }
+        budget.spend_pacing(shared_wait + waited);
         Ok(())
     }
 

@@ -1,7 +1,8 @@
 //! Every retry decision of one request, in one place. [`RetryBudget::decide`] turns how an attempt
 //! ended into what happens next: send again with a new token (the first 401), hold the tenant for a
 //! 429, back off and send again (5xx or a lost answer, when the call is safe to repeat), or fail. The
-//! budget is `maxRetries` attempts and `maxRetryDelayMs` of cumulative waiting. Pure: the pipeline
+//! budget is `maxRetries` attempts and `maxRetryDelayMs` of cumulative waiting — backoffs, 429 holds
+//! and the limiter's waits for a slot alike. Pure: the pipeline
 //! carries out what it decides; randomness comes from a draw the caller passes.
 
 use crate::retry::backoff::{full_jitter_with, small_jitter_with};
@@ -55,13 +56,23 @@ pub struct RetryBudget {
     waited: Duration,
     /// The wait of this request's own last 429, already counted in `waited`: the hold does it.
     own_hold: Duration,
+    /// The `own_hold` the last [`RetryBudget::hold_budget`] handed out: pacing up to it is not counted twice.
+    credit: Duration,
     refreshed: bool,
 }
 
 impl RetryBudget {
     /// A fresh budget of `max_retries` retries and `max_delay` of cumulative waiting.
     pub fn new(max_retries: u32, max_delay: Duration) -> Self {
-        RetryBudget { max_retries, max_delay, retries: 0, waited: Duration::ZERO, own_hold: Duration::ZERO, refreshed: false }
+        RetryBudget {
+            max_retries,
+            max_delay,
+            retries: 0,
+            waited: Duration::ZERO,
+            own_hold: Duration::ZERO,
+            credit: Duration::ZERO,
+            refreshed: false,
+        }
     }
 
     /// A budget that already granted `retries` retries and `waited` of waiting (a caller that
@@ -79,7 +90,16 @@ impl RetryBudget {
     /// of this request's own last 429 (already counted, since the hold waits it out). Taking it
     /// clears the latter.
     pub fn hold_budget(&mut self) -> Duration {
-        self.max_delay.saturating_sub(self.waited) + std::mem::take(&mut self.own_hold)
+        self.credit = std::mem::take(&mut self.own_hold);
+        self.max_delay.saturating_sub(self.waited) + self.credit
+    }
+
+    /// Counts `waited` of pacing (limiter slots, the shared budget, holds) against the waiting budget:
+    /// `maxRetryDelayMs` is the one cap on all the waiting of a request.
+    /// The wait of the request's own 429 hold is already counted (when it was granted).
+    pub fn spend_pacing(&mut self, waited: Duration) {
+        let new = waited.saturating_sub(std::mem::take(&mut self.credit));
+        self.waited = self.waited.saturating_add(new);
     }
 
     /// Spends `wait` on one more retry, if the budget has room for it.
@@ -265,5 +285,19 @@ mod tests {
         assert_eq!(b.decide(answer(503, Some(2)), true, || 0.0), Verdict::Backoff(2 * S));
         assert_eq!(b.decide(answer(503, Some(2)), true, || 0.0), Verdict::Fail, "2 + 2 s > 3 s of waiting");
         assert_eq!(b.hold_budget(), S);
+    }
+
+    #[test]
+    fn pacing_waits_count_against_the_waiting_budget_once() {
+        let mut b = RetryBudget::new(4, 10 * S);
+        assert_eq!(b.hold_budget(), 10 * S);
+        b.spend_pacing(4 * S);
+        assert_eq!(b.hold_budget(), 6 * S, "a limiter wait used 4 s of the 10");
+        // A 429 of this request: its hold is counted when granted, not again when waited out.
+        assert!(matches!(b.decide(answer(429, Some(3)), true, || 0.0), Verdict::Hold { retry: true, .. }));
+        assert_eq!(b.hold_budget(), 6 * S, "3 s left + the 3 s hold this request waits itself");
+        b.spend_pacing(3 * S);
+        assert_eq!(b.hold_budget(), 3 * S);
+        assert_eq!(b.decide(answer(503, Some(4)), true, || 0.0), Verdict::Fail, "4 s > the 3 s left");
     }
 }

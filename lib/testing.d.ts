@@ -1,0 +1,82 @@
+// `genesys-tenants/testing`: a local Genesys Cloud (the emulator) for your own tests.
+import type { GatewayOptions, TenantOrchestratorOptions } from '../index';
+
+/** A world: orgs, their data, and the OAuth clients (tenants) the emulator's config service serves. See the README. */
+export interface EmulatorWorld {
+  orgs: Array<{
+    id: string;
+    name?: string;
+    /** A Genesys Cloud region host, e.g. `mypurecloud.ie`. */
+    region?: string;
+    /** When true, calls fail with 403 `app.not.authorized.for.scope` unless the client holds an accepted scope. */
+    scopeEnforcement?: boolean;
+    users?: number;
+    queues?: number;
+    conversations?: { count: number; interval: string };
+  }>;
+  clients: Array<{
+    tenantId: string;
+    clientId: string;
+    /** Random at each start when empty or absent. */
+    secret?: string;
+    orgId: string;
+    name?: string;
+    permissions?: string[];
+    scopes?: string[];
+    tokenLifetimeSeconds?: number;
+    rateLimit?: { limit: number; windowSeconds: number };
+    tokenRateLimit?: { limit: number; windowSeconds: number };
+    state?: 'active' | 'disabled' | 'inactive';
+    requiredScopes?: string[];
+    rotationIntervalMs?: number;
+  }>;
+  rateLimitHeaders?: boolean;
+  jobDelayMs?: number;
+  [key: string]: unknown;
+}
+
+export interface StartEmulatorOptions {
+  /** A world object, or the path of a world JSON file. Default: the built-in demo world. */
+  world?: EmulatorWorld | string;
+  /** Main port. Default 0 (any free port). */
+  port?: number;
+  /** Port of the dedicated config-service listener. Default 0. */
+  configPort?: number;
+  /** The `X-Service-Token` of the config service and the control API. Default: random. */
+  token?: string;
+  /** How long to wait for the emulator to start. Default 10000. */
+  startTimeoutMs?: number;
+}
+
+/** A running emulator on 127.0.0.1. */
+export interface Emulator {
+  /** Login, Platform API, config service and control API, e.g. `http://127.0.0.1:41234`. */
+  url: string;
+  /** The dedicated config-service listener. */
+  configUrl: string;
+  /** The config service's `X-Service-Token` (pass it as `configServiceToken`). */
+  configServiceToken: string;
+  port: number;
+  /** The orchestrator's `gateway` option (and the SDK's `setGateway` argument) for this emulator. */
+  gateway: Required<Pick<GatewayOptions, 'protocol' | 'host' | 'port'>>;
+  /** `{ configEndpoint, configServiceToken, gateway }` merged with `extra`: options for `new TenantOrchestrator()`. */
+  options(extra?: Partial<TenantOrchestratorOptions>): TenantOrchestratorOptions;
+  /** Calls the control API (`/__control/<path>`): faults, counters, clock. Rejects with code `EMULATOR_CONTROL` on a non-2xx. */
+  control<T = unknown>(method: string, path: string, body?: unknown): Promise<T>;
+  /** The config service's tenant list, secrets included. */
+  tenants(): Promise<Array<Record<string, unknown>>>;
+  /** Stops it; resolves once the process has exited (no open handle is left). Idempotent. */
+  stop(): Promise<void>;
+}
+
+/** Codes of the errors `startEmulator` and `Emulator.control` reject with. */
+export type TestingErrorCode = 'EMULATOR_MISSING' | 'EMULATOR_START_FAILED' | 'EMULATOR_CONTROL' | 'INVALID_OPTIONS';
+
+/**
+ * Starts the emulator that ships in the platform package (`GENESYS_EMULATOR_BIN` overrides) and resolves
+ * once it serves. Rejects with `EMULATOR_MISSING`, `EMULATOR_START_FAILED` or `INVALID_OPTIONS`.
+ */
+export declare function startEmulator(options?: StartEmulatorOptions): Promise<Emulator>;
+
+/** The emulator binary `startEmulator` would run, or null when none is installed. */
+export declare function emulatorPath(): string | null;
