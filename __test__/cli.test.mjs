@@ -113,3 +113,53 @@ test('doctor says which scopes would do when the server refuses one, and what th
   assert.match(p.fix, /^add one of users, users:readonly to the OAuth client's scopes/);
   assert.equal(p.needs, 'GET /api/v2/users needs permissions none; scopes any one of users, users:readonly');
 });
+
+test('the exit codes the README states: bad flag values and extra arguments exit 2, --version exits 0', async () => {
+  const version = await cli(['--version']);
+  assert.equal(version.code, 0);
+  assert.equal(version.out.trim(), JSON.parse((await import('node:fs')).readFileSync(path.join(root, 'package.json'), 'utf8')).version);
+  for (const args of [
+    ['token', 'acme', '--config-endpoint', 'not-a-url'],
+    ['token', 'acme', '--config-endpoint', 'ftp://config.internal'],
+    ['token', 'acme', 'extra', '--config-file', 'x.json'],
+    ['rotate', 'acme', 'extra', '--config-file', 'x.json'],
+    ['doctor', 'stray', '--config-file', 'x.json'],
+    ['demo', 'stray'],
+    ['--version', 'stray'],
+  ]) {
+    const r = await cli(args);
+    assert.equal(r.code, 2, `${args.join(' ')}: ${r.err}`);
+    assert.equal(r.err.trim().split('\n').length, 1, `one line: ${r.err}`);
+    assert.match(r.err, /see --help/);
+  }
+});
+
+test('a 401 from the config service hints at CONFIG_SERVICE_TOKEN', async () => {
+  const missing = await cli(['token', 'acme', '--config-endpoint', emu.url, '--gateway', emu.url], { CONFIG_SERVICE_TOKEN: '' });
+  assert.equal(missing.code, 1);
+  assert.match(missing.err, /CONFIG_UNAVAILABLE: .*401/);
+  assert.match(missing.err, /hint: the config service wants a token: set CONFIG_SERVICE_TOKEN/);
+  const wrong = await cli(['token', 'acme', '--config-endpoint', emu.url, '--gateway', emu.url], { CONFIG_SERVICE_TOKEN: 'wrong' });
+  assert.match(wrong.err, /hint: the config service refused CONFIG_SERVICE_TOKEN/);
+});
+
+test('emulator --help lists every flag the binary takes; doctor prints a fix only once, and only when it has one', async () => {
+  const help = await cli(['emulator', '--help']);
+  assert.equal(help.code, 0);
+  for (const flag of ['--port', '--config-port', '--world', '--token']) assert.match(help.out, new RegExp(`${flag} `));
+  // A 400 on the users probe: an UPSTREAM_ERROR, for which doctor has no advice beyond the message.
+  const fault = await emu.control('POST', 'faults', { method: 'GET', path: '/api/v2/users', status: 400 });
+  const r = await cli(['doctor', '--config-endpoint', emu.url, '--gateway', emu.url, '--uses', 'users,search'], { CONFIG_SERVICE_TOKEN: emu.configServiceToken });
+  await emu.control('DELETE', `faults/${fault.id}`);
+  assert.equal(r.code, 1);
+  const lines = r.out.split('\n');
+  const upstream = lines.findIndex((l) => l.includes('[users] UPSTREAM_ERROR'));
+  assert.ok(upstream > 0, r.out);
+  assert.ok(!lines[upstream + 1].trim().startsWith('fix:'), `no fix line that repeats the message: ${lines[upstream + 1]}`);
+  const fixes = lines.filter((l) => l.trim().startsWith('fix:'));
+  assert.ok(fixes.length >= 1);
+  assert.ok(fixes.length <= lines.filter((l) => l.trim().startsWith('✘')).length, 'at most one fix per problem');
+  for (const [i, l] of lines.entries()) {
+    if (l.trim().startsWith('fix:')) assert.ok(!lines[i - 1].includes(l.trim().slice(5)), `the fix repeats the message: ${lines[i - 1]}`);
+  }
+});

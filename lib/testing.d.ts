@@ -5,9 +5,9 @@ import type { GatewayOptions, TenantOrchestratorOptions } from '../index';
 export interface EmulatorWorld {
   orgs: Array<{
     id: string;
-    name?: string;
+    name: string;
     /** A Genesys Cloud region host, e.g. `mypurecloud.ie`. */
-    region?: string;
+    region: string;
     /** When true, calls fail with 403 `app.not.authorized.for.scope` unless the client holds an accepted scope. */
     scopeEnforcement?: boolean;
     users?: number;

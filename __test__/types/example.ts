@@ -142,7 +142,7 @@ async function tutorial(): Promise<void> {
 
 // The emulator for a consumer's own tests.
 async function testing(): Promise<void> {
-  const emu: Emulator = await startEmulator({ world: { orgs: [{ id: 'o1' }], clients: [{ tenantId: 't1', clientId: 'c1', orgId: 'o1' }] } });
+  const emu: Emulator = await startEmulator({ world: { orgs: [{ id: 'o1', name: 'Org One', region: 'mypurecloud.ie' }], clients: [{ tenantId: 't1', clientId: 'c1', orgId: 'o1' }] } });
   const o = new TenantOrchestrator(emu.options({ maxRetries: 1 }));
   await o.initialize();
   const counters = await emu.control<{ tokenRequests: number }>('GET', 'counters/c1');

@@ -29,10 +29,25 @@ function usageError(message) {
   return e;
 }
 
+/** Refuses positional arguments beyond the `max` a command takes, naming the first extra one. */
+function noExtra(args, max, what) {
+  if (args._.length > max) throw usageError(`unexpected argument '${args._[max]}'${what ? ` (${what})` : ''}`);
+}
+
 /** Orchestrator options from the common flags: --config-endpoint / --config-file / --gateway. */
 function orchestratorOptions(args) {
   const o = {};
-  if (args['config-endpoint']) o.configEndpoint = args['config-endpoint'];
+  if (args['config-endpoint']) {
+    const url = args['config-endpoint'];
+    let u = null;
+    try {
+      u = new URL(url);
+    } catch {
+      // reported below
+    }
+    if (!u || (u.protocol !== 'http:' && u.protocol !== 'https:')) throw usageError(`--config-endpoint must be an http(s) URL such as https://config.internal (got '${url}')`);
+    o.configEndpoint = url;
+  }
   if (args['config-file']) o.configFile = args['config-file'];
   if (!o.configEndpoint && !o.configFile) throw usageError('give --config-endpoint URL (token from CONFIG_SERVICE_TOKEN) or --config-file PATH');
   if (args.gateway) {
@@ -49,4 +64,4 @@ function orchestratorOptions(args) {
 
 const CONFIG_FLAGS = { 'config-endpoint': 'string', 'config-file': 'string', gateway: 'string', help: 'boolean' };
 
-module.exports = { parseArgs, usageError, orchestratorOptions, CONFIG_FLAGS };
+module.exports = { parseArgs, usageError, noExtra, orchestratorOptions, CONFIG_FLAGS };

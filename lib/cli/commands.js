@@ -2,7 +2,7 @@
 // `token`, `rotate` and `emulator`.
 const { spawn } = require('node:child_process');
 const { TenantOrchestrator } = require('../index.js');
-const { parseArgs, orchestratorOptions, CONFIG_FLAGS, usageError } = require('./args.js');
+const { parseArgs, orchestratorOptions, CONFIG_FLAGS, usageError, noExtra } = require('./args.js');
 const { emulatorPath } = require('../testing.js');
 
 function mask(token) {
@@ -27,6 +27,7 @@ async function token(argv) {
   }
   const [tenantId] = args._;
   if (!tenantId) throw usageError('token needs a tenant id');
+  noExtra(args, 1, 'token takes one tenant id');
   return withOrchestrator(args, async (o) => {
     const t = await o.getAccessToken(tenantId);
     console.log(args.reveal ? t : mask(t));
@@ -42,6 +43,7 @@ async function rotate(argv) {
   }
   const [tenantId] = args._;
   if (!tenantId) throw usageError('rotate needs a tenant id');
+  noExtra(args, 1, 'rotate takes one tenant id');
   return withOrchestrator(args, async (o) => {
     await o.getAccessToken(tenantId);
     await o.rotateCredentials(tenantId);

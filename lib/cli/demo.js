@@ -3,6 +3,7 @@
 // Every step states what it expects; the run exits 0 only if every expectation held.
 const { TenantOrchestrator } = require('../index.js');
 const { startEmulator } = require('../testing.js');
+const { parseArgs, noExtra } = require('./args.js');
 
 const INTERVAL = '2024-01-01T00:00:00.000Z/2024-01-08T00:00:00.000Z';
 const tty = process.stdout.isTTY;
@@ -44,10 +45,12 @@ async function run(label, total, fn, concurrency = 16, shouldStop = () => false)
 }
 
 async function main(argv) {
-  if (argv.includes('--help') || argv.includes('-h')) {
+  const args = parseArgs(argv, { help: 'boolean' });
+  if (args.help) {
     console.log('usage: genesys-tenants demo\n\nStarts the emulator with its built-in world and runs a guided tour; exits 0 if every check held.');
     return 0;
   }
+  noExtra(args, 0, 'demo takes no arguments');
   const checks = [];
   const check = (ok, what) => {
     checks.push({ ok, what });

@@ -2,7 +2,7 @@
 // `genesys-tenants doctor`: checks every tenant of a real config and says what to fix, in Genesys
 // Cloud Admin terms. Probes are cheap reads (page size 1); nothing is written.
 const { TenantOrchestrator } = require('../index.js');
-const { parseArgs, orchestratorOptions, CONFIG_FLAGS } = require('./args.js');
+const { parseArgs, noExtra, orchestratorOptions, CONFIG_FLAGS } = require('./args.js');
 const { explainOperation } = require('../catalogue.js');
 const { permissionText, scopeText } = require('./explain.js');
 
@@ -47,8 +47,11 @@ function fixFor(err) {
       return `fix ${err.field} in the config entry: ${err.reason}`;
     case 'HOST_NOT_ALLOWED':
       return `region ${err.host} is not a Genesys Cloud region: use one such as mypurecloud.ie or eu-west-1 (or list the host in allowedHosts)`;
+    case 'RATE_LIMITED':
+      return `the org throttled the client (retry after ${err.retryAfterMs} ms): try again later, or lower the service's request rate`;
     default:
-      return err.message;
+      // No advice beyond the error's own message: print none rather than the message twice.
+      return null;
   }
 }
 
@@ -58,6 +61,7 @@ async function main(argv) {
     console.log(USAGE);
     return 0;
   }
+  noExtra(args, 0, 'doctor takes flags only');
   const uses = (args.uses || 'organization').split(',').map((s) => s.trim()).filter(Boolean);
   for (const u of uses) {
     if (!PROBES[u]) throw Object.assign(new Error(`unknown area '${u}' in --uses (known: ${Object.keys(PROBES).join(', ')})`), { code: 'USAGE' });
@@ -119,7 +123,8 @@ async function main(argv) {
     for (const r of bad) {
       console.log(`\n${r.tenantId}:`);
       for (const p of r.problems) {
-        console.log(`  ✘ ${p.area ? `[${p.area}] ` : ''}${p.code}: ${p.message}\n    fix: ${p.fix}`);
+        console.log(`  ✘ ${p.area ? `[${p.area}] ` : ''}${p.code}: ${p.message}`);
+        if (p.fix) console.log(`    fix: ${p.fix}`);
         if (p.needs) console.log(`    catalogue: ${p.needs}`);
       }
     }

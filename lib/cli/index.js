@@ -20,10 +20,28 @@ commands:
   emulator    run the Genesys Cloud emulator in the foreground
   explain     what one API operation needs: permissions, accepted scopes, replay safety
 
-Run 'genesys-tenants <command> --help' for a command's options.`;
+Run 'genesys-tenants <command> --help' for a command's options; 'genesys-tenants --version' prints the version.`;
+
+/** One-line hints for the mistakes people make most, after the error itself. */
+function hintFor(err) {
+  if (err.code === 'CONFIG_UNAVAILABLE' && /answered HTTP 40[13]\b/.test(err.message)) {
+    return process.env.CONFIG_SERVICE_TOKEN
+      ? 'the config service refused CONFIG_SERVICE_TOKEN: check its value (it is sent as X-Service-Token)'
+      : 'the config service wants a token: set CONFIG_SERVICE_TOKEN (it is sent as X-Service-Token)';
+  }
+  if (err.code === 'CONFIG_UNAVAILABLE' && /connection refused|error sending request|dns/i.test(err.message)) {
+    return 'is the config service running at that address? (for the emulator: `genesys-tenants emulator` prints its URL)';
+  }
+  return null;
+}
 
 async function main(argv) {
   const [name, ...rest] = argv;
+  if (name === '--version' || name === '-v' || name === 'version') {
+    if (rest.length) throw Object.assign(new Error(`unexpected argument '${rest[0]}'`), { code: 'USAGE' });
+    console.log(require('../../package.json').version);
+    return 0;
+  }
   if (!name || name === '--help' || name === '-h' || name === 'help') {
     console.log(USAGE);
     return name ? 0 : 2;
@@ -33,7 +51,7 @@ async function main(argv) {
     console.error(`genesys-tenants: unknown command '${name}'\n\n${USAGE}`);
     return 2;
   }
-  return cmd()(rest);
+  return cmd()(rest.map((a) => (a === '-h' ? '--help' : a)));
 }
 
 main(process.argv.slice(2)).then(
@@ -45,8 +63,14 @@ main(process.argv.slice(2)).then(
     if (err.code === 'USAGE') {
       console.error(`genesys-tenants: ${err.message} (see --help)`);
       process.exitCode = 2;
+    } else if (err.code === 'INVALID_OPTIONS') {
+      // A flag's value the library refused (a --config-endpoint that is not a URL, …): a usage error.
+      console.error(`genesys-tenants: ${err.code}: ${err.message} (see --help)`);
+      process.exitCode = 2;
     } else if (err.code) {
       console.error(`genesys-tenants: ${err.code}: ${err.message}`);
+      const hint = hintFor(err);
+      if (hint) console.error(`  hint: ${hint}`);
       process.exitCode = 1;
     } else {
       console.error(err);
