@@ -1,7 +1,12 @@
-// Every ```js block of the README runs against the emulator, so the manual never rots.
+// Every ```js block of the README runs against the emulator, so the manual never rots. A complete program
+// (one that requires the package) runs as written: saved to a .js file inside the package (so that
+// `require('genesys-tenants')` resolves to it, as in a consumer's project) and run by `node` with the
+// environment the README tells a reader to set. Its `console.log(...); // expected` comments must show up
+// in what it printed. A snippet that continues the quick start runs in an async function given its `o`.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { startEmulator, root } from './helpers.mjs';
@@ -37,15 +42,32 @@ test('the README has runnable examples', () => {
   assert.ok(blocks.length >= 4, `found ${blocks.length}`);
 });
 
+/** The outputs a program's comments promise: `console.log(a, b); // 1234 1234` → `1234 1234`. */
+function promised(code) {
+  return [...code.matchAll(/console\.log\(.*\);\s*\/\/\s*(.+)$/gm)].map((m) => m[1].trim());
+}
+
 for (const [i, code] of blocks.entries()) {
-  test(`README example ${i + 1}: ${code.split('\n').find((l) => l.trim() && !l.startsWith('//'))?.slice(0, 60)}`, async () => {
+  const title = `README example ${i + 1}: ${code.split('\n').find((l) => l.trim() && !l.startsWith('//'))?.slice(0, 60)}`;
+  if (/require\('genesys-tenants'\)/.test(code)) {
+    test(`${title} (as written)`, () => {
+      const dir = path.join(root, 'target', 'readme-examples');
+      mkdirSync(dir, { recursive: true });
+      const file = path.join(dir, `example-${i + 1}.js`);
+      writeFileSync(file, code);
+      const env = { ...process.env, CONFIG_ENDPOINT: emu.url, CONFIG_SERVICE_TOKEN: emu.configServiceToken, GENESYS_TENANTS_GATEWAY: emu.url };
+      const r = spawnSync(process.execPath, [file], { cwd: dir, env, encoding: 'utf8', timeout: 120_000 });
+      assert.equal(r.status, 0, `exit ${r.status}\n${r.stdout}\n${r.stderr}`);
+      assert.equal(r.stderr, '', 'nothing on stderr');
+      for (const expected of promised(code)) assert.ok(r.stdout.includes(expected), `printed ${JSON.stringify(expected)}:\n${r.stdout}`);
+    });
+    continue;
+  }
+  test(title, async () => {
     const opened = [];
     const req = sandboxRequire(opened);
-    // Examples that continue the quick start get its import and its `o`.
-    let prelude = /require\('genesys-tenants'\)/.test(code) ? '' : "const { TenantOrchestrator } = require('genesys-tenants');\n";
-    if (!/new TenantOrchestrator/.test(code)) prelude += 'const o = new TenantOrchestrator({ configEndpoint: process.env.CONFIG_ENDPOINT }); await o.initialize();\n';
-    const body = code.replace(/^\s*import .*$/gm, '');
-    const fn = new Function('require', 'console', `return (async () => {\n${prelude}${body}\n})();`);
+    const prelude = "const { TenantOrchestrator } = require('genesys-tenants');\n" + 'const o = new TenantOrchestrator({ configEndpoint: process.env.CONFIG_ENDPOINT }); await o.initialize();\n';
+    const fn = new Function('require', 'console', `return (async () => {\n${prelude}${code}\n})();`);
     const logs = [];
     const quiet = { ...console, log: (...a) => logs.push(a.join(' ')) };
     try {
