@@ -418,6 +418,7 @@ mod tests {
             Error::Upstream { tenant_id: t(), status: 500, body: Value::Null, message: None, correlation_id: None },
             Error::Network { tenant_id: None, reason: t() },
             Error::Timeout { tenant_id: None, what: t(), after_ms: 1 },
+            Error::Aborted { tenant_id: None },
             Error::TooManyPages { tenant_id: t(), max_pages: 1 },
             Error::Closed,
             Error::NotInitialized,
