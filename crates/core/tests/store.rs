@@ -4,7 +4,7 @@ use genesys_tenants_core::config::{parse_entry, ParsedEntry, Tenant};
 use genesys_tenants_core::crypto::EncryptionKey;
 use genesys_tenants_core::egress::EgressPolicy;
 use genesys_tenants_core::events::Events;
-use genesys_tenants_core::store::{unix_ms_now, SharedStore, SharedToken, StoreSettings};
+use genesys_tenants_core::store::{unix_ms_now, RateWait, SharedStore, SharedToken, StoreSettings};
 use serde_json::json;
 use std::time::Duration;
 
@@ -110,12 +110,35 @@ async fn gcra_paces_evenly() {
     let mut waits = Vec::new();
     for _ in 0..5 {
         match s.rate_wait("acme", 10, Duration::from_secs(1)).await.unwrap() {
-            None => go += 1,
-            Some(w) => waits.push(w),
+            RateWait::Go => go += 1,
+            RateWait::Pace(w) => waits.push(w),
+            RateWait::Paused(p) => panic!("no pause was set: {p:?}"),
         }
     }
     assert_eq!(go, 1, "burst of one");
     assert!(waits.iter().all(|w| *w <= Duration::from_millis(100)), "{waits:?}");
+    cleanup(&p).await;
+}
+
+#[tokio::test]
+async fn a_pause_one_replica_sets_holds_every_replica_and_takes_no_budget() {
+    let p = prefix();
+    let (a, b) = (store(&p, REDIS), store(&p, REDIS));
+    assert_eq!(b.rate_wait("acme", 10, Duration::from_secs(1)).await.unwrap(), RateWait::Go);
+    let left = a.pause("acme", Duration::from_millis(800)).await.unwrap();
+    assert_eq!(left, Duration::from_millis(800));
+    // A shorter pause does not shorten it; other tenants are not paused.
+    assert!(b.pause("acme", Duration::from_millis(100)).await.unwrap() > Duration::from_millis(600));
+    assert_eq!(b.rate_wait("globex", 10, Duration::from_secs(1)).await.unwrap(), RateWait::Go);
+    for _ in 0..3 {
+        match b.rate_wait("acme", 10, Duration::from_secs(1)).await.unwrap() {
+            RateWait::Paused(d) => assert!(d > Duration::from_millis(500) && d <= Duration::from_millis(800), "{d:?}"),
+            other => panic!("the other replica must see the pause: {other:?}"),
+        }
+    }
+    tokio::time::sleep(Duration::from_millis(850)).await;
+    // Over: the budget goes on where it was (the paused calls took no slot).
+    assert_eq!(b.rate_wait("acme", 10, Duration::from_secs(1)).await.unwrap(), RateWait::Go);
     cleanup(&p).await;
 }
 

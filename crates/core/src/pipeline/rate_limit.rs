@@ -330,6 +330,16 @@ impl Limiter {
         w.reset_at = None;
     }
 
+    /// Holds every request of the tenant until `now + wait + jitter` for a pause another replica
+    /// met (the shared store said so): the same hold as [`Limiter::hold`], without learning a budget
+    /// from it — this process's window says nothing about that 429.
+    pub fn hold_shared(&self, wait: Duration, jitter: Duration, now: Instant) {
+        let _wake = Wake(&self.changed);
+        let mut w = self.lock();
+        let until = now + wait + jitter;
+        w.hold_until = Some(w.hold_until.map_or(until, |h| h.max(until)));
+    }
+
     /// `(allowed, used, window)` for stats.
     pub fn snapshot(&self) -> (u32, u32, Duration) {
         let w = self.lock();

@@ -22,7 +22,9 @@ use crate::error::{Error, PermissionMode, Result};
 use crate::events::EventKind;
 use crate::operations::{missing_scopes, retry_safe};
 use crate::options::PreflightMode;
+use crate::retry::backoff::small_jitter_with;
 use crate::retry::retry_after::{self, wait_after_429, RateLimitHeaders};
+use crate::store::RateWait;
 use crate::transport::{describe_reqwest, read_limited, BodyError, MAX_API_BODY};
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
@@ -232,8 +234,13 @@ impl Pipeline {
                 }
                 Verdict::Hold { server_wait, jitter, retry } => {
                     let wait = server_wait + jitter;
-                    // The limiter's hold does the waiting, for every request of the tenant.
+                    // The limiter's hold does the waiting, for every request of the tenant — and, in
+                    // shared mode, the store's pause for every replica's (written before anything else
+                    // is sent; a store that is down leaves it local).
                     limiter.hold(server_wait, jitter, Instant::now());
+                    if let Some(store) = &self.store {
+                        let _ = store.pause(tenant_id, server_wait).await;
+                    }
                     let correlation_id = match &sent {
                         Failed::Refused(r) => correlation_of(&r.headers),
                         _ => None,
@@ -334,12 +341,18 @@ impl Pipeline {
                 // Re-read the budget each round: the first answers teach the limiter the real one.
                 let (allowed, _, window) = limiter.snapshot();
                 match store.rate_wait(call.tenant_id, allowed, window).await {
-                    Ok(Some(d)) if shared_wait + d > allowance => return Err(too_long(d)),
-                    Ok(Some(d)) => {
+                    Ok(RateWait::Pace(d)) if shared_wait + d > allowance => return Err(too_long(d)),
+                    Ok(RateWait::Pace(d)) => {
                         shared_wait += d;
                         tokio::time::sleep(d).await;
                     }
-                    Ok(None) => {
+                    Ok(RateWait::Paused(d)) => {
+                        // A replica (maybe this one) met a 429: hold as for a local one — within the
+                        // budget, else fail fast — then ask the budget again.
+                        limiter.hold_shared(d, small_jitter_with(rand::random()), Instant::now());
+                        shared_wait += limiter.wait_hold(allowance.saturating_sub(shared_wait)).await.map_err(too_long)?;
+                    }
+                    Ok(RateWait::Go) => {
                         paced_by_store = true;
                         break;
                     }

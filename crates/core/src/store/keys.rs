@@ -12,6 +12,8 @@ pub struct Keys {
     pub fence: String,
     /// GCRA state of the shared rate budget.
     pub rate: String,
+    /// A 429 pause every replica honours (PX = what is left of it).
+    pub pause: String,
 }
 
 impl Keys {
@@ -29,6 +31,7 @@ impl Keys {
             lock: format!("{tag}:lock:{kfp}"),
             fence: format!("{tag}:fence"),
             rate: format!("{tag}:rate"),
+            pause: format!("{tag}:pause"),
         }
     }
 

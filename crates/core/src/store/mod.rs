@@ -11,6 +11,7 @@ mod pubsub;
 mod redis_store;
 mod scripts;
 
+pub use budget::RateWait;
 pub use keys::Keys;
 pub use redis_store::{
     unix_ms_now, Lease, SharedStore, SharedToken, StoreError, StoreHealth, StoreSettings, DEFAULT_OP_TIMEOUT, DEFAULT_RETRY_PAUSE,

@@ -31,9 +31,14 @@ end
 return 0
 "#;
 
-/// GCRA on Redis's clock. KEYS: rate. ARGV: emission interval ms, burst tolerance ms.
-/// Returns 0 when the request may go now, else the milliseconds to wait.
+/// GCRA on Redis's clock. KEYS: rate, pause. ARGV: emission interval ms, burst tolerance ms.
+/// Returns 0 when the request may go now, the milliseconds to wait for the budget, or minus the
+/// milliseconds a 429 pause still has to run (no budget is taken during a pause).
 pub(crate) const GCRA: &str = r#"
+local paused = redis.call('PTTL', KEYS[2])
+if paused > 0 then
+  return -paused
+end
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local tat = tonumber(redis.call('GET', KEYS[1]) or now)
@@ -45,4 +50,16 @@ end
 local new_tat = tat + tonumber(ARGV[1])
 redis.call('SET', KEYS[1], new_tat, 'PX', math.ceil(new_tat - now + 1000))
 return 0
+"#;
+
+/// KEYS: pause. ARGV: pause ms. Starts (or lengthens, never shortens) the tenant's shared 429 pause.
+/// Returns what the pause has left after the call, in ms.
+pub(crate) const PAUSE: &str = r#"
+local left = redis.call('PTTL', KEYS[1])
+local want = tonumber(ARGV[1])
+if left < want then
+  redis.call('SET', KEYS[1], '1', 'PX', want)
+  return want
+end
+return left
 "#;
