@@ -3,7 +3,7 @@
 //! and [`into_core`] converts it. Every limit is checked once, by the core's `Options::validate`.
 
 use genesys_tenants_core::egress::Gateway;
-use genesys_tenants_core::{Error, Options, PreflightMode, Secret};
+use genesys_tenants_core::{Error, Options, PreflightMode, RedisTls, Secret};
 use napi_derive::napi;
 use serde::Deserialize;
 use std::time::Duration;
@@ -29,6 +29,22 @@ pub struct GatewayOptions {
     pub path_params_api: Option<String>,
 }
 
+/// TLS material for a `rediss://` / `rediss+cluster://` `redisUrl`, as PEM text (for example
+/// `fs.readFileSync('ca.pem', 'utf8')`). Without it the server is verified against the system's
+/// roots. The server's certificate is always checked against the URL's host; there is no switch to
+/// turn that off.
+#[napi(object)]
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct RedisTlsOptions {
+    /// CA certificate(s) that sign the server's certificate (a private CA), instead of the system's roots.
+    pub ca: Option<String>,
+    /// Client certificate, for mutual TLS (with `key`).
+    pub cert: Option<String>,
+    /// The client certificate's private key (redacted from every error and event).
+    pub key: Option<String>,
+}
+
 /// Options of `new TenantOrchestrator(options)`. Exactly one of `configEndpoint` / `configFile`.
 #[napi(object)]
 #[derive(Deserialize)]
@@ -52,9 +68,14 @@ pub struct TenantOrchestratorOptions {
     pub gateway: Option<GatewayOptions>,
     /// Extra environment hosts allowed besides the Genesys regions (https only). Default `[]`.
     pub allowed_hosts: Option<Vec<String>>,
-    /// Redis URL (`redis://127.0.0.1:6379`) for the shared store: one token per tenant, one rate
-    /// budget per token and rotation fan-out across every replica. Needs `encryptionKey`.
+    /// Redis URL for the shared store: one token per tenant, one rate budget per token, one 429
+    /// pause and rotation fan-out across every replica. Needs `encryptionKey`. `redis://host:6379`,
+    /// `rediss://host:6380` (TLS), `redis://user:password@host` (ACL user; redacted everywhere),
+    /// `redis+cluster://host:7000?addr=host2:7001` or `rediss+cluster://…` (Redis Cluster with seed
+    /// nodes; a plain URL to a Cluster node is detected too).
     pub redis_url: Option<String>,
+    /// Private CA and client certificate for a TLS `redisUrl`.
+    pub redis_tls: Option<RedisTlsOptions>,
     /// Prefix of every Redis key. Default `'genesys-tenants:'`.
     pub redis_key_prefix: Option<String>,
     /// How long one replica may hold a token-refresh lease; if it dies, another takes over after
@@ -152,6 +173,7 @@ pub fn into_core(js: TenantOrchestratorOptions, env_token: Option<String>) -> Re
     };
     o.allowed_hosts = js.allowed_hosts.unwrap_or_default();
     o.redis_url = js.redis_url;
+    o.redis_tls = js.redis_tls.map(|t| RedisTls { ca: t.ca, cert: t.cert, key: t.key.map(Secret::new) });
     o.redis_lease = millis(js.redis_lease_ms).unwrap_or(d.redis_lease);
     if let Some(p) = js.redis_key_prefix {
         o.redis_key_prefix = p;

@@ -77,6 +77,8 @@ pub struct Options {
     pub allowed_hosts: Vec<String>,
     /// Redis URL for the shared store.
     pub redis_url: Option<String>,
+    /// TLS material for a `rediss://` `redis_url` with a private CA or mutual TLS.
+    pub redis_tls: Option<RedisTls>,
     /// Prefix of every Redis key.
     pub redis_key_prefix: String,
     /// How long a replica may hold a token-refresh lease before others take over.
@@ -110,6 +112,7 @@ impl Default for Options {
             gateway: None,
             allowed_hosts: Vec::new(),
             redis_url: None,
+            redis_tls: None,
             redis_key_prefix: DEFAULT_REDIS_KEY_PREFIX.to_string(),
             redis_lease: DEFAULT_LEASE,
             encryption_key: None,
@@ -185,16 +188,26 @@ impl Options {
             return Err(bad("encryptionKey", "snapshotPath needs an encryptionKey: secrets are never written in the clear"));
         }
         if let Some(url) = &self.redis_url {
-            if !(url.starts_with("redis://")
-                || url.starts_with("rediss://")
-                || url.starts_with("unix://")
-                || url.starts_with("redis+unix://"))
-            {
-                return Err(bad("redisUrl", "must be a redis://, rediss:// or unix:// URL"));
+            const SCHEMES: [&str; 6] = ["redis://", "rediss://", "redis+cluster://", "rediss+cluster://", "unix://", "redis+unix://"];
+            if !SCHEMES.iter().any(|s| url.starts_with(s)) {
+                return Err(bad("redisUrl", "must be a redis://, rediss://, redis+cluster://, rediss+cluster:// or unix:// URL"));
+            }
+            // The redis crate reads `#insecure` as "skip certificate checks"; that is never ours to allow.
+            if url.contains('#') {
+                return Err(bad("redisUrl", "must not have a #fragment (certificate checks cannot be turned off)"));
             }
             if self.encryption_key.is_none() {
                 return Err(bad("encryptionKey", "redisUrl needs an encryptionKey: tokens are never stored in Redis in the clear"));
             }
+        }
+        if let Some(tls) = &self.redis_tls {
+            if !self.redis_url.as_deref().is_some_and(|u| u.starts_with("rediss://") || u.starts_with("rediss+cluster://")) {
+                return Err(bad(
+                    "redisTls",
+                    "needs a rediss:// or rediss+cluster:// redisUrl (TLS is never added to, or dropped from, what the URL says)",
+                ));
+            }
+            tls.validate()?;
         }
         if self.redis_lease < Duration::from_millis(100) || self.redis_lease > Duration::from_secs(300) {
             return Err(bad("redisLeaseMs", "must be between 100 and 300000"));
@@ -204,6 +217,50 @@ impl Options {
         }
         if let Some(k) = &self.encryption_key {
             crate::crypto::EncryptionKey::parse(k.expose()).map_err(|e| bad("encryptionKey", e))?;
+        }
+        Ok(())
+    }
+}
+
+/// TLS material for Redis: PEM text. Without it a `rediss://` URL is verified against the system's roots.
+///
+/// ```
+/// use genesys_tenants_core::RedisTls;
+/// let tls = RedisTls { ca: Some("-----BEGIN CERTIFICATE-----\n…".into()), ..RedisTls::default() };
+/// assert!(tls.validate().is_ok());
+/// assert!(RedisTls { cert: Some("-----BEGIN CERTIFICATE-----".into()), ..RedisTls::default() }.validate().is_err(), "a cert needs its key");
+/// ```
+#[derive(Debug, Clone, Default)]
+pub struct RedisTls {
+    /// The CA certificate(s) that sign the server's certificate, instead of the system's roots.
+    pub ca: Option<String>,
+    /// The client certificate, for mutual TLS.
+    pub cert: Option<String>,
+    /// The client certificate's private key.
+    pub key: Option<Secret>,
+}
+
+impl RedisTls {
+    /// Each field is PEM; `cert` and `key` come together.
+    pub fn validate(&self) -> Result<()> {
+        let pem = |name: &str, v: &str| {
+            if v.trim_start().starts_with("-----BEGIN ") {
+                Ok(())
+            } else {
+                Err(bad(name, "must be PEM text (-----BEGIN …), e.g. fs.readFileSync(path, 'utf8')"))
+            }
+        };
+        if let Some(ca) = &self.ca {
+            pem("redisTls.ca", ca)?;
+        }
+        match (&self.cert, &self.key) {
+            (Some(c), Some(k)) => {
+                pem("redisTls.cert", c)?;
+                pem("redisTls.key", k.expose())?;
+            }
+            (None, None) => {}
+            (Some(_), None) => return Err(bad("redisTls.key", "a client certificate needs its key")),
+            (None, Some(_)) => return Err(bad("redisTls.cert", "a client key needs its certificate")),
         }
         Ok(())
     }
@@ -236,6 +293,32 @@ mod tests {
             ("rateLimitPerMinute", Options { rate_limit_per_minute: 1_000_001, ..base() }),
             ("configServiceToken", Options { config_service_token: Some(Secret::new("")), ..base() }),
             ("redisKeyPrefix", Options { redis_key_prefix: String::new(), ..base() }),
+            (
+                "redisUrl",
+                Options {
+                    redis_url: Some("rediss://h:6380/#insecure".into()),
+                    encryption_key: Some(Secret::new("ab".repeat(32))),
+                    ..base()
+                },
+            ),
+            (
+                "redisTls",
+                Options {
+                    redis_url: Some("redis://h:6379".into()),
+                    redis_tls: Some(RedisTls { ca: Some("-----BEGIN CERTIFICATE-----".into()), ..RedisTls::default() }),
+                    encryption_key: Some(Secret::new("ab".repeat(32))),
+                    ..base()
+                },
+            ),
+            (
+                "redisTls.ca",
+                Options {
+                    redis_url: Some("rediss+cluster://h:6379".into()),
+                    redis_tls: Some(RedisTls { ca: Some("/etc/ca.pem".into()), ..RedisTls::default() }),
+                    encryption_key: Some(Secret::new("ab".repeat(32))),
+                    ..base()
+                },
+            ),
         ];
         for (option, o) in cases {
             match o.validate() {

@@ -103,6 +103,7 @@ impl Orchestrator {
                     op_timeout: crate::store::DEFAULT_OP_TIMEOUT,
                     retry_pause: crate::store::DEFAULT_RETRY_PAUSE,
                     lease: options.redis_lease,
+                    tls: options.redis_tls.clone(),
                 };
                 Some(Arc::new(
                     SharedStore::new(settings, key, events.clone())

@@ -25,6 +25,7 @@ fn store(prefix: &str, url: &str) -> SharedStore {
         op_timeout: Duration::from_millis(300),
         retry_pause: Duration::from_millis(200),
         lease: Duration::from_millis(500),
+        tls: None,
     };
     SharedStore::new(settings, EncryptionKey::parse(&"cd".repeat(32)).unwrap(), Events::default()).unwrap()
 }

@@ -5,6 +5,7 @@
 //! caller falls back to in-process mode, and the store retries after a short pause.
 
 mod budget;
+mod connection;
 mod keys;
 mod lease;
 mod pubsub;

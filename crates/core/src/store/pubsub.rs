@@ -1,5 +1,10 @@
 //! Rotation fan-out: a replica that rotates a tenant publishes it; the others re-read the config and
 //! drop their copy of the token. The listener reconnects after failures until it is cancelled.
+//!
+//! In a Redis Cluster this is classic pub/sub, which the Cluster forwards to every node: the listener
+//! subscribes on one seed and moves to the next when that node fails. Rotations are rare, so the
+//! cluster-bus broadcast costs nothing that matters; a message missed while reconnecting is caught
+//! by the next config poll, as with one server.
 
 use super::keys::Keys;
 use super::redis_store::SharedStore;
@@ -19,9 +24,11 @@ impl SharedStore {
     pub async fn listen(&self, on_rotated: impl Fn(String) + Send + Sync, cancel: tokio_util::sync::CancellationToken) {
         use futures::StreamExt;
         let channel = Keys::channel(&self.settings.prefix);
-        loop {
+        let seeds = &self.target.seeds;
+        for turn in 0usize.. {
+            let seed = &seeds[turn % seeds.len()];
             let attempt = async {
-                let mut ps = self.client.get_async_pubsub().await?;
+                let mut ps = seed.get_async_pubsub().await?;
                 ps.subscribe(&channel).await?;
                 let mut stream = ps.on_message();
                 while let Some(msg) = stream.next().await {

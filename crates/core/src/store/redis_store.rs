@@ -1,13 +1,13 @@
 //! The Redis client of the shared store: bounded-time operations, a health state that falls back
 //! to in-process mode for a short pause after a failure, and the rotation channel.
 
+use super::connection::{Conn, Target};
 use super::keys::Keys;
 use crate::config::Tenant;
 use crate::crypto::EncryptionKey;
 use crate::events::{EventKind, Events};
 use crate::redact::Needles;
 use hmac::{Hmac, Mac};
-use redis::aio::ConnectionManager;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use sha2::Sha256;
@@ -33,7 +33,7 @@ pub enum StoreError {
 /// Settings of the store.
 #[derive(Debug, Clone)]
 pub struct StoreSettings {
-    /// `redis://…` URL.
+    /// `redis://…`, `rediss://…` or `redis+cluster://…` URL.
     pub url: String,
     /// Prefix of every key.
     pub prefix: String,
@@ -43,6 +43,8 @@ pub struct StoreSettings {
     pub retry_pause: Duration,
     /// Refresh lease.
     pub lease: Duration,
+    /// TLS material for a `rediss://` URL (private CA, mutual TLS); none: the system's roots.
+    pub tls: Option<crate::options::RedisTls>,
 }
 
 /// A token as shared between replicas (sealed at rest).
@@ -101,8 +103,8 @@ struct Health {
 
 /// The shared store.
 pub struct SharedStore {
-    pub(super) client: redis::Client,
-    conn: OnceCell<ConnectionManager>,
+    pub(super) target: Target,
+    conn: OnceCell<Conn>,
     pub(super) key: EncryptionKey,
     pub(super) settings: StoreSettings,
     /// The password in the URL, scrubbed from every failure reason.
@@ -141,14 +143,17 @@ impl SharedStore {
         if let Ok(u) = url::Url::parse(&settings.url) {
             url_secrets.push(u.password().unwrap_or_default());
         }
-        let client = redis::Client::open(settings.url.as_str()).map_err(|e| {
-            let mut why = format!("not a Redis URL ({}): {e}", crate::transport::display_url_text(&settings.url));
+        if let Some(key) = settings.tls.as_ref().and_then(|t| t.key.as_ref()) {
+            url_secrets.push(key.expose());
+        }
+        let target = Target::new(&settings.url, settings.tls.clone(), settings.op_timeout).map_err(|e| {
+            let mut why = format!("cannot use Redis at {}: {e}", crate::transport::display_url_text(&settings.url));
             url_secrets.redact_string(&mut why);
             why
         })?;
         Ok(SharedStore {
             url_secrets,
-            client,
+            target,
             conn: OnceCell::new(),
             key,
             settings,
@@ -210,20 +215,14 @@ impl SharedStore {
         }
     }
 
-    async fn conn(&self) -> Result<ConnectionManager, StoreError> {
+    async fn conn(&self) -> Result<Conn, StoreError> {
         if let Some(until) = self.lock_health().down_until {
             if Instant::now() < until {
                 return Err(StoreError::Unavailable("in retry pause after a failure".into()));
             }
         }
         let t = self.settings.op_timeout;
-        let fut = self.conn.get_or_try_init(|| async {
-            let cfg = redis::aio::ConnectionManagerConfig::new()
-                .set_connection_timeout(Some(t))
-                .set_response_timeout(Some(t))
-                .set_number_of_retries(1);
-            self.client.get_connection_manager_with_config(cfg).await
-        });
+        let fut = self.conn.get_or_try_init(|| self.target.connect(t));
         match tokio::time::timeout(t * 2, fut).await {
             Ok(Ok(c)) => Ok(c.clone()),
             Ok(Err(e)) => {
@@ -239,7 +238,7 @@ impl SharedStore {
 
     pub(super) async fn run<T, F, Fut>(&self, f: F) -> Result<T, StoreError>
     where
-        F: FnOnce(ConnectionManager) -> Fut,
+        F: FnOnce(Conn) -> Fut,
         Fut: std::future::Future<Output = redis::RedisResult<T>>,
     {
         let conn = self.conn().await?;

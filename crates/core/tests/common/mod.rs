@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod raw;
+pub mod servers;
 
 use genesys_tenants_core::egress::Gateway;
 use genesys_tenants_core::{Options, Orchestrator, Secret};

@@ -1,0 +1,242 @@
+//! Shared mode on Redis as production runs it (issue 17): TLS with a private CA and mutual TLS, an
+//! ACL user, and a Redis Cluster — each a real `redis-server` started here on 127.0.0.1.
+
+mod common;
+
+use common::servers::{cli, free_port, temp_dir, Certs, Cluster, Server};
+use genesys_tenants_core::crypto::EncryptionKey;
+use genesys_tenants_core::events::Events;
+use genesys_tenants_core::store::{unix_ms_now, RateWait, SharedStore, SharedToken, StoreError, StoreSettings};
+use genesys_tenants_core::{RedisTls, Secret};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+fn store(url: &str, tls: Option<RedisTls>) -> SharedStore {
+    let settings = StoreSettings {
+        url: url.into(),
+        prefix: format!("gt-prod-{}:", rand::random::<u32>()),
+        op_timeout: Duration::from_millis(1000),
+        retry_pause: Duration::from_millis(100),
+        lease: Duration::from_millis(2000),
+        tls,
+    };
+    SharedStore::new(settings, EncryptionKey::parse(&"cd".repeat(32)).unwrap(), Events::default()).unwrap()
+}
+
+/// Every store operation a replica uses, for one tenant: lease, put, get, budget, pause.
+async fn round_trip(s: &SharedStore, tenant: &str) -> Result<(), StoreError> {
+    let lease = s.try_lease(tenant, "fp").await?.expect("a free lease");
+    let tok = SharedToken { value: format!("token-of-{tenant}"), obtained_at_ms: unix_ms_now(), expires_at_ms: unix_ms_now() + 60_000 };
+    assert!(s.put_token(tenant, "fp", &lease, &tok).await?);
+    assert_eq!(s.get_token(tenant, "fp").await?.expect("stored").value, tok.value);
+    assert!(matches!(s.rate_wait(tenant, 100, Duration::from_secs(1)).await?, RateWait::Go));
+    assert_eq!(s.pause(tenant, Duration::from_secs(5)).await?, Duration::from_secs(5));
+    assert!(matches!(s.rate_wait(tenant, 100, Duration::from_secs(1)).await?, RateWait::Paused(_)), "the pause is seen");
+    Ok(())
+}
+
+fn reason(r: Result<(), StoreError>) -> String {
+    match r {
+        Err(StoreError::Unavailable(why)) => why,
+        Ok(()) => panic!("expected the store to refuse"),
+    }
+}
+
+fn tls(certs: &Certs, client: bool) -> RedisTls {
+    RedisTls {
+        ca: Some(certs.read("ca.pem")),
+        cert: client.then(|| certs.read("client.pem")),
+        key: client.then(|| Secret::new(certs.read("client.key"))),
+    }
+}
+
+#[tokio::test]
+async fn rediss_with_a_private_ca_works_and_a_bad_certificate_never_falls_back_to_plain_text() {
+    let certs = Certs::generate("tls", "IP:127.0.0.1,DNS:localhost");
+    let server = certs.server(false);
+    let url = format!("rediss://127.0.0.1:{}", server.port);
+    round_trip(&store(&url, Some(tls(&certs, false))), "acme").await.unwrap();
+    round_trip(&store(&format!("rediss://localhost:{}", server.port), Some(tls(&certs, false))), "acme").await.unwrap();
+
+    // The system's roots do not know our CA.
+    let why = reason(round_trip(&store(&url, None), "acme").await);
+    assert!(why.to_lowercase().contains("certificate"), "{why}");
+
+    // A certificate signed by the right CA for another name.
+    let wrong = Certs::generate("tls-wrong", "DNS:other.example");
+    let other = wrong.server(false);
+    let why = reason(round_trip(&store(&format!("rediss://127.0.0.1:{}", other.port), Some(tls(&wrong, false))), "acme").await);
+    assert!(why.to_lowercase().contains("certificate"), "{why}");
+
+    // A plain client never talks to the TLS port as if it were plain (the URL decides, nothing else).
+    let why = reason(round_trip(&store(&format!("redis://127.0.0.1:{}", server.port), None), "acme").await);
+    assert!(!why.is_empty());
+}
+
+#[tokio::test]
+async fn mutual_tls_needs_the_client_certificate_and_its_key_stays_secret() {
+    let certs = Certs::generate("mtls", "IP:127.0.0.1");
+    let server = certs.server(true);
+    let url = format!("rediss://127.0.0.1:{}", server.port);
+    let why = reason(round_trip(&store(&url, Some(tls(&certs, false))), "acme").await);
+    assert!(!why.is_empty());
+    round_trip(&store(&url, Some(tls(&certs, true))), "acme").await.unwrap();
+    let debug = format!("{:?}", tls(&certs, true));
+    assert!(!debug.contains("PRIVATE KEY"), "the key is redacted in Debug: {debug}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_acl_user_works_and_a_wrong_password_falls_back_without_showing_it() {
+    let dir = temp_dir("acl");
+    let port = free_port();
+    let _server = Server::start(port, &dir, &["--port", &port.to_string()]);
+    assert_eq!(cli(port, &["ACL", "SETUSER", "gt-svc", "on", ">Acl-Pass-7f3a9", "~*", "&*", "+@all"]).trim(), "OK");
+    assert_eq!(cli(port, &["ACL", "SETUSER", "default", "off"]).trim(), "OK");
+    assert!(cli(port, &["GET", "x"]).contains("NOAUTH"), "the default user is off");
+    round_trip(&store(&format!("redis://gt-svc:Acl-Pass-7f3a9@127.0.0.1:{port}"), None), "acme").await.unwrap();
+
+    // Through the orchestrator: calls still succeed in-process, and the reason never shows the password.
+    let env = common::emulator().await;
+    let mut o = env.options();
+    o.redis_url = Some(format!("redis://gt-svc:Wrong-Pass-0c1d2@127.0.0.1:{port}"));
+    o.encryption_key = Some(Secret::new("ab".repeat(32)));
+    let orch = env.orchestrator_with(o).await;
+    let mut rx = orch.subscribe();
+    assert_eq!(orch.request("acme", common::get("/api/v2/organizations/me")).await.unwrap().status, 200);
+    let mut events = String::new();
+    while let Ok(e) = rx.try_recv() {
+        events.push_str(&serde_json::to_string(&e).unwrap());
+    }
+    assert!(events.contains("store.unavailable"), "{events}");
+    assert!(!events.contains("Wrong-Pass-0c1d2"), "{events}");
+    let stats = serde_json::to_string(&orch.stats()).unwrap();
+    assert!(stats.contains("in-process") && !stats.contains("Wrong-Pass-0c1d2"), "{stats}");
+    orch.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cluster_runs_every_script_on_its_tenant_s_slot_and_a_plain_url_to_one_node_is_detected() {
+    let cluster = Cluster::start(3, 0);
+    let s = store(&cluster.url(), None);
+    let prefix = s.keys("x", "fp").token.split('{').next().unwrap().to_string();
+    for i in 0..30 {
+        round_trip(&s, &format!("tenant-{i}")).await.unwrap();
+    }
+    let spread = cluster.keys_per_node(&format!("{prefix}*"));
+    assert_eq!(spread.iter().map(|(_, n)| n).sum::<usize>(), 30 * 4, "token, fence, budget and pause per tenant: {spread:?}");
+    assert!(spread.iter().all(|(_, n)| *n > 0), "the tenants land on every master: {spread:?}");
+
+    // A plain URL to one node: detected as a Cluster, so tenants on the other masters work too.
+    let one = store(&format!("redis://127.0.0.1:{}", cluster.nodes[1].port), None);
+    for i in 0..30 {
+        round_trip(&one, &format!("detected-{i}")).await.unwrap();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rotation_fan_out_crosses_the_cluster_s_nodes() {
+    let cluster = Cluster::start(3, 0);
+    // The listener subscribes on the third node only; the publisher's PUBLISH lands wherever the
+    // channel's slot lives. Redis Cluster forwards it to every node.
+    let listener_url = format!("redis+cluster://127.0.0.1:{}", cluster.nodes[2].port);
+    let settings = |url: &str| StoreSettings {
+        url: url.into(),
+        prefix: "gt-fanout:".into(),
+        op_timeout: Duration::from_millis(1000),
+        retry_pause: Duration::from_millis(100),
+        lease: Duration::from_millis(2000),
+        tls: None,
+    };
+    let key = || EncryptionKey::parse(&"cd".repeat(32)).unwrap();
+    let listener = Arc::new(SharedStore::new(settings(&listener_url), key(), Events::default()).unwrap());
+    let publisher = SharedStore::new(settings(&cluster.url()), key(), Events::default()).unwrap();
+    let heard = Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+    let cancel = tokio_util::sync::CancellationToken::new();
+    let task = tokio::spawn({
+        let (listener, heard, cancel) = (Arc::clone(&listener), Arc::clone(&heard), cancel.clone());
+        async move { listener.listen(move |t| heard.lock().unwrap().push(t), cancel).await }
+    });
+    let t0 = Instant::now();
+    // Publish until heard (the subscription may not be in place yet).
+    while heard.lock().unwrap().is_empty() {
+        assert!(t0.elapsed() < Duration::from_secs(5), "the rotation never crossed the cluster");
+        publisher.publish_rotation("acme").await;
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(heard.lock().unwrap()[0], "acme");
+    cancel.cancel();
+    task.await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_master_killed_mid_run_fails_no_call_and_the_cluster_is_used_again_after_failover() {
+    let mut cluster = Cluster::start(3, 1);
+    let env = common::emulator().await;
+    let mut o = env.options();
+    o.redis_url = Some(cluster.url());
+    o.encryption_key = Some(Secret::new("ab".repeat(32)));
+    o.redis_key_prefix = format!("gt-failover-{}:", rand::random::<u32>());
+    let prefix = o.redis_key_prefix.clone();
+    let orch = env.orchestrator_with(o).await;
+    let mut rx = orch.subscribe();
+    assert_eq!(orch.request("acme", common::get("/api/v2/organizations/me")).await.unwrap().status, 200);
+
+    let victim = cluster.master_of(&format!("{prefix}{{{}}}", hex_of("acme")));
+    let (ok, failed) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+    let flow = tokio::spawn({
+        let (orch, ok, failed) = (orch.clone(), Arc::clone(&ok), Arc::clone(&failed));
+        async move {
+            let t0 = Instant::now();
+            while t0.elapsed() < Duration::from_secs(8) {
+                match orch.request("acme", common::get("/api/v2/organizations/me")).await {
+                    Ok(r) if r.status == 200 => ok.fetch_add(1, Ordering::Relaxed),
+                    _ => failed.fetch_add(1, Ordering::Relaxed),
+                };
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        }
+    });
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    cluster.kill(victim);
+    flow.await.unwrap();
+    assert_eq!(failed.load(Ordering::Relaxed), 0, "no call failed");
+    assert!(ok.load(Ordering::Relaxed) > 50, "{} calls", ok.load(Ordering::Relaxed));
+    cluster.wait_ok(Duration::from_secs(10));
+    assert_ne!(cluster.master_of(&format!("{prefix}{{{}}}", hex_of("acme"))), victim, "a replica took over");
+
+    // The shared token is still there on the promoted replica or is shared again: one more
+    // replica on the cluster needs no token request of its own.
+    let before = env.token_requests("acme").await;
+    let mut o2 = env.options();
+    o2.redis_url = Some(cluster.url());
+    o2.encryption_key = Some(Secret::new("ab".repeat(32)));
+    o2.redis_key_prefix = prefix.clone();
+    let second = env.orchestrator_with(o2).await;
+    let t0 = Instant::now();
+    loop {
+        // The first replica's store comes back after its retry pause; its next refresh writes again.
+        if orch.stats().store.is_some_and(|s| s.mode == "shared") {
+            break;
+        }
+        assert!(t0.elapsed() < Duration::from_secs(10), "the store never came back: {:?}", orch.stats().store);
+        let _ = orch.request("acme", common::get("/api/v2/organizations/me")).await;
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    second.access_token("acme").await.unwrap();
+    assert!(env.token_requests("acme").await <= before + 1, "at most one new token after the failover");
+    let mut kinds = Vec::new();
+    while let Ok(e) = rx.try_recv() {
+        kinds.push(e.kind);
+    }
+    assert!(
+        kinds.contains(&"store.unavailable") && kinds.contains(&"store.available"),
+        "the failover was seen and recovered from: {kinds:?}"
+    );
+    orch.close().await;
+    second.close().await;
+}
+
+fn hex_of(s: &str) -> String {
+    s.bytes().map(|b| format!("{b:02x}")).collect()
+}
