@@ -178,6 +178,21 @@ export declare function pageStep(summaryJson: string, stateJson: string): string
 export declare function readTenantConfigJson(optionsJson: string): Promise<string>
 
 /**
+ * TLS material for a `rediss://` / `rediss+cluster://` `redisUrl`, as PEM text (for example
+ * `fs.readFileSync('ca.pem', 'utf8')`). Without it the server is verified against the system's
+ * roots. The server's certificate is always checked against the URL's host; there is no switch to
+ * turn that off.
+ */
+export interface RedisTlsOptions {
+  /** CA certificate(s) that sign the server's certificate (a private CA), instead of the system's roots. */
+  ca?: string
+  /** Client certificate, for mutual TLS (with `key`). */
+  cert?: string
+  /** The client certificate's private key (redacted from every error and event). */
+  key?: string
+}
+
+/**
  * The retry rules of the pipeline for a call made outside it (`fetchWithPaginationAndRetry`):
  * given the error it failed with — `{ code, status?, retryAfterMs? }` as JSON text — the retries
  * granted so far and the waiting so far, how long to wait before trying again, or `null` to give
@@ -216,10 +231,15 @@ export interface TenantOrchestratorOptions {
   /** Extra environment hosts allowed besides the Genesys regions (https only). Default `[]`. */
   allowedHosts?: Array<string>
   /**
-   * Redis URL (`redis://127.0.0.1:6379`) for the shared store: one token per tenant, one rate
-   * budget per token and rotation fan-out across every replica. Needs `encryptionKey`.
+   * Redis URL for the shared store: one token per tenant, one rate budget per token, one 429
+   * pause and rotation fan-out across every replica. Needs `encryptionKey`. `redis://host:6379`,
+   * `rediss://host:6380` (TLS), `redis://user:password@host` (ACL user; redacted everywhere),
+   * `redis+cluster://host:7000?addr=host2:7001` or `rediss+cluster://…` (Redis Cluster with seed
+   * nodes; a plain URL to a Cluster node is detected too).
    */
   redisUrl?: string
+  /** Private CA and client certificate for a TLS `redisUrl`. */
+  redisTls?: RedisTlsOptions
   /** Prefix of every Redis key. Default `'genesys-tenants:'`. */
   redisKeyPrefix?: string
   /**

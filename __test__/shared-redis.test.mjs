@@ -1,5 +1,6 @@
-// Shared mode over a real Redis, with several OS processes as replicas.
-import { test, before, after } from 'node:test';
+// Shared mode with several OS processes as replicas: each proof runs on one Redis (127.0.0.1:6379) and
+// again on a 3-master Redis Cluster started here.
+import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -7,6 +8,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { startEmulator, root } from './helpers.mjs';
+import { startRedisCluster } from './redis-servers.mjs';
 
 const CHILD = path.join(root, '__test__', 'fixtures', 'shared-child.cjs');
 const KEY = 'a1'.repeat(32);
@@ -15,7 +17,9 @@ const dir = mkdtempSync(path.join(os.tmpdir(), 'gt-shared-'));
 
 let emu;
 let world;
+let cluster;
 before(async () => {
+  cluster = await startRedisCluster({ masters: 3 });
   // 20 tenants in one org: enough for the storm, cheap to generate.
   world = {
     orgs: [{ id: 'org-shared', name: 'Shared Org', region: 'mypurecloud.com', users: 5, queues: 1 }],
@@ -32,6 +36,7 @@ before(async () => {
 });
 after(async () => {
   await emu?.stop();
+  cluster?.stop();
 });
 
 const prefix = () => `gt-jstest-${process.pid}-${Math.random().toString(36).slice(2, 8)}:`;
@@ -59,56 +64,96 @@ async function tokenRequests() {
   return Object.values(c.clients).reduce((n, k) => n + k.tokenRequests, 0);
 }
 
-function options(extra = {}) {
-  return { ...emu.options(), redisUrl: REDIS, encryptionKey: KEY, ...extra };
-}
-
 function redisCli(args, port = 6379) {
   return spawnSync('redis-cli', ['-h', '127.0.0.1', '-p', String(port), ...args], { encoding: 'utf8' });
 }
 
-test('4 processes x 20 tenants x 10 concurrent calls: exactly 20 token requests, nothing in clear in Redis', async () => {
-  await emu.control('POST', 'reset', { world: true });
-  const redisKeyPrefix = prefix();
-  const tenants = world.clients.map((c) => c.tenantId);
-  const startAt = Date.now() + 1500;
-  const results = await Promise.all(
-    Array.from({ length: 4 }, () => child({ options: options({ redisKeyPrefix }), tenants, perTenant: 10, mode: 'token', startAt })),
-  );
-  for (const r of results) assert.equal(r.failed, 0, JSON.stringify(r.errors ?? r.fatal));
-  assert.equal(results.reduce((n, r) => n + r.ok, 0), 800);
-  assert.equal(await tokenRequests(), 20);
-  // Every replica saw the same token per tenant.
-  assert.equal(new Set(results.flatMap((r) => r.tokens)).size, 20);
+// The two deployments every proof runs on.
+const backends = [
+  {
+    name: 'one Redis',
+    url: () => REDIS,
+    scan: (pattern) => redisCli(['--scan', '--pattern', pattern]).stdout.split('\n').filter(Boolean).map((key) => ({ key, port: 6379 })),
+  },
+  { name: 'Redis Cluster (3 masters)', url: () => cluster.url, scan: (pattern) => cluster.scan(pattern) },
+];
 
-  const keys = redisCli(['--scan', '--pattern', `${redisKeyPrefix}*`]).stdout.split('\n').filter(Boolean);
-  assert.ok(keys.length >= 20, `keys: ${keys.length}`);
-  const secrets = (await emu.tenants()).map((t) => t.clientSecret);
-  const tokens = results.flatMap((r) => r.tokens);
-  for (const k of keys) {
-    const dump = redisCli(['--no-raw', 'GET', k]).stdout + redisCli(['DUMP', k]).stdout + k;
-    for (const s of [...secrets, ...tokens]) assert.ok(!dump.includes(s), `plaintext secret or token under ${k}`);
-  }
-  redisCli(['DEL', ...keys]);
-});
+for (const backend of backends) {
+  describe(backend.name, () => {
+    const options = (extra = {}) => ({ ...emu.options(), redisUrl: backend.url(), encryptionKey: KEY, ...extra });
 
-test('a replica killed while holding the refresh lease: another gets a token within the lease time', async () => {
-  await emu.control('POST', 'reset', { world: true });
-  const redisKeyPrefix = prefix();
-  // The first token request hangs 5 s, so its holder dies with the lease.
-  await emu.control('POST', 'faults', { path: '/oauth/token', status: 0, latencyMs: 5000, count: 1 });
-  const holder = spawn(process.execPath, [CHILD], {
-    env: { ...process.env, GENESYS_CHILD: JSON.stringify({ options: options({ redisKeyPrefix, redisLeaseMs: 1500 }), tenants: ['tenant-00'], perTenant: 1, mode: 'token' }) },
-    stdio: 'ignore',
+    test('4 processes x 20 tenants x 10 concurrent calls: exactly 20 token requests, nothing in clear in Redis', async () => {
+      await emu.control('POST', 'reset', { world: true });
+      const redisKeyPrefix = prefix();
+      const tenants = world.clients.map((c) => c.tenantId);
+      const startAt = Date.now() + 1500;
+      const results = await Promise.all(
+        Array.from({ length: 4 }, () => child({ options: options({ redisKeyPrefix }), tenants, perTenant: 10, mode: 'token', startAt })),
+      );
+      for (const r of results) assert.equal(r.failed, 0, JSON.stringify(r.errors ?? r.fatal));
+      assert.equal(results.reduce((n, r) => n + r.ok, 0), 800);
+      assert.equal(await tokenRequests(), 20);
+      // Every replica saw the same token per tenant.
+      assert.equal(new Set(results.flatMap((r) => r.tokens)).size, 20);
+      for (const r of results) assert.equal(r.store.mode, 'shared', JSON.stringify(r.store));
+
+      const keys = backend.scan(`${redisKeyPrefix}*`);
+      assert.ok(keys.length >= 20, `keys: ${keys.length}`);
+      if (backend.url() !== REDIS) assert.equal(new Set(keys.map((k) => k.port)).size, 3, 'the tenants live on every master');
+      const secrets = (await emu.tenants()).map((t) => t.clientSecret);
+      const tokens = results.flatMap((r) => r.tokens);
+      for (const { key, port } of keys) {
+        const dump = redisCli(['--no-raw', 'GET', key], port).stdout + redisCli(['DUMP', key], port).stdout + key;
+        for (const s of [...secrets, ...tokens]) assert.ok(!dump.includes(s), `plaintext secret or token under ${key}`);
+      }
+      for (const { key, port } of keys) redisCli(['DEL', key], port);
+    });
+
+    test('a replica killed while holding the refresh lease: another gets a token within the lease time', async () => {
+      await emu.control('POST', 'reset', { world: true });
+      const redisKeyPrefix = prefix();
+      // The first token request hangs 5 s, so its holder dies with the lease.
+      await emu.control('POST', 'faults', { path: '/oauth/token', status: 0, latencyMs: 5000, count: 1 });
+      const holder = spawn(process.execPath, [CHILD], {
+        env: {
+          ...process.env,
+          GENESYS_CHILD: JSON.stringify({ options: options({ redisKeyPrefix, redisLeaseMs: 1500 }), tenants: ['tenant-00'], perTenant: 1, mode: 'token' }),
+        },
+        stdio: 'ignore',
+      });
+      await new Promise((r) => setTimeout(r, 800));
+      holder.kill('SIGKILL');
+      const t0 = Date.now();
+      const r = await child({ options: options({ redisKeyPrefix, redisLeaseMs: 1500 }), tenants: ['tenant-00'], perTenant: 5, mode: 'token' });
+      assert.equal(r.failed, 0, JSON.stringify(r.errors ?? r.fatal));
+      assert.ok(Date.now() - t0 < 1500 + 2500, `took ${Date.now() - t0} ms`);
+      await emu.control('DELETE', 'faults');
+    });
+
+    test('3 processes sharing one token limited to 20 per 2 s, one Retry-After: 3 — no replica sends during the pause', async () => {
+      await emu.control('POST', 'reset', { world: true });
+      await emu.control('PATCH', 'clients/client-5', { rateLimit: { limit: 20, windowSeconds: 2 } });
+      // The first API call of the run meets a 429 asking for 3 s.
+      await emu.control('POST', 'faults', { path: '/api/v2/organizations/me', status: 429, retryAfterSeconds: 3, count: 1 });
+      const redisKeyPrefix = prefix();
+      const startAt = Date.now() + 1500;
+      const results = await Promise.all(
+        Array.from({ length: 3 }, () => child({ options: options({ redisKeyPrefix }), tenants: ['tenant-05'], perTenant: 50, mode: 'request', startAt })),
+      );
+      for (const r of results) assert.equal(r.failed, 0, JSON.stringify(r.errors ?? r.fatal));
+      const c = await emu.control('GET', 'counters/client-5');
+      assert.equal(c.apiCalls['200'], 150);
+      assert.ok((c.apiCalls['429'] ?? 0) <= 1 + 5, `429s: ${c.apiCalls['429']}`);
+      assert.equal(c.tokenRequests, 1);
+      const [first, ...rest] = c.recentCalls;
+      assert.equal(first[1], 429, 'the injected 429 came first');
+      const inPause = rest.filter(([at]) => at < first[0] + 3000 - 50);
+      assert.deepEqual(inPause, [], 'nothing was sent by any replica inside the 3 s pause');
+      assert.ok(rest.length >= 150);
+      await emu.control('DELETE', 'faults');
+    });
   });
-  await new Promise((r) => setTimeout(r, 800));
-  holder.kill('SIGKILL');
-  const t0 = Date.now();
-  const r = await child({ options: options({ redisKeyPrefix, redisLeaseMs: 1500 }), tenants: ['tenant-00'], perTenant: 5, mode: 'token' });
-  assert.equal(r.failed, 0, JSON.stringify(r.errors ?? r.fatal));
-  assert.ok(Date.now() - t0 < 1500 + 2500, `took ${Date.now() - t0} ms`);
-  await emu.control('DELETE', 'faults');
-});
+}
 
 async function freePort() {
   return new Promise((resolve) => {
@@ -129,12 +174,12 @@ function startRedis(port) {
   throw new Error('redis did not start');
 }
 
-test('Redis stopped mid-run and restarted: no call fails', async () => {
+test('one Redis stopped mid-run and restarted: no call fails', async () => {
   await emu.control('POST', 'reset', { world: true });
   const port = await freePort();
   startRedis(port);
   const flow = child({
-    options: options({ redisUrl: `redis://127.0.0.1:${port}`, redisKeyPrefix: prefix() }),
+    options: { ...emu.options(), redisUrl: `redis://127.0.0.1:${port}`, encryptionKey: KEY, redisKeyPrefix: prefix() },
     tenants: ['tenant-01', 'tenant-02'],
     durationMs: 3000,
     intervalMs: 20,
@@ -149,18 +194,4 @@ test('Redis stopped mid-run and restarted: no call fails', async () => {
   assert.equal(r.failed, 0, JSON.stringify(r.errors ?? r.fatal));
   assert.ok(r.ok > 50);
   assert.ok(r.events.includes('store.unavailable'), 'the outage was reported');
-});
-
-test('3 processes sharing one token limited to 20 per 2 s: 150 calls complete with few 429s', async () => {
-  await emu.control('POST', 'reset', { world: true });
-  await emu.control('PATCH', 'clients/client-5', { rateLimit: { limit: 20, windowSeconds: 2 } });
-  const redisKeyPrefix = prefix();
-  const results = await Promise.all(
-    Array.from({ length: 3 }, () => child({ options: options({ redisKeyPrefix }), tenants: ['tenant-05'], perTenant: 50, mode: 'request' })),
-  );
-  for (const r of results) assert.equal(r.failed, 0, JSON.stringify(r.errors ?? r.fatal));
-  const c = await emu.control('GET', 'counters/client-5');
-  assert.equal(c.apiCalls['200'], 150);
-  assert.ok((c.apiCalls['429'] ?? 0) <= 5, `429s: ${c.apiCalls['429']}`);
-  assert.equal(c.tokenRequests, 1);
 });

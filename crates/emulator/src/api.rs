@@ -78,10 +78,7 @@ pub fn handle(
         return Reply::error(&ApiError::new(401, "bad.credentials", "Invalid login credentials."), corr);
     };
     let counted = |status: u16| {
-        state.count(&rec.client_id, |c| {
-            *c.api_calls.entry(status.to_string()).or_default() += 1;
-            c.api_calls_total += 1;
-        });
+        state.count(&rec.client_id, |c| c.api_call(status));
     };
     if rec.revoked || client.state == "disabled" {
         counted(401);

@@ -217,10 +217,7 @@ async fn dispatch(AxState(app): AxState<Arc<App>>, method: Method, uri: Uri, hea
         if f.status != 0 {
             if let Some(c) = &client_hint {
                 if is_api {
-                    state.count(c, |k| {
-                        *k.api_calls.entry(f.status.to_string()).or_default() += 1;
-                        k.api_calls_total += 1;
-                    });
+                    state.count(c, |k| k.api_call(f.status));
                 }
             }
             let body = f.body.clone().unwrap_or_else(|| fault_body(f.status, f.retry_after_seconds).body(&corr));

@@ -41,6 +41,25 @@ pub struct ClientCounters {
     pub in_flight: u64,
     /// Highest concurrent API calls seen.
     pub max_concurrency: u64,
+    /// The last [`RECENT_CALLS`] API calls as `[arrived at (Unix ms), status]`: lets a test see
+    /// *when* calls were sent (nothing inside a 429 pause, say).
+    pub recent_calls: std::collections::VecDeque<[u64; 2]>,
+}
+
+/// How many API calls [`ClientCounters::recent_calls`] keeps.
+pub const RECENT_CALLS: usize = 1000;
+
+impl ClientCounters {
+    /// Counts one API call answered with `status`.
+    pub fn api_call(&mut self, status: u16) {
+        *self.api_calls.entry(status.to_string()).or_default() += 1;
+        self.api_calls_total += 1;
+        if self.recent_calls.len() == RECENT_CALLS {
+            self.recent_calls.pop_front();
+        }
+        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0);
+        self.recent_calls.push_back([now, u64::from(status)]);
+    }
 }
 
 /// An injected fault.
