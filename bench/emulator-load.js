@@ -5,7 +5,7 @@
 'use strict';
 const http = require('node:http');
 const os = require('node:os');
-const { startEmulator } = require('../lib/cli/emulator.js');
+const { startEmulator } = require('./lib/emulator.js');
 
 function get(agent, port, path, token) {
   return new Promise((resolve, reject) => {

@@ -34,7 +34,7 @@ async function main() {
 Regenerate with \`npm run bench\` (it builds first; about ${Math.ceil((Date.now() - started) / 60000)} minutes). Every figure comes from one run of
 \`bench/run.js\` on one machine: each scenario starts its own emulator on 127.0.0.1, which shares the machine with the
 clients, and repeats ${settings.runs} times; tables give medians with min–max. Contenders: the floor (node:http with a static
-token), the official SDK used directly, the tutorial pattern (\`bench/tutorial-pattern.js\`: a reconstruction, see its
+token), the official SDK used directly, the tutorial pattern (\`bench/tutorial-pattern.js\`: after the tutorial's text, the kinder reading, see its
 header), \`request()\` and the official SDK through \`getTenantClient()\`.
 
 Machine: ${os.cpus().length} cores (${cpu}), ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, ${os.platform()} ${os.release()}. Date: ${new Date().toISOString().slice(0, 10)}.

@@ -5,7 +5,7 @@ const http = require('node:http');
 const platformClient = require('purecloud-platform-client-v2');
 const { TenantOrchestrator } = require('../../lib/index.js');
 const tutorial = require('../tutorial-pattern.js');
-const { startEmulator } = require('../../lib/cli/emulator.js');
+const { startEmulator } = require('../lib/emulator.js');
 const { median, cell, latency, throughput, yes } = require('../lib/measure.js');
 
 const PATH = '/api/v2/organizations/me';

@@ -5,14 +5,35 @@
 const platformClient = require('purecloud-platform-client-v2');
 const { TenantOrchestrator } = require('../../lib/index.js');
 const tutorial = require('../tutorial-pattern.js');
-const { startEmulator } = require('../../lib/cli/emulator.js');
-const { median, cell, timed, totalStatus, yes } = require('../lib/measure.js');
+const { startEmulator } = require('../lib/emulator.js');
+const { median, cell, timed, totalStatus } = require('../lib/measure.js');
+const { SINGLE_REDIS, replicas, startCluster } = require('../lib/replicas.js');
 
 const CALLS = 100;
 const LIMIT = 20;
 const WINDOW_S = 2;
 const MINIMUM_MS = (Math.ceil(CALLS / LIMIT) - 1) * WINDOW_S * 1000;
 const PATH = '/api/v2/organizations/me';
+
+// Shared mode: 3 replica processes share the token and its budget, 33 calls each (99 calls: the same
+// five windows, so the same minimum).
+const REPLICAS = 3;
+const PER_REPLICA = 33;
+
+async function measureShared(emu, redisUrl, run) {
+  const before = await totalStatus(emu, 429);
+  const options = {
+    configEndpoint: emu.url,
+    configServiceToken: emu.configServiceToken,
+    gateway: emu.gateway,
+    redisUrl,
+    encryptionKey: 'c3'.repeat(32),
+    // A fresh prefix, so a fresh shared token and a fresh server window.
+    redisKeyPrefix: `bench-goodput-${process.pid}-${run}-${Math.random().toString(36).slice(2, 8)}:`,
+  };
+  const { results, failed } = await replicas(REPLICAS, { options, tenants: ['acme'], perTenant: PER_REPLICA, mode: 'request' });
+  return { ms: Math.max(...results.map((r) => r.ms)), failed, throttled: (await totalStatus(emu, 429)) - before };
+}
 
 async function measure(emu, run) {
   const before = await totalStatus(emu, 429);
@@ -29,7 +50,10 @@ module.exports = async function goodput({ runs }) {
     ['genesys-tenants request(), inin-ratelimit headers present', true, 'ours'],
     ['genesys-tenants request(), only Retry-After (headers removed)', false, 'ours'],
     ['tutorial pattern (no 429 handling on plain calls)', true, 'tutorial'],
+    [`${REPLICAS} processes × ${PER_REPLICA} calls, Redis shared mode, one Redis`, true, 'single'],
+    [`${REPLICAS} processes × ${PER_REPLICA} calls, Redis shared mode, 3-master Redis Cluster`, true, 'cluster'],
   ];
+  const cluster = await startCluster();
   const results = cases.map(() => ({ ms: [], failed: [], throttled: [] }));
   try {
     for (let r = 0; r < runs; r++) {
@@ -37,7 +61,9 @@ module.exports = async function goodput({ runs }) {
         await emu.control('PUT', 'rate-limit-headers', { enabled: headers });
         // A fresh client each run: a new token, so a fresh server window.
         let m;
-        if (who === 'ours') {
+        if (who === 'single' || who === 'cluster') {
+          m = await measureShared(emu, who === 'single' ? SINGLE_REDIS : cluster.url, r);
+        } else if (who === 'ours') {
           const o = new TenantOrchestrator({ configEndpoint: emu.url, configServiceToken: emu.configServiceToken, gateway: emu.gateway });
           await o.initialize();
           await o.getAccessToken('acme');
@@ -62,6 +88,7 @@ module.exports = async function goodput({ runs }) {
   } finally {
     await emu.control('PUT', 'rate-limit-headers', { enabled: true });
     await emu.stop();
+    cluster.stop();
   }
   const int = (x) => String(Math.round(x));
   const rows = cases.map(([name], i) => {
@@ -69,12 +96,13 @@ module.exports = async function goodput({ runs }) {
     const ratio = median(r.ms) / MINIMUM_MS;
     return `| ${name} | ${cell(r.ms.map((x) => x / 1000), (x) => x.toFixed(2))} s | ${ratio.toFixed(2)} | ${cell(r.throttled, int)} | ${cell(r.failed, int)} |`;
   });
-  const [withHeaders, retryAfterOnly] = results;
+  const [withHeaders, retryAfterOnly, , sharedSingle, sharedCluster] = results;
   const markdown = `## Rate-limit goodput
 
 ${CALLS} concurrent calls on a token the emulator limits to ${LIMIT} requests per ${WINDOW_S} s (a fixed window, as Genesys
 counts); the theoretical minimum is ${(MINIMUM_MS / 1000).toFixed(0)} s. A fresh orchestrator (so a fresh token and window)
-each run; ${runs} runs, median (min–max).
+each run; ${runs} runs, median (min–max). The shared-mode rows run ${REPLICAS} replica processes on one token (their time
+is the slowest replica's, from a common start), which share its budget through Redis.
 
 | client | time | ÷ minimum | 429s provoked | calls failed |
 |---|---|---|---|---|
@@ -84,6 +112,8 @@ ${rows.join('\n')}
   const verdicts = [
     ['goodput with inin-ratelimit headers: ≤ 1.1× the minimum, ≤ 5 429s, none failed', ok(withHeaders)],
     ['goodput with only Retry-After: ≤ 1.1× the minimum, ≤ 5 429s, none failed', ok(retryAfterOnly)],
+    [`goodput of ${REPLICAS} processes over Redis: ≤ 1.1× the minimum, ≤ 5 429s, none failed`, ok(sharedSingle)],
+    [`goodput of ${REPLICAS} processes over a Redis Cluster: ≤ 1.1× the minimum, ≤ 5 429s, none failed`, ok(sharedCluster)],
   ];
   return { markdown, verdicts };
 };

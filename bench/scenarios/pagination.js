@@ -4,7 +4,7 @@
 // exactly the 10,000 distinct users came back.
 const platformClient = require('purecloud-platform-client-v2');
 const { TenantOrchestrator, fetchWithPaginationAndRetry } = require('../../lib/index.js');
-const { startEmulator } = require('../../lib/cli/emulator.js');
+const { startEmulator } = require('../lib/emulator.js');
 const { bigWorld } = require('../lib/worlds.js');
 const { median, cell, timed, yes } = require('../lib/measure.js');
 

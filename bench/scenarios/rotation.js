@@ -5,7 +5,7 @@
 const platformClient = require('purecloud-platform-client-v2');
 const { TenantOrchestrator } = require('../../lib/index.js');
 const tutorial = require('../tutorial-pattern.js');
-const { startEmulator } = require('../../lib/cli/emulator.js');
+const { startEmulator } = require('../lib/emulator.js');
 const { cell, sleep, yes } = require('../lib/measure.js');
 
 const CALLS = 2000;

@@ -2,7 +2,7 @@
 // A cached getAccessToken() at concurrency 1, in-process and in Redis shared mode (127.0.0.1:6379).
 const { TenantOrchestrator } = require('../../lib/index.js');
 const native = require('../../index.js');
-const { startEmulator } = require('../../lib/cli/emulator.js');
+const { startEmulator } = require('../lib/emulator.js');
 const { cell, latency } = require('../lib/measure.js');
 
 module.exports = async function tokens({ runs, latencyCalls }) {
