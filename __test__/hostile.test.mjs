@@ -27,6 +27,35 @@ test('numbers JSON cannot carry are INVALID_OPTIONS naming the option, nested on
   assert.throws(() => new TenantOrchestrator(loop), invalid('gateway.self'));
 });
 
+test('Redis URLs and TLS material from JS: a bad one is INVALID_OPTIONS naming it, a key never shown', () => {
+  const KEY = 'a1'.repeat(32);
+  const PEM = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n';
+  const cases = [
+    [{ redisUrl: 'http://127.0.0.1:6379' }, 'redisUrl'],
+    [{ redisUrl: 'rediss://127.0.0.1:6380/#insecure' }, 'redisUrl'],
+    [{ redisUrl: 'redis+cluster://127.0.0.1:7000?addr=evil.example/x:1' }, 'redisUrl'],
+    [{ redisUrl: 'redis+cluster://127.0.0.1:7000/2' }, 'redisUrl'],
+    [{ redisUrl: 'redis://127.0.0.1:6379', redisTls: { ca: PEM } }, 'redisTls'],
+    [{ redisUrl: 'rediss://127.0.0.1:6380', redisTls: { ca: '/etc/redis/ca.pem' } }, 'redisTls.ca'],
+    [{ redisUrl: 'rediss://127.0.0.1:6380', redisTls: { cert: PEM } }, 'redisTls.key'],
+    [{ redisUrl: 'rediss://127.0.0.1:6380', redisTls: { cert: PEM, key: 'my-private-key-material' } }, 'redisTls.key'],
+    [{ redisUrl: 'rediss://127.0.0.1:6380', redisTls: { servername: 'redis.internal' } }, 'redisTls.servername'],
+    // Looks like PEM, is not a certificate: the redis crate refuses it, and the option named is still redisTls.
+    [{ redisUrl: 'rediss://127.0.0.1:6380', redisTls: { cert: PEM, key: '-----BEGIN PRIVATE KEY-----\nmy-private-key-material\n-----END PRIVATE KEY-----\n' } }, 'redisTls'],
+  ];
+  for (const [extra, option] of cases) {
+    assert.throws(
+      () => new TenantOrchestrator(emu.options({ encryptionKey: KEY, ...extra })),
+      (e) => invalid(option)(e) && !JSON.stringify({ ...e, message: e.message }).includes('my-private-key-material'),
+      JSON.stringify(extra),
+    );
+  }
+  // The good forms construct (nothing connects before use).
+  for (const redisUrl of ['rediss://u:p@127.0.0.1:6380', 'redis+cluster://127.0.0.1:7000?addr=127.0.0.1:7001', 'rediss+cluster://127.0.0.1:7000']) {
+    new TenantOrchestrator(emu.options({ encryptionKey: KEY, redisUrl })).close();
+  }
+});
+
 test('inherited properties are never read as options', async () => {
   const proto = { colour: 'red', maxRetries: 'not a number', configFile: '/etc/passwd' };
   const options = Object.assign(Object.create(proto), emu.options());

@@ -2,6 +2,7 @@
 // A cached getAccessToken() at concurrency 1, in-process and in Redis shared mode (127.0.0.1:6379).
 const { TenantOrchestrator } = require('../../lib/index.js');
 const native = require('../../index.js');
+const { toWire } = require('../../lib/wire.js');
 const { startEmulator } = require('../lib/emulator.js');
 const { cell, latency } = require('../lib/measure.js');
 
@@ -22,7 +23,7 @@ module.exports = async function tokens({ runs, latencyCalls }) {
     }
     // The native async method alone: the same lookup, but a round trip through the addon's runtime
     // (JS thread → tokio worker → JS thread) — what every request() pays on top of its HTTP.
-    const raw = new native.NativeOrchestrator({ configEndpoint: emu.url, configServiceToken: emu.configServiceToken, gateway: emu.gateway });
+    const raw = new native.NativeOrchestrator(toWire({ configEndpoint: emu.url, configServiceToken: emu.configServiceToken, gateway: emu.gateway }));
     await raw.initialize();
     const hop = [];
     for (let r = 0; r < runs; r++) hop.push((await latency(() => raw.getAccessToken('acme-corp'), latencyCalls * 10)).p50 * 1000);

@@ -105,10 +105,7 @@ impl Orchestrator {
                     lease: options.redis_lease,
                     tls: options.redis_tls.clone(),
                 };
-                Some(Arc::new(
-                    SharedStore::new(settings, key, events.clone())
-                        .map_err(|reason| Error::InvalidOptions { option: "redisUrl".into(), reason })?,
-                ))
+                Some(Arc::new(SharedStore::new(settings, key, events.clone())?))
             }
             _ => None,
         };

@@ -81,6 +81,9 @@ pub(super) fn cluster_seeds(url: &str) -> Result<Option<Vec<String>>, String> {
         userinfo.push('@');
     }
     let host = parsed.host_str().filter(|h| !h.is_empty()).ok_or("a Cluster URL needs a host")?;
+    if !matches!(parsed.path(), "" | "/") {
+        return Err("a Cluster has only database 0: no /<db> path".into());
+    }
     let mut addrs = vec![format!("{host}:{}", parsed.port().unwrap_or(6379))];
     for (k, v) in parsed.query_pairs() {
         match &*k {
@@ -193,6 +196,7 @@ mod tests {
             "redis+cluster://h:1?addr=h:0",
             "redis+cluster://h:1?db=2",
             "redis+cluster:///nohost",
+            "redis+cluster://h:1/2",
         ] {
             assert!(cluster_seeds(bad).is_err(), "{bad}");
         }
