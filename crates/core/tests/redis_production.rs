@@ -61,7 +61,7 @@ async fn rediss_with_a_private_ca_works_and_a_bad_certificate_never_falls_back_t
 
     // The system's roots do not know our CA.
     let why = reason(round_trip(&store(&url, None), "acme").await);
-    assert!(why.to_lowercase().contains("certificate"), "{why}");
+    assert!(why.contains("invalid peer certificate: UnknownIssuer"), "{why}");
 
     // A certificate signed by the right CA for another name.
     let wrong = Certs::generate("tls-wrong", "DNS:other.example");
@@ -112,6 +112,8 @@ async fn an_acl_user_works_and_a_wrong_password_falls_back_without_showing_it() 
     assert!(!events.contains("Wrong-Pass-0c1d2"), "{events}");
     let stats = serde_json::to_string(&orch.stats()).unwrap();
     assert!(stats.contains("in-process") && !stats.contains("Wrong-Pass-0c1d2"), "{stats}");
+    let last = orch.stats().store.and_then(|s| s.last_error).unwrap_or_default();
+    assert!(last.contains("AuthenticationFailed"), "the reason says why: {last}");
     orch.close().await;
 }
 
