@@ -28,19 +28,23 @@ async function clusterPort() {
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-/** A Redis Cluster of `masters` masters on 127.0.0.1: { url, ports, scan(pattern), get(key), stop() }. */
-export async function startRedisCluster({ masters = 3 } = {}) {
+/**
+ * A Redis Cluster of `masters` masters, each with `replicas` replicas, on 127.0.0.1:
+ * { url, ports, scan(pattern), masterOf(key), kill(port), waitOk(ms), stop() }.
+ */
+export async function startRedisCluster({ masters = 3, replicas = 0 } = {}) {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'gt-jscluster-'));
   const procs = [];
   const ports = [];
-  for (let i = 0; i < masters; i++) {
+  for (let i = 0; i < masters * (1 + replicas); i++) {
     const port = await clusterPort();
     ports.push(port);
     procs.push(
       spawn(
         'redis-server',
         ['--bind', '127.0.0.1', '--port', String(port), '--save', '', '--appendonly', 'no', '--dir', dir, '--cluster-enabled', 'yes',
-          '--cluster-config-file', `nodes-${i}.conf`, '--cluster-node-timeout', '1000'],
+          '--cluster-config-file', `nodes-${i}.conf`, '--cluster-node-timeout', '1000',
+          '--cluster-replica-validity-factor', '0', '--dbfilename', `dump-${i}.rdb`],
         { stdio: 'ignore' },
       ),
     );
@@ -56,7 +60,7 @@ export async function startRedisCluster({ masters = 3 } = {}) {
         await sleep(50);
       }
     }
-    const created = spawnSync('redis-cli', ['--cluster', 'create', ...ports.map((p) => `127.0.0.1:${p}`), '--cluster-replicas', '0', '--cluster-yes'], {
+    const created = spawnSync('redis-cli', ['--cluster', 'create', ...ports.map((p) => `127.0.0.1:${p}`), '--cluster-replicas', String(replicas), '--cluster-yes'], {
       encoding: 'utf8',
     });
     if (created.status !== 0) throw new Error(`cluster create: ${created.stdout}${created.stderr}`);
@@ -64,10 +68,21 @@ export async function startRedisCluster({ masters = 3 } = {}) {
       if (i > 200) throw new Error('cluster never reached cluster_state:ok');
       await sleep(50);
     }
+    // A replica that never finished its first sync cannot take over: wait for every link.
+    const unsynced = () =>
+      ports.some((p) => {
+        const r = redisCli(p, ['info', 'replication']).stdout;
+        return r.includes('role:slave') && !r.includes('master_link_status:up');
+      });
+    for (let i = 0; unsynced(); i++) {
+      if (i > 200) throw new Error('replicas never synced');
+      await sleep(50);
+    }
   } catch (e) {
     stop();
     throw e;
   }
+  const live = new Set(ports);
   const seeds = ports.slice(1).map((p) => `addr=127.0.0.1:${p}`).join('&');
   return {
     url: `redis+cluster://127.0.0.1:${ports[0]}?${seeds}`,
@@ -75,6 +90,33 @@ export async function startRedisCluster({ masters = 3 } = {}) {
     /** Keys matching `pattern` on every master, and the node each lives on. */
     scan(pattern) {
       return ports.flatMap((port) => redisCli(port, ['--scan', '--pattern', pattern]).stdout.split('\n').filter(Boolean).map((key) => ({ key, port })));
+    },
+    /** The port of the master serving `key`'s slot. */
+    masterOf(key) {
+      const any = [...live][0];
+      const slot = Number(redisCli(any, ['cluster', 'keyslot', key]).stdout.trim());
+      for (const line of redisCli(any, ['cluster', 'nodes']).stdout.split('\n')) {
+        const f = line.split(' ');
+        if (f.length < 9 || !f[2].includes('master') || f[2].includes('fail')) continue;
+        for (const range of f.slice(8)) {
+          const [a, b = a] = range.split('-').map(Number);
+          if (slot >= a && slot <= b) return Number(f[1].split(/[:@]/)[1]);
+        }
+      }
+      throw new Error(`no master for slot ${slot}`);
+    },
+    /** Kills the node on `port` (SIGKILL: a crash). */
+    kill(port) {
+      procs[ports.indexOf(port)].kill('SIGKILL');
+      live.delete(port);
+    },
+    /** Resolves when every live node says cluster_state:ok. */
+    async waitOk(ms = 15000) {
+      const t0 = Date.now();
+      while (![...live].every((p) => redisCli(p, ['cluster', 'info']).stdout.includes('cluster_state:ok'))) {
+        if (Date.now() - t0 > ms) throw new Error(`cluster not ok after ${ms} ms`);
+        await sleep(100);
+      }
     },
     stop,
   };

@@ -174,6 +174,37 @@ function startRedis(port) {
   throw new Error('redis did not start');
 }
 
+test('a Redis Cluster master killed mid-run (3 masters, 3 replicas): no call of 2 replica processes fails', async () => {
+  await emu.control('POST', 'reset', { world: true });
+  const failover = await startRedisCluster({ masters: 3, replicas: 1 });
+  try {
+    const redisKeyPrefix = prefix();
+    const tenants = ['tenant-01', 'tenant-02', 'tenant-03'];
+    const job = {
+      options: { ...emu.options(), redisUrl: failover.url, encryptionKey: KEY, redisKeyPrefix },
+      tenants,
+      durationMs: 9000,
+      intervalMs: 20,
+      mode: 'request',
+    };
+    const flows = [child(job), child(job)];
+    const hex = (s) => Buffer.from(s).toString('hex');
+    const victim = failover.masterOf(`${redisKeyPrefix}{${hex('tenant-01')}}`);
+    await new Promise((r) => setTimeout(r, 2000));
+    failover.kill(victim);
+    const results = await Promise.all(flows);
+    for (const r of results) {
+      assert.equal(r.failed, 0, JSON.stringify(r.errors ?? r.fatal));
+      assert.ok(r.ok > 100, `${r.ok} calls`);
+      assert.ok(r.events.includes('store.unavailable') && r.events.includes('store.available'), `the failover was met and recovered: ${r.events}`);
+    }
+    await failover.waitOk();
+    assert.notEqual(failover.masterOf(`${redisKeyPrefix}{${hex('tenant-01')}}`), victim, 'a replica took over');
+  } finally {
+    failover.stop();
+  }
+});
+
 test('one Redis stopped mid-run and restarted: no call fails', async () => {
   await emu.control('POST', 'reset', { world: true });
   const port = await freePort();

@@ -138,7 +138,7 @@ pub(crate) fn unix_ms() -> u64 {
 impl SharedStore {
     /// A store for `settings.url`; nothing is connected until first use. A URL or TLS material the
     /// redis crate refuses is `INVALID_OPTIONS` naming `redisUrl` or `redisTls`.
-    pub fn new(settings: StoreSettings, key: EncryptionKey, events: Events) -> Result<Self, crate::Error> {
+    pub fn new(settings: StoreSettings, key: EncryptionKey, events: Events) -> Result<Self, crate::error::Error> {
         // The URL's password must not reach an error, an event or stats.
         let mut url_secrets = Needles::default();
         if let Ok(u) = url::Url::parse(&settings.url) {
@@ -152,7 +152,7 @@ impl SharedStore {
             url_secrets.redact_string(&mut reason);
             // The URL is fine without the TLS material: the material is at fault.
             let tls_at_fault = settings.tls.is_some() && Target::new(&settings.url, None, settings.op_timeout).is_ok();
-            crate::Error::InvalidOptions { option: if tls_at_fault { "redisTls" } else { "redisUrl" }.into(), reason }
+            crate::error::Error::InvalidOptions { option: if tls_at_fault { "redisTls" } else { "redisUrl" }.into(), reason }
         })?;
         Ok(SharedStore {
             url_secrets,
