@@ -60,6 +60,13 @@ export declare class NativeOrchestrator {
   closeCall(call: number): void
   /** Re-reads the tenant's config and obtains a new token; the old one serves until then. */
   rotateCredentials(tenantId: string): Promise<void>
+  /** Checks `rotationWebhook()`'s options (JSON text); throws `INVALID_OPTIONS` naming the bad one. */
+  checkWebhookOptions(optionsJson: string): void
+  /**
+   * Handles one rotation-webhook delivery: `signature` is the `X-Genesys-Tenants-Signature` header,
+   * `body` the raw body. Resolves to `{ status, body }` as JSON text, for the HTTP answer.
+   */
+  rotationWebhook(optionsJson: string, signature: string | undefined | null, body: Buffer): Promise<string>
   /** Re-reads the config now; resolves to `{ added, removed, changed }`. */
   reloadConfig(): Promise<ConfigDiff>
   /**
@@ -83,6 +90,10 @@ export declare class NativeOrchestrator {
    * even `__proto__` an own property).
    */
   statsJson(): string
+  /** Metrics as JSON text (`metrics()` in the package parses it). */
+  metricsJson(): string
+  /** Metrics in the Prometheus text exposition format. */
+  metricsText(): string
   /**
    * Calls `callback(eventJson)` for every event until `unsubscribe(id)` or `close()`. The callback
    * does not keep the process alive.
@@ -200,6 +211,20 @@ export interface RedisTlsOptions {
  */
 export declare function retryWait(errorJson: string, retries: number, waitedMs: number, maxRetries: number, budgetMs: number): number | null
 
+/** Options of `o.rotationWebhook(options)`. */
+export interface RotationWebhookOptions {
+  /** The secret shared with the sender (at least 16 characters; e.g. `openssl rand -hex 32`). */
+  secret: string
+  /** How far a delivery's timestamp may be from now, either side. Default `300000` (5 minutes). */
+  toleranceMs?: number
+}
+
+/**
+ * The `X-Genesys-Tenants-Signature` value for `body` signed with `secret` at `timestampS` (Unix
+ * seconds): what a sender of rotation webhooks sends (`genesys-tenants webhook sign`).
+ */
+export declare function signWebhook(secret: string, timestampS: number, body: Buffer): string
+
 /**
  * Resolves after `ms` milliseconds, timed in Rust: the package's JS helpers wait with this so that
  * a caller's fake timers (Jest) cannot stall or skip their waits.
@@ -275,3 +300,9 @@ export interface TenantOrchestratorOptions {
    */
   preflight?: 'enforce' | 'warn' | 'off'
 }
+
+/**
+ * What the rotation webhook accepts: `{ header, maxBody }` as JSON text (the signature header's
+ * name and the largest body, in bytes).
+ */
+export declare function webhookLimits(): string

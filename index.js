@@ -847,4 +847,6 @@ module.exports.explainOperation = nativeBinding.explainOperation
 module.exports.pageStep = nativeBinding.pageStep
 module.exports.readTenantConfigJson = nativeBinding.readTenantConfigJson
 module.exports.retryWait = nativeBinding.retryWait
+module.exports.signWebhook = nativeBinding.signWebhook
 module.exports.sleep = nativeBinding.sleep
+module.exports.webhookLimits = nativeBinding.webhookLimits

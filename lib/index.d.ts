@@ -1,11 +1,11 @@
 // Hand-written declarations for the JS layer; the native surface is generated in ../index.d.ts.
-import type { ConfigDiff, GatewayOptions, TenantOrchestratorOptions } from '../index';
+import type { ConfigDiff, GatewayOptions, RotationWebhookOptions, TenantOrchestratorOptions } from '../index';
 // The official SDK is an optional peer dependency: with its typings installed, `SdkApiClient` is its
 // `ApiClientClass`; without them the import resolves to nothing and `SdkApiClient` is `any`.
 // @ts-ignore -- the optional peer may be absent
 import type * as Sdk from 'purecloud-platform-client-v2';
 
-export type { ConfigDiff, GatewayOptions, TenantOrchestratorOptions };
+export type { ConfigDiff, GatewayOptions, RotationWebhookOptions, TenantOrchestratorOptions };
 
 /** One API call (checked by the core: `INVALID_OPTIONS` naming the field). */
 export interface ApiRequestInit extends CallBounds {
@@ -313,6 +313,13 @@ export declare class TenantOrchestrator {
   rotateCredentials(tenantId: string): Promise<void>;
   /** Re-reads the config now. */
   reloadConfig(): Promise<ConfigDiff>;
+  /**
+   * A request handler that rotates credentials when a signed delivery asks (`X-Genesys-Tenants-Signature:
+   * t=<unix s>,v1=<hex HMAC-SHA256 of "t.body">`; body `{ tenantId }`, `{ tenantIds }` or `{ all: true }`).
+   * Answers 202, 400, 401 or 413 with JSON. Works with plain `http`, Express (`express.raw()`) and Fastify
+   * (`req.raw`, `reply.raw`, or a buffer body parser).
+   */
+  rotationWebhook(options: RotationWebhookOptions): (req: import('node:http').IncomingMessage & { body?: unknown }, res: import('node:http').ServerResponse) => Promise<void>;
   /** Calls `callback(event)` for every event; returns a function that unsubscribes. */
   onEvent(callback: (event: OrchestratorEvent) => void): () => void;
   /**
@@ -346,8 +353,49 @@ export declare class TenantOrchestrator {
     closed: boolean;
     initialized: boolean;
   };
+  /** Metrics per tenant, config and store (`metricsText()` renders them for Prometheus). */
+  metrics(): Metrics;
+  /** The metrics in the Prometheus text exposition format (serve it at `/metrics`). */
+  metricsText(): string;
   /** Stops every task; afterwards nothing keeps the event loop alive and calls reject with CLOSED. */
   close(): Promise<void>;
+}
+
+/** A latency histogram: `cumulative[i]` observations at or under the i-th bound (seconds: 0.005 … 30). */
+export interface HistogramSnapshot {
+  cumulative: number[];
+  count: number;
+  sumSeconds: number;
+}
+
+/** One tenant's metrics. */
+export interface TenantMetrics {
+  /** Calls by outcome: `OK` or an error code. */
+  calls: Partial<Record<'OK' | ErrorCode, number>>;
+  latency: HistogramSnapshot;
+  retries: number;
+  throttled: number;
+  heldMs: number;
+  limiterWaitMs: number;
+  tokenRequests: number;
+  tokenFailures: number;
+  tokensAcquired: number;
+  rotations: number;
+  valid: boolean;
+}
+
+/** What `metrics()` returns. */
+export interface Metrics {
+  tenants: Record<string, TenantMetrics>;
+  configReads: number;
+  configNotModified: number;
+  configConsecutiveFailures: number;
+  configLastSuccessAt: number | null;
+  configFromSnapshot: boolean;
+  /** With `redisUrl`: true while shared, false in the in-process fallback. */
+  storeUp?: boolean | null;
+  storeFailures: number;
+  storeOutages: number;
 }
 
 export declare function coreVersion(): string;

@@ -11,6 +11,7 @@ const { TenantConfigsView } = require('./tenant-configs.js');
 const { CredentialManager } = require('./credential-manager.js');
 const tutorial = require('./tutorial.js');
 const { explainOperation, catalogueSource } = require('./catalogue.js');
+const { rotationWebhookHandler } = require('./webhook.js');
 
 /**
  * `options` with `gateway` taken from `GENESYS_TENANTS_GATEWAY` (a URL such as
@@ -139,6 +140,17 @@ class TenantOrchestrator {
     return this.#native.rotateCredentials(tenantId);
   }
 
+  /**
+   * A Node request handler `(req, res)` that rotates credentials when a signed delivery asks
+   * (plain `http`, Express, Fastify's `req.raw`/`reply.raw`; it needs the raw body). Throws
+   * `INVALID_OPTIONS` for a bad `secret` or `toleranceMs`.
+   */
+  rotationWebhook(options) {
+    const wire = toWire(options);
+    this.#native.checkWebhookOptions(wire);
+    return rotationWebhookHandler(this.#native, wire);
+  }
+
   /** Re-reads the config now; resolves to `{ added, removed, changed }`. */
   reloadConfig() {
     return this.#native.reloadConfig();
@@ -248,6 +260,16 @@ class TenantOrchestrator {
   /** Per-tenant counters and cache state. */
   stats() {
     return JSON.parse(this.#native.statsJson());
+  }
+
+  /** Metrics per tenant (calls by outcome, latency histogram, retries, 429s, tokens, rotations), config and store. */
+  metrics() {
+    return JSON.parse(this.#native.metricsJson());
+  }
+
+  /** The same metrics in the Prometheus text exposition format, for a `/metrics` endpoint. */
+  metricsText() {
+    return this.#native.metricsText();
   }
 
   /** Stops every task; afterwards nothing keeps the event loop alive and calls reject with CLOSED. */

@@ -74,6 +74,26 @@ pub fn page_step(env: Env, summary_json: String, state_json: String) -> Result<S
         .map_err(|e| errors::to_js(&env, &e))
 }
 
+/// What the rotation webhook accepts: `{ header, maxBody }` as JSON text (the signature header's
+/// name and the largest body, in bytes).
+#[napi]
+pub fn webhook_limits() -> String {
+    serde_json::json!({"header": genesys_tenants_core::webhook::SIGNATURE_HEADER, "maxBody": genesys_tenants_core::webhook::MAX_BODY})
+        .to_string()
+}
+
+/// The `X-Genesys-Tenants-Signature` value for `body` signed with `secret` at `timestampS` (Unix
+/// seconds): what a sender of rotation webhooks sends (`genesys-tenants webhook sign`).
+#[napi]
+pub fn sign_webhook(env: Env, secret: String, timestamp_s: f64, body: Buffer) -> Result<String> {
+    let settings = options::webhook_from_json(&serde_json::json!({"secret": secret}).to_string()).map_err(|e| errors::to_js(&env, &e))?;
+    if !(timestamp_s.is_finite() && timestamp_s >= 0.0) {
+        let e = CoreError::InvalidOptions { option: "timestamp".into(), reason: "must be Unix seconds".into() };
+        return Err(errors::to_js(&env, &e));
+    }
+    Ok(genesys_tenants_core::webhook::sign(&settings.secret, timestamp_s as u64, &body))
+}
+
 /// The retry rules of the pipeline for a call made outside it (`fetchWithPaginationAndRetry`):
 /// given the error it failed with — `{ code, status?, retryAfterMs? }` as JSON text — the retries
 /// granted so far and the waiting so far, how long to wait before trying again, or `null` to give
@@ -151,6 +171,9 @@ where
     F: Future<Output = std::result::Result<T, CoreError>> + Send + 'static,
     M: FnOnce(&Env, T) -> Result<V> + 'static,
 {
+    // On the heap at once: a large future moved by value down the runtime's spawn on Node's thread made
+    // a call throw `undefined` instead of returning its Promise (fetchAll, inside node:test).
+    let fut = Box::pin(fut);
     env.spawn_future_with_callback(async move { Ok(fut.await) }, move |env, outcome| match outcome {
         Ok(v) => map(env, v),
         Err(e) => Err(errors::to_js(env, &e)),
@@ -294,6 +317,35 @@ impl NativeOrchestrator {
         settle(env, async move { core.rotate_credentials(&tenant_id).await }, |_, ()| Ok(()))
     }
 
+    /// Checks `rotationWebhook()`'s options (JSON text); throws `INVALID_OPTIONS` naming the bad one.
+    #[napi]
+    pub fn check_webhook_options(&self, env: Env, options_json: String) -> Result<()> {
+        options::webhook_from_json(&options_json).map(|_| ()).map_err(|e| errors::to_js(&env, &e))
+    }
+
+    /// Handles one rotation-webhook delivery: `signature` is the `X-Genesys-Tenants-Signature` header,
+    /// `body` the raw body. Resolves to `{ status, body }` as JSON text, for the HTTP answer.
+    #[napi(ts_return_type = "Promise<string>")]
+    pub fn rotation_webhook<'env>(
+        &self,
+        env: &'env Env,
+        options_json: String,
+        signature: Option<String>,
+        body: Buffer,
+    ) -> Result<PromiseRaw<'env, String>> {
+        let core = self.core.clone();
+        let body = body.to_vec();
+        settle(
+            env,
+            async move {
+                let settings = options::webhook_from_json(&options_json)?;
+                let a = core.rotation_webhook(&settings, signature.as_deref(), &body).await;
+                Ok(serde_json::json!({"status": a.status, "body": a.body}).to_string())
+            },
+            |_, text| Ok(text),
+        )
+    }
+
     /// Re-reads the config now; resolves to `{ added, removed, changed }`.
     #[napi]
     pub fn reload_config<'env>(&self, env: &'env Env) -> Result<PromiseRaw<'env, js_types::ConfigDiff>> {
@@ -360,7 +412,9 @@ impl NativeOrchestrator {
                         return Err(e);
                     }
                 };
-                core.calls().run(call, Some(&tenant_id), core.fetch_all(&tenant_id, req, opts)).await.map(|r| r.to_json().to_string())
+                // Boxed, so this future stays small (see `settle`).
+                let listing = Box::pin(core.fetch_all(&tenant_id, req, opts));
+                core.calls().run(call, Some(&tenant_id), listing).await.map(|r| r.to_json().to_string())
             },
             |_, v| Ok(v),
         )
@@ -399,6 +453,18 @@ impl NativeOrchestrator {
     #[napi]
     pub fn stats_json(&self) -> String {
         serde_json::to_string(&self.core.stats()).unwrap_or_else(|_| "{}".into())
+    }
+
+    /// Metrics as JSON text (`metrics()` in the package parses it).
+    #[napi]
+    pub fn metrics_json(&self) -> String {
+        serde_json::to_string(&self.core.metrics()).unwrap_or_else(|_| "{}".into())
+    }
+
+    /// Metrics in the Prometheus text exposition format.
+    #[napi]
+    pub fn metrics_text(&self) -> String {
+        self.core.metrics().render_text()
     }
 
     /// Calls `callback(eventJson)` for every event until `unsubscribe(id)` or `close()`. The callback

@@ -103,6 +103,33 @@ pub struct TenantOrchestratorOptions {
     pub preflight: Option<String>,
 }
 
+/// Options of `o.rotationWebhook(options)`.
+#[napi(object)]
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct RotationWebhookOptions {
+    /// The secret shared with the sender (at least 16 characters; e.g. `openssl rand -hex 32`).
+    pub secret: String,
+    /// How far a delivery's timestamp may be from now, either side. Default `300000` (5 minutes).
+    pub tolerance_ms: Option<f64>,
+}
+
+/// Reads `rotationWebhook()`'s options from JSON text; a wrong one is `INVALID_OPTIONS` naming it.
+pub fn webhook_from_json(text: &str) -> Result<genesys_tenants_core::webhook::WebhookSettings, Error> {
+    let mut de = serde_json::Deserializer::from_str(text);
+    let js: RotationWebhookOptions = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner().to_string();
+        let inner = inner.split(" at line ").next().unwrap_or("").to_string();
+        match inner.strip_prefix("unknown field `").and_then(|rest| rest.split('`').next()) {
+            Some(name) => bad(name, "unknown option of rotationWebhook(); known: secret, toleranceMs"),
+            None if inner.contains("missing field `secret`") => bad("secret", "is required"),
+            None => bad(if path == "." { "options" } else { path.as_str() }, format!("has the wrong type: {inner}")),
+        }
+    })?;
+    genesys_tenants_core::webhook::WebhookSettings::new(Secret::new(js.secret), millis(js.tolerance_ms))
+}
+
 fn bad(option: &str, reason: impl Into<String>) -> Error {
     Error::InvalidOptions { option: option.into(), reason: reason.into() }
 }

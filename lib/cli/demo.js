@@ -4,6 +4,8 @@
 const { TenantOrchestrator } = require('../index.js');
 const { startEmulator } = require('../testing.js');
 const { parseArgs, noExtra } = require('./args.js');
+const http = require('node:http');
+const native = require('../native.js').loadNative();
 
 const INTERVAL = '2024-01-01T00:00:00.000Z/2024-01-08T00:00:00.000Z';
 const tty = process.stdout.isTTY;
@@ -118,7 +120,7 @@ async function main(argv) {
       check(e.code === 'PERMISSION_MISSING' && e.missingPermissions.includes('directory:user:view'), `the error names ${e.missingPermissions?.join(', ')} (${e.mode})`);
     }
 
-    step(5, 'Rotate acme-corp\'s secret under load');
+    step(5, 'Rotate acme-corp\'s secret under load, triggered by a signed webhook');
     const acmeCorp = config.find((t) => t.tenantId === 'acme-corp');
     let stop = false;
     const load = run('rotation', Infinity, async () => {
@@ -127,7 +129,29 @@ async function main(argv) {
     }, 8, () => stop);
     await new Promise((r) => setTimeout(r, 300));
     await emu.control('POST', `clients/${acmeCorp.clientId}/secret`, {});
-    await o.rotateCredentials('acme-corp');
+    // The secret manager tells the service through its rotation webhook (here on 127.0.0.1).
+    const hookSecret = 'demo-webhook-secret-0123456789';
+    const hook = http.createServer(o.rotationWebhook({ secret: hookSecret }));
+    await new Promise((r) => hook.listen(0, '127.0.0.1', r));
+    const hookUrl = `http://127.0.0.1:${hook.address().port}/hooks/rotate`;
+    const body = JSON.stringify({ tenantId: 'acme-corp' });
+    const signature = native.signWebhook(hookSecret, Math.floor(Date.now() / 1000), Buffer.from(body));
+    const rotatedEvent = new Promise((resolve) => {
+      const off = o.onEvent((e) => {
+        if (e.tenantId === 'acme-corp' && (e.type === 'credentials.rotated' || e.type === 'rotation.failed')) {
+          off();
+          resolve(e.type);
+        }
+      });
+    });
+    const deliver = () =>
+      fetch(hookUrl, { method: 'POST', body, headers: { 'content-type': 'application/json', 'x-genesys-tenants-signature': signature } }).then((r) => r.status);
+    const accepted = await deliver();
+    const outcome = await rotatedEvent;
+    const replayed = await deliver();
+    hook.close();
+    console.log(`  ${dim('POST')} ${hookUrl} → ${accepted}, ${outcome}; the same delivery again → ${replayed}`);
+    check(accepted === 202 && outcome === 'credentials.rotated' && replayed === 401, 'the signed delivery rotated acme-corp once; its replay was refused');
     await emu.control('POST', `clients/${acmeCorp.clientId}/revoke`, {});
     await new Promise((r) => setTimeout(r, 700));
     stop = true;

@@ -8,6 +8,7 @@ const commands = {
   rotate: () => require('./commands.js').rotate,
   emulator: () => require('./commands.js').emulator,
   explain: () => require('./explain.js').main,
+  webhook: () => require('./webhook.js').main,
 };
 
 const USAGE = `usage: genesys-tenants <command> [options]
@@ -19,6 +20,7 @@ commands:
   rotate      re-read a tenant's config and obtain a new token
   emulator    run the Genesys Cloud emulator in the foreground
   explain     what one API operation needs: permissions, accepted scopes, replay safety
+  webhook     'webhook sign': a signed rotation-webhook delivery to test a receiver with
 
 Run 'genesys-tenants <command> --help' for a command's options; 'genesys-tenants --version' prints the version.`;
 

@@ -53,6 +53,17 @@ fn limiter_decision(c: &mut Criterion) {
     c.bench_function("limiter decision (wait)", |b| b.iter(|| full.try_acquire(black_box(now))));
 }
 
+fn call_metrics(c: &mut Criterion) {
+    // What metrics add to every call: one histogram record and one outcome count.
+    let counters = genesys_tenants_core::RequestCounters::default();
+    c.bench_function("metrics per call (latency + outcome)", |b| {
+        b.iter(|| {
+            counters.latency.record(black_box(std::time::Duration::from_micros(850)));
+            counters.outcomes.record(black_box(None));
+        })
+    });
+}
+
 fn classify_403(c: &mut Criterion) {
     let body = json!({
         "message": "Unable to perform the requested action. You must have at least one of the following permissions assigned: analytics:conversationDetail:view, analytics:agentConversationDetail:view",
@@ -131,5 +142,5 @@ fn catalogue(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, cached_token, limiter_decision, classify_403, page_merge, catalogue);
+criterion_group!(benches, cached_token, limiter_decision, call_metrics, classify_403, page_merge, catalogue);
 criterion_main!(benches);

@@ -23,6 +23,7 @@ use crate::stats::{EntryError, RateLimitStats, Stats, TenantStats};
 use crate::store::{SharedStore, StoreSettings};
 use crate::token::{AccessToken, TokenManager, TokenSettings};
 use crate::transport::http_client;
+use crate::webhook::SeenDeliveries;
 use serde_json::json;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -43,6 +44,8 @@ struct Inner {
     init_lock: tokio::sync::Mutex<()>,
     /// Calls a binding bounds by a deadline or an abort (`timeoutMs`, `signal`).
     calls: OpenCalls,
+    /// Rotation-webhook deliveries accepted in this process (replay protection).
+    deliveries: SeenDeliveries,
 }
 
 /// Calls the Genesys Cloud API for many tenants. Cheap to clone (shared state).
@@ -132,8 +135,14 @@ impl Orchestrator {
                 running: Mutex::new(None),
                 init_lock: tokio::sync::Mutex::new(()),
                 calls: OpenCalls::default(),
+                deliveries: SeenDeliveries::default(),
             }),
         })
+    }
+
+    /// Rotation-webhook deliveries accepted in this process.
+    pub fn deliveries(&self) -> &SeenDeliveries {
+        &self.inner.deliveries
     }
 
     /// The calls bounded by a deadline or an abort: open one, run work under it, abort it.
@@ -502,6 +511,13 @@ impl Orchestrator {
     /// The options in force.
     pub fn options(&self) -> &Options {
         &self.inner.pipeline.options
+    }
+
+    /// Metrics for operators: per tenant calls by outcome, latency, retries, 429s, waits, tokens and
+    /// rotations; config and store health. `Metrics::render_text` gives the Prometheus text.
+    pub fn metrics(&self) -> crate::metrics::Metrics {
+        let p = &self.inner.pipeline;
+        crate::metrics::Metrics::gather(self.stats(), |id| p.peek(id).1)
     }
 
     /// Per-tenant counters and cache state, and the config source's health.

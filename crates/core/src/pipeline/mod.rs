@@ -17,6 +17,7 @@ use crate::config::{ConfigManager, Tenant};
 use crate::egress::EgressPolicy;
 use crate::error::{Error, Result};
 use crate::events::Events;
+use crate::histogram::Histogram;
 use crate::options::Options;
 use crate::redact::Needles;
 use crate::store::SharedStore;
@@ -42,6 +43,37 @@ pub struct RequestCounters {
     pub throttled: AtomicU64,
     /// Total time requests waited in the client-side limiter.
     pub limiter_wait_ms: AtomicU64,
+    /// Total time this process held the tenant's calls for its own 429s (the server's wait plus jitter).
+    pub held_ms: AtomicU64,
+    /// How long each call took, from `request()` to its answer (retries and waits included).
+    pub latency: Histogram,
+    /// Calls by outcome: `OK` or an error code.
+    pub outcomes: Outcomes,
+}
+
+/// Calls counted by outcome: index 0 is `OK`, then one per [`Error::CODES`] entry.
+#[derive(Debug, Default)]
+pub struct Outcomes([AtomicU64; 1 + Error::CODES.len()]);
+
+impl Outcomes {
+    /// Counts one call that ended with `code` (`None`: it succeeded).
+    pub fn record(&self, code: Option<&str>) {
+        let i = match code {
+            None => 0,
+            Some(c) => Error::CODES.iter().position(|k| *k == c).map_or(0, |i| i + 1),
+        };
+        self.0[i].fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// `(outcome, count)` for every outcome seen at least once, `OK` first.
+    pub fn nonzero(&self) -> Vec<(&'static str, u64)> {
+        std::iter::once("OK")
+            .chain(Error::CODES.iter().copied())
+            .zip(&self.0)
+            .map(|(k, n)| (k, n.load(std::sync::atomic::Ordering::Relaxed)))
+            .filter(|(_, n)| *n > 0)
+            .collect()
+    }
 }
 
 /// What every call needs, and the calls themselves.

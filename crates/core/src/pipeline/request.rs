@@ -189,12 +189,15 @@ impl Pipeline {
     pub async fn request_raw(&self, tenant_id: &str, req: ApiRequest) -> Result<RawResponse> {
         let counters = self.request_counters(tenant_id);
         counters.calls.fetch_add(1, Ordering::Relaxed);
+        let started = Instant::now();
         let result = self.until_closed(self.run(tenant_id, &req)).await;
         let result = self.redacted(tenant_id, result);
+        counters.latency.record(started.elapsed());
         match &result {
             Ok(_) => counters.succeeded.fetch_add(1, Ordering::Relaxed),
             Err(_) => counters.failed.fetch_add(1, Ordering::Relaxed),
         };
+        counters.outcomes.record(result.as_ref().err().map(Error::code));
         result
     }
 
@@ -234,6 +237,7 @@ impl Pipeline {
                 }
                 Verdict::Hold { server_wait, jitter, retry } => {
                     let wait = server_wait + jitter;
+                    counters.held_ms.fetch_add(wait.as_millis() as u64, Ordering::Relaxed);
                     // The limiter's hold does the waiting, for every request of the tenant — and, in
                     // shared mode, the store's pause for every replica's (written before anything else
                     // is sent; a store that is down leaves it local).

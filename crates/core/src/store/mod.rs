@@ -6,6 +6,7 @@
 
 mod budget;
 mod connection;
+mod deliveries;
 mod keys;
 mod lease;
 mod pubsub;
