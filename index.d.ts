@@ -66,7 +66,7 @@ export declare class NativeOrchestrator {
    * Handles one rotation-webhook delivery: `signature` is the `X-Genesys-Tenants-Signature` header,
    * `body` the raw body. Resolves to `{ status, body }` as JSON text, for the HTTP answer.
    */
-  rotationWebhook(optionsJson: string, signature: string | undefined | null, body: Buffer): Promise<string>
+  rotationWebhook(optionsJson: string, signature: string | undefined | null, body: Uint8Array): Promise<string>
   /** Re-reads the config now; resolves to `{ added, removed, changed }`. */
   reloadConfig(): Promise<ConfigDiff>
   /**
@@ -223,7 +223,7 @@ export interface RotationWebhookOptions {
  * The `X-Genesys-Tenants-Signature` value for `body` signed with `secret` at `timestampS` (Unix
  * seconds): what a sender of rotation webhooks sends (`genesys-tenants webhook sign`).
  */
-export declare function signWebhook(secret: string, timestampS: number, body: Buffer): string
+export declare function signWebhook(secret: string, timestampS: number, body: Uint8Array): string
 
 /**
  * Resolves after `ms` milliseconds, timed in Rust: the package's JS helpers wait with this so that

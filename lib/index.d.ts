@@ -319,7 +319,7 @@ export declare class TenantOrchestrator {
    * Answers 202, 400, 401 or 413 with JSON. Works with plain `http`, Express (`express.raw()`) and Fastify
    * (`req.raw`, `reply.raw`, or a buffer body parser).
    */
-  rotationWebhook(options: RotationWebhookOptions): (req: import('node:http').IncomingMessage & { body?: unknown }, res: import('node:http').ServerResponse) => Promise<void>;
+  rotationWebhook(options: RotationWebhookOptions): (req: WebhookRequest, res: WebhookResponse) => Promise<void>;
   /** Calls `callback(event)` for every event; returns a function that unsubscribes. */
   onEvent(callback: (event: OrchestratorEvent) => void): () => void;
   /**
@@ -359,6 +359,22 @@ export declare class TenantOrchestrator {
   metricsText(): string;
   /** Stops every task; afterwards nothing keeps the event loop alive and calls reject with CLOSED. */
   close(): Promise<void>;
+}
+
+/**
+ * What the rotation webhook reads of a request: Node's `http.IncomingMessage` (Express's and Fastify's
+ * `req.raw` are one) fits; `body` is a raw Buffer or string when a framework read it already.
+ */
+export interface WebhookRequest {
+  readonly headers: Record<string, string | string[] | undefined>;
+  body?: unknown;
+}
+
+/** What the rotation webhook writes to: Node's `http.ServerResponse` fits. */
+export interface WebhookResponse {
+  statusCode: number;
+  setHeader(name: string, value: string | number): unknown;
+  end(chunk?: string): unknown;
 }
 
 /** A latency histogram: `cumulative[i]` observations at or under the i-th bound (seconds: 0.005 … 30). */

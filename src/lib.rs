@@ -84,7 +84,7 @@ pub fn webhook_limits() -> String {
 
 /// The `X-Genesys-Tenants-Signature` value for `body` signed with `secret` at `timestampS` (Unix
 /// seconds): what a sender of rotation webhooks sends (`genesys-tenants webhook sign`).
-#[napi]
+#[napi(ts_args_type = "secret: string, timestampS: number, body: Uint8Array")]
 pub fn sign_webhook(env: Env, secret: String, timestamp_s: f64, body: Buffer) -> Result<String> {
     let settings = options::webhook_from_json(&serde_json::json!({"secret": secret}).to_string()).map_err(|e| errors::to_js(&env, &e))?;
     if !(timestamp_s.is_finite() && timestamp_s >= 0.0) {
@@ -325,7 +325,10 @@ impl NativeOrchestrator {
 
     /// Handles one rotation-webhook delivery: `signature` is the `X-Genesys-Tenants-Signature` header,
     /// `body` the raw body. Resolves to `{ status, body }` as JSON text, for the HTTP answer.
-    #[napi(ts_return_type = "Promise<string>")]
+    #[napi(
+        ts_args_type = "optionsJson: string, signature: string | undefined | null, body: Uint8Array",
+        ts_return_type = "Promise<string>"
+    )]
     pub fn rotation_webhook<'env>(
         &self,
         env: &'env Env,

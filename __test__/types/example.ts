@@ -103,7 +103,16 @@ async function main(): Promise<void> {
   void diff.added.concat(diff.removed, diff.changed);
   void ErrorCodes.includes('CLOSED');
   void o.stats().tenants;
-  void [token, name, firstId];
+  // The webhook handler takes what Node's http gives it, structurally (no @types/node needed).
+  const hook = o.rotationWebhook({ secret: 'whsec-0123456789abcdef', toleranceMs: 60_000 });
+  const hookRes = { statusCode: 0, setHeader: (_n: string, _v: string | number) => undefined, end: (_c?: string) => undefined };
+  await hook({ headers: { 'x-genesys-tenants-signature': 't=1,v1=00' }, body: '{}' }, hookRes);
+  // @ts-expect-error: the secret is required
+  o.rotationWebhook({ toleranceMs: 1000 });
+  const ok: number | undefined = o.metrics().tenants['acme']?.calls.OK;
+  const limited: number | undefined = o.metrics().tenants['acme']?.calls.RATE_LIMITED;
+  const text: string = o.metricsText();
+  void [token, name, firstId, ok, limited, text];
   await o.close();
 }
 
