@@ -196,6 +196,26 @@ async function main(argv) {
     const fmt = (r) => '  ' + r.map((v, i) => (i === 0 ? String(v).padEnd(widths[i]) : String(v).padStart(widths[i]))).join('  ');
     console.log(bold(fmt(head)));
     for (const r of rows) console.log(fmt(r));
+    // The same run as metrics (what a /metrics endpoint serves): calls by outcome and latency per tenant.
+    console.log(`\n  ${bold('metrics')} ${dim('(o.metrics(); o.metricsText() serves them to Prometheus)')}`);
+    const metrics = o.metrics().tenants;
+    const p50 = (h) => {
+      const i = h.cumulative.findIndex((n) => n >= h.count / 2);
+      return h.count === 0 ? '—' : i < 0 ? '> 30 s' : `≤ ${[5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 30000][i]} ms`;
+    };
+    const mrows = config.map((t) => {
+      const m = metrics[t.tenantId];
+      const outcomes = Object.entries(m.calls).map(([k, n]) => `${k} ${n}`).join(', ');
+      return [t.tenantId, outcomes || '—', p50(m.latency), `${(m.heldMs / 1000).toFixed(1)} s`, m.tokenRequests];
+    });
+    const mhead = ['tenant', 'calls by outcome', 'p50 latency', '429 hold', 'token requests'];
+    const mw = mhead.map((h, i) => Math.max(h.length, ...mrows.map((r) => String(r[i]).length)));
+    const mfmt = (r) => ('  ' + r.map((v, i) => String(v).padEnd(mw[i])).join('  ')).trimEnd();
+    console.log(bold(mfmt(mhead)));
+    for (const r of mrows) console.log(mfmt(r));
+    const metricCalls = config.reduce((n, t) => n + Object.values(metrics[t.tenantId].calls).reduce((a, b) => a + b, 0), 0);
+    const demoCalls = Object.values(calls).reduce((n, c) => n + c.calls, 0) + ids.length;
+    check(metricCalls >= demoCalls, `metrics count every call the demo made (${metricCalls} calls through the pipeline)`);
     // Only globex's deliberate 403 may fail.
     const unexpected = rows.reduce((n, r) => n + (r[0] === 'globex' ? Math.max(0, r[5] - 1) : r[5]), 0);
     check(unexpected === 0, 'no call failed other than the deliberate permission error');
