@@ -402,6 +402,8 @@ export interface TenantMetrics {
 
 /** What `metrics()` returns. */
 export interface Metrics {
+  /** The upper bounds, in seconds, of every latency histogram's buckets (`+Inf` left out). */
+  latencyBucketsSeconds: number[];
   tenants: Record<string, TenantMetrics>;
   configReads: number;
   configNotModified: number;

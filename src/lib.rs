@@ -86,7 +86,8 @@ pub fn webhook_limits() -> String {
 /// seconds): what a sender of rotation webhooks sends (`genesys-tenants webhook sign`).
 #[napi(ts_args_type = "secret: string, timestampS: number, body: Uint8Array")]
 pub fn sign_webhook(env: Env, secret: String, timestamp_s: f64, body: Buffer) -> Result<String> {
-    let settings = options::webhook_from_json(&serde_json::json!({"secret": secret}).to_string()).map_err(|e| errors::to_js(&env, &e))?;
+    let settings = genesys_tenants_core::webhook::WebhookSettings::new(genesys_tenants_core::Secret::new(secret), None)
+        .map_err(|e| errors::to_js(&env, &e))?;
     if !(timestamp_s.is_finite() && timestamp_s >= 0.0) {
         let e = CoreError::InvalidOptions { option: "timestamp".into(), reason: "must be Unix seconds".into() };
         return Err(errors::to_js(&env, &e));

@@ -116,18 +116,37 @@ pub struct RotationWebhookOptions {
 
 /// Reads `rotationWebhook()`'s options from JSON text; a wrong one is `INVALID_OPTIONS` naming it.
 pub fn webhook_from_json(text: &str) -> Result<genesys_tenants_core::webhook::WebhookSettings, Error> {
-    let mut de = serde_json::Deserializer::from_str(text);
-    let js: RotationWebhookOptions = serde_path_to_error::deserialize(&mut de).map_err(|e| {
-        let path = e.path().to_string();
-        let inner = e.into_inner().to_string();
-        let inner = inner.split(" at line ").next().unwrap_or("").to_string();
-        match inner.strip_prefix("unknown field `").and_then(|rest| rest.split('`').next()) {
-            Some(name) => bad(name, "unknown option of rotationWebhook(); known: secret, toleranceMs"),
-            None if inner.contains("missing field `secret`") => bad("secret", "is required"),
-            None => bad(if path == "." { "options" } else { path.as_str() }, format!("has the wrong type: {inner}")),
-        }
+    let js: RotationWebhookOptions = read_json(text).map_err(|u| match u.unknown {
+        Some(_) => bad(&u.path, "unknown option of rotationWebhook(); known: secret, toleranceMs"),
+        None if u.reason.contains("missing field `secret`") => bad("secret", "is required"),
+        None => bad(if u.path == "." { "options" } else { &u.path }, format!("has the wrong type: {}", u.reason)),
     })?;
     genesys_tenants_core::webhook::WebhookSettings::new(Secret::new(js.secret), millis(js.tolerance_ms))
+}
+
+/// Why JSON text did not read as an options type: where (the path as the caller wrote it; an
+/// unknown name's own path, which serde_path_to_error records), serde's reason, and the unknown
+/// name when that was the fault.
+struct Unread {
+    path: String,
+    reason: String,
+    unknown: Option<String>,
+}
+
+fn read_json<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, Unread> {
+    let mut de = serde_json::Deserializer::from_str(text);
+    serde_path_to_error::deserialize(&mut de).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner().to_string();
+        let reason = inner.split(" at line ").next().unwrap_or("").to_string();
+        // "unknown field `colour`, expected one of …": the name is the option.
+        let unknown = reason.strip_prefix("unknown field `").and_then(|rest| rest.split('`').next()).map(str::to_string);
+        let path = match &unknown {
+            Some(name) if path == "." => name.clone(),
+            _ => path,
+        };
+        Unread { path, reason, unknown }
+    })
 }
 
 fn bad(option: &str, reason: impl Into<String>) -> Error {
@@ -136,21 +155,10 @@ fn bad(option: &str, reason: impl Into<String>) -> Error {
 
 /// Reads the options from JSON text; a wrong name or type is `INVALID_OPTIONS` naming it.
 pub fn from_json(text: &str, env_token: Option<String>) -> Result<Options, Error> {
-    let mut de = serde_json::Deserializer::from_str(text);
-    let js: TenantOrchestratorOptions = serde_path_to_error::deserialize(&mut de).map_err(|e| {
-        let path = e.path().to_string();
-        let inner = e.into_inner().to_string();
-        let inner = inner.split(" at line ").next().unwrap_or("").to_string();
-        // "unknown field `colour`, expected one of …": the name is the option.
-        match inner.strip_prefix("unknown field `").and_then(|rest| rest.split('`').next()) {
-            Some(name) => {
-                // The path already ends with the unknown name (serde_path_to_error records it).
-                let option = if path == "." { name.to_string() } else { path.clone() };
-                bad(&option, format!("unknown option; {}", inner.split(", ").nth(1).unwrap_or("see the README for the options")))
-            }
-            None if path == "." => bad("options", format!("must be an object of options ({inner})")),
-            None => bad(&path, format!("has the wrong type: {inner}")),
-        }
+    let js: TenantOrchestratorOptions = read_json(text).map_err(|u| match u.unknown {
+        Some(_) => bad(&u.path, format!("unknown option; {}", u.reason.split(", ").nth(1).unwrap_or("see the README for the options"))),
+        None if u.path == "." => bad("options", format!("must be an object of options ({})", u.reason)),
+        None => bad(&u.path, format!("has the wrong type: {}", u.reason)),
     })?;
     into_core(js, env_token)
 }

@@ -198,10 +198,10 @@ async function main(argv) {
     for (const r of rows) console.log(fmt(r));
     // The same run as metrics (what a /metrics endpoint serves): calls by outcome and latency per tenant.
     console.log(`\n  ${bold('metrics')} ${dim('(o.metrics(); o.metricsText() serves them to Prometheus)')}`);
-    const metrics = o.metrics().tenants;
+    const { tenants: metrics, latencyBucketsSeconds: bounds } = o.metrics();
     const p50 = (h) => {
       const i = h.cumulative.findIndex((n) => n >= h.count / 2);
-      return h.count === 0 ? '—' : i < 0 ? '> 30 s' : `≤ ${[5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 30000][i]} ms`;
+      return h.count === 0 ? '—' : i < 0 ? `> ${bounds[bounds.length - 1]} s` : `≤ ${bounds[i] * 1000} ms`;
     };
     const mrows = config.map((t) => {
       const m = metrics[t.tenantId];

@@ -48,6 +48,8 @@ pub struct TenantMetrics {
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Metrics {
+    /// The upper bounds (seconds) of every latency histogram's buckets, `+Inf` left out.
+    pub latency_buckets_seconds: &'static [f64],
     /// By tenant id.
     pub tenants: std::collections::BTreeMap<String, TenantMetrics>,
     /// Config reads (the service or the file), 304s included.
@@ -94,6 +96,7 @@ impl Metrics {
             .collect();
         let store = stats.store.as_ref();
         Metrics {
+            latency_buckets_seconds: &BUCKETS_S,
             tenants,
             config_reads: stats.config.reads,
             config_not_modified: stats.config.not_modified,
@@ -110,7 +113,7 @@ impl Metrics {
     ///
     /// ```
     /// use genesys_tenants_core::metrics::Metrics;
-    /// let m = Metrics { tenants: Default::default(), config_reads: 3, config_not_modified: 1, config_consecutive_failures: 0,
+    /// let m = Metrics { latency_buckets_seconds: &[], tenants: Default::default(), config_reads: 3, config_not_modified: 1, config_consecutive_failures: 0,
     ///     config_last_success_at: None, config_from_snapshot: false, store_up: None, store_failures: 0, store_outages: 0 };
     /// assert!(m.render_text().contains("genesys_tenants_config_reads_total 3\n"));
     /// ```
