@@ -257,6 +257,8 @@ export type EventKind =
   | 'token.invalidated'
   | 'credentials.rotated'
   | 'rotation.failed'
+  | 'credentials.promoted'
+  | 'credentials.pending-failed'
   | 'retry'
   | 'ratelimit.wait'
   | 'preflight.warning'

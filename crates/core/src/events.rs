@@ -54,6 +54,10 @@ pub enum EventKind {
     CredentialsRotated,
     /// `rotation.failed`: A rotation failed (`code`, `message`).
     RotationFailed,
+    /// `credentials.promoted`: A tested pending credential is now in use (`clientId`, `previousClientId`, `organizationId`, `tested`).
+    CredentialsPromoted,
+    /// `credentials.pending-failed`: A pending credential failed its test; the current one stays (`clientId`, `step`, `reason`, `status`, `retryInMs`).
+    CredentialsPendingFailed,
     /// `retry`: A token request or an API call is retried (`what`, `attempt`, `delayMs`, `status`, `reason`).
     Retry,
     /// `ratelimit.wait`: A 429 put the tenant on hold (`waitMs`).
@@ -86,6 +90,8 @@ impl EventKind {
         EventKind::TokenInvalidated,
         EventKind::CredentialsRotated,
         EventKind::RotationFailed,
+        EventKind::CredentialsPromoted,
+        EventKind::CredentialsPendingFailed,
         EventKind::Retry,
         EventKind::RatelimitWait,
         EventKind::PreflightWarning,
@@ -112,6 +118,8 @@ impl EventKind {
             EventKind::TokenInvalidated => "token.invalidated",
             EventKind::CredentialsRotated => "credentials.rotated",
             EventKind::RotationFailed => "rotation.failed",
+            EventKind::CredentialsPromoted => "credentials.promoted",
+            EventKind::CredentialsPendingFailed => "credentials.pending-failed",
             EventKind::Retry => "retry",
             EventKind::RatelimitWait => "ratelimit.wait",
             EventKind::PreflightWarning => "preflight.warning",

@@ -28,6 +28,7 @@ pub mod retry;
 mod rotation_webhook;
 pub mod scheduler;
 mod secret;
+pub mod staged_credentials;
 pub mod stats;
 pub mod store;
 pub mod token;

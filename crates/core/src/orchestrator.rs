@@ -19,6 +19,7 @@ use crate::pipeline::{Parts, Pipeline, RequestCounters};
 use crate::redact::Needles;
 use crate::scheduler::Scheduler;
 use crate::secret::Secret;
+use crate::staged_credentials::Staging;
 use crate::stats::{EntryError, RateLimitStats, Stats, TenantStats};
 use crate::store::{SharedStore, StoreSettings};
 use crate::token::{AccessToken, TokenManager, TokenSettings};
@@ -46,6 +47,8 @@ struct Inner {
     calls: OpenCalls,
     /// Rotation-webhook deliveries accepted in this process (replay protection).
     deliveries: SeenDeliveries,
+    /// Tests and promotes pending credentials.
+    staging: Arc<Staging>,
 }
 
 /// Calls the Genesys Cloud API for many tenants. Cheap to clone (shared state).
@@ -129,6 +132,7 @@ impl Orchestrator {
         let pipeline = Pipeline::new(Parts { options, http, egress, config, tokens, store, events, cancel });
         Ok(Orchestrator {
             inner: Arc::new(Inner {
+                staging: Staging::new(Arc::clone(&pipeline)),
                 pipeline,
                 subscriptions: Mutex::default(),
                 closed: AtomicBool::new(false),
@@ -208,6 +212,7 @@ impl Orchestrator {
                 if t.rotation_interval.is_some() {
                     scheduler.set(id, t.rotation_interval);
                 }
+                self.inner.staging.consider(t);
             }
         }
         // Apply config changes: schedules, dropped tenants, new credentials fetched ahead.
@@ -218,6 +223,7 @@ impl Orchestrator {
             for id in &diff.removed {
                 inner.pipeline.tokens.remove(id);
                 inner.pipeline.forget(id);
+                inner.staging.forget(id);
                 sched2.set(id, None);
             }
             for id in diff.added.iter().chain(diff.changed.iter()) {
@@ -227,7 +233,22 @@ impl Orchestrator {
                     _ => None,
                 };
                 sched2.set(id, every);
-                if let (Some(TenantEntry::Valid(n)), Some(TenantEntry::Valid(o))) = (now, old.entries.get(id)) {
+                let promoted = match (now, old.entries.get(id)) {
+                    (Some(TenantEntry::Valid(n)), Some(TenantEntry::Valid(o))) => {
+                        o.pending_fingerprint() == Some(n.credentials_fingerprint.as_str())
+                    }
+                    _ => false,
+                };
+                match now {
+                    Some(TenantEntry::Valid(n)) if n.pending.is_some() => inner.staging.consider(n),
+                    // A promotion ends its own test; anything else no longer pending stops being tested.
+                    _ if !promoted => inner.staging.forget(id),
+                    _ => {}
+                }
+                if promoted {
+                    // The staging task reports it (`credentials.promoted`); the first fetch takes its token.
+                    inner.pipeline.tokens.credentials_changed(id);
+                } else if let (Some(TenantEntry::Valid(n)), Some(TenantEntry::Valid(o))) = (now, old.entries.get(id)) {
                     if n.credentials_changed(o) {
                         inner.pipeline.events.emit(
                             EventKind::CredentialsRotated,
@@ -260,6 +281,8 @@ impl Orchestrator {
                             tokio::spawn(async move {
                                 let _ = inner.pipeline.config.reload("peer-rotation").await;
                                 inner.pipeline.tokens.forget_local(&tenant_id);
+                                // A peer may have tested this tenant's pending credential: read its outcome now.
+                                inner.staging.kick(&tenant_id);
                             });
                         },
                         cancel,
@@ -445,6 +468,8 @@ impl Orchestrator {
                 json!({"reason": e.to_string(), "trigger": "rotation"}),
             );
         }
+        // A pending credential that failed its test is retested now rather than at its next retest.
+        self.inner.staging.kick(tenant_id);
         let result = self.inner.pipeline.tokens.renew(tenant_id).await;
         match &result {
             Ok(_) => {
@@ -537,6 +562,10 @@ impl Orchestrator {
                 TenantEntry::Valid(t) => (true, Some(t.environment.clone()), Some(t.client_id.clone()), None),
                 TenantEntry::Invalid(e) => (false, None, None, Some(EntryError { code: e.code(), message: e.to_string() })),
             };
+            let (pending_client_id, promoted_from) = match entry {
+                TenantEntry::Valid(t) => (t.pending.as_ref().map(|p| p.client_id.clone()), t.promoted_from.clone()),
+                TenantEntry::Invalid(_) => (None, None),
+            };
             tenants.insert(
                 id.clone(),
                 TenantStats {
@@ -551,6 +580,8 @@ impl Orchestrator {
                     valid,
                     environment,
                     client_id,
+                    pending_client_id,
+                    promoted_from,
                     error,
                 },
             );
@@ -572,6 +603,7 @@ impl Orchestrator {
         }
         self.inner.pipeline.cancel.cancel();
         self.inner.calls.clear();
+        self.inner.staging.clear();
         for (_, t) in lock(&self.inner.subscriptions).1.drain() {
             t.abort();
         }

@@ -51,6 +51,12 @@ pub struct TenantStats {
     /// Its OAuth client id (valid entries).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub client_id: Option<String>,
+    /// A staged client not yet promoted (it is being tested, or failed its test).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pending_client_id: Option<String>,
+    /// The client a promotion replaced, while the config still stages the promoted one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub promoted_from: Option<String>,
     /// Why it is unusable (invalid entries).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<EntryError>,

@@ -35,6 +35,7 @@ pub fn handle(state: &State, method: &str, rest: &str, token: Option<&str>, body
     }
     let parts: Vec<&str> = rest.trim_matches('/').split('/').collect();
     let r = match (method, parts.as_slice()) {
+        ("POST", ["clients"]) => add_client(state, body),
         ("POST", ["clients", id, "secret"]) => regenerate(state, id, body),
         ("POST", ["clients", id, "revoke"]) => revoke(state, id),
         ("PATCH", ["clients", id]) => patch_client(state, id, body),
@@ -104,6 +105,31 @@ fn regenerate(state: &State, id: &str, body: &[u8]) -> Result<Reply, Reply> {
         }
     }
     Ok(Reply::json(json!({"clientId": id, "secret": secret})))
+}
+
+/// A second OAuth client in the org of an existing one (`like`), with its permissions, scopes and
+/// limits unless the body says otherwise: what a team creates to move a tenant to a new client. It
+/// is not in the config service's document: a test stages it there.
+fn add_client(state: &State, body: &[u8]) -> Result<Reply, Reply> {
+    let b = body_json(body)?;
+    let like = b.get("like").and_then(Value::as_str).ok_or_else(|| bad("like (an existing client id) is required"))?;
+    let mut clients = write(&state.clients);
+    let mut c = clients.get(like).cloned().ok_or_else(|| Reply::error(&ApiError::not_found(), "control"))?;
+    c.client_id = match b.get("clientId").and_then(Value::as_str) {
+        Some(id) if !id.is_empty() => id.to_string(),
+        _ => crate::ids::random_uuid(),
+    };
+    if clients.contains_key(&c.client_id) {
+        return Err(Reply::status_json(409, json!({"error": "conflict", "message": "a client with that id exists"})));
+    }
+    c.secret = b.get("secret").and_then(Value::as_str).filter(|s| !s.is_empty()).map(str::to_string).unwrap_or_else(|| random_token(30));
+    c.name = format!("{} (second client)", c.tenant_id);
+    if let Some(p) = strings(&b, "permissions")? {
+        c.permissions = p;
+    }
+    let answer = json!({"clientId": c.client_id, "secret": c.secret, "orgId": c.org_id});
+    clients.insert(c.client_id.clone(), c);
+    Ok(Reply::json(answer))
 }
 
 fn revoke(state: &State, id: &str) -> Result<Reply, Reply> {

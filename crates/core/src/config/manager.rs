@@ -13,6 +13,7 @@ use crate::region::RegionSource;
 use arc_swap::ArcSwap;
 use futures::future::{BoxFuture, FutureExt, Shared};
 use serde_json::json;
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
@@ -70,6 +71,11 @@ pub struct ConfigManager {
     reads: AtomicU64,
     inflight: Mutex<Option<SharedReload>>,
     listeners: Mutex<Vec<DiffListener>>,
+    /// Pending credentials that were tested and promoted: tenant id → their fingerprint. Applied to
+    /// every table read until the config stops staging that credential.
+    promotions: Mutex<HashMap<String, String>>,
+    /// Serializes installs, so a promotion and a reload never undo each other.
+    install_lock: Mutex<()>,
 }
 
 impl std::fmt::Debug for ConfigManager {
@@ -98,6 +104,8 @@ impl ConfigManager {
             reads: AtomicU64::new(0),
             inflight: Mutex::new(None),
             listeners: Mutex::new(Vec::new()),
+            promotions: Mutex::new(HashMap::new()),
+            install_lock: Mutex::new(()),
         }
     }
 
@@ -244,13 +252,50 @@ impl ConfigManager {
         }
     }
 
-    fn install(&self, table: TenantTable) -> ConfigDiff {
+    /// Puts the tenant's pending credential in use from now on (it was tested), until the config
+    /// stops staging it. False when the config moved on: that credential is no longer pending.
+    ///
+    /// ```no_run
+    /// # fn f(config: &genesys_tenants_core::config::ConfigManager) {
+    /// let tenant = config.tenant("acme-corp").unwrap();
+    /// if let Some(fp) = tenant.pending_fingerprint() {
+    ///     // … after testing the pending credential:
+    ///     assert!(config.promote("acme-corp", fp));
+    /// }
+    /// # }
+    /// ```
+    pub fn promote(&self, tenant_id: &str, pending_fingerprint: &str) -> bool {
+        let _serial = lock(&self.install_lock);
+        let table = self.table.load_full();
+        let Some(TenantEntry::Valid(t)) = table.entries.get(tenant_id) else { return false };
+        if t.pending_fingerprint() != Some(pending_fingerprint) {
+            return false;
+        }
+        let Some(promoted) = t.with_pending_in_use() else { return false };
+        lock(&self.promotions).insert(tenant_id.to_string(), pending_fingerprint.to_string());
+        let mut next = (*table).clone();
+        next.entries.insert(tenant_id.to_string(), TenantEntry::Valid(Arc::new(promoted)));
+        self.swap_in(next, false);
+        true
+    }
+
+    fn install(&self, mut table: TenantTable) -> ConfigDiff {
+        let _serial = lock(&self.install_lock);
+        table.apply_promotions(&mut lock(&self.promotions));
+        self.swap_in(table, true)
+    }
+
+    /// Installs `table` and tells the listeners; `announce`: also report entries and emit
+    /// `config.loaded`/`config.updated` (not for a promotion: the config itself did not change).
+    fn swap_in(&self, table: TenantTable, announce: bool) -> ConfigDiff {
         let new = Arc::new(table);
         let old = self.table.swap(Arc::clone(&new));
         let first = !self.loaded.swap(true, Ordering::AcqRel);
         let diff = new.diff(&old);
-        self.report_entries(&new, &old, &diff, first);
-        if !diff.is_empty() || first {
+        if announce {
+            self.report_entries(&new, &old, &diff, first);
+        }
+        if announce && (!diff.is_empty() || first) {
             self.events.emit(
                 if first { EventKind::ConfigLoaded } else { EventKind::ConfigUpdated },
                 None,

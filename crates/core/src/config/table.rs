@@ -38,6 +38,22 @@ pub struct ConfigDiff {
     pub changed: Vec<String>,
 }
 
+impl TenantTable {
+    /// Puts each promoted pending credential (tenant id → fingerprint) in use; forgets the
+    /// promotions the config no longer stages (it moved the tenant on, or dropped the pending one).
+    pub fn apply_promotions(&mut self, promotions: &mut HashMap<String, String>) {
+        promotions.retain(|id, fp| match self.entries.get_mut(id) {
+            Some(TenantEntry::Valid(t)) if t.pending_fingerprint() == Some(fp.as_str()) => {
+                if let Some(promoted) = t.with_pending_in_use() {
+                    *t = Arc::new(promoted);
+                }
+                true
+            }
+            _ => false,
+        });
+    }
+}
+
 impl ConfigDiff {
     /// True when nothing changed.
     pub fn is_empty(&self) -> bool {

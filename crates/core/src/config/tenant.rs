@@ -39,6 +39,36 @@ pub struct Tenant {
     pub rotation_interval: Option<Duration>,
     /// A fingerprint of (client id, secret): changes when either changes; reveals neither.
     pub credentials_fingerprint: String,
+    /// A staged OAuth client (`pendingClientId`/`pendingClientSecret`, or `credentials[]` with
+    /// `stage: 'pending'`) not yet promoted: no call uses it until it has been tested.
+    pub pending: Option<Credential>,
+    /// The client id this tenant's credential replaced when a pending one was promoted.
+    pub promoted_from: Option<String>,
+}
+
+/// One OAuth client's credentials.
+#[derive(Clone)]
+pub struct Credential {
+    /// The OAuth client id.
+    pub client_id: String,
+    /// The OAuth client secret.
+    pub client_secret: Secret,
+    /// See [`Tenant::credentials_fingerprint`].
+    pub fingerprint: String,
+}
+
+impl Credential {
+    /// Credentials, fingerprinted.
+    pub fn new(client_id: String, client_secret: Secret) -> Credential {
+        let fingerprint = fingerprint(&client_id, &client_secret);
+        Credential { client_id, client_secret, fingerprint }
+    }
+}
+
+impl std::fmt::Debug for Credential {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Credential").field("client_id", &self.client_id).field("client_secret", &self.client_secret).finish()
+    }
 }
 
 impl std::fmt::Debug for Tenant {
@@ -51,6 +81,8 @@ impl std::fmt::Debug for Tenant {
             .field("required_scopes", &self.required_scopes)
             .field("unknown_scopes", &self.unknown_scopes)
             .field("rotation_interval", &self.rotation_interval)
+            .field("pending", &self.pending)
+            .field("promoted_from", &self.promoted_from)
             .finish()
     }
 }
@@ -78,7 +110,30 @@ impl Tenant {
 
     /// True when anything a caller could observe changed.
     pub fn differs(&self, old: &Tenant) -> bool {
-        self.credentials_changed(old) || self.required_scopes != old.required_scopes || self.rotation_interval != old.rotation_interval
+        self.credentials_changed(old)
+            || self.required_scopes != old.required_scopes
+            || self.rotation_interval != old.rotation_interval
+            || self.pending_fingerprint() != old.pending_fingerprint()
+            || self.promoted_from != old.promoted_from
+    }
+
+    /// The fingerprint of the pending credential, if there is one.
+    pub fn pending_fingerprint(&self) -> Option<&str> {
+        self.pending.as_ref().map(|p| p.fingerprint.as_str())
+    }
+
+    /// The tenant as it would be with its pending credential in use (for testing that credential),
+    /// or `None` when nothing is pending.
+    pub fn with_pending_in_use(&self) -> Option<Tenant> {
+        let p = self.pending.as_ref()?;
+        Some(Tenant {
+            client_id: p.client_id.clone(),
+            client_secret: p.client_secret.clone(),
+            credentials_fingerprint: p.fingerprint.clone(),
+            pending: None,
+            promoted_from: Some(self.client_id.clone()),
+            ..self.clone()
+        })
     }
 }
 
@@ -157,19 +212,9 @@ pub fn parse_entry(value: &Value, index: usize, egress: &EgressPolicy) -> Parsed
     };
     let t = tenant_id.as_str();
 
-    let client_id = match text_field(obj, "clientId") {
-        Ok(Some(c)) => match check_id(c) {
-            Ok(()) => c.to_string(),
-            Err(r) => return invalid(t, "clientId", r),
-        },
-        Ok(None) => return invalid(t, "clientId", "is missing"),
-        Err(r) => return invalid(t, "clientId", r),
-    };
-    let client_secret = match text_field(obj, "clientSecret") {
-        Ok(Some(s)) if !s.is_empty() => Secret::new(s),
-        Ok(Some(_)) => return invalid(t, "clientSecret", "must not be empty"),
-        Ok(None) => return invalid(t, "clientSecret", "is missing"),
-        Err(r) => return invalid(t, "clientSecret", r),
+    let (current, pending) = match credentials_of(obj, t) {
+        Ok(c) => c,
+        Err(e) => return e,
     };
 
     let region = match text_field(obj, "region") {
@@ -222,7 +267,9 @@ pub fn parse_entry(value: &Value, index: usize, egress: &EgressPolicy) -> Parsed
         Some(other) => return invalid(t, "rotationIntervalMs", format!("must be a number, got {}", type_name(other))),
     };
 
-    let credentials_fingerprint = fingerprint(&client_id, &client_secret);
+    // A pending credential equal to the current one has nothing left to test.
+    let pending = pending.filter(|p| p.fingerprint != current.fingerprint);
+    let Credential { client_id, client_secret, fingerprint: credentials_fingerprint } = current;
     let domain_prefix = domain_prefix.map(str::to_string);
     let unknown_scopes = crate::operations::unknown_scopes(&required_scopes);
     ParsedEntry::Valid(Tenant {
@@ -236,7 +283,87 @@ pub fn parse_entry(value: &Value, index: usize, egress: &EgressPolicy) -> Parsed
         unknown_scopes,
         rotation_interval,
         credentials_fingerprint,
+        pending,
+        promoted_from: None,
     })
+}
+
+/// Most entries `credentials` may hold: one per stage.
+const MAX_CREDENTIALS: usize = 2;
+
+/// A client id and secret read from `obj`'s members `id_field` and `secret_field`; errors name the
+/// member as `<prefix><field>`.
+fn credential_at(obj: &serde_json::Map<String, Value>, t: &str, prefix: &str, fields: [&str; 2]) -> Result<Credential, ParsedEntry> {
+    let [id_field, secret_field] = fields;
+    let name = |f: &str| format!("{prefix}{f}");
+    let client_id = match text_field(obj, id_field) {
+        Ok(Some(c)) => check_id(c).map(|()| c.to_string()).map_err(|r| invalid(t, &name(id_field), r))?,
+        Ok(None) => return Err(invalid(t, &name(id_field), "is missing")),
+        Err(r) => return Err(invalid(t, &name(id_field), r)),
+    };
+    let client_secret = match text_field(obj, secret_field) {
+        Ok(Some(s)) if !s.is_empty() => Secret::new(s),
+        Ok(Some(_)) => return Err(invalid(t, &name(secret_field), "must not be empty")),
+        Ok(None) => return Err(invalid(t, &name(secret_field), "is missing")),
+        Err(r) => return Err(invalid(t, &name(secret_field), r)),
+    };
+    Ok(Credential::new(client_id, client_secret))
+}
+
+/// The current credential and the pending one, from either shape: `clientId`/`clientSecret` with
+/// optional `pendingClientId`/`pendingClientSecret`, or `credentials: [{ clientId, clientSecret,
+/// stage }]` (one `current`, at most one `pending`). With `credentials`, top-level
+/// `clientId`/`clientSecret` may stay for older readers, but must name the current one.
+fn credentials_of(obj: &serde_json::Map<String, Value>, t: &str) -> Result<(Credential, Option<Credential>), ParsedEntry> {
+    let has = |f: &str| !matches!(obj.get(f), None | Some(Value::Null));
+    let list = match obj.get("credentials") {
+        None | Some(Value::Null) => None,
+        Some(Value::Array(items)) => Some(items),
+        Some(other) => return Err(invalid(t, "credentials", format!("must be an array, got {}", type_name(other)))),
+    };
+    let Some(items) = list else {
+        let current = credential_at(obj, t, "", ["clientId", "clientSecret"])?;
+        let pending = match (has("pendingClientId"), has("pendingClientSecret")) {
+            (false, false) => None,
+            (true, false) => return Err(invalid(t, "pendingClientSecret", "is missing (pendingClientId is set)")),
+            (false, true) => return Err(invalid(t, "pendingClientId", "is missing (pendingClientSecret is set)")),
+            (true, true) => Some(credential_at(obj, t, "", ["pendingClientId", "pendingClientSecret"])?),
+        };
+        return Ok((current, pending));
+    };
+    if has("pendingClientId") || has("pendingClientSecret") {
+        return Err(invalid(t, "credentials", "give either credentials[] or pendingClientId/pendingClientSecret, not both"));
+    }
+    if items.is_empty() || items.len() > MAX_CREDENTIALS {
+        return Err(invalid(t, "credentials", "must hold one credential with stage 'current' and at most one with stage 'pending'"));
+    }
+    let (mut current, mut pending) = (None, None);
+    for (i, item) in items.iter().enumerate() {
+        let at = format!("credentials[{i}]");
+        let Some(entry) = item.as_object() else {
+            return Err(invalid(t, &at, format!("must be an object, got {}", type_name(item))));
+        };
+        let c = credential_at(entry, t, &format!("{at}."), ["clientId", "clientSecret"])?;
+        let slot = match text_field(entry, "stage") {
+            Ok(Some("current")) => &mut current,
+            Ok(Some("pending")) => &mut pending,
+            Ok(Some(_)) | Ok(None) => return Err(invalid(t, &format!("{at}.stage"), "must be 'current' or 'pending'")),
+            Err(r) => return Err(invalid(t, &format!("{at}.stage"), r)),
+        };
+        if slot.replace(c).is_some() {
+            return Err(invalid(t, &format!("{at}.stage"), "names a stage another credential already has"));
+        }
+    }
+    let Some(current) = current else {
+        return Err(invalid(t, "credentials", "has no credential with stage 'current'"));
+    };
+    if has("clientId") || has("clientSecret") {
+        let top = credential_at(obj, t, "", ["clientId", "clientSecret"])?;
+        if top.fingerprint != current.fingerprint {
+            return Err(invalid(t, "clientId", "differs from the credentials[] entry with stage 'current'"));
+        }
+    }
+    Ok((current, pending))
 }
 
 #[cfg(test)]
@@ -311,6 +438,68 @@ mod tests {
         assert!(matches!(parse(json!(42)), ParsedEntry::Unkeyed(_)));
         assert!(matches!(parse(json!({"clientId":"c"})), ParsedEntry::Unkeyed(_)));
         assert!(matches!(parse(json!({"tenantId":""})), ParsedEntry::Unkeyed(_)));
+    }
+
+    #[test]
+    fn pending_credentials_in_either_shape() {
+        let base = json!({"tenantId":"a","clientId":"c1","clientSecret":"s1"});
+        let with = |extra: Value| {
+            let mut v = base.clone();
+            v.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
+            parse(v)
+        };
+        let ParsedEntry::Valid(t) = with(json!({"pendingClientId":"c2","pendingClientSecret":"s2"})) else { panic!() };
+        assert_eq!((t.client_id.as_str(), t.pending.as_ref().map(|p| p.client_id.as_str())), ("c1", Some("c2")));
+        assert!(!format!("{t:?}").contains("s2"), "the pending secret is redacted in Debug");
+        let in_use = t.with_pending_in_use().unwrap();
+        assert_eq!((in_use.client_id.as_str(), in_use.promoted_from.as_deref()), ("c2", Some("c1")));
+        assert_eq!(in_use.credentials_fingerprint, t.pending.as_ref().unwrap().fingerprint);
+        assert!(in_use.pending.is_none());
+
+        let list = json!({"tenantId":"a","credentials":[
+            {"clientId":"c2","clientSecret":"s2","stage":"pending"},
+            {"clientId":"c1","clientSecret":"s1","stage":"current"}]});
+        let ParsedEntry::Valid(u) = parse(list.clone()) else { panic!() };
+        assert_eq!(u.client_id, "c1");
+        assert_eq!(u.pending_fingerprint(), t.pending_fingerprint());
+        // Older readers' top-level fields may stay, naming the current credential.
+        let mut compat = list.clone();
+        compat["clientId"] = json!("c1");
+        compat["clientSecret"] = json!("s1");
+        assert!(matches!(parse(compat.clone()), ParsedEntry::Valid(_)));
+        compat["clientSecret"] = json!("other");
+        assert_eq!(field_of(parse(compat)).0, "clientId");
+
+        // A pending equal to the current one has nothing to test.
+        let ParsedEntry::Valid(same) = with(json!({"pendingClientId":"c1","pendingClientSecret":"s1"})) else { panic!() };
+        assert!(same.pending.is_none());
+    }
+
+    #[test]
+    fn bad_pending_credentials_are_named() {
+        let f = |v: Value| field_of(parse(v));
+        assert_eq!(f(json!({"tenantId":"a","clientId":"c","clientSecret":"s","pendingClientId":"p"})).0, "pendingClientSecret");
+        assert_eq!(f(json!({"tenantId":"a","clientId":"c","clientSecret":"s","pendingClientSecret":"p"})).0, "pendingClientId");
+        assert_eq!(
+            f(json!({"tenantId":"a","clientId":"c","clientSecret":"s","pendingClientId":"p q","pendingClientSecret":"x"})).0,
+            "pendingClientId"
+        );
+        assert_eq!(f(json!({"tenantId":"a","credentials":"x"})).0, "credentials");
+        assert_eq!(f(json!({"tenantId":"a","credentials":[]})).0, "credentials");
+        assert_eq!(f(json!({"tenantId":"a","credentials":[{"clientId":"c","clientSecret":"s","stage":"pending"}]})).0, "credentials");
+        assert_eq!(f(json!({"tenantId":"a","credentials":[{"clientId":"c","clientSecret":"s"}]})).0, "credentials[0].stage");
+        assert_eq!(f(json!({"tenantId":"a","credentials":[{"clientId":"c","stage":"current"}]})).0, "credentials[0].clientSecret");
+        assert_eq!(f(json!({"tenantId":"a","credentials":[5]})).0, "credentials[0]");
+        assert_eq!(
+            f(json!({"tenantId":"a","credentials":[{"clientId":"c","clientSecret":"s","stage":"current"},{"clientId":"d","clientSecret":"t","stage":"current"}]})).0,
+            "credentials[1].stage"
+        );
+        let three = json!({"tenantId":"a","credentials":[{"clientId":"c","clientSecret":"s","stage":"current"},{"clientId":"d","clientSecret":"t","stage":"pending"},{"clientId":"e","clientSecret":"u","stage":"pending"}]});
+        assert_eq!(f(three).0, "credentials");
+        assert_eq!(
+            f(json!({"tenantId":"a","credentials":[{"clientId":"c","clientSecret":"s","stage":"current"}],"pendingClientId":"p","pendingClientSecret":"q"})).0,
+            "credentials"
+        );
     }
 
     #[test]

@@ -14,6 +14,8 @@ pub struct Keys {
     pub rate: String,
     /// A 429 pause every replica honours (PX = what is left of it).
     pub pause: String,
+    /// The outcome of testing the pending credential `kfp` (sealed), so one replica tests it.
+    pub stage: String,
 }
 
 impl Keys {
@@ -32,6 +34,7 @@ impl Keys {
             fence: format!("{tag}:fence"),
             rate: format!("{tag}:rate"),
             pause: format!("{tag}:pause"),
+            stage: format!("{tag}:stage:{kfp}"),
         }
     }
 

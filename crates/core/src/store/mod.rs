@@ -12,9 +12,11 @@ mod lease;
 mod pubsub;
 mod redis_store;
 mod scripts;
+mod staging;
 
 pub use budget::RateWait;
 pub use keys::Keys;
 pub use redis_store::{
     unix_ms_now, Lease, SharedStore, SharedToken, StoreError, StoreHealth, StoreSettings, DEFAULT_OP_TIMEOUT, DEFAULT_RETRY_PAUSE,
 };
+pub use staging::StageRecord;

@@ -15,6 +15,65 @@ use std::time::Duration;
 use tokio::time::Instant;
 
 impl TokenManager {
+    /// One token request with `tenant`'s credentials (a pending credential under test), counted
+    /// as the tenant's, the token kept nowhere: the caller decides what becomes of it.
+    pub async fn try_token(&self, tenant: &Tenant) -> std::result::Result<Arc<AccessToken>, TokenFailure> {
+        let id = tenant.tenant_id.as_str();
+        let endpoints = self.egress.endpoints(&tenant.environment).map_err(|e| TokenFailure::Fatal {
+            reason: e.to_string(),
+            status: 0,
+            correlation_id: None,
+        })?;
+        let counters = &self.slot(id).counters;
+        counters.requests.fetch_add(1, Ordering::Relaxed);
+        let sent_at = Instant::now();
+        match request_token(&self.http, &endpoints.token_url, tenant, self.settings.request_timeout).await {
+            Ok(granted) => {
+                counters.acquired.fetch_add(1, Ordering::Relaxed);
+                Ok(self.token_from(tenant, granted, sent_at))
+            }
+            Err(f) => {
+                counters.failures.fetch_add(1, Ordering::Relaxed);
+                Err(f)
+            }
+        }
+    }
+
+    fn token_from(&self, tenant: &Tenant, granted: super::endpoint::Granted, sent_at: Instant) -> Arc<AccessToken> {
+        let (refresh_at, usable_until) = timing(sent_at, granted.expires_in, self.settings.refresh_ahead_ratio, rand::random());
+        Arc::new(AccessToken {
+            value: granted.access_token,
+            id: self.next_id.fetch_add(1, Ordering::Relaxed),
+            credentials_fingerprint: tenant.credentials_fingerprint.clone(),
+            environment: tenant.environment.clone(),
+            obtained_at: sent_at,
+            expires_at: sent_at + granted.expires_in,
+            refresh_at,
+            usable_until,
+        })
+    }
+
+    /// After a promoted credential failed: the replaced credential's token, while it is usable and
+    /// was not refused, is put back in use (and reported).
+    fn serve_fallback(&self, slot: &Slot, tenant: &Tenant, err: &Error) -> Option<Arc<AccessToken>> {
+        let tok = slot.fallback.load_full()?;
+        if !tok.is_usable(Instant::now()) || *super::manager::lock(&slot.refused) == Some(super::manager::digest(tok.value.expose())) {
+            return None;
+        }
+        slot.current.store(Some(Arc::clone(&tok)));
+        self.events.emit(
+            EventKind::TokenFailed,
+            Some(&tenant.tenant_id),
+            json!({
+                "code": err.code(),
+                "message": err.to_string(),
+                "fallback": "serving the token of the credential the last promotion replaced, until it expires",
+                "fallbackExpiresInMs": tok.expires_at.saturating_duration_since(Instant::now()).as_millis() as u64,
+            }),
+        );
+        Some(tok)
+    }
+
     pub(super) async fn acquire(self: &Arc<Self>, slot: &Arc<Slot>, mut tenant: Arc<Tenant>) -> Result<Arc<AccessToken>> {
         let id = tenant.tenant_id.clone();
         let mut attempt: u32 = 0;
@@ -27,17 +86,7 @@ impl TokenManager {
             let outcome = request_token(&self.http, &endpoints.token_url, &tenant, self.settings.request_timeout).await;
             match outcome {
                 Ok(granted) => {
-                    let (refresh_at, usable_until) = timing(sent_at, granted.expires_in, self.settings.refresh_ahead_ratio, rand::random());
-                    let token = Arc::new(AccessToken {
-                        value: granted.access_token,
-                        id: self.next_id.fetch_add(1, Ordering::Relaxed),
-                        credentials_fingerprint: tenant.credentials_fingerprint.clone(),
-                        environment: tenant.environment.clone(),
-                        obtained_at: sent_at,
-                        expires_at: sent_at + granted.expires_in,
-                        refresh_at,
-                        usable_until,
-                    });
+                    let token = self.token_from(&tenant, granted, sent_at);
                     slot.counters.acquired.fetch_add(1, Ordering::Relaxed);
                     self.store(&id, slot, &token);
                     return Ok(token);
@@ -66,6 +115,9 @@ impl TokenManager {
                         status: Some(status),
                         correlation_id,
                     };
+                    if let Some(tok) = self.serve_fallback(slot, &tenant, &err) {
+                        return Ok(tok);
+                    }
                     self.events.emit(EventKind::TokenFailed, Some(&id), json!({"code": err.code(), "message": err.to_string()}));
                     return Err(err);
                 }

@@ -63,9 +63,22 @@ pub struct Slot {
     /// Digest of the last token the API refused, so it is never taken back from the shared store.
     pub(super) refused: Mutex<Option<[u8; 32]>>,
     pub(super) inflight: Mutex<Option<Inflight>>,
+    /// A token of a tested pending credential, waiting for its promotion: the first fetch with that
+    /// credential takes it instead of sending a token request.
+    pub(super) staged: ArcSwapOption<AccessToken>,
+    /// After a promotion, the replaced credential's token: served while it lives if the promoted
+    /// credential stops working.
+    pub(super) fallback: ArcSwapOption<AccessToken>,
+    /// When a fetch last failed: a background refresh toward new credentials waits
+    /// [`CHANGE_RETRY_PAUSE`] after it, so a broken new credential is not hammered on every call.
+    pub(super) failed_at: Mutex<Option<Instant>>,
     /// Counters.
     pub counters: TokenCounters,
 }
+
+/// How long after a failed fetch a call served with a superseded credential's token waits before it
+/// starts another background fetch toward the new credentials.
+pub const CHANGE_RETRY_PAUSE: Duration = Duration::from_secs(2);
 
 /// Caches and refreshes tokens for every tenant.
 pub struct TokenManager {
@@ -128,7 +141,7 @@ impl TokenManager {
         }
     }
 
-    fn slot(&self, tenant_id: &str) -> Arc<Slot> {
+    pub(super) fn slot(&self, tenant_id: &str) -> Arc<Slot> {
         if let Some(s) = self.slots.read().unwrap_or_else(|p| p.into_inner()).get(tenant_id) {
             return Arc::clone(s);
         }
@@ -139,6 +152,9 @@ impl TokenManager {
                 previous: ArcSwapOption::empty(),
                 refused: Mutex::new(None),
                 inflight: Mutex::new(None),
+                staged: ArcSwapOption::empty(),
+                fallback: ArcSwapOption::empty(),
+                failed_at: Mutex::new(None),
                 counters: TokenCounters::default(),
             })
         }))
@@ -167,7 +183,7 @@ impl TokenManager {
         let now = Instant::now();
         if let Some(tok) = slot.current.load_full() {
             if tok.is_usable(now) && tok.environment == tenant.environment {
-                if !is_current(&tok, &tenant, now) {
+                if !is_current(&tok, &tenant, now) && may_refresh(&slot, &tok, &tenant, now) {
                     drop(self.fetch(&slot, tenant, 0));
                 }
                 return Ok(tok);
@@ -187,10 +203,17 @@ impl TokenManager {
         (tok.is_usable(now) && tok.environment == tenant.environment && is_current(&tok, &tenant, now)).then_some(tok)
     }
 
+    /// Hands over the token a tested pending credential obtained: the first fetch with that
+    /// credential (once it is promoted) uses it instead of sending a token request.
+    pub fn stage(&self, tenant_id: &str, token: Arc<AccessToken>) {
+        self.slot(tenant_id).staged.store(Some(token));
+    }
+
     /// The tenant's current and previous token values, for redaction.
     pub fn known_tokens(&self, tenant_id: &str, mut f: impl FnMut(&str)) {
         if let Some(slot) = self.existing_slot(tenant_id) {
-            for t in [slot.current.load_full(), slot.previous.load_full()].into_iter().flatten() {
+            let all = [slot.current.load_full(), slot.previous.load_full(), slot.staged.load_full(), slot.fallback.load_full()];
+            for t in all.into_iter().flatten() {
                 f(t.value.expose());
             }
         }
@@ -250,6 +273,13 @@ impl TokenManager {
                 return inf.fut.clone();
             }
         }
+        if let Some(tok) = slot.staged.load_full().filter(|t| t.credentials_fingerprint == tenant.credentials_fingerprint) {
+            slot.staged.store(None);
+            if tok.is_usable(Instant::now()) {
+                self.store(&tenant.tenant_id, slot, &tok);
+                return futures::future::ready(Ok(tok)).boxed().shared();
+            }
+        }
         let seq = self.next_id.fetch_add(1, Ordering::Relaxed);
         let fingerprint = tenant.credentials_fingerprint.clone();
         let this = Arc::clone(self);
@@ -269,6 +299,9 @@ impl TokenManager {
                 _ = this.cancel.cancelled() => Err(Error::Closed),
                 r = work => r,
             };
+            if result.is_err() {
+                *lock(&slot2.failed_at) = Some(Instant::now());
+            }
             let mut g = lock(&slot2.inflight);
             if g.as_ref().is_some_and(|i| i.seq == seq) {
                 *g = None;
@@ -287,8 +320,8 @@ impl TokenManager {
     /// Stores a new token unless a newer one for the current credentials is already there, and
     /// reports it.
     pub(super) fn store(&self, tenant_id: &str, slot: &Slot, token: &Arc<AccessToken>) {
-        let current_fp = self.config.tenant(tenant_id).map(|t| t.credentials_fingerprint.clone()).ok();
-        let wanted = current_fp.as_deref() == Some(token.credentials_fingerprint.as_str());
+        let tenant = self.config.tenant(tenant_id).ok();
+        let wanted = tenant.as_ref().is_some_and(|t| t.credentials_fingerprint == token.credentials_fingerprint);
         let prev = slot.current.load_full();
         let replace = match prev.as_deref() {
             None => true,
@@ -297,6 +330,12 @@ impl TokenManager {
         };
         if replace {
             if let Some(old) = slot.current.swap(Some(Arc::clone(token))) {
+                // The first token of a promoted credential: the replaced one's stays as fallback.
+                if old.credentials_fingerprint != token.credentials_fingerprint
+                    && tenant.as_ref().is_some_and(|t| t.promoted_from.is_some())
+                {
+                    slot.fallback.store(Some(Arc::clone(&old)));
+                }
                 slot.previous.store(Some(old));
             }
         }
@@ -311,6 +350,15 @@ impl TokenManager {
             }),
         );
     }
+}
+
+/// A call served with a superseded credential's token starts a fetch toward the new credentials
+/// unless one failed within [`CHANGE_RETRY_PAUSE`] (a token due for refresh always may).
+fn may_refresh(slot: &Slot, tok: &AccessToken, tenant: &Tenant, now: Instant) -> bool {
+    if tok.credentials_fingerprint == tenant.credentials_fingerprint {
+        return true;
+    }
+    lock(&slot.failed_at).is_none_or(|at| now.saturating_duration_since(at) >= CHANGE_RETRY_PAUSE)
 }
 
 /// A usable token needs no background work: it is for the tenant's current credentials and not

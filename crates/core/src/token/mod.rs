@@ -9,5 +9,5 @@ mod shared;
 mod stats;
 
 pub use access_token::{timing, AccessToken, MAX_EXPIRY_SKEW, MAX_WINDOW_FRACTION, MIN_REFRESH_WINDOW};
-pub use manager::{TokenCounters, TokenManager, TokenSettings};
+pub use manager::{TokenCounters, TokenManager, TokenSettings, CHANGE_RETRY_PAUSE};
 pub use stats::TokenStats;

@@ -12,6 +12,18 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::time::Instant;
 
+impl AccessToken {
+    /// The token as the shared store keeps it (Unix times instead of instants).
+    pub fn to_shared(&self) -> SharedToken {
+        let now_ms = crate::store::unix_ms_now();
+        SharedToken {
+            value: self.value.expose().to_string(),
+            obtained_at_ms: now_ms.saturating_sub(self.obtained_at.elapsed().as_millis() as u64),
+            expires_at_ms: now_ms + self.expires_at.saturating_duration_since(Instant::now()).as_millis() as u64,
+        }
+    }
+}
+
 impl TokenManager {
     /// Cross-process single flight. `None` means "the store could not help": fetch in-process.
     pub(super) async fn acquire_shared(
@@ -48,13 +60,7 @@ impl TokenManager {
                     let result = self.acquire(slot, Arc::clone(tenant)).await;
                     match &result {
                         Ok(tok) => {
-                            let shared = SharedToken {
-                                value: tok.value.expose().to_string(),
-                                obtained_at_ms: crate::store::unix_ms_now().saturating_sub(tok.obtained_at.elapsed().as_millis() as u64),
-                                expires_at_ms: crate::store::unix_ms_now()
-                                    + tok.expires_at.saturating_duration_since(Instant::now()).as_millis() as u64,
-                            };
-                            let _ = store.put_token(id, &kfp, &lease, &shared).await;
+                            let _ = store.put_token(id, &kfp, &lease, &tok.to_shared()).await;
                         }
                         Err(_) => store.release(&lease).await,
                     }
