@@ -123,10 +123,12 @@ async function main(argv) {
     step(5, 'Rotate acme-corp\'s secret under load, triggered by a signed webhook');
     const acmeCorp = config.find((t) => t.tenantId === 'acme-corp');
     let stop = false;
+    // Paced so that acme-corp stays inside its 300 calls a minute (steps 2 and 3 used ~60): a faster
+    // machine must not turn this step into a rate-limit test.
     const load = run('rotation', Infinity, async () => {
       await call('acme-corp', { path: '/api/v2/organizations/me' });
-      await new Promise((r) => setTimeout(r, 10));
-    }, 8, () => stop);
+      await new Promise((r) => setTimeout(r, 20));
+    }, 4, () => stop);
     await new Promise((r) => setTimeout(r, 300));
     await emu.control('POST', `clients/${acmeCorp.clientId}/secret`, {});
     // The secret manager tells the service through its rotation webhook (here on 127.0.0.1).
@@ -158,7 +160,49 @@ async function main(argv) {
     const rot = await load;
     check(rot.failed === 0, `secret regenerated, old tokens revoked: ${rot.done} calls, ${rot.failed} failed`);
 
-    step(6, 'A 429 storm on umbrella (limit 20 per 2 s), absorbed');
+    step(6, 'Move acme to a second OAuth client: tested before any call uses it');
+    const acme = config.find((t) => t.tenantId === 'acme');
+    const second = await emu.control('POST', 'clients', { like: acme.clientId });
+    const servedDoc = JSON.stringify(await emu.tenants());
+    const stagePending = async (clientSecret) => {
+      const doc = JSON.parse(servedDoc);
+      Object.assign(doc.find((t) => t.tenantId === 'acme'), { pendingClientId: second.clientId, pendingClientSecret: clientSecret });
+      await emu.control('PUT', 'config-service/tenants', doc);
+      await o.reloadConfig();
+    };
+    const nextFor = (type) =>
+      new Promise((resolve) => {
+        const off = o.onEvent((e) => {
+          if (e.tenantId === 'acme' && e.type === type) {
+            off();
+            resolve(e);
+          }
+        });
+      });
+    const failedTest = nextFor('credentials.pending-failed');
+    await stagePending('a-mistyped-secret');
+    const f = await failedTest;
+    console.log(`  pending client with a mistyped secret → ${yellow(f.type)} (step ${f.step}, ${f.status}); acme stays on its client`);
+    check(o.stats().tenants.acme.clientId === acme.clientId, 'the failed client was never used: acme kept its current client');
+    let stopMove = false;
+    const moveLoad = run('move', Infinity, async () => {
+      await call('acme', { path: '/api/v2/organizations/me' });
+      await new Promise((r) => setTimeout(r, 20));
+    }, 4, () => stopMove);
+    const promotedEvent = nextFor('credentials.promoted');
+    await stagePending(second.secret);
+    const promoted = await promotedEvent;
+    await new Promise((r) => setTimeout(r, 300));
+    stopMove = true;
+    const moved = await moveLoad;
+    const secondCounts = await emu.control('GET', `counters/${second.clientId}`);
+    console.log(`  the right secret → token request, GET /api/v2/tokens/me (same org ${promoted.organizationId.slice(0, 8)}…) → ${green(promoted.type)}`);
+    check(
+      moved.failed === 0 && o.stats().tenants.acme.clientId === second.clientId && secondCounts.tokenRequests === 2,
+      `acme moved to its second client under load: ${moved.done} calls, ${moved.failed} failed; the tested token is the one in use (${secondCounts.tokenRequests - 1} token request for it)`,
+    );
+
+    step(7, 'A 429 storm on umbrella (limit 20 per 2 s), absorbed');
     const umbrella = config.find((t) => t.tenantId === 'umbrella');
     await emu.control('PATCH', `clients/${umbrella.clientId}`, { rateLimit: { limit: 20, windowSeconds: 2 } });
     const before429 = (await emu.control('GET', `counters/${umbrella.clientId}`)).apiCalls?.['429'] ?? 0;
@@ -166,7 +210,7 @@ async function main(argv) {
     const after429 = (await emu.control('GET', `counters/${umbrella.clientId}`)).apiCalls?.['429'] ?? 0;
     check(storm.failed === 0, `80 calls in ${(storm.ms / 1000).toFixed(1)} s (theoretical minimum ~6 s), ${after429 - before429} answered 429, ${storm.failed} failed`);
 
-    step(7, 'The config service goes down and comes back while calls continue');
+    step(8, 'The config service goes down and comes back while calls continue');
     await emu.control('PUT', 'config-service', { mode: 'error503' });
     const staleBefore = events.filter((e) => e.type === 'config.stale').length;
     const outageStart = Date.now();
@@ -183,7 +227,7 @@ async function main(argv) {
     await emu.control('PUT', 'config-service', { mode: 'ok' });
     check(down.failed === 0 && stale > 0, `${down.done} calls during the outage, ${down.failed} failed; ${stale} config.stale events; last good config kept`);
 
-    step(8, 'Per tenant');
+    step(9, 'Per tenant');
     const stats = o.stats().tenants;
     const rows = [];
     for (const t of config) {
