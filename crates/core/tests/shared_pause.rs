@@ -5,23 +5,14 @@
 mod common;
 
 use common::get;
-use genesys_tenants_core::{Orchestrator, Secret};
 use serde_json::json;
 use std::time::{Duration, Instant};
-
-async fn replica(env: &common::Env, prefix: &str) -> Orchestrator {
-    let mut o = env.options();
-    o.redis_url = Some("redis://127.0.0.1:6379".into());
-    o.encryption_key = Some(Secret::new("ab".repeat(32)));
-    o.redis_key_prefix = prefix.into();
-    env.orchestrator_with(o).await
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn no_replica_sends_into_a_429_pause_another_one_met() {
     let env = common::emulator().await;
     let prefix = format!("gt-pause-{}-{}:", std::process::id(), rand::random::<u32>());
-    let (a, b) = (replica(&env, &prefix).await, replica(&env, &prefix).await);
+    let (a, b) = (env.replica(&prefix).await, env.replica(&prefix).await);
     a.access_token("acme").await.unwrap();
     b.access_token("acme").await.unwrap();
     assert_eq!(env.token_requests("acme").await, 1, "one shared token");

@@ -6,7 +6,7 @@ mod common;
 
 use common::{get, Env};
 use genesys_tenants_core::events::Event;
-use genesys_tenants_core::{Orchestrator, Secret};
+use genesys_tenants_core::Orchestrator;
 use serde_json::{json, Value};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -216,19 +216,11 @@ async fn the_replaced_credential_is_the_fallback_while_its_token_lives() {
     o.close().await;
 }
 
-async fn replica(env: &Env, prefix: &str) -> Orchestrator {
-    let mut o = env.options();
-    o.redis_url = Some("redis://127.0.0.1:6379".into());
-    o.encryption_key = Some(Secret::new("ab".repeat(32)));
-    o.redis_key_prefix = prefix.into();
-    env.orchestrator_with(o).await
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn replicas_sharing_redis_test_once_and_all_promote() {
     let env = common::emulator().await;
     let prefix = format!("gt-staged-{}-{}:", std::process::id(), rand::random::<u32>());
-    let replicas = [replica(&env, &prefix).await, replica(&env, &prefix).await, replica(&env, &prefix).await];
+    let replicas = [env.replica(&prefix).await, env.replica(&prefix).await, env.replica(&prefix).await];
     for r in &replicas {
         r.access_token(TENANT).await.unwrap();
     }

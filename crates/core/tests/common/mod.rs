@@ -54,6 +54,15 @@ impl Env {
         orch
     }
 
+    /// An orchestrator sharing Redis on 127.0.0.1:6379 under `prefix`: one replica of a service.
+    pub async fn replica(&self, prefix: &str) -> Orchestrator {
+        let mut o = self.options();
+        o.redis_url = Some("redis://127.0.0.1:6379".into());
+        o.encryption_key = Some(Secret::new("ab".repeat(32)));
+        o.redis_key_prefix = prefix.into();
+        self.orchestrator_with(o).await
+    }
+
     pub async fn control(&self, method: &str, path: &str, body: Value) -> Value {
         let url = format!("{}/__control/{}", self.emulator.url, path.trim_start_matches('/'));
         let m = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
