@@ -37,9 +37,13 @@ function sdkErrorData(err) {
 
 function makeBridgeClass(AbstractHttpClient) {
   return class GenesysTenantsHttpClient extends AbstractHttpClient {
+    // Private: inspecting a client (util.inspect with showHidden and getters walks every object it
+    // can reach) must not reach the orchestrator, and through it the tenants' config.
+    #orchestrator;
+
     constructor(orchestrator, tenantId) {
       super();
-      this.orchestrator = orchestrator;
+      this.#orchestrator = orchestrator;
       this.tenantId = tenantId;
     }
 
@@ -66,7 +70,7 @@ function makeBridgeClass(AbstractHttpClient) {
       if (body === undefined && (method === 'GET' || method === 'HEAD' || method === 'DELETE')) delete headers['Content-Type'];
       let res;
       try {
-        res = await this.orchestrator.request(this.tenantId, { method, path: url.pathname, query, headers, body });
+        res = await this.#orchestrator.request(this.tenantId, { method, path: url.pathname, query, headers, body });
       } catch (err) {
         if (typeof err.status === 'number') {
           const data = sdkErrorData(err);

@@ -13,21 +13,42 @@ function hidden(obj, key, value) {
 }
 
 /**
- * One entry as the tutorial builds it, from the core's JSON of a valid tenant: `clientSecret` (and
- * the alias `requiredScopes`) present but not enumerable.
+ * One entry as the tutorial builds it, from the core's JSON of a valid tenant. `clientSecret` is a
+ * getter over a private field, so `config.clientSecret` reads it while the object has no such
+ * property: JSON.stringify, spreading, Object.getOwnPropertyDescriptors and structuredClone never
+ * see it, and util.inspect has nothing to show, whatever its options (showHidden, getters, depth,
+ * customInspect: false). `requiredScopes`, the tutorial's alias of `scopes`, is present but not
+ * enumerable.
  */
+class TenantConfig {
+  #clientSecret;
+
+  constructor(t) {
+    this.tenantId = t.tenantId;
+    this.clientId = t.clientId;
+    this.domainPrefix = t.domainPrefix ?? undefined;
+    this.scopes = t.requiredScopes;
+    this.rotationIntervalMs = t.rotationIntervalMs || TUTORIAL_ROTATION_INTERVAL_MS;
+    this.environment = t.environment;
+    this.#clientSecret = t.clientSecret;
+    hidden(this, 'requiredScopes', t.requiredScopes);
+  }
+
+  /** The tenant's OAuth client secret (undefined off an entry: the prototype has none). */
+  get clientSecret() {
+    return #clientSecret in this ? this.#clientSecret : undefined;
+  }
+}
+
+// util.inspect lists the accessors of a prototype whose constructor it does not know as built in —
+// and, with `getters`, calls them — so `{ showHidden: true, getters: true }` would print the secret
+// through the getter above. Naming the prototype's constructor `Object` makes an entry the plain
+// object it stands for (`config.constructor === Object`), whose prototype inspect leaves alone. The
+// hostile-js test checks every inspect option, so a Node that inspects differently fails there.
+Object.defineProperty(TenantConfig.prototype, 'constructor', { value: Object, writable: true, enumerable: false, configurable: true });
+
 function tutorialEntry(t) {
-  const entry = {
-    tenantId: t.tenantId,
-    clientId: t.clientId,
-    domainPrefix: t.domainPrefix ?? undefined,
-    scopes: t.requiredScopes,
-    rotationIntervalMs: t.rotationIntervalMs || TUTORIAL_ROTATION_INTERVAL_MS,
-    environment: t.environment,
-  };
-  hidden(entry, 'clientSecret', t.clientSecret);
-  hidden(entry, 'requiredScopes', t.requiredScopes);
-  return entry;
+  return new TenantConfig(t);
 }
 
 function readOnly() {
@@ -105,4 +126,4 @@ class TenantConfigsView extends Map {
   }
 }
 
-module.exports = { tutorialEntry, TenantConfigsView, hidden, TUTORIAL_ROTATION_INTERVAL_MS };
+module.exports = { tutorialEntry, TenantConfig, TenantConfigsView, hidden, TUTORIAL_ROTATION_INTERVAL_MS };
