@@ -111,3 +111,111 @@ describe('item 2: clientSecret readable on access, printable by no means', () =>
     }
   });
 });
+
+describe('item 6: a refused, too-large or timed-out webhook delivery closes its connection', () => {
+  const SECRET = 'whsec-hostile-0123456789abcdef';
+  const sign = (body, t = Math.floor(Date.now() / 1000)) => `t=${t},v1=${createHmac('sha256', SECRET).update(`${t}.${body}`).digest('hex')}`;
+  let server;
+  let port;
+  before(async () => {
+    server = http.createServer(o.rotationWebhook({ secret: SECRET }));
+    await new Promise((r) => server.listen(0, '127.0.0.1', r));
+    port = server.address().port;
+  });
+  after(async () => {
+    server.closeAllConnections();
+    await new Promise((r) => server.close(r));
+  });
+
+  /**
+   * A raw HTTP/1.1 client on 127.0.0.1: sends `head`, then `body` (a string, or a function called with
+   * the socket to trickle it). Resolves when the server closes the socket or `waitMs` after the
+   * response's first byte, to `{ response, responseAtMs, closedAtMs }` (closedAtMs null: still open).
+   */
+  function exchange(head, body, waitMs) {
+    return new Promise((resolve, reject) => {
+      const t0 = Date.now();
+      const socket = net.connect(port, '127.0.0.1');
+      let response = '';
+      let responseAtMs = null;
+      let settled = false;
+      let timer;
+      let overall;
+      const finish = (closed) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        clearTimeout(overall);
+        if (typeof body === 'function') body.stop?.();
+        resolve({ response, responseAtMs, closedAtMs: closed ? Date.now() - t0 : null });
+        socket.destroy();
+      };
+      socket.setEncoding('latin1');
+      socket.on('data', (d) => {
+        if (responseAtMs === null) {
+          responseAtMs = Date.now() - t0;
+          timer = setTimeout(() => finish(false), waitMs);
+        }
+        response += d;
+      });
+      socket.on('end', () => finish(true));
+      socket.on('close', () => finish(true));
+      socket.on('error', (e) => (e.code === 'ECONNRESET' || e.code === 'EPIPE' ? finish(true) : reject(e)));
+      // Every exchange is bounded, whatever the server does.
+      overall = setTimeout(() => finish(false), 20_000);
+      socket.on('connect', () => {
+        socket.write(head);
+        if (typeof body === 'function') body(socket);
+        else socket.write(body);
+      });
+    });
+  }
+
+  const headFor = (body, signature, length = Buffer.byteLength(body)) =>
+    `POST /hooks/rotate HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: keep-alive\r\ncontent-type: application/json\r\nx-genesys-tenants-signature: ${signature}\r\ncontent-length: ${length}\r\n\r\n`;
+
+  test('a sender trickling its body gets its 400 at the deadline and the server closes the socket', { timeout: 30_000 }, async () => {
+    const body = JSON.stringify({ tenantId: 'acme', pad: 'x'.repeat(200) });
+    let interval;
+    const trickle = (socket) => {
+      let i = 0;
+      // One byte every 500 ms: the whole body would take well over a minute.
+      interval = setInterval(() => {
+        if (!socket.destroyed && i < body.length) socket.write(body[i++]);
+      }, 500);
+    };
+    trickle.stop = () => clearInterval(interval);
+    const r = await exchange(headFor(body, sign(body)), trickle, 5_000);
+    assert.match(r.response, /^HTTP\/1\.1 400 /, r.response);
+    assert.match(r.response, /"bad-request"/);
+    assert.ok(r.responseAtMs >= 9_000 && r.responseAtMs < 12_000, `the 400 at the 10 s deadline (${r.responseAtMs} ms)`);
+    assert.notEqual(r.closedAtMs, null, 'the server closed the slow sender\'s socket (it was still open 5 s after the 400)');
+    assert.ok(r.closedAtMs - r.responseAtMs < 2_000, `closed right after the 400 (${r.closedAtMs - r.responseAtMs} ms)`);
+    assert.match(r.response, /\r\nconnection: close\r\n/i, 'the 400 says the connection closes');
+  });
+
+  test('a refused delivery (bad signature, 401) on a keep-alive connection is closed after its answer', async () => {
+    const body = JSON.stringify({ tenantId: 'acme' });
+    const r = await exchange(headFor(body, 't=1,v1=00'), body, 3_000);
+    assert.match(r.response, /^HTTP\/1\.1 401 /, r.response);
+    assert.notEqual(r.closedAtMs, null, 'the refused sender\'s socket was left open');
+    assert.ok(r.closedAtMs - r.responseAtMs < 2_000);
+    assert.match(r.response, /\r\nconnection: close\r\n/i);
+  });
+
+  test('a body over the limit (413) is cut off and its connection closed, the answer delivered first', async () => {
+    const body = 'x'.repeat(MAX_BODY + 1);
+    const r = await exchange(headFor(body, sign(body)), body, 3_000);
+    assert.match(r.response, /^HTTP\/1\.1 413 /, r.response);
+    assert.notEqual(r.closedAtMs, null);
+    assert.match(r.response, /\r\nconnection: close\r\n/i);
+  });
+
+  test('an accepted delivery (202) keeps its keep-alive connection', async () => {
+    const body = JSON.stringify({ tenantId: 'initech' });
+    const r = await exchange(headFor(body, sign(body)), body, 1_000);
+    assert.match(r.response, /^HTTP\/1\.1 202 /, r.response);
+    assert.doesNotMatch(r.response, /\r\nconnection: close\r\n/i);
+    assert.equal(r.closedAtMs, null, 'an accepted sender may send its next delivery on the same connection');
+  });
+});

@@ -6,14 +6,46 @@ const { header: SIGNATURE_HEADER, maxBody: MAX_BODY } = JSON.parse(require('./na
 
 // A body that has not arrived after this long is answered 400 (a slow sender must not hold a socket).
 const BODY_TIMEOUT_MS = 10_000;
+// After a refusal's answer is flushed and our side of the connection shut, how long what the sender
+// still sends is read and dropped (a socket closed with unread input answers with a reset, which can
+// destroy the answer before the sender reads it) before the socket is destroyed regardless.
+const LINGER_MS = 1_000;
 
-function send(res, status, body) {
+/**
+ * Sends `body` as JSON with `status`. Anything but an acceptance closes the connection once the
+ * answer is flushed: a refused, too-large or timed-out delivery must not keep its socket (on keep-alive
+ * Node would otherwise go on reading what is left of a trickled or endless body).
+ */
+function send(req, res, status, body) {
   if (res.headersSent || res.writableEnded) return;
   const text = JSON.stringify(body);
+  const refused = status >= 400;
   res.statusCode = status;
   res.setHeader('content-type', 'application/json; charset=utf-8');
   res.setHeader('content-length', Buffer.byteLength(text));
+  // HTTP/2 forbids the header (and multiplexes: there the stream is closed, not the connection).
+  if (refused && !(req.httpVersionMajor >= 2)) res.setHeader('connection', 'close');
+  if (refused) res.once('finish', () => closeConnection(req));
   res.end(text);
+}
+
+/**
+ * Closes `req`'s connection after its answer: shut our side, drain briefly, then destroy. Node's own
+ * server, told `connection: close`, already ends the socket after the answer; this holds for a server
+ * or framework that does not, and for a request left paused (a cut-off body).
+ */
+function closeConnection(req) {
+  const socket = req.socket;
+  if (req.httpVersionMajor >= 2 || !socket || typeof socket.end !== 'function') {
+    req.destroy();
+    return;
+  }
+  if (socket.destroyed) return;
+  const timer = setTimeout(() => socket.destroy(), LINGER_MS);
+  timer.unref?.();
+  socket.once('close', () => clearTimeout(timer));
+  req.resume(); // read and drop the rest of the body (a paused request would leave it unread)
+  socket.end();
 }
 
 /**
@@ -65,11 +97,9 @@ function rotationWebhookHandler(native, wire) {
       .then((body) => native.rotationWebhook(wire, typeof signature === 'string' ? signature : null, body))
       .then((text) => {
         const { status, body } = JSON.parse(text);
-        send(res, status, body);
-        // A cut-off body: close the connection rather than drain what is left of it.
-        if (status === 413) res.once('finish', () => req.destroy());
+        send(req, res, status, body);
       })
-      .catch((e) => send(res, e.status === 400 ? 400 : 500, { accepted: false, error: e.status === 400 ? 'bad-request' : 'internal', message: e.message }));
+      .catch((e) => send(req, res, e.status === 400 ? 400 : 500, { accepted: false, error: e.status === 400 ? 'bad-request' : 'internal', message: e.message }));
   };
 }
 
