@@ -219,3 +219,94 @@ describe('item 6: a refused, too-large or timed-out webhook delivery closes its 
     assert.equal(r.closedAtMs, null, 'an accepted sender may send its next delivery on the same connection');
   });
 });
+
+describe('item 11: startEmulator refuses, at start, options that cannot work', () => {
+  /** The rejection of startEmulator(options), which must come before any emulator is started. */
+  async function refusal(options) {
+    const t0 = Date.now();
+    const err = await testing.startEmulator(options).then(
+      async (emulator) => {
+        await emulator.stop();
+        assert.fail(`startEmulator(${util.inspect(options)}) started an emulator`);
+      },
+      (e) => e,
+    );
+    assert.ok(Date.now() - t0 < 1_000, 'refused at once, not after a failed start');
+    return err;
+  }
+
+  test('a token that is not a header value (newline, NUL, non-ASCII, edge spaces, over 4096 chars) or that the binary takes for a flag', async () => {
+    const bad = ['a\nb', 'a\r\nX-Injected: 1', 'a\0b', 'tab\there', ' lead', 'trail ', 'caf\u00e9', 'x'.repeat(4097), '--help', '-h'];
+    for (const token of bad) {
+      const err = await refusal({ token });
+      assert.equal(err.code, 'INVALID_OPTIONS', `${JSON.stringify(token)}: ${err.message}`);
+      assert.equal(err.option, 'token');
+      assert.equal(err.name, 'GenesysTenantsError');
+      if (!token.startsWith('-')) assert.ok(!err.message.includes(token), 'the message names the rule, not the value');
+    }
+  });
+
+  test('a valid unusual token works end to end: tenants() answers with it', async () => {
+    const token = 'svc token_01.~!$%&*+=?@^|/:,;';
+    const e = await testing.startEmulator({ token });
+    try {
+      assert.equal(e.configServiceToken, token);
+      assert.equal((await e.tenants()).length, 5);
+    } finally {
+      await e.stop();
+    }
+  });
+
+  test('ports that cannot work, a world that cannot be read or serialised', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gt-hostile-'));
+    const circular = { orgs: [], clients: [] };
+    circular.self = circular;
+    const cases = [
+      [{ port: 41234, configPort: 41234 }, 'configPort'],
+      [{ port: -1 }, 'port'],
+      [{ port: 65536 }, 'port'],
+      [{ port: 80.5 }, 'port'],
+      [{ port: '8080' }, 'port'],
+      [{ configPort: NaN }, 'configPort'],
+      [{ world: '' }, 'world'],
+      [{ world: 'a\0b.json' }, 'world'],
+      [{ world: path.join(dir, 'missing.json') }, 'world'],
+      [{ world: dir }, 'world'],
+      [{ world: circular }, 'world'],
+      [{ world: { orgs: [], clients: [], n: 1n } }, 'world'],
+      [{ startTimeoutMs: 0 }, 'startTimeoutMs'],
+      [{ startTimeoutMs: Infinity }, 'startTimeoutMs'],
+      [{ tokn: 'x' }, 'tokn'],
+    ];
+    const tmpBefore = fs.readdirSync(os.tmpdir()).filter((n) => n.startsWith('genesys-emulator-')).length;
+    for (const [options, option] of cases) {
+      const err = await refusal(options);
+      assert.equal(err.code, 'INVALID_OPTIONS', `${util.inspect(options, { depth: 0 })}: ${err.code} ${err.message}`);
+      assert.equal(err.option, option, err.message);
+    }
+    assert.equal(fs.readdirSync(os.tmpdir()).filter((n) => n.startsWith('genesys-emulator-')).length, tmpBefore, 'no temp world left behind');
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  test('a world file whose name looks like a flag is still read as a file', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gt-hostile-'));
+    const cwd = process.cwd();
+    fs.writeFileSync(path.join(dir, '--help'), JSON.stringify({
+      orgs: [{ id: 'org-x', name: 'X', region: 'mypurecloud.ie' }],
+      clients: [{ tenantId: 'x', clientId: 'client-x', orgId: 'org-x' }],
+    }));
+    process.chdir(dir);
+    let e;
+    try {
+      e = await testing.startEmulator({ world: '--help' });
+    } finally {
+      process.chdir(cwd);
+    }
+    try {
+      assert.deepEqual((await e.tenants()).map((t) => t.tenantId), ['x']);
+    } finally {
+      await e.stop();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -36,13 +36,16 @@ export interface EmulatorWorld {
 }
 
 export interface StartEmulatorOptions {
-  /** A world object, or the path of a world JSON file. Default: the built-in demo world. */
+  /** A world object (serialisable as JSON), or the path of an existing world JSON file. Default: the built-in demo world. */
   world?: EmulatorWorld | string;
-  /** Main port. Default 0 (any free port). */
+  /** Main port, 0–65535. Default 0 (any free port). */
   port?: number;
-  /** Port of the dedicated config-service listener. Default 0. */
+  /** Port of the dedicated config-service listener, 0–65535 and not `port`. Default 0. */
   configPort?: number;
-  /** The `X-Service-Token` of the config service and the control API. Default: random. */
+  /**
+   * The `X-Service-Token` of the config service and the control API: visible ASCII (spaces inside only),
+   * 1–4096 characters, not `--help` or `-h`. Default: random.
+   */
   token?: string;
   /** How long to wait for the emulator to start. Default 10000. */
   startTimeoutMs?: number;
@@ -74,7 +77,8 @@ export type TestingErrorCode = 'EMULATOR_MISSING' | 'EMULATOR_START_FAILED' | 'E
 
 /**
  * Starts the emulator that ships in the platform package (`GENESYS_EMULATOR_BIN` overrides) and resolves
- * once it serves. Rejects with `EMULATOR_MISSING`, `EMULATOR_START_FAILED` or `INVALID_OPTIONS`.
+ * once it serves. Rejects with `EMULATOR_MISSING`, `EMULATOR_START_FAILED` or `INVALID_OPTIONS` (with
+ * `option` naming the option; an option the emulator could not work with is refused before anything starts).
  */
 export declare function startEmulator(options?: StartEmulatorOptions): Promise<Emulator>;
 

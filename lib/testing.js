@@ -55,6 +55,22 @@ function missingEmulator() {
   );
 }
 
+// The token travels as an HTTP header value (X-Service-Token): visible ASCII, spaces only inside
+// (an HTTP parser trims them at the edges), and a length every HTTP stack takes.
+const TOKEN = /^[\x21-\x7e](?:[\x20-\x7e]*[\x21-\x7e])?$/;
+const MAX_TOKEN = 4096;
+// Arguments the binary reads as its own flag wherever they stand (it prints its usage and exits).
+const BINARY_FLAGS = new Set(['--help', '-h']);
+
+function invalid(option, message) {
+  return testingError('INVALID_OPTIONS', `startEmulator: ${message}`, { option });
+}
+
+/**
+ * Refuses, before anything is started, every option value the emulator cannot work with. The
+ * messages name the option and the rule, never the value (a token is a credential). Returns the world
+ * as JSON text when it is an object.
+ */
 function checkOptions(options) {
   if (options === null || typeof options !== 'object' || Array.isArray(options)) {
     throw testingError('INVALID_OPTIONS', 'startEmulator(options): options must be an object', { option: 'options' });
@@ -62,36 +78,68 @@ function checkOptions(options) {
   const known = ['world', 'port', 'configPort', 'token', 'startTimeoutMs'];
   for (const key of Object.keys(options)) {
     if (!known.includes(key)) {
-      throw testingError('INVALID_OPTIONS', `startEmulator: unknown option '${key}' (known: ${known.join(', ')})`, { option: key });
+      throw invalid(key, `unknown option '${key.replace(/[^\x20-\x7e]/g, '?')}' (known: ${known.join(', ')})`);
     }
   }
   for (const key of ['port', 'configPort']) {
     const v = options[key];
-    if (v !== undefined && !(Number.isInteger(v) && v >= 0 && v <= 65535)) {
-      throw testingError('INVALID_OPTIONS', `startEmulator: '${key}' must be a port number 0–65535`, { option: key });
-    }
+    if (v !== undefined && !(Number.isInteger(v) && v >= 0 && v <= 65535)) throw invalid(key, `'${key}' must be a port number 0–65535`);
+  }
+  if (options.port !== undefined && options.port !== 0 && options.port === options.configPort) {
+    throw invalid('configPort', "'configPort' must differ from 'port' (each listener needs its own port; 0 picks a free one)");
   }
   const t = options.startTimeoutMs;
   if (t !== undefined && !(Number.isInteger(t) && t > 0 && t <= 600_000)) {
-    throw testingError('INVALID_OPTIONS', "startEmulator: 'startTimeoutMs' must be an integer 1–600000", { option: 'startTimeoutMs' });
+    throw invalid('startTimeoutMs', "'startTimeoutMs' must be an integer 1–600000");
   }
-  if (options.token !== undefined && (typeof options.token !== 'string' || options.token === '')) {
-    throw testingError('INVALID_OPTIONS', "startEmulator: 'token' must be a non-empty string", { option: 'token' });
+  const token = options.token;
+  if (token !== undefined) {
+    if (typeof token !== 'string' || token === '') throw invalid('token', "'token' must be a non-empty string");
+    if (token.length > MAX_TOKEN || !TOKEN.test(token)) {
+      throw invalid('token', `'token' is sent as the X-Service-Token header: visible ASCII only (spaces inside, none at the ends), at most ${MAX_TOKEN} characters`);
+    }
+    if (BINARY_FLAGS.has(token)) throw invalid('token', `'token' cannot be ${[...BINARY_FLAGS].join(' or ')}: the emulator binary takes it for its flag`);
   }
   const w = options.world;
-  if (w !== undefined && typeof w !== 'string' && (w === null || typeof w !== 'object' || Array.isArray(w))) {
-    throw testingError('INVALID_OPTIONS', "startEmulator: 'world' must be a world object or the path of a world JSON file", { option: 'world' });
+  if (w === undefined) return null;
+  if (typeof w === 'string') {
+    if (w === '' || w.includes('\0')) throw invalid('world', "'world' must be the path of a world JSON file (a non-empty path without NUL)");
+    let stat = null;
+    try {
+      stat = fs.statSync(w);
+    } catch {
+      // reported below
+    }
+    if (!stat || !stat.isFile()) throw invalid('world', "'world' names no readable file: give the path of a world JSON file, or a world object");
+    return null;
+  }
+  if (w === null || typeof w !== 'object' || Array.isArray(w)) {
+    throw invalid('world', "'world' must be a world object or the path of a world JSON file");
+  }
+  try {
+    return JSON.stringify(w);
+  } catch (e) {
+    throw testingError('INVALID_OPTIONS', `startEmulator: 'world' cannot be written as JSON (${e.message})`, { option: 'world', cause: e });
   }
 }
 
-/** The world as a file the binary can read: the path given, or the object written to a private temp dir. */
-function worldFile(world) {
+/**
+ * The world as a file the binary can read: the path given (made absolute, so that no file name can
+ * read as a flag), or the world's JSON (`worldJson`) written to a private temp dir.
+ */
+function worldFile(world, worldJson) {
   if (world === undefined) return { file: null, cleanup() {} };
-  if (typeof world === 'string') return { file: world, cleanup() {} };
+  if (typeof world === 'string') return { file: path.resolve(world), cleanup() {} };
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'genesys-emulator-'));
+  const cleanup = () => fs.rmSync(dir, { recursive: true, force: true });
   const file = path.join(dir, 'world.json');
-  fs.writeFileSync(file, JSON.stringify(world), { mode: 0o600 });
-  return { file, cleanup: () => fs.rmSync(dir, { recursive: true, force: true }) };
+  try {
+    fs.writeFileSync(file, worldJson, { mode: 0o600 });
+  } catch (e) {
+    cleanup();
+    throw e;
+  }
+  return { file, cleanup };
 }
 
 /**
@@ -99,16 +147,23 @@ function worldFile(world) {
  * `{ url, configUrl, configServiceToken, port, gateway, options(), control(), tenants(), stop() }`.
  */
 async function startEmulator(options = {}) {
-  checkOptions(options);
+  const worldJson = checkOptions(options);
   const bin = emulatorPath();
   if (!bin || !fs.existsSync(bin)) throw missingEmulator();
   const args = ['--port', String(options.port ?? 0)];
   if (options.configPort !== undefined) args.push('--config-port', String(options.configPort));
   if (options.token !== undefined) args.push('--token', options.token);
-  const world = worldFile(options.world);
+  const world = worldFile(options.world, worldJson);
   if (world.file) args.push('--world', world.file);
 
-  const child = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'], windowsHide: true });
+  let child;
+  try {
+    child = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'], windowsHide: true });
+  } catch (e) {
+    // spawn throws (rather than emitting 'error') on arguments it cannot pass, e.g. a NUL in a path.
+    world.cleanup();
+    throw testingError('EMULATOR_START_FAILED', `the emulator could not be started: ${e.message}`, { cause: e });
+  }
   // An emulator left running must not outlive the test process.
   const killOnExit = () => child.kill('SIGKILL');
   process.once('exit', killOnExit);
