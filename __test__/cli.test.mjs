@@ -163,3 +163,80 @@ test('emulator --help lists every flag the binary takes; doctor prints a fix onl
     if (l.trim().startsWith('fix:')) assert.ok(!lines[i - 1].includes(l.trim().slice(5)), `the fix repeats the message: ${lines[i - 1]}`);
   }
 });
+
+// Issue 23, item 8: a control character that reaches a terminal can recolour it, move the cursor, or
+// forge lines; none may come out of the CLI raw, whichever command quotes it.
+const RAW_CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/;
+
+test('webhook sign refuses a timestamp that is not plain non-negative integer unix seconds in range (exit 2)', async () => {
+  const env = { GENESYS_TENANTS_WEBHOOK_SECRET: 'whsec-cli-0123456789abcdef' };
+  for (const t of ['1e30', '1e3', '-1', '1.5', '0x10', ' 17', '17 ', '', 'NaN', 'Infinity', '+17', '18446744073709551615', '253402300800', '99999999999999999999']) {
+    const r = await cli(['webhook', 'sign', '--tenant', 'acme', `--timestamp=${t}`], env);
+    assert.equal(r.code, 2, `--timestamp=${JSON.stringify(t)} exited ${r.code}: ${r.out}${r.err}`);
+    assert.equal(r.out, '', 'nothing signed');
+    assert.equal(r.err, `genesys-tenants: --timestamp must be unix seconds: a whole number from 0 to 253402300799 (got '${t}') (see --help)\n`);
+  }
+  for (const t of ['0', '1700000000', '253402300799']) {
+    const r = await cli(['webhook', 'sign', '--tenant', 'acme', '--timestamp', t], env);
+    assert.equal(r.code, 0, r.err);
+    assert.match(r.out, new RegExp(`^x-genesys-tenants-signature: t=${t},v1=[0-9a-f]{64}\\n`, 'i'));
+  }
+});
+
+test('no command echoes a control character from its input: each refusal is one escaped line', async () => {
+  const ESC = '\u001b[2J\u001b[31mforged\nsecond line\u202e\u009b';
+  const escaped = '\\x1b[2J\\x1b[31mforged\\nsecond line\\u202e\\x9b';
+  const env = { CONFIG_SERVICE_TOKEN: emu.configServiceToken, GENESYS_TENANTS_WEBHOOK_SECRET: 'whsec-cli-0123456789abcdef' };
+  const at = ['--config-endpoint', emu.url, '--gateway', emu.url];
+  const cases = [
+    [[ESC], 2],
+    [['--version', ESC], 2],
+    [['explain', 'GET', `/api/v2/${ESC}`], 1],
+    [['explain', ESC, '/api/v2/users'], 1],
+    [['explain', 'GET', '/api/v2/users', ESC], 2],
+    [['doctor', `--${ESC}`], 2],
+    [['doctor', '--uses', ESC, '--config-file', 'x.json'], 2],
+    [['doctor', ESC, '--config-file', 'x.json'], 2],
+    [['doctor', '--config-endpoint', `http://${ESC}`], 2],
+    [['token', ESC, ...at], 1],
+    [['rotate', ESC, ...at], 1],
+    [['token', 'acme', '--config-file', `/nonexistent/${ESC}.json`], 1],
+    [['demo', ESC], 2],
+    [['webhook', ESC], 2],
+    [['webhook', 'sign', '--tenant', 'acme', '--timestamp', ESC], 2],
+    [['webhook', 'sign', '--tenant', ESC], 2],
+    [['webhook', 'sign', '--tenant', 'acme', '--url', `http://127.0.0.1/${ESC}`], 2],
+    [['emulator', ESC], 2],
+    [['emulator', '--world', `/nonexistent/${ESC}`], 2],
+  ];
+  for (const [args, code] of cases) {
+    const r = await cli(args, env, 30_000);
+    const what = JSON.stringify(args);
+    assert.equal(r.code, code, `${what}: ${r.out}${r.err}`);
+    assert.doesNotMatch(r.out + r.err, RAW_CONTROL, `${what} printed a raw control character: ${JSON.stringify(r.out + r.err)}`);
+    const message = (code === 1 && args[0] === 'explain' ? r.out : r.err).trim().split('\n')[0];
+    assert.ok(message.toLowerCase().includes(escaped.toLowerCase()), `${what}: the refusal quotes the input escaped, on one line: ${JSON.stringify(message)}`);
+    if (args[0] !== ESC) assert.equal((code === 1 && args[0] === 'explain' ? r.out : r.err).trim().split('\n').length, 1, `${what}: one line: ${r.out}${r.err}`);
+  }
+});
+
+test('doctor escapes what a server sends: each problem prints on one escaped line, the JSON keeps the exact text', async () => {
+  const hostile = 'evil\u001b[31m\nline\u202e';
+  const fault = await emu.control('POST', 'faults', { method: 'GET', path: '/api/v2/users', status: 400, body: { message: hostile, code: 'bad.request', status: 400 } });
+  try {
+    const env = { CONFIG_SERVICE_TOKEN: emu.configServiceToken };
+    const at = ['--config-endpoint', emu.url, '--gateway', emu.url, '--uses', 'users'];
+    const text = await cli(['doctor', ...at], env);
+    assert.equal(text.code, 1, text.err);
+    assert.doesNotMatch(text.out + text.err, RAW_CONTROL, JSON.stringify(text.out));
+    const problems = text.out.split('\n').filter((l) => l.includes('[users] UPSTREAM_ERROR'));
+    assert.equal(problems.length, 5, text.out);
+    for (const l of problems) assert.match(l, /: evil\\x1b\[31m\\nline\\u202e$/);
+    const json = await cli(['doctor', ...at, '--json'], env);
+    assert.doesNotMatch(json.out, RAW_CONTROL);
+    const report = JSON.parse(json.out);
+    assert.ok(report.tenants.every((t) => t.problems[0].message.endsWith(`: ${hostile}`)), 'the JSON carries the exact text, escaped as JSON');
+  } finally {
+    await emu.control('DELETE', `faults/${fault.id}`);
+  }
+});

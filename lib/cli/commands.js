@@ -4,9 +4,11 @@ const { spawn } = require('node:child_process');
 const { TenantOrchestrator } = require('../index.js');
 const { parseArgs, orchestratorOptions, CONFIG_FLAGS, usageError, noExtra } = require('./args.js');
 const { emulatorPath } = require('../testing.js');
+const { printable, hasUnsafe } = require('./printable.js');
 
+// A token is the server's text: printed escaped (a real one has nothing to escape).
 function mask(token) {
-  return `${token.slice(0, 4)}…(${token.length} chars)`;
+  return `${printable(token.slice(0, 4))}…(${token.length} chars)`;
 }
 
 async function withOrchestrator(args, fn) {
@@ -30,7 +32,7 @@ async function token(argv) {
   noExtra(args, 1, 'token takes one tenant id');
   return withOrchestrator(args, async (o) => {
     const t = await o.getAccessToken(tenantId);
-    console.log(args.reveal ? t : mask(t));
+    console.log(args.reveal ? printable(t) : mask(t));
     return 0;
   });
 }
@@ -48,7 +50,7 @@ async function rotate(argv) {
     await o.getAccessToken(tenantId);
     await o.rotateCredentials(tenantId);
     const s = o.stats().tenants[tenantId];
-    console.log(`rotated ${tenantId}: new token obtained (${s.tokenRequests} token requests)`);
+    console.log(`rotated ${printable(tenantId)}: new token obtained (${s.tokenRequests} token requests)`);
     return 0;
   });
 }
@@ -67,7 +69,10 @@ function emulator(argv) {
     console.log(EMULATOR_USAGE);
     return Promise.resolve(0);
   }
-  // The binary checks its own flags (exit 2 on a bad one); this only finds it.
+  // The binary checks its own flags (exit 2 on a bad one) and echoes a bad one raw: an argument with a
+  // control character is refused here, escaped, before the binary can print it.
+  const hostile = argv.find(hasUnsafe);
+  if (hostile !== undefined) return Promise.reject(usageError(`argument '${hostile}' holds a control character`));
   const bin = emulatorPath();
   if (!bin) {
     const e = new Error('the emulator binary is missing: it ships in the platform package (install with optional dependencies) or comes from `npm run build` in a checkout; GENESYS_EMULATOR_BIN overrides');
@@ -80,7 +85,7 @@ function emulator(argv) {
     process.on('SIGINT', stop);
     process.on('SIGTERM', stop);
     p.on('error', (e) => {
-      console.error(`genesys-tenants: cannot start the emulator at ${bin} (${e.message})`);
+      console.error(`genesys-tenants: cannot start the emulator at ${printable(bin)} (${printable(e.message)})`);
       resolve(1);
     });
     p.on('exit', (code) => resolve(code ?? 0));

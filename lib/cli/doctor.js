@@ -5,6 +5,7 @@ const { TenantOrchestrator } = require('../index.js');
 const { parseArgs, noExtra, orchestratorOptions, CONFIG_FLAGS } = require('./args.js');
 const { explainOperation } = require('../catalogue.js');
 const { permissionText, scopeText } = require('./explain.js');
+const { printable, safeJson } = require('./printable.js');
 
 const USAGE = `usage: genesys-tenants doctor (--config-endpoint URL | --config-file PATH) [--uses LIST] [--gateway URL] [--json]
 
@@ -111,21 +112,24 @@ async function main(argv) {
     await o.close();
   }
   const bad = report.filter((r) => r.problems.length > 0);
+  // Everything in the report came from the config or a server: the JSON keeps the exact text (with no
+  // raw control character), the table prints it escaped, one line per item.
   if (args.json) {
-    console.log(JSON.stringify({ ok: bad.length === 0, tenants: report }, null, 2));
+    console.log(safeJson({ ok: bad.length === 0, tenants: report }, 2));
   } else {
-    const rows = report.map((r) => [r.tenantId, r.environment ?? '-', r.token ?? '-', r.checks.join(',') || '-', r.rateLimitPerMinute ?? '-', r.problems.length ? `${r.problems.length} problem(s)` : 'ok']);
+    const p = printable;
+    const rows = report.map((r) => [p(r.tenantId), p(r.environment ?? '-'), p(r.token ?? '-'), r.checks.join(',') || '-', p(r.rateLimitPerMinute ?? '-'), r.problems.length ? `${r.problems.length} problem(s)` : 'ok']);
     const head = ['tenant', 'region', 'token', 'checks passed', 'rate/min', 'status'];
     const w = head.map((h, i) => Math.max(h.length, ...rows.map((r) => String(r[i]).length)));
     const line = (r) => r.map((v, i) => String(v).padEnd(w[i])).join('  ');
     console.log(line(head));
     for (const r of rows) console.log(line(r));
     for (const r of bad) {
-      console.log(`\n${r.tenantId}:`);
-      for (const p of r.problems) {
-        console.log(`  ✘ ${p.area ? `[${p.area}] ` : ''}${p.code}: ${p.message}`);
-        if (p.fix) console.log(`    fix: ${p.fix}`);
-        if (p.needs) console.log(`    catalogue: ${p.needs}`);
+      console.log(`\n${p(r.tenantId)}:`);
+      for (const x of r.problems) {
+        console.log(`  ✘ ${x.area ? `[${x.area}] ` : ''}${p(x.code)}: ${p(x.message)}`);
+        if (x.fix) console.log(`    fix: ${p(x.fix)}`);
+        if (x.needs) console.log(`    catalogue: ${p(x.needs)}`);
       }
     }
     console.log(bad.length ? `\n${bad.length} of ${report.length} tenants need attention` : `\nall ${report.length} tenants healthy`);

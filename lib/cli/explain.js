@@ -2,7 +2,8 @@
 // `genesys-tenants explain METHOD PATH`: what the operation catalogue (generated from Genesys's
 // published definitions) says a call needs.
 const { explainOperation, catalogueSource } = require('../catalogue.js');
-const { parseArgs, usageError } = require('./args.js');
+const { parseArgs, usageError, noExtra } = require('./args.js');
+const { printable, safeJson } = require('./printable.js');
 
 const USAGE = `usage: genesys-tenants explain METHOD PATH [--json]
 
@@ -36,15 +37,17 @@ async function main(argv) {
     console.log(USAGE);
     return 0;
   }
-  if (args._.length !== 2) throw usageError('explain needs METHOD and PATH, e.g. explain GET /api/v2/users/me');
+  if (args._.length < 2) throw usageError('explain needs METHOD and PATH, e.g. explain GET /api/v2/users/me');
+  noExtra(args, 2, 'explain takes METHOD and PATH');
   const [method, path] = args._;
   const op = explainOperation(method, path);
   if (args.json) {
-    console.log(JSON.stringify(op, null, 2));
+    console.log(safeJson(op, 2));
     return op ? 0 : 1;
   }
   if (!op) {
-    console.log(`${method.toUpperCase()} ${path}: not an operation of the Platform API (as of ${catalogueSource()})`);
+    // Both are the caller's text: escaped, so the refusal is the one line it looks like.
+    console.log(`${printable(method.toUpperCase())} ${printable(path)}: not an operation of the Platform API (as of ${catalogueSource()})`);
     return 1;
   }
   console.log(`${op.method} ${op.template}  (SDK: ${op.sdkMethod})`);

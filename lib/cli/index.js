@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 'use strict';
 // The `genesys-tenants` command.
+const { printable } = require('./printable.js');
+
 const commands = {
   demo: () => require('./demo.js').main,
   doctor: () => require('./doctor.js').main,
@@ -50,7 +52,7 @@ async function main(argv) {
   }
   const cmd = commands[name];
   if (!cmd) {
-    console.error(`genesys-tenants: unknown command '${name}'\n\n${USAGE}`);
+    console.error(`genesys-tenants: unknown command '${printable(name)}'\n\n${USAGE}`);
     return 2;
   }
   return cmd()(rest.map((a) => (a === '-h' ? '--help' : a)));
@@ -61,21 +63,28 @@ main(process.argv.slice(2)).then(
     process.exitCode = code;
   },
   (err) => {
-    // Expected failures print one line (and usage errors exit 2); only bugs get a stack.
-    if (err.code === 'USAGE') {
-      console.error(`genesys-tenants: ${err.message} (see --help)`);
+    // Expected failures print one line (and usage errors exit 2); only bugs get a stack. A message
+    // may quote what came from outside (an argument, a config entry, a server's answer), so it is
+    // printed with its control characters escaped: it stays one line and cannot drive the terminal.
+    // This is the one place every command's errors pass: messages are built raw and escaped here.
+    const message = printable(err?.message ?? err);
+    if (err?.code === 'USAGE') {
+      console.error(`genesys-tenants: ${message} (see --help)`);
       process.exitCode = 2;
-    } else if (err.code === 'INVALID_OPTIONS') {
+    } else if (err?.code === 'INVALID_OPTIONS') {
       // A flag's value the library refused (a --config-endpoint that is not a URL, …): a usage error.
-      console.error(`genesys-tenants: ${err.code}: ${err.message} (see --help)`);
+      console.error(`genesys-tenants: ${printable(err.code)}: ${message} (see --help)`);
       process.exitCode = 2;
-    } else if (err.code) {
-      console.error(`genesys-tenants: ${err.code}: ${err.message}`);
+    } else if (err?.code) {
+      console.error(`genesys-tenants: ${printable(err.code)}: ${message}`);
       const hint = hintFor(err);
       if (hint) console.error(`  hint: ${hint}`);
       process.exitCode = 1;
     } else {
-      console.error(err);
+      // A bug: its message escaped like any other, then the stack's frames.
+      const stack = typeof err?.stack === 'string' ? err.stack : '';
+      const frames = stack.split('\n').filter((l) => /^\s+at /.test(l)).map(printable);
+      console.error([`genesys-tenants: ${printable(err?.name ?? 'Error')}: ${message}`, ...frames].join('\n'));
       process.exitCode = 1;
     }
   },
