@@ -16,6 +16,9 @@ pub const MARKER: &str = "[redacted]";
 /// secret is `"s"` would garble everything and protect nothing.
 pub const MIN_LEN: usize = 8;
 
+mod configured;
+pub use configured::ConfiguredSecrets;
+
 /// The secret strings to find in one tenant's texts.
 ///
 /// ```

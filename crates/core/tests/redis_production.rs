@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::servers::{cli, free_port, temp_dir, Certs, Cluster, Server};
+use common::servers::{cli, free_port, temp_dir, Certs, Cluster, EchoRedis, Server};
 use genesys_tenants_core::crypto::EncryptionKey;
 use genesys_tenants_core::events::Events;
 use genesys_tenants_core::store::{unix_ms_now, RateWait, SharedStore, SharedToken, StoreError, StoreSettings};
@@ -12,16 +12,32 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-fn store(url: &str, tls: Option<RedisTls>) -> SharedStore {
-    let settings = StoreSettings {
+fn settings(url: &str, tls: Option<RedisTls>) -> StoreSettings {
+    StoreSettings {
         url: url.into(),
         prefix: format!("gt-prod-{}:", rand::random::<u32>()),
         op_timeout: Duration::from_millis(1000),
         retry_pause: Duration::from_millis(100),
         lease: Duration::from_millis(2000),
         tls,
-    };
-    SharedStore::new(settings, EncryptionKey::parse(&"cd".repeat(32)).unwrap(), Events::default()).unwrap()
+    }
+}
+
+fn store(url: &str, tls: Option<RedisTls>) -> SharedStore {
+    store_with(url, tls, Events::default())
+}
+
+fn store_with(url: &str, tls: Option<RedisTls>, events: Events) -> SharedStore {
+    SharedStore::new(settings(url, tls), EncryptionKey::parse(&"cd".repeat(32)).unwrap(), events).unwrap()
+}
+
+/// Every event received so far, as JSON text.
+fn drain(rx: &mut tokio::sync::broadcast::Receiver<genesys_tenants_core::events::Event>) -> Vec<String> {
+    let mut out = Vec::new();
+    while let Ok(e) = rx.try_recv() {
+        out.push(serde_json::to_string(&e).unwrap());
+    }
+    out
 }
 
 /// Every store operation a replica uses, for one tenant: lease, put, get, budget, pause.
@@ -241,4 +257,33 @@ async fn a_master_killed_mid_run_fails_no_call_and_the_cluster_is_used_again_aft
 
 fn hex_of(s: &str) -> String {
     s.bytes().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Issue 23, item 4: a server that quotes what it was sent (`AUTH` included) cannot put the
+/// password into a reason, an event or `stats()`: not when it is short, not in its decoded form.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_redis_password_is_redacted_whatever_its_length_and_in_its_decoded_form() {
+    let echo = EchoRedis::start();
+    // (as written in the URL, as sent to the server)
+    for (in_url, sent) in [("pw1", "pw1"), ("Q", "Q"), ("p%40ss%2Fw%3A", "p@ss/w:"), ("%E2%82%AC9", "\u{20ac}9")] {
+        let events = Events::default();
+        let mut rx = events.subscribe();
+        let s = store_with(&format!("redis://gt-svc:{in_url}@127.0.0.1:{}", echo.port), None, events);
+        let why = reason(round_trip(&s, "acme").await);
+        assert!(why.contains("heard AUTH gt-svc [redacted] CLIENT SETINFO"), "the server quoted the password, replaced: {why}");
+        let mut texts = vec![why, s.describe().last_error.unwrap_or_default()];
+        texts.extend(drain(&mut rx));
+        assert_eq!(texts.len(), 3, "store.unavailable was emitted once: {texts:?}");
+        for t in &texts {
+            assert!(t.contains("[redacted]") && !t.contains(sent) && !t.contains(in_url), "{in_url}: {t}");
+        }
+    }
+    // unix:// carries the password as ?pass=; a URL the redis crate refuses is quoted without it.
+    let refused = SharedStore::new(
+        settings("unix:///tmp/gt-none.sock?pass=pw2&db=x", None),
+        EncryptionKey::parse(&"cd".repeat(32)).unwrap(),
+        Events::default(),
+    );
+    let text = refused.map(|_| ()).unwrap_err().to_string();
+    assert!(text.contains("Invalid database number") && text.contains("pass=[redacted]") && !text.contains("pw2"), "{text}");
 }

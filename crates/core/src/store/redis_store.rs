@@ -6,7 +6,7 @@ use super::keys::Keys;
 use crate::config::Tenant;
 use crate::crypto::EncryptionKey;
 use crate::events::{EventKind, Events};
-use crate::redact::Needles;
+use crate::redact::ConfiguredSecrets;
 use hmac::{Hmac, Mac};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -107,8 +107,8 @@ pub struct SharedStore {
     conn: OnceCell<Conn>,
     pub(super) key: EncryptionKey,
     pub(super) settings: StoreSettings,
-    /// The password in the URL, scrubbed from every failure reason.
-    url_secrets: Needles,
+    /// The URL's password (as written and as sent) and the TLS key, scrubbed from every failure reason.
+    secrets: ConfiguredSecrets,
     events: Events,
     health: Mutex<Health>,
     down: AtomicBool,
@@ -126,6 +126,28 @@ impl std::fmt::Debug for SharedStore {
     }
 }
 
+/// Every password `url` carries, as written in it: the userinfo's (as typed, and as the URL parser
+/// normalizes it) and the `?pass=` query value a `unix://` URL may carry.
+fn url_passwords(url: &str) -> Vec<zeroize::Zeroizing<String>> {
+    fn from_query(query: &str, out: &mut Vec<zeroize::Zeroizing<String>>) {
+        let values = query.split('&').filter_map(|kv| kv.strip_prefix("pass=").or_else(|| kv.strip_prefix("password=")));
+        out.extend(values.map(|v| zeroize::Zeroizing::new(v.to_string())));
+    }
+    let mut out = Vec::new();
+    if let Some((_, rest)) = url.split_once("://") {
+        let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+        if let Some((_, pw)) = authority.rsplit_once('@').and_then(|(userinfo, _)| userinfo.split_once(':')) {
+            out.push(zeroize::Zeroizing::new(pw.to_string()));
+        }
+        from_query(rest.split_once('?').and_then(|(_, q)| q.split('#').next()).unwrap_or_default(), &mut out);
+    }
+    if let Ok(u) = url::Url::parse(url) {
+        out.extend(u.password().map(|p| zeroize::Zeroizing::new(p.to_string())));
+        from_query(u.query().unwrap_or_default(), &mut out);
+    }
+    out
+}
+
 /// Milliseconds since the Unix epoch.
 pub fn unix_ms_now() -> u64 {
     unix_ms()
@@ -140,22 +162,22 @@ impl SharedStore {
     /// redis crate refuses is `INVALID_OPTIONS` naming `redisUrl` or `redisTls`.
     pub fn new(settings: StoreSettings, key: EncryptionKey, events: Events) -> Result<Self, crate::error::Error> {
         // The URL's password must not reach an error, an event or stats.
-        let mut url_secrets = Needles::default();
-        if let Ok(u) = url::Url::parse(&settings.url) {
-            url_secrets.push(u.password().unwrap_or_default());
+        let mut secrets = ConfiguredSecrets::default();
+        for raw in url_passwords(&settings.url) {
+            secrets.push_url_component(&raw);
         }
         if let Some(key) = settings.tls.as_ref().and_then(|t| t.key.as_ref()) {
-            url_secrets.push(key.expose());
+            secrets.push(key.expose());
         }
         let target = Target::new(&settings.url, settings.tls.clone(), settings.op_timeout).map_err(|e| {
             let mut reason = format!("cannot use Redis at {}: {e}", crate::transport::display_url_text(&settings.url));
-            url_secrets.redact_string(&mut reason);
+            secrets.redact_string(&mut reason);
             // The URL is fine without the TLS material: the material is at fault.
             let tls_at_fault = settings.tls.is_some() && Target::new(&settings.url, None, settings.op_timeout).is_ok();
             crate::error::Error::InvalidOptions { option: if tls_at_fault { "redisTls" } else { "redisUrl" }.into(), reason }
         })?;
         Ok(SharedStore {
-            url_secrets,
+            secrets,
             target,
             conn: OnceCell::new(),
             key,
@@ -199,8 +221,9 @@ impl SharedStore {
         self.health.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    fn mark_down(&self, mut why: String) {
-        self.url_secrets.redact_string(&mut why);
+    /// Records a failure; returns it (redacted) for the caller.
+    fn mark_down(&self, mut why: String) -> StoreError {
+        self.secrets.redact_string(&mut why);
         self.failures.fetch_add(1, Ordering::Relaxed);
         let mut h = self.lock_health();
         h.down_until = Some(Instant::now() + self.settings.retry_pause);
@@ -209,6 +232,7 @@ impl SharedStore {
             self.outages.fetch_add(1, Ordering::Relaxed);
             self.events.emit(EventKind::StoreUnavailable, None, json!({"reason": why, "fallback": "in-process"}));
         }
+        StoreError::Unavailable(why)
     }
 
     fn mark_up(&self) {
@@ -228,14 +252,8 @@ impl SharedStore {
         let fut = self.conn.get_or_try_init(|| self.target.connect(t));
         match tokio::time::timeout(t * 2, fut).await {
             Ok(Ok(c)) => Ok(c.clone()),
-            Ok(Err(e)) => {
-                self.mark_down(e.to_string());
-                Err(StoreError::Unavailable(e.to_string()))
-            }
-            Err(_) => {
-                self.mark_down("connect timed out".into());
-                Err(StoreError::Unavailable("connect timed out".into()))
-            }
+            Ok(Err(e)) => Err(self.mark_down(e.to_string())),
+            Err(_) => Err(self.mark_down("connect timed out".into())),
         }
     }
 
@@ -250,14 +268,8 @@ impl SharedStore {
                 self.mark_up();
                 Ok(v)
             }
-            Ok(Err(e)) => {
-                self.mark_down(e.to_string());
-                Err(StoreError::Unavailable(e.to_string()))
-            }
-            Err(_) => {
-                self.mark_down("operation timed out".into());
-                Err(StoreError::Unavailable("operation timed out".into()))
-            }
+            Ok(Err(e)) => Err(self.mark_down(e.to_string())),
+            Err(_) => Err(self.mark_down("operation timed out".into())),
         }
     }
 
@@ -270,5 +282,21 @@ impl SharedStore {
             outages: self.outages.load(Ordering::Relaxed),
             last_error: h.last_error.clone(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_password_of_a_url_is_found_as_written_and_as_normalized() {
+        let found = |url: &str| url_passwords(url).iter().map(|p| p.to_string()).collect::<Vec<_>>();
+        assert_eq!(found("redis://u:p%40ss@h:6379/0"), ["p%40ss", "p%40ss"]);
+        assert_eq!(found("redis://u:a b@h"), ["a b", "a%20b"]);
+        assert_eq!(found("redis+cluster://:pw@h:1?addr=h2:2"), ["pw", "pw"]);
+        assert_eq!(found("unix:///tmp/r.sock?db=1&pass=x%2By"), ["x%2By", "x%2By"]);
+        assert_eq!(found("redis://u@h:6379"), Vec::<String>::new());
+        assert_eq!(found("rediss://h:6380"), Vec::<String>::new());
     }
 }

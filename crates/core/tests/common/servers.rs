@@ -318,3 +318,75 @@ impl Drop for Cluster {
         }
     }
 }
+
+/// A fake Redis on 127.0.0.1 that accepts any `AUTH` and answers every other command with an
+/// error quoting everything its connection sent, `AUTH` included: a proxy that echoes what it was
+/// given. Stops accepting when dropped.
+pub struct EchoRedis {
+    pub port: u16,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl EchoRedis {
+    pub fn start() -> EchoRedis {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let stopped = std::sync::Arc::clone(&stop);
+        std::thread::spawn(move || {
+            for sock in listener.incoming() {
+                if stopped.load(std::sync::atomic::Ordering::SeqCst) {
+                    return;
+                }
+                if let Ok(sock) = sock {
+                    std::thread::spawn(move || echo_commands(sock));
+                }
+            }
+        });
+        EchoRedis { port, stop }
+    }
+}
+
+impl Drop for EchoRedis {
+    fn drop(&mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::SeqCst);
+        let _ = std::net::TcpStream::connect(("127.0.0.1", self.port));
+    }
+}
+
+fn echo_commands(sock: std::net::TcpStream) {
+    use std::io::Write;
+    let _ = sock.set_read_timeout(Some(Duration::from_secs(10)));
+    let Ok(read_half) = sock.try_clone() else { return };
+    let mut r = std::io::BufReader::new(read_half);
+    let mut w = sock;
+    let mut heard: Vec<String> = Vec::new();
+    while let Some(args) = read_command(&mut r) {
+        let name = args.first().map(|a| a.to_ascii_uppercase()).unwrap_or_default();
+        heard.extend(args);
+        let reply = match name.as_str() {
+            "AUTH" | "CLIENT" | "SELECT" => "+OK\r\n".to_string(),
+            _ => format!("-ERR heard {}\r\n", heard.join(" ").replace(['\r', '\n'], " ")),
+        };
+        if w.write_all(reply.as_bytes()).is_err() {
+            return;
+        }
+    }
+}
+
+/// One RESP command (an array of bulk strings), bounded; `None` at the end or on anything else.
+fn read_command(r: &mut impl std::io::BufRead) -> Option<Vec<String>> {
+    let mut line = String::new();
+    r.read_line(&mut line).ok()?;
+    let n: usize = line.trim().strip_prefix('*')?.parse().ok()?;
+    let mut args = Vec::new();
+    for _ in 0..n.min(64) {
+        line.clear();
+        r.read_line(&mut line).ok()?;
+        let len: usize = line.trim().strip_prefix('$')?.parse().ok()?;
+        let mut buf = vec![0u8; len.min(1 << 20) + 2];
+        r.read_exact(&mut buf).ok()?;
+        args.push(String::from_utf8_lossy(&buf[..len.min(1 << 20)]).into_owned());
+    }
+    Some(args)
+}
