@@ -138,7 +138,7 @@ fn read_json<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, Unread> {
     serde_path_to_error::deserialize(&mut de).map_err(|e| {
         let path = e.path().to_string();
         let inner = e.into_inner().to_string();
-        let reason = inner.split(" at line ").next().unwrap_or("").to_string();
+        let reason = value_free(inner.rsplit_once(" at line ").map_or(inner.as_str(), |(r, _)| r));
         // "unknown field `colour`, expected one of …": the name is the option.
         let unknown = reason.strip_prefix("unknown field `").and_then(|rest| rest.split('`').next()).map(str::to_string);
         let path = match &unknown {
@@ -147,6 +147,50 @@ fn read_json<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, Unread> {
         };
         Unread { path, reason, unknown }
     })
+}
+
+/// serde's reason without the value it was given: `invalid type: string "whsec_…", expected …`
+/// becomes `a string, expected …`. An options error names the field and what it expects, never
+/// what the caller passed (it may be a secret in the wrong place).
+fn value_free(reason: &str) -> String {
+    for prefix in ["invalid type: ", "invalid value: "] {
+        if let Some(rest) = reason.strip_prefix(prefix) {
+            // The value comes first and may itself contain ", expected ": the last one is serde's.
+            let (unexpected, expected) = rest.rsplit_once(", expected ").unwrap_or((rest, "another type"));
+            // Rust's names for what was expected mean nothing to a JS caller.
+            let expected = if expected.starts_with("struct ") || expected == "a map" { "an object" } else { expected };
+            let expected = if expected == "a sequence" { "an array" } else { expected };
+            return format!("{}, expected {expected}", kind_of(unexpected));
+        }
+    }
+    if let Some(rest) = reason.strip_prefix("unknown variant ") {
+        let expected = rest.rsplit_once(", expected ").map_or("another value", |(_, e)| e);
+        return format!("an unknown value, expected {expected}");
+    }
+    if reason.starts_with("unknown field `") || reason.starts_with("missing field `") || reason.starts_with("duplicate field `") {
+        // Names, not values.
+        return reason.to_string();
+    }
+    if reason.starts_with("invalid length ") {
+        return reason.split(", ").next().unwrap_or(reason).to_string();
+    }
+    "a value that cannot be read as this option".to_string()
+}
+
+/// The kind of value serde saw (`string "x"` → `a string`), never the value.
+fn kind_of(unexpected: &str) -> &'static str {
+    const KINDS: [(&str, &str); 9] = [
+        ("string", "a string"),
+        ("integer", "a number"),
+        ("floating point", "a number"),
+        ("boolean", "a boolean"),
+        ("null", "null"),
+        ("unit", "null"),
+        ("map", "an object"),
+        ("sequence", "an array"),
+        ("character", "a string"),
+    ];
+    KINDS.iter().find(|(k, _)| unexpected.starts_with(k)).map_or("a value of another type", |(_, name)| name)
 }
 
 fn bad(option: &str, reason: impl Into<String>) -> Error {
@@ -249,6 +293,31 @@ mod tests {
         assert_eq!(option_of(r#"{"configEndpoint": "http://x", "colour": "red"}"#), "colour");
         assert_eq!(option_of(r#"{"configEndpoint": "http://x", "refreshAheadRatio": 1}"#), "refreshAheadRatio");
         assert_eq!(option_of(r#"{"configEndpoint": "http://x", "maxRetries": 101}"#), "maxRetries");
+    }
+
+    #[test]
+    fn no_options_error_quotes_the_value_it_was_given() {
+        let secret = "whsec_0123456789abcdef";
+        let texts = [
+            format!(r#""{secret}""#),
+            format!(r#"{{"configEndpoint": "http://x", "maxRetries": "{secret}"}}"#),
+            format!(r#"{{"configEndpoint": "http://x", "preflight": ["{secret}"]}}"#),
+            format!(r#"{{"configEndpoint": "http://x", "gateway": {{"host": "h", "port": "{secret}"}}}}"#),
+            format!(r#"{{"configEndpoint": "http://x", "redisTls": "{secret}"}}"#),
+            format!(r#"{{"configEndpoint": "http://x", "allowedHosts": ["ok.example", "{secret} x"]}}"#),
+            format!(r#"{{"configEndpoint": "http://x", "maxRetries": 12345678901234567890123}}"#),
+        ];
+        for text in texts {
+            let e = from_json(&text, None).expect_err(&text);
+            let shown = format!("{e} {e:?}");
+            assert!(!shown.contains(secret) && !shown.contains("123456789012"), "{shown}");
+        }
+        let e = webhook_from_json(&format!(r#""{secret}""#)).expect_err("a string");
+        assert_eq!(e.to_string(), "invalid option 'options': has the wrong type: a string, expected an object");
+        let e = webhook_from_json(&format!(r#"{{"secret": 5, "toleranceMs": "{secret}"}}"#)).expect_err("wrong types");
+        assert!(!e.to_string().contains(secret), "{e}");
+        assert_eq!(value_free(r#"invalid type: string "a, expected b", expected u32"#), "a string, expected u32");
+        assert_eq!(value_free("unknown variant `hunter2`, expected `a` or `b`"), "an unknown value, expected `a` or `b`");
     }
 
     #[test]

@@ -33,6 +33,7 @@ pub mod stats;
 pub mod store;
 pub mod token;
 pub mod transport;
+pub mod untrusted;
 pub mod webhook;
 
 pub use error::{Error, PermissionMode, Result};
@@ -41,7 +42,7 @@ pub use orchestrator::Orchestrator;
 pub use pipeline::paginate::{FetchAll, Page, PageOptions, PageStyle, Paginator};
 pub use pipeline::request::{ApiRequest, ApiResponse, RawResponse};
 pub use pipeline::{Pipeline, RequestCounters};
-pub use rotation_webhook::WebhookAnswer;
+pub use rotation_webhook::{WebhookAnswer, ROTATION_CONCURRENCY};
 pub use secret::Secret;
 pub use transport::http_client;
 

@@ -168,9 +168,10 @@ impl Options {
         if let Some(g) = &self.gateway {
             g.validate()?;
         }
-        for h in &self.allowed_hosts {
+        for (i, h) in self.allowed_hosts.iter().enumerate() {
             if h.trim().is_empty() || h.contains(char::is_whitespace) {
-                return Err(bad("allowedHosts", format!("'{h}' is not a host name")));
+                // Named by position: an options error never quotes what it was given.
+                return Err(bad(&format!("allowedHosts[{i}]"), "is not a host name"));
             }
         }
         if !(self.refresh_ahead_ratio > 0.0 && self.refresh_ahead_ratio < 1.0) {

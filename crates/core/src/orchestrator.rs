@@ -17,6 +17,7 @@ use crate::pipeline::rate_limit::Limiter;
 use crate::pipeline::request::{ApiRequest, ApiResponse, RawResponse};
 use crate::pipeline::{Parts, Pipeline, RequestCounters};
 use crate::redact::Needles;
+use crate::rotation_webhook::WebhookReceiver;
 use crate::scheduler::Scheduler;
 use crate::secret::Secret;
 use crate::staged_credentials::Staging;
@@ -24,7 +25,6 @@ use crate::stats::{EntryError, RateLimitStats, Stats, TenantStats};
 use crate::store::{SharedStore, StoreSettings};
 use crate::token::{AccessToken, TokenManager, TokenSettings};
 use crate::transport::http_client;
-use crate::webhook::SeenDeliveries;
 use serde_json::json;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -45,8 +45,8 @@ struct Inner {
     init_lock: tokio::sync::Mutex<()>,
     /// Calls a binding bounds by a deadline or an abort (`timeoutMs`, `signal`).
     calls: OpenCalls,
-    /// Rotation-webhook deliveries accepted in this process (replay protection).
-    deliveries: SeenDeliveries,
+    /// Rotation-webhook state of this process: deliveries seen, rotations under way.
+    webhook: WebhookReceiver,
     /// Tests and promotes pending credentials.
     staging: Arc<Staging>,
 }
@@ -139,14 +139,14 @@ impl Orchestrator {
                 running: Mutex::new(None),
                 init_lock: tokio::sync::Mutex::new(()),
                 calls: OpenCalls::default(),
-                deliveries: SeenDeliveries::default(),
+                webhook: WebhookReceiver::default(),
             }),
         })
     }
 
-    /// Rotation-webhook deliveries accepted in this process.
-    pub fn deliveries(&self) -> &SeenDeliveries {
-        &self.inner.deliveries
+    /// Rotation-webhook state of this process.
+    pub(crate) fn webhook_receiver(&self) -> &WebhookReceiver {
+        &self.inner.webhook
     }
 
     /// The calls bounded by a deadline or an abort: open one, run work under it, abort it.
@@ -169,7 +169,7 @@ impl Orchestrator {
         &self.inner.pipeline
     }
 
-    fn check_open(&self) -> Result<()> {
+    pub(crate) fn check_open(&self) -> Result<()> {
         if self.inner.closed.load(Ordering::Acquire) {
             Err(Error::Closed)
         } else {
@@ -459,6 +459,8 @@ impl Orchestrator {
 
     async fn rotate(&self, reason: &'static str, tenant_id: &str) -> Result<()> {
         self.inner.pipeline.check_ready()?;
+        let fingerprint = |p: &Pipeline| p.config.tenant(tenant_id).ok().map(|t| t.credentials_fingerprint.clone());
+        let before = fingerprint(&self.inner.pipeline);
         if let Err(e) = self.inner.pipeline.config.reload("rotation").await {
             // The config service being down must not stop a rotation: the token is still renewed
             // with the credentials we have.
@@ -470,7 +472,13 @@ impl Orchestrator {
         }
         // A pending credential that failed its test is retested now rather than at its next retest.
         self.inner.staging.kick(tenant_id);
-        let result = self.inner.pipeline.tokens.renew(tenant_id).await;
+        // A reload that brought new credentials has already started their token (`config-change`):
+        // that is the rotation, and a second, forced request would only cost the token budget.
+        let result = if before.is_some() && fingerprint(&self.inner.pipeline) != before {
+            self.inner.pipeline.tokens.renew_changed(tenant_id).await
+        } else {
+            self.inner.pipeline.tokens.renew(tenant_id).await
+        };
         match &result {
             Ok(_) => {
                 self.inner.pipeline.events.emit(EventKind::CredentialsRotated, Some(tenant_id), json!({"reason": reason}));
@@ -563,7 +571,9 @@ impl Orchestrator {
                 TenantEntry::Invalid(e) => (false, None, None, Some(EntryError { code: e.code(), message: e.to_string() })),
             };
             let (pending_client_id, promoted_from) = match entry {
-                TenantEntry::Valid(t) => (t.pending.as_ref().map(|p| p.client_id.clone()), t.promoted_from.clone()),
+                TenantEntry::Valid(t) => {
+                    (t.pending.as_ref().map(|p| p.client_id.clone()), t.promoted_from.as_ref().map(|c| c.client_id.clone()))
+                }
                 TenantEntry::Invalid(_) => (None, None),
             };
             tenants.insert(

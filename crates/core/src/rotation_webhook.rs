@@ -7,18 +7,35 @@
 
 use crate::orchestrator::Orchestrator;
 use crate::store::unix_ms_now;
-use crate::webhook::{Refusal, RotationTarget, WebhookSettings};
+use crate::webhook::{Refusal, RotationTarget, SeenDeliveries, WebhookSettings, CLOCK_SKEW_MARGIN};
 use futures::StreamExt;
 use serde_json::{json, Value};
+use std::sync::Arc;
+use tokio::sync::Semaphore;
 
-/// Rotations one delivery runs at a time (`{ all: true }` on thousands of tenants must not become a
-/// token storm: Genesys rate-limits token creation).
-const ROTATION_CONCURRENCY: usize = 4;
+/// Rotations the webhook runs at a time in one process, however many deliveries ask (`{ all: true }`
+/// on thousands of tenants, five times over, must not become a token storm: Genesys rate-limits
+/// token creation).
+pub const ROTATION_CONCURRENCY: usize = 4;
+
+/// The webhook's state in one process: the deliveries accepted, and the rotation permits every
+/// delivery shares.
+#[derive(Debug)]
+pub(crate) struct WebhookReceiver {
+    seen: SeenDeliveries,
+    rotations: Arc<Semaphore>,
+}
+
+impl Default for WebhookReceiver {
+    fn default() -> Self {
+        WebhookReceiver { seen: SeenDeliveries::default(), rotations: Arc::new(Semaphore::new(ROTATION_CONCURRENCY)) }
+    }
+}
 
 /// What to answer a delivery with.
 #[derive(Debug, Clone, PartialEq)]
 pub struct WebhookAnswer {
-    /// 202, 400, 401 or 413.
+    /// 202, 400, 401, 413 or 503.
     pub status: u16,
     /// The JSON body; never holds a secret.
     pub body: Value,
@@ -45,20 +62,23 @@ impl Orchestrator {
     /// # }
     /// ```
     pub async fn rotation_webhook(&self, settings: &WebhookSettings, signature: Option<&str>, body: &[u8]) -> WebhookAnswer {
+        if self.check_open().is_err() {
+            return refused(Refusal::Closed);
+        }
         let now = unix_ms_now();
         let delivery = match settings.verify(signature, body, now) {
             Ok(d) => d,
             Err(r) => return refused(r),
         };
-        // Remember it until its timestamp can no longer pass the check.
-        let until = (delivery.timestamp * 1000).saturating_add(settings.tolerance.as_millis() as u64);
-        if !self.deliveries().first_time(&delivery.id, until, now) {
-            return refused(Refusal::Replayed);
+        let receiver = self.webhook_receiver();
+        if let Err(r) = receiver.seen.first_time(&delivery.id, delivery.acceptable_until_ms, now) {
+            return refused(r);
         }
         if let Some(store) = self.store() {
             // Another replica may have accepted it (a load balancer's retry). With Redis down, this
-            // process's memory is the only check left.
-            let ttl = std::time::Duration::from_millis(until.saturating_sub(now).max(1));
+            // process's memory is the only check left. Kept past the last acceptable instant, and
+            // longer still for replicas whose clocks run behind ours.
+            let ttl = std::time::Duration::from_millis(delivery.acceptable_until_ms.saturating_sub(now) + 1) + CLOCK_SKEW_MARGIN;
             if let Ok(false) = store.claim_delivery(&delivery.id, ttl).await {
                 return refused(Refusal::Replayed);
             }
@@ -74,12 +94,14 @@ impl Orchestrator {
         let unknown: Vec<&String> = ids.iter().filter(|id| !known.contains(id)).collect();
         let body = json!({"accepted": true, "tenants": named, "rotating": ids.len(), "unknown": unknown});
         let this = self.clone();
+        let permits = Arc::clone(&receiver.rotations);
         tokio::spawn(async move {
             futures::stream::iter(ids)
                 .for_each_concurrent(ROTATION_CONCURRENCY, |id| {
-                    let this = this.clone();
+                    let (this, permits) = (this.clone(), Arc::clone(&permits));
                     // Failures are reported as rotation.failed; a closed orchestrator ends them all.
                     async move {
+                        let Ok(_permit) = permits.acquire_owned().await else { return };
                         let _ = this.rotate_credentials(&id).await;
                     }
                 })

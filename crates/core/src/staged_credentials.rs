@@ -18,6 +18,7 @@ use crate::secret::Secret;
 use crate::store::{SharedStore, StageRecord};
 use crate::token::endpoint::TokenFailure;
 use crate::token::AccessToken;
+use crate::untrusted;
 use serde_json::json;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -263,9 +264,19 @@ impl Staging {
         }
     }
 
+    /// The test, its failure redacted of every secret the tenant's texts may hold — the probe's
+    /// token included — before it is emitted or recorded for other replicas (which do not hold
+    /// that token).
+    async fn test(&self, tenant: &Tenant, pending: &Tenant) -> Result<(Arc<AccessToken>, String), StageFailure> {
+        self.test_unredacted(tenant, pending).await.map_err(|mut f| {
+            self.pipeline.needles(&tenant.tenant_id).redact_string(&mut f.reason);
+            f
+        })
+    }
+
     /// The test: a token with the pending credential, its organization, and the current
     /// credential's organization, which must be the same.
-    async fn test(&self, tenant: &Tenant, pending: &Tenant) -> Result<(Arc<AccessToken>, String), StageFailure> {
+    async fn test_unredacted(&self, tenant: &Tenant, pending: &Tenant) -> Result<(Arc<AccessToken>, String), StageFailure> {
         let p = &self.pipeline;
         let token = p.tokens.try_token(pending).await.map_err(|f| match f {
             TokenFailure::Rejected { reason, status, .. } => {
@@ -278,6 +289,7 @@ impl Staging {
                 StageFailure::new("token", format!("the token request failed: {reason}"), status)
             }
         })?;
+        p.tokens.hold_probe(&tenant.tenant_id, Arc::clone(&token));
         let pending_org =
             self.organization(pending, &token.value).await.map_err(|(reason, status)| StageFailure::new("probe", reason, status))?;
         let current = p.tokens.get(&tenant.tenant_id).await.map_err(|e| {
@@ -314,14 +326,18 @@ impl Staging {
             let body = crate::transport::read_limited(resp, MAX_PROBE_BODY).await.map_err(|e| (e.describe(timeout), Some(status)))?;
             if !(200..300).contains(&status) {
                 let v: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
-                let code = v.get("code").and_then(|c| c.as_str()).unwrap_or("no code");
+                // Printed only when it has a Genesys code's shape: a server may echo anything here.
+                let code = match v.get("code").and_then(|c| c.as_str()) {
+                    None => "no code",
+                    Some(c) => untrusted::error_code(c).unwrap_or("a code not of Genesys's shape"),
+                };
                 return Err((format!("GET /{PROBE_PATH} answered {status} ({code})"), Some(status)));
             }
             let v: serde_json::Value =
                 serde_json::from_slice(&body).map_err(|_| (format!("GET /{PROBE_PATH} answered {status} without JSON"), Some(status)))?;
-            match v.pointer("/organization/id").and_then(|o| o.as_str()) {
-                Some(org) if !org.is_empty() && org.len() <= 128 => Ok(org.to_string()),
-                _ => Err((format!("GET /{PROBE_PATH} answered {status} without an organization id"), Some(status))),
+            match v.pointer("/organization/id").and_then(|o| o.as_str()).and_then(untrusted::uuid) {
+                Some(org) => Ok(org.to_string()),
+                None => Err((format!("GET /{PROBE_PATH} answered {status} without an organization id (a UUID)"), Some(status))),
             }
         };
         match tokio::time::timeout(timeout, call).await {

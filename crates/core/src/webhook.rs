@@ -26,8 +26,13 @@ pub const MAX_BODY: usize = 64 * 1024;
 pub const DEFAULT_TOLERANCE: Duration = Duration::from_secs(300);
 /// Most tenant ids one delivery may name.
 pub const MAX_TENANTS: usize = 1000;
-/// Deliveries remembered in process for replay protection (each for the tolerance window).
-const SEEN_CAPACITY: usize = 10_000;
+/// Deliveries remembered in process for replay protection (each for as long as it could be
+/// accepted). Past this many live ones, new deliveries are refused ([`Refusal::Busy`]) rather than
+/// an unexpired one forgotten.
+pub const SEEN_CAPACITY: usize = 10_000;
+/// How much longer than its acceptance window a delivery is remembered in Redis, for replicas whose
+/// clocks run behind the one that accepted it.
+pub const CLOCK_SKEW_MARGIN: Duration = Duration::from_secs(60);
 
 /// Settings of one webhook receiver.
 ///
@@ -70,6 +75,12 @@ pub enum Refusal {
     /// The body is not one of the accepted shapes.
     #[error("bad body: {0}")]
     BadBody(String),
+    /// More live deliveries than can be remembered: refused rather than risk accepting a replay.
+    #[error("too many deliveries within the tolerance window; retry later")]
+    Busy,
+    /// The orchestrator is closed: nothing will be rotated.
+    #[error("the orchestrator is closed")]
+    Closed,
 }
 
 impl Refusal {
@@ -79,6 +90,7 @@ impl Refusal {
             Refusal::Unsigned | Refusal::BadSignature | Refusal::Stale { .. } | Refusal::Replayed => 401,
             Refusal::TooLarge => 413,
             Refusal::BadBody(_) => 400,
+            Refusal::Busy | Refusal::Closed => 503,
         }
     }
 
@@ -91,6 +103,8 @@ impl Refusal {
             Refusal::Replayed => "replayed",
             Refusal::TooLarge => "too-large",
             Refusal::BadBody(_) => "bad-body",
+            Refusal::Busy => "busy",
+            Refusal::Closed => "closed",
         }
     }
 }
@@ -113,6 +127,9 @@ pub struct Delivery {
     pub id: String,
     /// The delivery's timestamp (Unix seconds).
     pub timestamp: u64,
+    /// The last instant (Unix ms) [`WebhookSettings::verify`] accepts this delivery: it must be
+    /// remembered at least until after it.
+    pub acceptable_until_ms: u64,
 }
 
 #[derive(Deserialize)]
@@ -180,7 +197,8 @@ impl WebhookSettings {
             return Err(Refusal::Stale { tolerance_ms });
         }
         let target = parse_body(body)?;
-        Ok(Delivery { target, id: hex::encode(matched), timestamp })
+        let acceptable_until_ms = timestamp.saturating_mul(1000).saturating_add(tolerance_ms);
+        Ok(Delivery { target, id: hex::encode(matched), timestamp, acceptable_until_ms })
     }
 }
 
@@ -207,14 +225,15 @@ fn parse_body(body: &[u8]) -> Result<RotationTarget, Refusal> {
     Ok(RotationTarget::Tenants(ids))
 }
 
-/// Delivery ids accepted in this process, each remembered until its timestamp leaves the tolerance;
-/// bounded (the oldest are forgotten first, and those are the first to go stale anyway).
+/// Delivery ids accepted in this process, each remembered strictly longer than it can be accepted
+/// (until after [`Delivery::acceptable_until_ms`]); bounded by [`SEEN_CAPACITY`] live ids, past
+/// which new deliveries are refused, never an unexpired id forgotten.
 #[derive(Debug, Default)]
 pub struct SeenDeliveries {
     inner: Mutex<Seen>,
 }
 
-/// Delivery id → forgettable-after (Unix ms), and the ids in the order they came.
+/// Delivery id → last acceptable instant (Unix ms), and the ids in the order they came.
 #[derive(Debug, Default)]
 struct Seen {
     until: HashMap<String, u64>,
@@ -222,23 +241,29 @@ struct Seen {
 }
 
 impl SeenDeliveries {
-    /// Records `id` (forgettable after `until_ms`); false if it was there already.
-    pub fn first_time(&self, id: &str, until_ms: u64, now_ms: u64) -> bool {
+    /// Records `id`, acceptable until `until_ms` inclusive. `Err(Replayed)` if it was there,
+    /// `Err(Busy)` when [`SEEN_CAPACITY`] live ids are remembered already.
+    pub fn first_time(&self, id: &str, until_ms: u64, now_ms: u64) -> Result<(), Refusal> {
         let mut g = self.inner.lock().unwrap_or_else(|p| p.into_inner());
         let Seen { until: map, order } = &mut *g;
+        // Deliveries come in timestamp order only roughly: drop what has expired at the front, and
+        // leave a later expired one to when it reaches the front (a harmless, bounded delay).
         while let Some((until, old)) = order.front() {
-            if *until > now_ms && order.len() < SEEN_CAPACITY {
+            if *until >= now_ms {
                 break;
             }
             map.remove(old);
             order.pop_front();
         }
         if map.contains_key(id) {
-            return false;
+            return Err(Refusal::Replayed);
+        }
+        if map.len() >= SEEN_CAPACITY {
+            return Err(Refusal::Busy);
         }
         map.insert(id.to_string(), until_ms);
         order.push_back((until_ms, id.to_string()));
-        true
+        Ok(())
     }
 }
 
@@ -306,10 +331,40 @@ mod tests {
     #[test]
     fn a_delivery_is_accepted_once_and_forgotten_after_its_window() {
         let seen = SeenDeliveries::default();
-        assert!(seen.first_time("abc", 2_000, 1_000));
-        assert!(!seen.first_time("abc", 2_000, 1_500), "replay");
-        assert!(seen.first_time("def", 3_000, 1_500));
-        assert!(seen.first_time("abc", 4_000, 2_500), "forgotten once its window passed (it would be stale anyway)");
+        assert_eq!(seen.first_time("abc", 2_000, 1_000), Ok(()));
+        assert_eq!(seen.first_time("abc", 2_000, 1_500), Err(Refusal::Replayed));
+        assert_eq!(seen.first_time("def", 3_000, 1_500), Ok(()));
+        assert_eq!(seen.first_time("abc", 4_000, 2_500), Ok(()), "forgotten once its window passed (it would be stale anyway)");
+    }
+
+    /// The last millisecond verify() accepts is a millisecond the delivery is still remembered
+    /// (issue 23, item 5: it was forgotten at `now == t + tolerance`).
+    #[test]
+    fn a_delivery_is_remembered_through_the_last_instant_it_is_accepted() {
+        let s = settings();
+        let body = br#"{"tenantId":"acme"}"#;
+        let h = sign(&s.secret, NOW, body);
+        let first = s.verify(Some(&h), body, NOW * 1000).unwrap();
+        let edge = first.acceptable_until_ms;
+        assert_eq!(edge, NOW * 1000 + 300_000);
+        let seen = SeenDeliveries::default();
+        assert_eq!(seen.first_time(&first.id, edge, NOW * 1000), Ok(()));
+        for now in [edge - 1, edge] {
+            let again = s.verify(Some(&h), body, now).expect("still fresh");
+            assert_eq!(seen.first_time(&again.id, again.acceptable_until_ms, now), Err(Refusal::Replayed), "at {now}");
+        }
+        assert_eq!(s.verify(Some(&h), body, edge + 1).unwrap_err(), Refusal::Stale { tolerance_ms: 300_000 });
+    }
+
+    #[test]
+    fn past_its_capacity_the_memory_refuses_instead_of_forgetting() {
+        let seen = SeenDeliveries::default();
+        for i in 0..SEEN_CAPACITY {
+            assert_eq!(seen.first_time(&i.to_string(), 10_000, 0), Ok(()));
+        }
+        assert_eq!(seen.first_time("one-more", 10_000, 0), Err(Refusal::Busy));
+        assert_eq!(seen.first_time("0", 10_000, 5_000), Err(Refusal::Replayed), "the oldest is still remembered");
+        assert_eq!(seen.first_time("one-more", 20_000, 10_001), Ok(()), "room again once they expire");
     }
 
     #[test]

@@ -253,3 +253,28 @@ async fn replicas_sharing_redis_test_once_and_all_promote() {
         r.close().await;
     }
 }
+
+/// A hostile API echoes the probe's bearer token — as the 401's `code`, then as the 200's
+/// `organization.id`: no event carries it (issue 23, item 1).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_probe_answer_that_echoes_its_token_never_reaches_an_event() {
+    let env = common::emulator().await;
+    let o = env.orchestrator().await;
+    let mut rx = o.subscribe();
+    let (pending, secret) = second_client(&env).await;
+
+    let echo = |status: u16, body: Value| json!({"path": "/api/v2/tokens/me", "status": status, "clientId": pending, "echoBearer": true, "body": body});
+    let fault = env.control("POST", "faults", echo(401, json!({"status": 401, "code": "$bearer", "message": "$bearer"}))).await;
+    stage(&env, &pending, &secret).await;
+    o.reload_config().await.unwrap();
+    let e = next_event(&mut rx, "credentials.pending-failed", Duration::from_secs(5)).await;
+    assert_eq!(e.data["reason"], json!("GET /api/v2/tokens/me answered 401 (a code not of Genesys's shape)"), "{e:?}");
+
+    env.control("DELETE", &format!("faults/{}", fault["id"]), Value::Null).await;
+    env.control("POST", "faults", echo(200, json!({"organization": {"id": "$bearer", "name": "x"}, "token": "$bearer"}))).await;
+    o.rotate_credentials(TENANT).await.unwrap();
+    let e = next_event(&mut rx, "credentials.pending-failed", Duration::from_secs(5)).await;
+    assert_eq!(e.data["reason"], json!("GET /api/v2/tokens/me answered 200 without an organization id (a UUID)"), "{e:?}");
+    assert_eq!(counters(&env, &pending).await["tokenRequests"], json!(2));
+    o.close().await;
+}

@@ -204,6 +204,7 @@ async fn dispatch(AxState(app): AxState<Arc<App>>, method: Method, uri: Uri, hea
     if !is_api && !is_login {
         return Reply::error(&ApiError::not_found(), &corr).header("inin-correlation-id", corr.clone()).into_response();
     }
+    let _login = is_login.then(|| crate::state::LoginInFlight::enter(state));
     // Faults apply before auth: a token endpoint that is down is down for everyone.
     let client_hint = if is_login {
         crate::oauth::parse_basic(header(&headers, "authorization")).map(|(id, _)| id)
@@ -220,7 +221,11 @@ async fn dispatch(AxState(app): AxState<Arc<App>>, method: Method, uri: Uri, hea
                     state.count(c, |k| k.api_call(f.status));
                 }
             }
-            let body = f.body.clone().unwrap_or_else(|| fault_body(f.status, f.retry_after_seconds).body(&corr));
+            let mut body = f.body.clone().unwrap_or_else(|| fault_body(f.status, f.retry_after_seconds).body(&corr));
+            if f.echo_bearer {
+                let bearer = header(&headers, "authorization").and_then(|a| a.strip_prefix("Bearer ")).unwrap_or_default();
+                echo(&mut body, bearer);
+            }
             let mut r = Reply::status_json(f.status, body).header("inin-correlation-id", corr.clone());
             if let Some(s) = f.retry_after_seconds {
                 r = r.header("retry-after", s.to_string());
@@ -254,6 +259,16 @@ async fn dispatch(AxState(app): AxState<Arc<App>>, method: Method, uri: Uri, hea
         reply.body = crate::reply::Payload::Empty;
     }
     reply.into_response()
+}
+
+/// Replaces every string `"$bearer"` in `v` with `bearer` (the `echoBearer` fault).
+fn echo(v: &mut serde_json::Value, bearer: &str) {
+    match v {
+        serde_json::Value::String(s) if s == "$bearer" => *s = bearer.to_string(),
+        serde_json::Value::Array(items) => items.iter_mut().for_each(|i| echo(i, bearer)),
+        serde_json::Value::Object(m) => m.values_mut().for_each(|i| echo(i, bearer)),
+        _ => {}
+    }
 }
 
 fn token_client(state: &State, authorization: Option<&str>) -> Option<String> {

@@ -96,6 +96,9 @@ pub struct Fault {
     /// Only for this client.
     #[serde(default)]
     pub client_id: Option<String>,
+    /// A hostile server: every string `"$bearer"` in `body` becomes the request's bearer token.
+    #[serde(default)]
+    pub echo_bearer: bool,
 }
 
 impl Fault {
@@ -192,6 +195,28 @@ pub struct State {
     pub legacy_scope_errors: std::sync::atomic::AtomicBool,
     /// Service token for the config service and control API.
     pub service_token: String,
+    /// Token requests being answered now, and the most at once (since start or reset).
+    pub login_in_flight: AtomicU64,
+    /// The most token requests answered at once.
+    pub login_max_in_flight: AtomicU64,
+}
+
+/// Counts one token request in flight while it lives (`tokenEndpoint.maxInFlight`).
+pub struct LoginInFlight<'a>(&'a State);
+
+impl<'a> LoginInFlight<'a> {
+    /// Counts a token request from now until the guard drops.
+    pub fn enter(state: &'a State) -> Self {
+        let now = state.login_in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+        state.login_max_in_flight.fetch_max(now, Ordering::SeqCst);
+        LoginInFlight(state)
+    }
+}
+
+impl Drop for LoginInFlight<'_> {
+    fn drop(&mut self) {
+        self.0.login_in_flight.fetch_sub(1, Ordering::SeqCst);
+    }
 }
 
 impl State {
@@ -218,6 +243,8 @@ impl State {
             config_override: Mutex::new(None),
             jobs: Mutex::new(HashMap::new()),
             service_token,
+            login_in_flight: AtomicU64::new(0),
+            login_max_in_flight: AtomicU64::new(0),
         }
     }
 
@@ -291,6 +318,10 @@ impl State {
                 "failures": self.config_failures.load(Ordering::Relaxed),
             },
             "faults": lock(&self.faults).len(),
+            "tokenEndpoint": {
+                "inFlight": self.login_in_flight.load(Ordering::SeqCst),
+                "maxInFlight": self.login_max_in_flight.load(Ordering::SeqCst),
+            },
         })
     }
 
@@ -304,6 +335,7 @@ impl State {
         self.config_requests.store(0, Ordering::Relaxed);
         self.config_not_modified.store(0, Ordering::Relaxed);
         self.config_failures.store(0, Ordering::Relaxed);
+        self.login_max_in_flight.store(self.login_in_flight.load(Ordering::SeqCst), Ordering::SeqCst);
         if world {
             *write(&self.clients) = self.initial.clients.iter().map(|c| (c.client_id.clone(), c.clone())).collect();
             write(&self.tokens).clear();

@@ -42,8 +42,9 @@ pub struct Tenant {
     /// A staged OAuth client (`pendingClientId`/`pendingClientSecret`, or `credentials[]` with
     /// `stage: 'pending'`) not yet promoted: no call uses it until it has been tested.
     pub pending: Option<Credential>,
-    /// The client id this tenant's credential replaced when a pending one was promoted.
-    pub promoted_from: Option<String>,
+    /// The credential a promotion replaced (kept so its secret stays redacted), while the config
+    /// still stages the promoted one.
+    pub promoted_from: Option<Credential>,
 }
 
 /// One OAuth client's credentials.
@@ -114,7 +115,7 @@ impl Tenant {
             || self.required_scopes != old.required_scopes
             || self.rotation_interval != old.rotation_interval
             || self.pending_fingerprint() != old.pending_fingerprint()
-            || self.promoted_from != old.promoted_from
+            || self.promoted_from.as_ref().map(|c| &c.fingerprint) != old.promoted_from.as_ref().map(|c| &c.fingerprint)
     }
 
     /// The fingerprint of the pending credential, if there is one.
@@ -131,7 +132,11 @@ impl Tenant {
             client_secret: p.client_secret.clone(),
             credentials_fingerprint: p.fingerprint.clone(),
             pending: None,
-            promoted_from: Some(self.client_id.clone()),
+            promoted_from: Some(Credential {
+                client_id: self.client_id.clone(),
+                client_secret: self.client_secret.clone(),
+                fingerprint: self.credentials_fingerprint.clone(),
+            }),
             ..self.clone()
         })
     }
@@ -452,7 +457,7 @@ mod tests {
         assert_eq!((t.client_id.as_str(), t.pending.as_ref().map(|p| p.client_id.as_str())), ("c1", Some("c2")));
         assert!(!format!("{t:?}").contains("s2"), "the pending secret is redacted in Debug");
         let in_use = t.with_pending_in_use().unwrap();
-        assert_eq!((in_use.client_id.as_str(), in_use.promoted_from.as_deref()), ("c2", Some("c1")));
+        assert_eq!((in_use.client_id.as_str(), in_use.promoted_from.as_ref().map(|c| c.client_id.as_str())), ("c2", Some("c1")));
         assert_eq!(in_use.credentials_fingerprint, t.pending.as_ref().unwrap().fingerprint);
         assert!(in_use.pending.is_none());
 

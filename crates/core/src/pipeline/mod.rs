@@ -222,8 +222,8 @@ impl Pipeline {
         let mut n = Needles::default();
         if let Ok(t) = self.config.tenant(tenant_id) {
             n.credentials(&t.client_id, &t.client_secret);
-            if let Some(p) = &t.pending {
-                n.credentials(&p.client_id, &p.client_secret);
+            for c in t.pending.iter().chain(t.promoted_from.iter()) {
+                n.credentials(&c.client_id, &c.client_secret);
             }
         }
         self.tokens.known_tokens(tenant_id, |t| n.push(t));

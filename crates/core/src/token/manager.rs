@@ -69,6 +69,9 @@ pub struct Slot {
     /// After a promotion, the replaced credential's token: served while it lives if the promoted
     /// credential stops working.
     pub(super) fallback: ArcSwapOption<AccessToken>,
+    /// The last token a pending credential's test obtained (never used for calls): its probe's
+    /// answer may echo it, so it is redacted like the others.
+    pub(super) probe: ArcSwapOption<AccessToken>,
     /// When a fetch last failed: a background refresh toward new credentials waits
     /// [`CHANGE_RETRY_PAUSE`] after it, so a broken new credential is not hammered on every call.
     pub(super) failed_at: Mutex<Option<Instant>>,
@@ -154,6 +157,7 @@ impl TokenManager {
                 inflight: Mutex::new(None),
                 staged: ArcSwapOption::empty(),
                 fallback: ArcSwapOption::empty(),
+                probe: ArcSwapOption::empty(),
                 failed_at: Mutex::new(None),
                 counters: TokenCounters::default(),
             })
@@ -209,10 +213,23 @@ impl TokenManager {
         self.slot(tenant_id).staged.store(Some(token));
     }
 
-    /// The tenant's current and previous token values, for redaction.
+    /// Remembers the token a pending credential's test holds, so every text of the tenant's is
+    /// redacted of it (the test's probe sends it; the answer may echo it).
+    pub fn hold_probe(&self, tenant_id: &str, token: Arc<AccessToken>) {
+        self.slot(tenant_id).probe.store(Some(token));
+    }
+
+    /// Every token value of the tenant's a server could echo (current, previous, staged, fallback,
+    /// probe), for redaction.
     pub fn known_tokens(&self, tenant_id: &str, mut f: impl FnMut(&str)) {
         if let Some(slot) = self.existing_slot(tenant_id) {
-            let all = [slot.current.load_full(), slot.previous.load_full(), slot.staged.load_full(), slot.fallback.load_full()];
+            let all = [
+                slot.current.load_full(),
+                slot.previous.load_full(),
+                slot.staged.load_full(),
+                slot.fallback.load_full(),
+                slot.probe.load_full(),
+            ];
             for t in all.into_iter().flatten() {
                 f(t.value.expose());
             }
@@ -253,6 +270,20 @@ impl TokenManager {
         slot.counters.rotations.fetch_add(1, Ordering::Relaxed);
         // Join a request already under way with the same credentials; it is as fresh as ours.
         self.fetch(&slot, tenant, crate::store::unix_ms_now()).await
+    }
+
+    /// A token of the tenant's credentials as they are now, for a rotation that found them just
+    /// changed: the one [`TokenManager::credentials_changed`] fetched (or is fetching — joined),
+    /// never a second request for the same new credentials, never the superseded credential's token.
+    pub async fn renew_changed(self: &Arc<Self>, tenant_id: &str) -> Result<Arc<AccessToken>> {
+        let tenant = self.config.tenant(tenant_id)?;
+        let slot = self.slot(tenant_id);
+        if let Some(tok) = slot.current.load_full() {
+            if tok.credentials_fingerprint == tenant.credentials_fingerprint && tok.is_usable(Instant::now()) {
+                return Ok(tok);
+            }
+        }
+        self.fetch(&slot, tenant, 0).await
     }
 
     /// Starts a refresh in the background when the tenant's credentials changed (config update).
