@@ -42,7 +42,7 @@ function buildWithout(tools) {
   mkdirSync(path.join(dir, 'scripts'));
   mkdirSync(path.join(dir, 'lib'));
   mkdirSync(path.join(dir, 'bin'));
-  cpSync(path.join(root, 'scripts', 'build.js'), path.join(dir, 'scripts', 'build.js'));
+  for (const f of ['build.js', 'toolchain.js', 'binary-check.js']) cpSync(path.join(root, 'scripts', f), path.join(dir, 'scripts', f));
   cpSync(path.join(root, 'lib', 'platform.js'), path.join(dir, 'lib', 'platform.js'));
   cpSync(path.join(root, 'package.json'), path.join(dir, 'package.json'));
   for (const tool of tools) {

@@ -26,7 +26,8 @@ function ok(r, what) {
 }
 
 before(() => {
-  const packed = spawnSync(process.execPath, [path.join(root, 'scripts', 'package.js')], { cwd: root, encoding: 'utf8' });
+  // --local: this working tree's build of this machine's platform (the release checks are platforms-release.test.mjs's).
+  const packed = spawnSync(process.execPath, [path.join(root, 'scripts', 'package.js'), '--local', '--platforms', 'host'], { cwd: root, encoding: 'utf8' });
   assert.equal(packed.status, 0, packed.stderr);
   packages = JSON.parse(packed.stdout);
   dir = mkdtempSync(path.join(tmpdir(), 'genesys-tenants-consumer-'));
