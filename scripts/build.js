@@ -84,6 +84,11 @@ function copy(from, to) {
   fs.renameSync(tmp, to);
 }
 
+/** Where cargo puts this machine's build: target/, or CARGO_TARGET_DIR when set. */
+function cargoTargetDir() {
+  return process.env.CARGO_TARGET_DIR ? path.resolve(root, process.env.CARGO_TARGET_DIR) : path.join(root, 'target');
+}
+
 /** The zig toolchain for a Linux build: provisioned when missing; null (with why) when it cannot be had. */
 function zigFor(platform) {
   if (!platform.startsWith('linux-')) return { env: null, why: null };
@@ -139,7 +144,7 @@ function buildHost(ifMissing) {
   if (zig && spec) {
     run(process.execPath, [...napi, '--cross-compile', '--target', spec.zig], zig);
     run('cargo', ['zigbuild', '--release', '--target', spec.zig, '-p', 'genesys-emulator', '--bin', 'genesys-emulator'], zig);
-    copy(path.join(root, 'target', spec.rust, 'release', exeName(host)), emulator);
+    copy(path.join(cargoTargetDir(), spec.rust, 'release', exeName(host)), emulator);
     fields = { toolchain: 'cargo-zigbuild', ...toolchain.zigVersions(zig), libc: spec.libc, glibcBaseline: spec.libc === 'glibc' ? toolchain.GLIBC_BASELINE : null, release: true };
   } else {
     if (host.startsWith('linux-')) {
@@ -149,7 +154,7 @@ function buildHost(ifMissing) {
     }
     run(process.execPath, napi);
     run('cargo', ['build', '--release', '-p', 'genesys-emulator', '--bin', 'genesys-emulator']);
-    copy(path.join(root, 'target', 'release', exeName(host)), emulator);
+    copy(path.join(cargoTargetDir(), 'release', exeName(host)), emulator);
     // On macOS and Windows the native cargo build is the release toolchain (there is no C library to pin).
     const native = !host.startsWith('linux-');
     fields = { toolchain: 'cargo', libc: spec?.libc ?? null, glibcBaseline: null, release: native, ...(native ? {} : { localOnly: why }) };

@@ -60,9 +60,20 @@ function debs(packages, into, suite = null) {
     });
     opts.push(...aptOptions(apt));
   }
-  sh('apt-get', [...opts, 'download', ...packages], { cwd: dl });
+  aptDownload(opts, packages, dl);
   for (const f of fs.readdirSync(dl)) if (f.endsWith('.deb')) sh('dpkg-deb', ['-x', path.join(dl, f), into]);
   fs.rmSync(dl, { recursive: true, force: true });
+}
+
+/** `apt-get download`; on a machine whose package lists are missing or stale, `apt-get update` once and again. */
+function aptDownload(opts, packages, cwd) {
+  try {
+    sh('apt-get', [...opts, 'download', ...packages], { cwd });
+  } catch (first) {
+    if (opts.some((o) => o.startsWith('Dir::State::Lists='))) throw first;
+    sh('apt-get', ['-q', 'update']);
+    sh('apt-get', [...opts, 'download', ...packages], { cwd });
+  }
 }
 
 function aptOptions(dir) {
@@ -89,7 +100,7 @@ function qemu() {
   const dir = cached(path.join(base, 'qemu'), (tmp) => {
     const dl = path.join(tmp, '.debs');
     fs.mkdirSync(dl);
-    sh('apt-get', ['-q', '-o', 'APT::Sandbox::User=root', 'download', 'qemu-user-static'], { cwd: dl });
+    aptDownload(['-q', '-o', 'APT::Sandbox::User=root'], ['qemu-user-static'], dl);
     const deb = fs.readdirSync(dl).find((f) => f.endsWith('.deb'));
     // Only the one emulator of the package's ~60 MB.
     sh('sh', ['-c', 'dpkg-deb --fsys-tarfile "$1" | tar -x -C "$2" ./usr/bin/qemu-aarch64-static', 'sh', path.join(dl, deb), tmp]);
