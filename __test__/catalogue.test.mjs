@@ -11,6 +11,9 @@ import { startEmulator } from './helpers.mjs';
 const require = createRequire(import.meta.url);
 const native = require('../index.js');
 
+// Genesys's wording of missing.division.permissions in the published definition: no permission named.
+const DIVISION_403 = { message: 'At least one of the required division permissions is missing', code: 'missing.division.permissions', status: 403 };
+
 test('the catalogue has exactly the operations of the installed SDK (regenerate after bumping it)', () => {
   const data = JSON.parse(readFileSync(OUTPUT, 'utf8'));
   const sdk = sdkOperations();
@@ -47,8 +50,12 @@ test('classifyHttpError reads the 403 bodies Genesys sends', () => {
   assert.equal(division.code, 'PERMISSION_MISSING');
   assert.deepEqual(division.missingPermissions, ['routing:queue:edit']);
   assert.equal(division.mode, 'ALL');
+  assert.equal(division.permissionsFrom, 'server');
   const other = native.classifyHttpError('acme', 403, JSON.stringify({ code: 'not.authorized', message: 'You are not authorized to perform the requested action.' }), {});
   assert.equal(other.code, 'UPSTREAM_ERROR');
+  // Names nothing, and outside the pipeline no operation is known: nothing to name it by.
+  const plural = native.classifyHttpError('acme', 403, JSON.stringify(DIVISION_403), {});
+  assert.equal(plural.code, 'UPSTREAM_ERROR');
 });
 
 let emu;
@@ -57,6 +64,35 @@ before(async () => {
 });
 after(async () => {
   await emu?.stop();
+});
+
+
+test("a 403 that names no permission: PERMISSION_MISSING with the catalogue's permissions, said to come from it", async () => {
+  await emu.control('POST', 'faults', { method: 'GET', path: '/api/v2/routing/queues/*', status: 403, body: DIVISION_403 });
+  const o = new TenantOrchestrator(emu.options());
+  try {
+    await o.initialize();
+    await assert.rejects(o.request('acme-corp', { path: '/api/v2/routing/queues/q-1' }), (e) => {
+      assert.equal(e.code, 'PERMISSION_MISSING');
+      assert.deepEqual(e.missingPermissions, ['routing:queue:view']);
+      assert.equal(e.mode, 'ALL');
+      assert.equal(e.permissionsFrom, 'catalogue');
+      assert.equal(e.status, 403);
+      assert.deepEqual(e.body, DIVISION_403);
+      assert.match(e.message, /named none: this is what the operation catalogue lists for GET \/api\/v2\/routing\/queues\/\{queueId\}/);
+      return true;
+    });
+    // Through the official SDK too: its rejection carries the same fields.
+    const platformClient = require('purecloud-platform-client-v2');
+    const err = await new platformClient.RoutingApi(o.getTenantClient('acme-corp')).getRoutingQueue('q-1').then(() => null, (e) => e);
+    assert.equal(err.code, 'PERMISSION_MISSING');
+    assert.equal(err.genesysCode, 'missing.division.permissions');
+    assert.deepEqual(err.missingPermissions, ['routing:queue:view']);
+    assert.equal(err.permissionsFrom, 'catalogue');
+  } finally {
+    await o.close();
+    await emu.control('DELETE', 'faults');
+  }
 });
 
 test("a tenant configured with the tutorial's scope names is served, and told the real names", async () => {

@@ -131,10 +131,16 @@ export interface AuthFailedError extends GenesysTenantsErrorBase<'AUTH_FAILED'> 
   reason: string;
 }
 export interface PermissionMissingError extends GenesysTenantsErrorBase<'PERMISSION_MISSING'> {
-  /** Exactly what the server said is missing. */
+  /**
+   * What is missing: exactly what the server said (`permissionsFrom: 'server'`), or — when its 403
+   * named none, as `missing.division.permissions` never does — what the operation catalogue lists
+   * for the refused operation (`permissionsFrom: 'catalogue'`).
+   */
   missingPermissions: string[];
   /** ANY: one of them is enough; ALL: each is needed. */
   mode: 'ANY' | 'ALL';
+  /** Who named `missingPermissions`: the server's answer, or the operation catalogue. */
+  permissionsFrom: 'server' | 'catalogue';
   status: 403;
   /** The server's error body. */
   body: unknown;

@@ -29,7 +29,7 @@ function sdkErrorData(err) {
   body.code = err.code;
   body.status = err.status;
   body.message = err.message;
-  for (const k of ['tenantId', 'correlationId', 'missingPermissions', 'mode', 'missingScopes', 'preflight', 'retryAfterMs']) {
+  for (const k of ['tenantId', 'correlationId', 'missingPermissions', 'mode', 'permissionsFrom', 'missingScopes', 'preflight', 'retryAfterMs']) {
     if (err[k] !== undefined) body[k] = err[k];
   }
   return body;

@@ -80,6 +80,7 @@ fn classify_403(c: &mut Criterion) {
                 body: &body,
                 www_authenticate: None,
                 correlation_id: Some("c-1"),
+                call: Some(("POST", "/api/v2/analytics/conversations/details/query")),
             }))
         })
     });

@@ -96,6 +96,10 @@ pub enum Error {
         body: Value,
         /// `inin-correlation-id`.
         correlation_id: Option<String>,
+        /// False: the server's 403 named `missing_permissions`. True: it named none (Genesys's
+        /// `missing.division.permissions` never does), and these are what the operation catalogue
+        /// lists for the operation that was refused — the likely cause, not the server's word.
+        from_catalogue: bool,
     },
     /// The token lacks OAuth scope(s), as the server said or as the tenant's declared scopes show.
     #[error("{message}")]
@@ -326,9 +330,10 @@ impl Error {
                     m.insert("status".into(), json!(s));
                 }
             }
-            Error::PermissionMissing { missing_permissions, mode, body, .. } => {
+            Error::PermissionMissing { missing_permissions, mode, body, from_catalogue, .. } => {
                 m.insert("missingPermissions".into(), json!(missing_permissions));
                 m.insert("mode".into(), json!(mode.as_str()));
+                m.insert("permissionsFrom".into(), json!(if *from_catalogue { "catalogue" } else { "server" }));
                 m.insert("status".into(), json!(403));
                 m.insert("body".into(), body.clone());
             }
@@ -403,6 +408,7 @@ mod tests {
                 message: t(),
                 body: Value::Null,
                 correlation_id: None,
+                from_catalogue: false,
             },
             Error::ScopeMissing {
                 tenant_id: t(),

@@ -4,6 +4,8 @@
 
 pub use genesys_catalogue::{catalogue, closest_scopes, Operation, Permissions};
 
+use crate::error::PermissionMode;
+
 /// Whether a request may be sent again after a 5xx or a lost answer: the catalogue's flag (idempotent
 /// methods, query and search POSTs); for an operation it does not know, only the idempotent methods.
 ///
@@ -46,6 +48,27 @@ pub fn missing_scopes(method: &str, api_path: &str, declared: &[String]) -> Opti
     } else {
         Some(accepted.iter().map(|s| s.to_string()).collect())
     }
+}
+
+/// What the catalogue lists in permissions for a call: its operation, ANY or ALL, and the list;
+/// `None` when the catalogue does not know the operation, or knows it needs none or not which. For
+/// a 403 that names no permission (`missing.division.permissions`): the likely cause, from the
+/// published definitions rather than from the server's answer.
+///
+/// ```
+/// use genesys_tenants_core::{operations::required_permissions, PermissionMode};
+/// let (op, mode, list) = required_permissions("GET", "/api/v2/routing/queues/q-1").unwrap();
+/// assert_eq!((op.template, mode, list), ("/api/v2/routing/queues/{queueId}", PermissionMode::All, &["routing:queue:view"][..]));
+/// assert!(required_permissions("GET", "/api/v2/users/me").is_none(), "needs none");
+/// ```
+pub fn required_permissions(method: &str, api_path: &str) -> Option<(&'static Operation, PermissionMode, &'static [&'static str])> {
+    let op = catalogue().lookup(method, api_path)?;
+    let mode = match op.permissions {
+        Permissions::Any(_) => PermissionMode::Any,
+        Permissions::All(_) => PermissionMode::All,
+        Permissions::None | Permissions::Unknown => return None,
+    };
+    Some((op, mode, op.permissions.list())).filter(|(_, _, list)| !list.is_empty())
 }
 
 /// The declared names Genesys has no scope by (`user:read`, from the common tutorial), in order.

@@ -27,6 +27,9 @@ pub struct Answer<'a> {
     pub www_authenticate: Option<&'a str>,
     /// `inin-correlation-id`, if any.
     pub correlation_id: Option<&'a str>,
+    /// The request answered — method and path as sent (`GET`, `/api/v2/routing/queues/q-1`) —
+    /// when known: a 403 that names no permission is then read against the operation catalogue.
+    pub call: Option<(&'a str, &'a str)>,
 }
 
 /// "tenant 'x'", or "the OAuth client" for an answer met outside any tenant (empty id).
@@ -54,7 +57,7 @@ enum Item {
 impl Item {
     fn accepts(self, p: &str) -> bool {
         match self {
-            Item::Permission => p.contains(':') && p.len() < 128 && !p.contains(char::is_whitespace),
+            Item::Permission => looks_like_permission(p),
             Item::Scope => looks_like_scope(p),
         }
     }
@@ -67,6 +70,15 @@ fn split_list(s: &str, item: Item) -> Vec<String> {
         .filter(|p| item.accepts(p))
         .map(str::to_string)
         .collect()
+}
+
+/// `domain:entity:action` (`routing:queue:view`, `analytics:*:view`): not "division(s):" or a
+/// division id from the same sentence.
+fn looks_like_permission(p: &str) -> bool {
+    let word =
+        |w: &str, star: bool| !w.is_empty() && w.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-' || (star && c == '*'));
+    let mut parts = p.split(':');
+    p.len() < 128 && parts.next().is_some_and(|d| word(d, false)) && p.contains(':') && parts.all(|w| word(w, true))
 }
 
 fn looks_like_scope(p: &str) -> bool {
@@ -193,12 +205,7 @@ pub fn classify_forbidden(a: &Answer<'_>) -> Option<Error> {
         });
     }
 
-    let (mode, division) = match code {
-        "missing.any.permissions" => (PermissionMode::Any, false),
-        "missing.permissions" => (PermissionMode::All, false),
-        "missing.division.permission" => (PermissionMode::All, true),
-        _ => return None,
-    };
+    let (mode, division) = permission_code(code)?;
     let mut perms = from_params(a.body, &["permissions", "permission", "missingPermissions"], Item::Permission);
     if perms.is_empty() && division {
         perms = quoted_names(message, Item::Permission);
@@ -210,22 +217,68 @@ pub fn classify_forbidden(a: &Answer<'_>) -> Option<Error> {
         perms = list_after_colon(with_params, Item::Permission);
     }
     let perms = dedup(perms);
-    if perms.is_empty() {
-        return None;
-    }
-    let how = match (mode, perms.len()) {
-        (_, 1) => "permission",
-        (PermissionMode::Any, _) => "one of the permissions",
-        (PermissionMode::All, _) => "all of the permissions",
-    };
     let scope = if division { " in the division(s) of the object it asked for" } else { "" };
+    if perms.is_empty() {
+        // The server named none: what the catalogue lists for the refused operation, said to be that.
+        let (op, mode, list) = a.call.and_then(|(method, path)| crate::operations::required_permissions(method, path))?;
+        let perms: Vec<String> = list.iter().map(|p| p.to_string()).collect();
+        return Some(Error::PermissionMissing {
+            tenant_id: a.tenant_id.to_string(),
+            message: format!(
+                "{} is missing {} {}{scope} (Genesys's 403 {code} named none: this is what the operation catalogue lists for {} {}): {}",
+                who(a.tenant_id),
+                how_many(mode, perms.len()),
+                perms.join(", "),
+                op.method,
+                op.template,
+                PERMISSION_FIX
+            ),
+            missing_permissions: perms,
+            mode,
+            body: a.body.clone(),
+            correlation_id,
+            from_catalogue: true,
+        });
+    }
     Some(Error::PermissionMissing {
         tenant_id: a.tenant_id.to_string(),
-        message: format!("{} is missing {how} {}{scope}: {}", who(a.tenant_id), perms.join(", "), PERMISSION_FIX),
+        message: format!("{} is missing {} {}{scope}: {}", who(a.tenant_id), how_many(mode, perms.len()), perms.join(", "), PERMISSION_FIX),
         missing_permissions: perms,
         mode,
         body: a.body.clone(),
         correlation_id,
+        from_catalogue: false,
+    })
+}
+
+/// "permission" / "one of the permissions" / "all of the permissions".
+fn how_many(mode: PermissionMode, n: usize) -> &'static str {
+    match (mode, n) {
+        (_, 1) => "permission",
+        (PermissionMode::Any, _) => "one of the permissions",
+        (PermissionMode::All, _) => "all of the permissions",
+    }
+}
+
+/// The 403 codes by which Genesys says the caller lacks permissions — every such code in the
+/// `x-inin-error-codes` of the published definition — with the mode a list they name has, and
+/// whether it is about the object's division(s). Codes about someone else's permissions
+/// (`owner.…`, `assignee.…`, `missing.trustor.permissions`) or a refusal of another kind
+/// (`not.authorized`, `authz.policy.denied`) are not here: they stay `UPSTREAM_ERROR`.
+fn permission_code(code: &str) -> Option<(PermissionMode, bool)> {
+    Some(match code {
+        "missing.any.permissions" => (PermissionMode::Any, false),
+        "missing.permissions" | "missing.permission" | "architect.missing.permission" => (PermissionMode::All, false),
+        "missing.any.division.permissions"
+        | "case.missing.any.division.permissions"
+        | "caseref.missing.any.division.permissions"
+        | "workitem.missing.any.division.permissions" => (PermissionMode::Any, true),
+        "missing.division.permission"
+        | "missing.division.permissions"
+        | "missing.division.permission.implied"
+        | "case.missing.permission.in.divisions"
+        | "workitem.missing.required.division.permissions" => (PermissionMode::All, true),
+        _ => return None,
     })
 }
 
@@ -266,7 +319,7 @@ pub fn preflight_refusal(
 /// use genesys_tenants_core::pipeline::classify::{classify_answer, Answer};
 /// let body = serde_json::json!({"status": 429, "code": "too.many.requests",
 ///     "message": "Rate limit exceeded the maximum. Retry the request in [4] seconds"});
-/// let a = Answer { tenant_id: "acme", status: 429, body: &body, www_authenticate: None, correlation_id: None };
+/// let a = Answer { tenant_id: "acme", status: 429, body: &body, www_authenticate: None, correlation_id: None, call: None };
 /// assert_eq!(classify_answer(&a, None).fields()["retryAfterMs"], 4000);
 /// ```
 pub fn classify_answer(a: &Answer<'_>, retry_after: Option<Duration>) -> Error {
@@ -309,6 +362,7 @@ pub fn classify_parts(tenant_id: &str, status: u16, body: &str, headers: &[(Stri
         body: &value,
         www_authenticate: header("www-authenticate"),
         correlation_id: header("inin-correlation-id"),
+        call: None,
     };
     classify_answer(&answer, retry_after)
 }
@@ -338,7 +392,7 @@ mod tests {
     use serde_json::json;
 
     fn classify(body: Value, www: Option<&str>) -> Error {
-        to_error(&Answer { tenant_id: "t", status: 403, body: &body, www_authenticate: www, correlation_id: Some("c") })
+        to_error(&Answer { tenant_id: "t", status: 403, body: &body, www_authenticate: www, correlation_id: Some("c"), call: None })
     }
 
     fn perms(e: &Error) -> (Vec<String>, PermissionMode) {
@@ -351,7 +405,7 @@ mod tests {
     #[test]
     fn answers_met_outside_the_pipeline() {
         fn a(status: u16, body: &Value) -> Answer<'_> {
-            Answer { tenant_id: "t", status, body, www_authenticate: None, correlation_id: Some("c") }
+            Answer { tenant_id: "t", status, body, www_authenticate: None, correlation_id: Some("c"), call: None }
         }
         let msg = json!({"status": 429, "message": "Rate limit exceeded the maximum. Retry the request in [4] seconds"});
         // The header wins over the message; the message over the default; the default when neither says.
@@ -452,6 +506,122 @@ mod tests {
             .code(),
             "UPSTREAM_ERROR"
         );
+    }
+
+    /// A 403 for `GET /api/v2/routing/queues/q-1` (the catalogue: ALL of routing:queue:view).
+    fn refused(body: Value, call: Option<(&str, &str)>) -> Error {
+        to_error(&Answer { tenant_id: "t", status: 403, body: &body, www_authenticate: None, correlation_id: Some("c"), call })
+    }
+
+    const QUEUE: Option<(&str, &str)> = Some(("GET", "/api/v2/routing/queues/q-1"));
+
+    fn catalogue_perms(e: &Error) -> (Vec<String>, PermissionMode) {
+        match e {
+            Error::PermissionMissing { missing_permissions, mode, from_catalogue: true, .. } => (missing_permissions.clone(), *mode),
+            other => panic!("expected PERMISSION_MISSING from the catalogue, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_division_403_that_names_nothing_is_read_against_the_catalogue() {
+        // As the published definition words it: no permission named, no messageParams.
+        let plural = json!({"code": "missing.division.permissions", "status": 403,
+            "message": "At least one of the required division permissions is missing"});
+        let e = refused(plural.clone(), QUEUE);
+        assert_eq!(catalogue_perms(&e), (vec!["routing:queue:view".to_string()], PermissionMode::All));
+        let f = e.fields();
+        assert_eq!((f["permissionsFrom"].as_str(), f["mode"].as_str(), f["status"].as_u64()), (Some("catalogue"), Some("ALL"), Some(403)));
+        assert_eq!(f["body"], plural, "the server's body is kept as it was");
+        assert_eq!(e.correlation_id(), Some("c"));
+        assert_eq!(
+            e.to_string(),
+            "tenant 't' is missing permission routing:queue:view in the division(s) of the object it asked for \
+             (Genesys's 403 missing.division.permissions named none: this is what the operation catalogue lists for \
+             GET /api/v2/routing/queues/{queueId}): grant it to a role of the tenant's OAuth client (Admin > Integrations > OAuth > the client > Roles)"
+        );
+        // ANY in the catalogue: ANY here.
+        let search = refused(plural.clone(), Some(("POST", "/api/v2/users/search")));
+        assert_eq!(catalogue_perms(&search), (vec!["directory:user:view".to_string()], PermissionMode::Any));
+        let two = refused(plural.clone(), Some(("POST", "/api/v2/analytics/conversations/details/query?x=1")));
+        assert_eq!(
+            catalogue_perms(&two),
+            (
+                vec!["analytics:conversationDetail:view".to_string(), "analytics:agentConversationDetail:view".to_string()],
+                PermissionMode::Any
+            )
+        );
+        assert!(
+            two.to_string().contains("one of the permissions analytics:conversationDetail:view, analytics:agentConversationDetail:view"),
+            "{two}"
+        );
+        // Nothing to name: the operation is unknown, needs none by the docs, is not documented, or
+        // the answer was met outside the pipeline (no request known).
+        for call in [
+            None,
+            Some(("GET", "/api/v2/no-such-thing")),
+            Some(("GET", "/api/v2/users/me")),
+            Some(("GET", "/api/v2/fax/f-1/status")),
+            Some(("PUT", "/api/v2/routing/queues/q-1/members")),
+        ] {
+            let e = refused(plural.clone(), call);
+            assert_eq!(e.code(), "UPSTREAM_ERROR", "{call:?}");
+            assert_eq!(e.fields()["status"], 403);
+        }
+    }
+
+    #[test]
+    fn the_403_codes_of_the_permission_family_are_treated_alike() {
+        // Every code of the published definition's x-inin-error-codes (403) by which Genesys says
+        // the caller lacks a permission, with the wordings that name none.
+        let unnamed = [
+            ("missing.permissions", "You are not authorized to perform the requested action."),
+            ("missing.permission", "You are not authorized to perform the requested action."),
+            ("missing.any.permissions", "You are not authorized to perform the requested action."),
+            ("missing.division.permission", "Missing required division permission"),
+            ("missing.division.permissions", "User doesn't have required permissions to the division"),
+            ("missing.any.division.permissions", "At least one of the required division permissions is missing"),
+            ("missing.division.permission.implied", "User does not have access permissions for this division."),
+            ("architect.missing.permission", "You are not authorized to perform the requested action."),
+            ("case.missing.any.division.permissions", "User is missing the required permission in the case division."),
+            ("case.missing.permission.in.divisions", "User is missing the required permission in one or more divisions."),
+            ("caseref.missing.any.division.permissions", "You do not have permission to view the case reference."),
+            ("workitem.missing.any.division.permissions", "No permission in any division to perform the query."),
+            ("workitem.missing.required.division.permissions", "Missing division permissions to view the job."),
+        ];
+        for (code, message) in unnamed {
+            let body = json!({"code": code, "message": message, "status": 403});
+            assert_eq!(refused(body.clone(), QUEUE).fields()["permissionsFrom"], "catalogue", "{code}");
+            assert_eq!(catalogue_perms(&refused(body.clone(), QUEUE)).0, vec!["routing:queue:view"], "{code}");
+            assert_eq!(refused(body, None).code(), "UPSTREAM_ERROR", "{code}: outside the pipeline nothing names them");
+        }
+        // The division wording that names them: the server's list, ANY, not the division ids.
+        let named = json!({"code": "missing.any.division.permissions", "status": 403,
+            "message": "Unable to perform the requested action. You must have at least one of the following permissions assigned: \
+                        routing:queue:edit, routing:queue:add in at least one of the following division(s): 5f8c0b0e-1111-4e4e-8a8a-000000000001"});
+        let e = refused(named, QUEUE);
+        assert_eq!(perms(&e), (vec!["routing:queue:edit".to_string(), "routing:queue:add".to_string()], PermissionMode::Any));
+        assert_eq!(e.fields()["permissionsFrom"], "server");
+        assert!(e.to_string().contains("in the division(s)"), "{e}");
+        // What the server names wins over the catalogue.
+        let server = refused(
+            json!({"code": "missing.permissions", "message": "You are missing the following permission(s): routing:queue:edit"}),
+            QUEUE,
+        );
+        assert_eq!(perms(&server).0, vec!["routing:queue:edit"]);
+        assert_eq!(server.fields()["permissionsFrom"], "server");
+        // Codes about someone else's permissions (an owner, an assignee, a trusting org), or not a
+        // missing permission at all, stay UPSTREAM_ERROR even for a known operation.
+        for (code, message) in [
+            ("owner.missing.any.division.permissions", "Owner must have required permissions in the case division."),
+            ("assignee.missing.any.permissions", "Assignee does not have permissions assigned"),
+            ("assignee.missing.any.division.permissions", "Assignee does not have permissions assigned in the division"),
+            ("missing.trustor.permissions", "Missing required permission(s)"),
+            ("not.authorized", "You are not authorized to perform the requested action."),
+            ("authz.policy.denied", "Unable to perform the requested action. Your organization's security policies have denied access."),
+            ("feature.forbidden", "This feature is not enabled for this organization."),
+        ] {
+            assert_eq!(refused(json!({"code": code, "message": message}), QUEUE).code(), "UPSTREAM_ERROR", "{code}");
+        }
     }
 
     #[test]

@@ -453,6 +453,7 @@ impl Pipeline {
                     body: &r.body,
                     www_authenticate: www,
                     correlation_id: correlation_id.as_deref(),
+                    call: Some((call.method.as_str(), &call.path)),
                 })
             }
         }
