@@ -25,7 +25,6 @@ pub mod pipeline;
 pub mod redact;
 pub mod region;
 pub mod retry;
-mod rotation_webhook;
 pub mod scheduler;
 mod secret;
 pub mod staged_credentials;
@@ -42,7 +41,7 @@ pub use orchestrator::Orchestrator;
 pub use pipeline::paginate::{FetchAll, Page, PageOptions, PageStyle, Paginator};
 pub use pipeline::request::{ApiRequest, ApiResponse, RawResponse};
 pub use pipeline::{Pipeline, RequestCounters};
-pub use rotation_webhook::{WebhookAnswer, ROTATION_CONCURRENCY};
+pub use webhook::{WebhookAnswer, ROTATION_CONCURRENCY};
 pub use secret::Secret;
 pub use transport::http_client;
 

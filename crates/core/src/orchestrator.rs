@@ -17,7 +17,6 @@ use crate::pipeline::rate_limit::Limiter;
 use crate::pipeline::request::{ApiRequest, ApiResponse, RawResponse};
 use crate::pipeline::{Parts, Pipeline, RequestCounters};
 use crate::redact::Needles;
-use crate::rotation_webhook::WebhookReceiver;
 use crate::scheduler::Scheduler;
 use crate::secret::Secret;
 use crate::staged_credentials::Staging;
@@ -25,6 +24,7 @@ use crate::stats::{EntryError, RateLimitStats, Stats, TenantStats};
 use crate::store::{SharedStore, StoreSettings};
 use crate::token::{AccessToken, TokenManager, TokenSettings};
 use crate::transport::http_client;
+use crate::webhook::{Refusal, WebhookAnswer, WebhookReceiver, WebhookSettings};
 use serde_json::json;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -144,9 +144,20 @@ impl Orchestrator {
         })
     }
 
-    /// Rotation-webhook state of this process.
-    pub(crate) fn webhook_receiver(&self) -> &WebhookReceiver {
-        &self.inner.webhook
+    /// Handles one rotation-webhook delivery (see [`WebhookReceiver::handle`]): 503 once closed;
+    /// each tenant it names is rotated as by [`Orchestrator::rotate_credentials`].
+    pub async fn rotation_webhook(&self, settings: &WebhookSettings, signature: Option<&str>, body: &[u8]) -> WebhookAnswer {
+        if self.check_open().is_err() {
+            return WebhookAnswer::refused(Refusal::Closed);
+        }
+        let this = self.clone();
+        let rotate = std::sync::Arc::new(move |id: String| {
+            let this = this.clone();
+            Box::pin(async move {
+                let _ = this.rotate_credentials(&id).await;
+            }) as futures::future::BoxFuture<'static, ()>
+        });
+        self.inner.webhook.handle(settings, signature, body, self.tenant_ids(), self.store().map(|s| &**s), rotate).await
     }
 
     /// The calls bounded by a deadline or an abort: open one, run work under it, abort it.
@@ -169,7 +180,7 @@ impl Orchestrator {
         &self.inner.pipeline
     }
 
-    pub(crate) fn check_open(&self) -> Result<()> {
+    fn check_open(&self) -> Result<()> {
         if self.inner.closed.load(Ordering::Acquire) {
             Err(Error::Closed)
         } else {

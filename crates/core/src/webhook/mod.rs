@@ -7,16 +7,21 @@
 //! load balancer refuses a replay too). The body names what to rotate: `{ "tenantId": "acme" }`,
 //! `{ "tenantIds": ["a", "b"] }` or `{ "all": true }`.
 //!
-//! Everything here is pure (the clock is passed in); the orchestrator claims the delivery in the store
-//! and starts the rotations.
+//! This file is pure (the clock is passed in): the signature, freshness and body rules. [`SeenDeliveries`]
+//! remembers what was accepted; [`WebhookReceiver`] runs one delivery end to end (claims it in the store,
+//! starts the rotations).
 
 use crate::secret::Secret;
 use hmac::{Hmac, Mac};
 use serde::Deserialize;
 use sha2::Sha256;
-use std::collections::{HashMap, VecDeque};
-use std::sync::Mutex;
 use std::time::Duration;
+
+mod receiver;
+mod seen;
+
+pub use receiver::{Rotate, WebhookAnswer, WebhookReceiver, ROTATION_CONCURRENCY};
+pub use seen::SeenDeliveries;
 
 /// The header that carries the signature (HTTP header names are case-insensitive).
 pub const SIGNATURE_HEADER: &str = "x-genesys-tenants-signature";
@@ -26,10 +31,7 @@ pub const MAX_BODY: usize = 64 * 1024;
 pub const DEFAULT_TOLERANCE: Duration = Duration::from_secs(300);
 /// Most tenant ids one delivery may name.
 pub const MAX_TENANTS: usize = 1000;
-/// Deliveries remembered in process for replay protection (each for as long as it could be
-/// accepted). Past this many live ones, new deliveries are refused ([`Refusal::Busy`]) rather than
-/// an unexpired one forgotten.
-pub const SEEN_CAPACITY: usize = 10_000;
+pub use seen::SEEN_CAPACITY;
 /// How much longer than its acceptance window a delivery is remembered in Redis, for replicas whose
 /// clocks run behind the one that accepted it.
 pub const CLOCK_SKEW_MARGIN: Duration = Duration::from_secs(60);
@@ -225,55 +227,13 @@ fn parse_body(body: &[u8]) -> Result<RotationTarget, Refusal> {
     Ok(RotationTarget::Tenants(ids))
 }
 
-/// Delivery ids accepted in this process, each remembered strictly longer than it can be accepted
-/// (until after [`Delivery::acceptable_until_ms`]); bounded by [`SEEN_CAPACITY`] live ids, past
-/// which new deliveries are refused, never an unexpired id forgotten.
-#[derive(Debug, Default)]
-pub struct SeenDeliveries {
-    inner: Mutex<Seen>,
-}
-
-/// Delivery id → last acceptable instant (Unix ms), and the ids in the order they came.
-#[derive(Debug, Default)]
-struct Seen {
-    until: HashMap<String, u64>,
-    order: VecDeque<(u64, String)>,
-}
-
-impl SeenDeliveries {
-    /// Records `id`, acceptable until `until_ms` inclusive. `Err(Replayed)` if it was there,
-    /// `Err(Busy)` when [`SEEN_CAPACITY`] live ids are remembered already.
-    pub fn first_time(&self, id: &str, until_ms: u64, now_ms: u64) -> Result<(), Refusal> {
-        let mut g = self.inner.lock().unwrap_or_else(|p| p.into_inner());
-        let Seen { until: map, order } = &mut *g;
-        // Deliveries come in timestamp order only roughly: drop what has expired at the front, and
-        // leave a later expired one to when it reaches the front (a harmless, bounded delay).
-        while let Some((until, old)) = order.front() {
-            if *until >= now_ms {
-                break;
-            }
-            map.remove(old);
-            order.pop_front();
-        }
-        if map.contains_key(id) {
-            return Err(Refusal::Replayed);
-        }
-        if map.len() >= SEEN_CAPACITY {
-            return Err(Refusal::Busy);
-        }
-        map.insert(id.to_string(), until_ms);
-        order.push_back((until_ms, id.to_string()));
-        Ok(())
-    }
-}
-
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    const NOW: u64 = 1_700_000_000;
+    pub(crate) const NOW: u64 = 1_700_000_000;
 
-    fn settings() -> WebhookSettings {
+    pub(crate) fn settings() -> WebhookSettings {
         WebhookSettings::new(Secret::new("whsec-0123456789abcdef"), Some(Duration::from_secs(300))).unwrap()
     }
 
@@ -326,45 +286,6 @@ mod tests {
         }
         let big = vec![b' '; MAX_BODY + 1];
         assert_eq!(verify(Some(&sign(&s.secret, NOW, &big)), &big, NOW), Err(Refusal::TooLarge));
-    }
-
-    #[test]
-    fn a_delivery_is_accepted_once_and_forgotten_after_its_window() {
-        let seen = SeenDeliveries::default();
-        assert_eq!(seen.first_time("abc", 2_000, 1_000), Ok(()));
-        assert_eq!(seen.first_time("abc", 2_000, 1_500), Err(Refusal::Replayed));
-        assert_eq!(seen.first_time("def", 3_000, 1_500), Ok(()));
-        assert_eq!(seen.first_time("abc", 4_000, 2_500), Ok(()), "forgotten once its window passed (it would be stale anyway)");
-    }
-
-    /// The last millisecond verify() accepts is a millisecond the delivery is still remembered
-    /// (issue 23, item 5: it was forgotten at `now == t + tolerance`).
-    #[test]
-    fn a_delivery_is_remembered_through_the_last_instant_it_is_accepted() {
-        let s = settings();
-        let body = br#"{"tenantId":"acme"}"#;
-        let h = sign(&s.secret, NOW, body);
-        let first = s.verify(Some(&h), body, NOW * 1000).unwrap();
-        let edge = first.acceptable_until_ms;
-        assert_eq!(edge, NOW * 1000 + 300_000);
-        let seen = SeenDeliveries::default();
-        assert_eq!(seen.first_time(&first.id, edge, NOW * 1000), Ok(()));
-        for now in [edge - 1, edge] {
-            let again = s.verify(Some(&h), body, now).expect("still fresh");
-            assert_eq!(seen.first_time(&again.id, again.acceptable_until_ms, now), Err(Refusal::Replayed), "at {now}");
-        }
-        assert_eq!(s.verify(Some(&h), body, edge + 1).unwrap_err(), Refusal::Stale { tolerance_ms: 300_000 });
-    }
-
-    #[test]
-    fn past_its_capacity_the_memory_refuses_instead_of_forgetting() {
-        let seen = SeenDeliveries::default();
-        for i in 0..SEEN_CAPACITY {
-            assert_eq!(seen.first_time(&i.to_string(), 10_000, 0), Ok(()));
-        }
-        assert_eq!(seen.first_time("one-more", 10_000, 0), Err(Refusal::Busy));
-        assert_eq!(seen.first_time("0", 10_000, 5_000), Err(Refusal::Replayed), "the oldest is still remembered");
-        assert_eq!(seen.first_time("one-more", 20_000, 10_001), Ok(()), "room again once they expire");
     }
 
     #[test]
