@@ -1,6 +1,7 @@
 //! `/api/v2/*`: bearer auth, the per-token rate limit (with the `inin-ratelimit-*` headers),
 //! scope and permission checks, then the route handlers.
 
+use crate::call::{Call, MAX_BODY};
 use crate::catalogue::{find, missing_permissions, refused_scopes, Found, Route};
 use crate::error_body::ApiError;
 use crate::rate_limit::{self, Verdict};
@@ -8,47 +9,8 @@ use crate::reply::Reply;
 use crate::routes;
 use crate::state::{lock, read, State};
 use serde_json::json;
-use std::collections::HashMap;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
-
-/// Largest request body (Genesys `request.bytes.max`).
-pub const MAX_BODY: usize = 512_000;
-
-/// One API request.
-pub struct Call<'a> {
-    /// Method, upper case.
-    pub method: &'a str,
-    /// Path.
-    pub path: &'a str,
-    /// Decoded query pairs.
-    pub query: Vec<(String, String)>,
-    /// Body bytes.
-    pub body: &'a [u8],
-    /// Route parameters.
-    pub params: Vec<String>,
-    /// The caller's client.
-    pub client: crate::world::Client,
-    /// The caller's token.
-    pub token: String,
-}
-
-impl Call<'_> {
-    /// First value of a query parameter.
-    pub fn q(&self, name: &str) -> Option<&str> {
-        self.query.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
-    }
-
-    /// The body as JSON (400 when malformed; `{}` when empty).
-    pub fn json(&self) -> Result<serde_json::Value, ApiError> {
-        if self.body.iter().all(|b| b.is_ascii_whitespace()) {
-            return Ok(json!({}));
-        }
-        serde_json::from_slice(self.body).map_err(|e| {
-            ApiError::bad_request("bad.request", &format!("The request could not be understood by the server due to malformed syntax: {e}"))
-        })
-    }
-}
 
 /// Handles an API request; `authorization` is the raw header.
 pub fn handle(
@@ -214,13 +176,4 @@ fn scope_refusal(accepted: &[&str], legacy: bool) -> ApiError {
 /// Query pairs from a raw query string (percent-decoded; bad pairs skipped).
 pub fn parse_query(raw: Option<&str>) -> Vec<(String, String)> {
     raw.map(|q| crate::oauth::url_form(q.as_bytes())).unwrap_or_default()
-}
-
-/// Groups query values by key (for array parameters).
-pub fn grouped(query: &[(String, String)]) -> HashMap<String, Vec<String>> {
-    let mut m: HashMap<String, Vec<String>> = HashMap::new();
-    for (k, v) in query {
-        m.entry(k.clone()).or_default().extend(v.split(',').map(str::to_string));
-    }
-    m
 }

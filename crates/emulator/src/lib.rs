@@ -9,6 +9,7 @@
 #![warn(missing_docs)]
 
 pub mod api;
+pub mod call;
 pub mod catalogue;
 pub mod config_service;
 pub mod control;

@@ -1,6 +1,6 @@
 //! Analytics: the details query, aggregates, and details jobs.
 
-use crate::api::Call;
+use crate::call::Call;
 use crate::error_body::ApiError;
 use crate::ids::random_uuid;
 use crate::paging;

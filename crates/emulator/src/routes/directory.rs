@@ -1,6 +1,6 @@
 //! Users (list, get, search) and routing queues.
 
-use crate::api::{grouped, Call};
+use crate::call::{grouped, Call};
 use crate::error_body::ApiError;
 use crate::paging::{self, PageReq};
 use crate::reply::Reply;

@@ -4,7 +4,7 @@ mod analytics;
 mod directory;
 mod org;
 
-use crate::api::Call;
+use crate::call::Call;
 use crate::error_body::ApiError;
 use crate::reply::Reply;
 use crate::state::State;

@@ -1,6 +1,6 @@
 //! Organization, limits, tokens/me and OAuth client routes.
 
-use crate::api::Call;
+use crate::call::Call;
 use crate::error_body::ApiError;
 use crate::ids::random_token;
 use crate::reply::Reply;
@@ -28,7 +28,7 @@ pub(super) fn limits(call: &Call<'_>) -> Result<Reply, ApiError> {
     Ok(Reply::json(json!({"entities": [
         {"key": "client.credentials.token.rate.per.minute", "namespace": ns, "value": per_minute},
         {"key": "token.rate.per.minute", "namespace": ns, "value": per_minute},
-        {"key": "request.bytes.max", "namespace": ns, "value": crate::api::MAX_BODY},
+        {"key": "request.bytes.max", "namespace": ns, "value": crate::call::MAX_BODY},
     ]})))
 }
 
