@@ -287,3 +287,61 @@ async fn a_redis_password_is_redacted_whatever_its_length_and_in_its_decoded_for
     let text = refused.map(|_| ()).unwrap_err().to_string();
     assert!(text.contains("Invalid database number") && text.contains("pass=[redacted]") && !text.contains("pw2"), "{text}");
 }
+
+/// Issue 23, item 9: a burst of calls against a server whose certificate does not verify keeps the
+/// certificate failure as the outage's cause; its consequences (timeouts, the retry pause) do not
+/// overwrite it. The cause of the next outage replaces it, once the store has answered between.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_first_cause_of_an_outage_stays_until_the_store_answers_again() {
+    let certs = Certs::generate("tls-burst", "IP:127.0.0.1");
+    let server = certs.server(false);
+    let env = common::emulator().await;
+    let mut o = env.options();
+    // The system's roots do not know the test's CA.
+    o.redis_url = Some(format!("rediss://127.0.0.1:{}", server.port));
+    o.encryption_key = Some(Secret::new("ab".repeat(32)));
+    let orch = env.orchestrator_with(o).await;
+    let calls = (0..20).map(|_| {
+        let orch = orch.clone();
+        tokio::spawn(async move { orch.request("acme", common::get("/api/v2/organizations/me")).await.map(|r| r.status) })
+    });
+    for call in futures::future::join_all(calls).await {
+        assert_eq!(call.unwrap().unwrap(), 200, "calls go on in-process");
+    }
+    let health = orch.stats().store.unwrap();
+    assert_eq!(health.mode, "in-process (fallback)");
+    assert_eq!(health.outages, 1);
+    let last = health.last_error.unwrap_or_default();
+    assert!(last.contains("invalid peer certificate: UnknownIssuer"), "the root cause, not its consequences: {last}");
+    orch.close().await;
+
+    // One store through two outages with the store answering between them.
+    let dir = temp_dir("acl-outages");
+    let port = free_port();
+    let mut plain = Server::start(port, &dir, &["--port", &port.to_string()]);
+    assert_eq!(cli(port, &["ACL", "SETUSER", "gt-svc", "on", ">Acl-Pass-7f3a9", "~*", "&*", "+@all"]).trim(), "OK");
+    let s = Arc::new(store(&format!("redis://gt-svc:Acl-Pass-7f3a9@127.0.0.1:{port}"), None));
+    round_trip(&s, "acme").await.unwrap();
+    assert_eq!(s.describe().last_error, None);
+    assert_eq!(cli(port, &["ACL", "SETUSER", "gt-svc", "-@all"]).trim(), "OK");
+    let burst = |tag: &'static str| {
+        let ops = (0..20).map(|i| {
+            let s = Arc::clone(&s);
+            tokio::spawn(async move { s.rate_wait(&format!("{tag}-{i}"), 100, Duration::from_secs(1)).await })
+        });
+        futures::future::join_all(ops)
+    };
+    assert!(burst("refused").await.into_iter().all(|r| r.unwrap().is_err()));
+    let first = s.describe().last_error.unwrap_or_default();
+    assert!(first.contains("NoPerm") && first.contains("'evalsha'"), "{first}");
+    assert_eq!(cli(port, &["ACL", "SETUSER", "gt-svc", "+@all"]).trim(), "OK");
+    tokio::time::sleep(Duration::from_millis(150)).await;
+    round_trip(&s, "back").await.unwrap();
+    assert_eq!(s.describe().mode, "shared");
+    plain.kill();
+    assert!(burst("gone").await.into_iter().all(|r| r.unwrap().is_err()));
+    let second = s.describe();
+    assert_eq!(second.outages, 2);
+    let second = second.last_error.unwrap_or_default();
+    assert!(!second.is_empty() && !second.contains("NoPerm"), "the second outage has its own cause: {second}");
+}

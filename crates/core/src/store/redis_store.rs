@@ -14,7 +14,6 @@ use sha2::Sha256;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
-use tokio::sync::OnceCell;
 use tokio::time::Instant;
 
 /// How long one Redis operation may take before we stop waiting for it.
@@ -101,10 +100,21 @@ struct Health {
     last_error: Option<String>,
 }
 
+/// How one caller's turn at connecting ended.
+enum Attempt {
+    Connected(Conn),
+    /// Another caller's attempt failed just before: the retry pause is on.
+    Paused,
+    Failed(redis::RedisError),
+}
+
 /// The shared store.
 pub struct SharedStore {
     pub(super) target: Target,
-    conn: OnceCell<Conn>,
+    /// The connection, once made.
+    conn: Mutex<Option<Conn>>,
+    /// Held while connecting.
+    connecting: tokio::sync::Mutex<()>,
     pub(super) key: EncryptionKey,
     pub(super) settings: StoreSettings,
     /// The URL's password (as written and as sent) and the TLS key, scrubbed from every failure reason.
@@ -179,7 +189,8 @@ impl SharedStore {
         Ok(SharedStore {
             secrets,
             target,
-            conn: OnceCell::new(),
+            conn: Mutex::new(None),
+            connecting: tokio::sync::Mutex::new(()),
             key,
             settings,
             events,
@@ -221,14 +232,18 @@ impl SharedStore {
         self.health.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Records a failure; returns it (redacted) for the caller.
+    /// Records a failure; returns it (redacted) for the caller. The first failure of an outage is
+    /// its cause and stays in `last_error` until the store answers again: what fails after it
+    /// during the outage (callers that queued behind a failed connect and timed out, the retry
+    /// pause) are its consequences, and would hide it.
     fn mark_down(&self, mut why: String) -> StoreError {
         self.secrets.redact_string(&mut why);
         self.failures.fetch_add(1, Ordering::Relaxed);
         let mut h = self.lock_health();
         h.down_until = Some(Instant::now() + self.settings.retry_pause);
-        h.last_error = Some(why.clone());
         if !self.down.swap(true, Ordering::AcqRel) {
+            h.last_error = Some(why.clone());
+            drop(h);
             self.outages.fetch_add(1, Ordering::Relaxed);
             self.events.emit(EventKind::StoreUnavailable, None, json!({"reason": why, "fallback": "in-process"}));
         }
@@ -236,23 +251,57 @@ impl SharedStore {
     }
 
     fn mark_up(&self) {
+        if !self.down.load(Ordering::Acquire) {
+            return;
+        }
+        // Under the health lock, so that a failure recorded meanwhile is not undone.
+        let mut h = self.lock_health();
         if self.down.swap(false, Ordering::AcqRel) {
-            self.lock_health().down_until = None;
+            h.down_until = None;
+            drop(h);
             self.events.emit(EventKind::StoreAvailable, None, json!({}));
         }
     }
 
+    fn in_pause(&self) -> bool {
+        self.lock_health().down_until.is_some_and(|until| Instant::now() < until)
+    }
+
+    fn lock_conn(&self) -> std::sync::MutexGuard<'_, Option<Conn>> {
+        self.conn.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
     async fn conn(&self) -> Result<Conn, StoreError> {
-        if let Some(until) = self.lock_health().down_until {
-            if Instant::now() < until {
-                return Err(StoreError::Unavailable("in retry pause after a failure".into()));
-            }
+        const PAUSED: &str = "in retry pause after a failure";
+        if self.in_pause() {
+            return Err(StoreError::Unavailable(PAUSED.into()));
+        }
+        if let Some(c) = self.lock_conn().clone() {
+            return Ok(c);
         }
         let t = self.settings.op_timeout;
-        let fut = self.conn.get_or_try_init(|| self.target.connect(t));
-        match tokio::time::timeout(t * 2, fut).await {
-            Ok(Ok(c)) => Ok(c.clone()),
-            Ok(Err(e)) => Err(self.mark_down(e.to_string())),
+        // One connect at a time. A caller that queued behind a connect that failed finds the retry
+        // pause and does not try again: a burst costs one attempt, and its failure is the reason.
+        let attempt = async {
+            let _turn = self.connecting.lock().await;
+            if let Some(c) = self.lock_conn().clone() {
+                return Attempt::Connected(c);
+            }
+            if self.in_pause() {
+                return Attempt::Paused;
+            }
+            match self.target.connect(t).await {
+                Ok(c) => {
+                    *self.lock_conn() = Some(c.clone());
+                    Attempt::Connected(c)
+                }
+                Err(e) => Attempt::Failed(e),
+            }
+        };
+        match tokio::time::timeout(t * 2, attempt).await {
+            Ok(Attempt::Connected(c)) => Ok(c),
+            Ok(Attempt::Paused) => Err(StoreError::Unavailable(PAUSED.into())),
+            Ok(Attempt::Failed(e)) => Err(self.mark_down(e.to_string())),
             Err(_) => Err(self.mark_down("connect timed out".into())),
         }
     }
