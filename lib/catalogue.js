@@ -5,9 +5,11 @@ const native = require('./native.js').loadNative();
 
 /**
  * `{ method, template, sdkMethod, permissions: { mode: 'ANY'|'ALL'|'NONE'|'UNKNOWN', list },
- * scopes: string[] | null, replaySafe, sdk }` for `method path` (a template or a concrete path), or
- * `null` when the Platform API has no such operation. `scopes`: any one of them is accepted; `[]` none
- * is needed; `null` the API definition does not say.
+ * scopes: string[] | null, replaySafe, inSdk, sdk }` for `method path` (a template or a concrete path,
+ * matched by shape: literal segments and parameter slots), or `null` when the Platform API has no such
+ * operation. `scopes`: any one of them is accepted; `[]` none is needed; `null` the API definition
+ * does not say. `inSdk: false`: only the published definition lists it (a route the SDK dropped;
+ * `sdkMethod` is then the definition's name for it).
  */
 function explainOperation(method, path) {
   const text = native.explainOperation(String(method), String(path));

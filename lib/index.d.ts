@@ -431,7 +431,7 @@ export interface OperationInfo {
   method: string;
   /** The path template, e.g. `/api/v2/users/{userId}`. */
   template: string;
-  /** The official SDK's method for it, e.g. `getUser`. */
+  /** The official SDK's method for it, e.g. `getUser` (when `inSdk` is false: the definition's name for it). */
   sdkMethod: string;
   /** ANY: one of `list`; ALL: every one; NONE: no permission; UNKNOWN: not documented. */
   permissions: { mode: 'ANY' | 'ALL' | 'NONE' | 'UNKNOWN'; list: string[] };
@@ -439,6 +439,8 @@ export interface OperationInfo {
   scopes: string[] | null;
   /** True when a failed attempt may be sent again (idempotent methods, query and search POSTs). */
   replaySafe: boolean;
+  /** False when the pinned SDK has no method for it and only the published API definition lists it. */
+  inSdk: boolean;
   /** The SDK release the catalogue was generated from. */
   sdk: string;
 }

@@ -7,9 +7,9 @@ const { createTenantClient } = require('./sdk-bridge.js');
 const { ErrorCodes, EventKinds, invalidOption, isGenesysTenantsError } = require('./error-codes.js');
 const { toWire } = require('./wire.js');
 const { takeBounds, withBounds, openBounds } = require('./call-bounds.js');
-const { TenantConfigsView } = require('./tenant-configs.js');
-const { CredentialManager } = require('./credential-manager.js');
-const tutorial = require('./tutorial.js');
+const { TenantConfigsView } = require('./tutorial/tenant-configs.js');
+const { CredentialManager } = require('./tutorial/credential-manager.js');
+const tutorial = require('./tutorial/index.js');
 const { explainOperation, catalogueSource } = require('./catalogue.js');
 const { rotationWebhookHandler } = require('./webhook.js');
 

@@ -18,7 +18,7 @@ function permissionText(p) {
     case 'NONE':
       return 'none';
     case 'UNKNOWN':
-      return 'not documented for this operation (newer than the SDK docs the catalogue was built from)';
+      return 'not documented for this operation (newer than the definitions the catalogue was built from, or documented by a role name)';
     default:
       return `${p.mode} of ${p.list.join(', ')}`;
   }
@@ -50,7 +50,8 @@ async function main(argv) {
     console.log(`${printable(method.toUpperCase())} ${printable(path)}: not an operation of the Platform API (as of ${catalogueSource()})`);
     return 1;
   }
-  console.log(`${op.method} ${op.template}  (SDK: ${op.sdkMethod})`);
+  const sdkText = op.inSdk ? `SDK: ${op.sdkMethod}` : `not in ${op.sdk}; the API definition names it ${op.sdkMethod}`;
+  console.log(`${op.method} ${op.template}  (${sdkText})`);
   console.log(`  permissions   ${permissionText(op.permissions)}`);
   console.log(`  scopes        ${scopeText(op.scopes)}`);
   console.log(`  replay-safe   ${op.replaySafe ? 'yes: retried after a 5xx or a lost answer' : 'no: a failed attempt is not sent again'}`);

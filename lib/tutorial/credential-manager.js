@@ -2,7 +2,7 @@
 // The tutorial's `CredentialManager`, as `orchestrator.credentialManager`: the same three methods,
 // backed by the Rust core (its token cache, its single-flight refresh, its exact-id rotation) rather
 // than by a second cache in JS.
-const { packageError, invalidOption } = require('./error-codes.js');
+const { packageError, invalidOption } = require('../error-codes.js');
 
 class CredentialManager {
   #orchestrator;

@@ -3,11 +3,11 @@
 // executeWithScopeValidation, fetchWithPaginationAndRetry — with correct behaviour: a validated
 // config, errors classified by the Rust core from what the server said, Retry-After honoured,
 // waits timed in Rust (immune to fake timers), and never a silent partial result.
-const native = require('./native.js').loadNative();
-const { boundTenant } = require('./sdk-bridge.js');
-const { ErrorCodes, invalidOption, packageError } = require('./error-codes.js');
+const native = require('../native.js').loadNative();
+const { boundTenant } = require('../sdk-bridge.js');
+const { ErrorCodes, invalidOption, packageError } = require('../error-codes.js');
 const { tutorialEntry, hidden } = require('./tenant-configs.js');
-const { toWire } = require('./wire.js');
+const { toWire } = require('../wire.js');
 
 // The core's defaults for the retry budget: one home for them, in Rust.
 const DEFAULTS = native.defaultOptions();
