@@ -1,18 +1,21 @@
-// Every ```js block of the README runs against the emulator, so the manual never rots. A complete program
+// Every ```js block of the manual — README.md and docs/*.md — runs against the emulator, so the manual never rots. A complete program
 // (one that requires the package) runs as written: saved to a .js file inside the package (so that
 // `require('genesys-tenants')` resolves to it, as in a consumer's project) and run by `node` with the
 // environment the README tells a reader to set. Its `console.log(...); // expected` comments must show up
 // in what it printed. A snippet that continues the quick start runs in an async function given its `o`.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { readFileSync, writeFileSync, mkdirSync, readdirSync, existsSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { startEmulator, root } from './helpers.mjs';
 
 const require = createRequire(import.meta.url);
-const blocks = [...readFileSync(path.join(root, 'README.md'), 'utf8').matchAll(/```js\n([\s\S]*?)```/g)].map((m) => m[1]);
+const pages = ['README.md', ...readdirSync(path.join(root, 'docs')).filter((f) => f.endsWith('.md')).sort().map((f) => `docs/${f}`)];
+const blocks = pages.flatMap((page) =>
+  [...readFileSync(path.join(root, page), 'utf8').matchAll(/```js\n([\s\S]*?)```/g)].map((m) => ({ page, code: m[1] })),
+);
 
 let emu;
 before(async () => {
@@ -38,8 +41,22 @@ function sandboxRequire(opened) {
   return (name) => (name === 'genesys-tenants' ? { ...pkg, TenantOrchestrator } : require(name));
 }
 
-test('the README has runnable examples', () => {
-  assert.ok(blocks.length >= 4, `found ${blocks.length}`);
+test('the manual has runnable examples', () => {
+  assert.ok(blocks.length >= 9, `found ${blocks.length}`);
+});
+
+test('README.md is a front page: at most 350 lines, every docs/ page linked from it, every relative link resolves', () => {
+  const readme = readFileSync(path.join(root, 'README.md'), 'utf8');
+  assert.ok(readme.split('\n').length <= 350, `README.md has ${readme.split('\n').length} lines`);
+  for (const page of pages.filter((p) => p !== 'README.md')) assert.ok(readme.includes(`](${page}`), `README links ${page}`);
+  for (const page of pages) {
+    const text = readFileSync(path.join(root, page), 'utf8');
+    for (const [, target] of text.matchAll(/\]\(([^)\s#]+)(?:#[^)\s]*)?\)/g)) {
+      if (/^[a-z]+:/.test(target)) continue;
+      const file = path.join(root, path.dirname(page), target);
+      assert.ok(existsSync(file), `${page} links ${target}, which does not exist`);
+    }
+  }
 });
 
 /** The outputs a program's comments promise: `console.log(a, b); // 1234 1234` → `1234 1234`. */
@@ -47,8 +64,8 @@ function promised(code) {
   return [...code.matchAll(/console\.log\(.*\);\s*\/\/\s*(.+)$/gm)].map((m) => m[1].trim());
 }
 
-for (const [i, code] of blocks.entries()) {
-  const title = `README example ${i + 1}: ${code.split('\n').find((l) => l.trim() && !l.startsWith('//'))?.slice(0, 60)}`;
+for (const [i, { page, code }] of blocks.entries()) {
+  const title = `${page} example ${i + 1}: ${code.split('\n').find((l) => l.trim() && !l.startsWith('//'))?.slice(0, 60)}`;
   if (/require\('genesys-tenants'\)/.test(code)) {
     test(`${title} (as written)`, () => {
       const dir = path.join(root, 'target', 'readme-examples');
