@@ -20,7 +20,7 @@ import { root } from './helpers.mjs';
 const require = createRequire(import.meta.url);
 const { LINUX, GLIBC_BASELINE } = require('../scripts/toolchain.js');
 const { inspect, problems } = require('../scripts/binary-check.js');
-const { smoke, pack } = require('../scripts/platforms/smoke.js');
+const { smoke, pack, check } = require('../scripts/platforms/smoke.js');
 const { platformTriple } = require('../lib/platform.js');
 const pkg = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8'));
 const host = platformTriple();
@@ -35,6 +35,9 @@ let packages;
 let out;
 let buildError = null;
 const timings = {};
+const results = {};
+// The runtimes come as Debian packages (apt-get download, dpkg-deb), as on this kind of machine.
+const debianTools = ['apt-get', 'dpkg-deb', 'unshare'].every((c) => spawnSync(c, ['--version'], { stdio: 'ignore' }).status === 0);
 
 before(() => {
   if (!here) return;
@@ -105,10 +108,13 @@ for (const platform of LINUX) {
   test(`${platform}: the consumer smoke on ${platform}'s own Node (CJS, testing, a request via the emulator, ESM, CLI)`, (t) => {
     if (!here) return t.skip(`the runtimes here are for a linux-x64-gnu machine; this is ${host}`);
     if (!platforms.includes(platform)) return t.skip('GENESYS_TENANTS_PLATFORMS=host');
+    if (platform !== host && !debianTools) return t.skip("the runtimes are fetched with Debian's apt-get and dpkg-deb, not here");
     if (libc === 'musl' && process.getuid() !== 0) return t.skip('the musl run needs root for its private mount namespace (unshare -m)');
     assert.equal(buildError, null, buildError);
     const r = smoke(platform, packages);
     timings[platform] = r.ms;
+    results[platform] = r;
+    assert.deepEqual(check(platform, r), []);
     // npm picked exactly this platform's package out of the four offered.
     assert.deepEqual(r.installed, [pkg.name, `${pkg.name}-${platform}`]);
     assert.equal(r.cjs.arch, arch);
@@ -128,9 +134,17 @@ for (const platform of LINUX) {
   });
 }
 
-test('the smoke can fail: an arm64 package on x64 Node is not loaded', (t) => {
+test('the smoke can fail: an arm64 package on x64 Node is not loaded; a gnu run does not pass as musl', (t) => {
   if (!here || onlyHost) return t.skip(onlyHost ? 'GENESYS_TENANTS_PLATFORMS=host' : `needs linux-x64-gnu; this is ${host}`);
   assert.equal(buildError, null, buildError);
+  if (results['linux-x64-gnu']) {
+    const gnu = results['linux-x64-gnu'];
+    assert.deepEqual(check('linux-x64-musl', gnu), [
+      `npm installed ${pkg.name}, ${pkg.name}-linux-x64-gnu`,
+      'glibc at run time: ' + gnu.cjs.glibc,
+      `addon loaded: ${JSON.stringify(gnu.cjs.addon)}`,
+    ]);
+  }
   // linux-x64-gnu's runner (this Node) given the arm64 package: npm with --cpu=arm64 installs it, Node cannot load it.
   assert.throws(() => smoke('linux-arm64-gnu', packages, { runAs: 'linux-x64-gnu' }), /NATIVE_BINDING_MISSING|wrong ELF class|cannot open shared object|exited 1/);
 });

@@ -41,7 +41,8 @@ function fail(message) {
 }
 
 function npm(args, cwd) {
-  const r = spawnSync('npm', args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+  const [cmd, full, opts] = toolchain.npmCommand(args);
+  const r = spawnSync(cmd, full, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], ...opts });
   if (r.error || r.status !== 0) fail(`npm ${args.join(' ')} failed in ${cwd}`);
   return r.stdout;
 }

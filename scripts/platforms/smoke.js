@@ -1,15 +1,18 @@
 #!/usr/bin/env node
-// The consumer smoke on each Linux platform, run here on that platform's own Node (scripts/platforms/
-// runtimes.js: arm64 under qemu-user, musl with musl's loader): the packed tarballs (`npm run package --
-// --local`) are installed into a scratch project outside the checkout, for that platform (npm's --cpu/--libc),
-// then that Node loads the package from CommonJS and ESM, starts the emulator through
-// `genesys-tenants/testing`, makes one request through it, and runs the CLI's --version.
-// On musl, /usr/bin/ldd is bind-mounted (in a private mount namespace: unshare -m, as root) over a file that
-// says musl, as on Alpine, because napi-rs's loader decides gnu or musl from that file first.
-// Where the kernel cannot start the platform's emulator itself (arm64, or musl's loader path missing on this
-// machine), GENESYS_EMULATOR_BIN points at a two-line script that starts the installed package's binary.
+// The consumer smoke for a platform package, run on that platform's own Node: here, on this Linux x64 machine,
+// for the other Linux platforms (scripts/platforms/runtimes.js: arm64 under qemu-user, musl with musl's
+// loader); on a native runner or in an Alpine container, with the Node that runs this script. The packed
+// tarballs (`package.js --local`) are installed into a scratch project outside the checkout, the main package
+// with every packed platform package offered as an optional dependency (npm's --os/--cpu/--libc of the
+// platform), then that Node loads the package from CommonJS and ESM, starts the emulator through
+// `genesys-tenants/testing`, makes a request through it, and runs the CLI's --version; `check()` says what fell
+// short (wrong package installed, wrong addon loaded, wrong C library, …).
+// On musl here, /usr/bin/ldd is bind-mounted (in a private mount namespace: unshare -m, as root) over a file
+// that says musl, as on Alpine, because napi-rs's loader decides gnu or musl from that file first.
+// Where this kernel cannot start the platform's emulator itself (arm64), GENESYS_EMULATOR_BIN points at a
+// two-line script that starts the installed package's binary under qemu.
 //
-//   node scripts/platforms/smoke.js [platform…]     (default: every Linux platform built in target/dist/)
+//   node scripts/platforms/smoke.js [platform…]     (default: every platform built in target/dist/)
 // Prints one line per platform with its timings, and exits 1 when any fails.
 'use strict';
 const { spawnSync } = require('node:child_process');
@@ -17,11 +20,12 @@ const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const { runner } = require('./runtimes.js');
-const { LINUX } = require('../toolchain.js');
+const { npmCommand } = require('../toolchain.js');
 
 const root = path.resolve(__dirname, '..', '..');
 const pkg = require('../../package.json');
 const RUN_TIMEOUT = 180_000;
+const EXE = (platform) => (platform.startsWith('win32-') ? 'genesys-emulator.exe' : 'genesys-emulator');
 
 const CJS = `
 const { TenantOrchestrator, isGenesysTenantsError } = require('genesys-tenants');
@@ -89,10 +93,10 @@ function install(platform, packages) {
     path.join(dir, 'package.json'),
     JSON.stringify({ name: 'consumer', version: '1.0.0', private: true, dependencies: { [pkg.name]: `file:${packages.main}` }, optionalDependencies }),
   );
-  const [, arch, libc] = platform.split('-');
-  const { ms } = run('npm', ['install', '--offline', '--no-audit', '--no-fund', '--loglevel=error', '--os=linux', `--cpu=${arch}`, `--libc=${libc === 'gnu' ? 'glibc' : 'musl'}`], {
-    cwd: dir,
-  });
+  const [osName, arch, libc] = platform.split('-');
+  const flags = [`--os=${osName}`, `--cpu=${arch}`, ...(osName === 'linux' ? [`--libc=${libc === 'gnu' ? 'glibc' : 'musl'}`] : [])];
+  const [cmd, args, opts] = npmCommand(['install', '--offline', '--no-audit', '--no-fund', '--loglevel=error', ...flags]);
+  const { ms } = run(cmd, args, { cwd: dir, ...opts });
   return { dir, ms };
 }
 
@@ -114,7 +118,7 @@ function smoke(platform, packages, { runAs = platform } = {}) {
     const env = {};
     if (rt.emulatorWrapper) {
       const wrapper = path.join(dir, 'emulator.sh');
-      fs.writeFileSync(wrapper, rt.emulatorWrapper(path.join(pkgDir, 'genesys-emulator')), { mode: 0o755 });
+      fs.writeFileSync(wrapper, rt.emulatorWrapper(path.join(pkgDir, EXE(platform))), { mode: 0o755 });
       env.GENESYS_EMULATOR_BIN = wrapper;
     }
     fs.writeFileSync(path.join(dir, 'cjs.js'), CJS);
@@ -128,7 +132,7 @@ function smoke(platform, packages, { runAs = platform } = {}) {
       cjs: JSON.parse(cjs.out.trim().split('\n').pop()),
       esm: JSON.parse(esm.out.trim().split('\n').pop()),
       version: cli.out.trim(),
-      expectedEmulator: path.join(pkgDir, 'genesys-emulator'),
+      expectedEmulator: path.join(pkgDir, EXE(platform)),
       usedWrapper: Boolean(rt.emulatorWrapper),
       ms: { provision: provisionMs, install: installMs, cjs: cjs.ms, esm: esm.ms, cli: cli.ms },
     };
@@ -137,9 +141,32 @@ function smoke(platform, packages, { runAs = platform } = {}) {
   }
 }
 
+/** Every way a smoke result falls short for `platform`; empty when the platform package did its job. */
+function check(platform, r) {
+  const [osName, arch, libc] = platform.split('-');
+  const why = [];
+  const expect = (cond, what) => cond || why.push(what);
+  expect(JSON.stringify(r.installed) === JSON.stringify([pkg.name, `${pkg.name}-${platform}`]), `npm installed ${r.installed.join(', ')}`);
+  expect(r.cjs.arch === arch, `Node ran as ${r.cjs.arch}`);
+  if (osName === 'linux') expect(libc === 'gnu' ? /^2\.\d+$/.test(r.cjs.glibc || '') : r.cjs.glibc === null, `glibc at run time: ${r.cjs.glibc}`);
+  const addon = `${pkg.napi.binaryName}.${platform}.node`;
+  expect(
+    r.cjs.addon.length === 1 && r.cjs.addon[0].endsWith(path.join('node_modules', `${pkg.name}-${platform}`, addon)),
+    `addon loaded: ${JSON.stringify(r.cjs.addon)}`,
+  );
+  expect(JSON.stringify(r.cjs.ids) === JSON.stringify(['acme', 'acme-corp', 'globex', 'initech', 'umbrella']), `tenants: ${r.cjs.ids}`);
+  expect(r.cjs.status === 200 && r.cjs.org === 'Acme EU', `request through the emulator: ${r.cjs.status} ${r.cjs.org}`);
+  expect(r.esm.orchestrator === 'function' && r.esm.guard === 'function' && r.esm.aborted === true && r.esm.startEmulator === 'function', `ESM: ${JSON.stringify(r.esm)}`);
+  expect(r.esm.emulator === r.expectedEmulator, `testing's emulator: ${r.esm.emulator}, expected ${r.expectedEmulator}`);
+  expect(r.version === pkg.version, `CLI --version: ${r.version}`);
+  return why;
+}
+
 function main() {
   const asked = process.argv.slice(2);
-  const built = LINUX.filter((p) => fs.existsSync(path.join(root, 'target', 'dist', p, 'build-info.json')));
+  const built = fs.existsSync(path.join(root, 'target', 'dist'))
+    ? fs.readdirSync(path.join(root, 'target', 'dist')).filter((p) => fs.existsSync(path.join(root, 'target', 'dist', p, 'build-info.json')))
+    : [];
   const platforms = asked.length ? asked : built;
   if (!platforms.length) {
     console.error('smoke: nothing built in target/dist/: run `npm run build -- --linux` first');
@@ -152,6 +179,8 @@ function main() {
     for (const p of platforms) {
       try {
         const r = smoke(p, packages);
+        const why = check(p, r);
+        if (why.length) throw new Error(why.join('; '));
         console.log(`ok ${p}: ${JSON.stringify({ arch: r.cjs.arch, glibc: r.cjs.glibc, org: r.cjs.org, version: r.version, installed: r.installed, ms: r.ms })}`);
       } catch (e) {
         failed += 1;
@@ -165,4 +194,4 @@ function main() {
 }
 
 if (require.main === module) main();
-module.exports = { smoke, pack };
+module.exports = { smoke, pack, check };
