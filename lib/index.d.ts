@@ -78,6 +78,7 @@ export type ErrorCode =
   | 'RATE_LIMITED'
   | 'UPSTREAM_ERROR'
   | 'NETWORK_ERROR'
+  | 'PROXY_AUTH_FAILED'
   | 'TIMEOUT'
   | 'ABORTED'
   | 'TOO_MANY_PAGES'
@@ -169,6 +170,14 @@ export interface UpstreamError extends GenesysTenantsErrorBase<'UPSTREAM_ERROR'>
 export interface NetworkError extends GenesysTenantsErrorBase<'NETWORK_ERROR'> {
   reason?: string;
 }
+/** The outbound proxy answered 407: it wants credentials, or refused those in its URL. Not retried. */
+export interface ProxyAuthFailedError extends GenesysTenantsErrorBase<'PROXY_AUTH_FAILED'> {
+  /** The proxy, without its credentials: `'http://proxy.corp:3128'`. */
+  proxy: string;
+  /** Whether credentials were sent (and refused) or none were. */
+  reason: string;
+  status: 407;
+}
 export interface TimeoutError extends GenesysTenantsErrorBase<'TIMEOUT'> {
   /** The deadline that passed: a call's `timeoutMs`, `requestTimeoutMs`, `configTimeoutMs`, … */
   timeoutMs: number;
@@ -222,6 +231,7 @@ export type GenesysTenantsError =
   | RateLimitedError
   | UpstreamError
   | NetworkError
+  | ProxyAuthFailedError
   | TimeoutError
   | AbortedError
   | TooManyPagesError

@@ -154,6 +154,17 @@ pub enum Error {
         /// What failed.
         reason: String,
     },
+    /// The outbound proxy refused the request for want of (good) credentials: HTTP 407, to a
+    /// request or to the `CONNECT` of an https tunnel. Not retried.
+    #[error("the proxy {proxy} refused the request{}: {reason}", for_tenant(.tenant_id))]
+    ProxyAuthFailed {
+        /// The tenant concerned, if any.
+        tenant_id: Option<String>,
+        /// The proxy, without its credentials (`http://proxy.corp:3128`).
+        proxy: String,
+        /// Whether credentials were sent.
+        reason: String,
+    },
     /// The operation did not finish within its deadline.
     #[error("timed out after {after_ms} ms{}: {what}", for_tenant(.tenant_id))]
     Timeout {
@@ -226,6 +237,7 @@ impl Error {
         "RATE_LIMITED",
         "UPSTREAM_ERROR",
         "NETWORK_ERROR",
+        "PROXY_AUTH_FAILED",
         "TIMEOUT",
         "ABORTED",
         "TOO_MANY_PAGES",
@@ -249,6 +261,7 @@ impl Error {
             Error::RateLimited { .. } => "RATE_LIMITED",
             Error::Upstream { .. } => "UPSTREAM_ERROR",
             Error::Network { .. } => "NETWORK_ERROR",
+            Error::ProxyAuthFailed { .. } => "PROXY_AUTH_FAILED",
             Error::Timeout { .. } => "TIMEOUT",
             Error::Aborted { .. } => "ABORTED",
             Error::TooManyPages { .. } => "TOO_MANY_PAGES",
@@ -271,6 +284,7 @@ impl Error {
             | Error::TooManyPages { tenant_id, .. } => Some(tenant_id),
             Error::HostNotAllowed { tenant_id, .. }
             | Error::Network { tenant_id, .. }
+            | Error::ProxyAuthFailed { tenant_id, .. }
             | Error::Timeout { tenant_id, .. }
             | Error::Aborted { tenant_id } => tenant_id.as_deref(),
             _ => None,
@@ -292,7 +306,10 @@ impl Error {
     /// Sets the tenant on variants that may lack one (used when a lower layer did not know it).
     pub fn with_tenant(mut self, id: &str) -> Self {
         match &mut self {
-            Error::HostNotAllowed { tenant_id, .. } | Error::Network { tenant_id, .. } | Error::Timeout { tenant_id, .. }
+            Error::HostNotAllowed { tenant_id, .. }
+            | Error::Network { tenant_id, .. }
+            | Error::ProxyAuthFailed { tenant_id, .. }
+            | Error::Timeout { tenant_id, .. }
                 if tenant_id.is_none() =>
             {
                 *tenant_id = Some(id.to_string());
@@ -356,6 +373,11 @@ impl Error {
             }
             Error::Network { reason, .. } => {
                 m.insert("reason".into(), json!(reason));
+            }
+            Error::ProxyAuthFailed { proxy, reason, .. } => {
+                m.insert("proxy".into(), json!(proxy));
+                m.insert("reason".into(), json!(reason));
+                m.insert("status".into(), json!(407));
             }
             Error::Timeout { after_ms, what, .. } => {
                 m.insert("timeoutMs".into(), json!(after_ms));
@@ -423,6 +445,7 @@ mod tests {
             Error::RateLimited { tenant_id: t(), retry_after_ms: 1, correlation_id: None },
             Error::Upstream { tenant_id: t(), status: 500, body: Value::Null, message: None, correlation_id: None },
             Error::Network { tenant_id: None, reason: t() },
+            Error::ProxyAuthFailed { tenant_id: None, proxy: t(), reason: t() },
             Error::Timeout { tenant_id: None, what: t(), after_ms: 1 },
             Error::Aborted { tenant_id: None },
             Error::TooManyPages { tenant_id: t(), max_pages: 1 },

@@ -18,6 +18,7 @@ mod error;
 pub mod events;
 pub mod histogram;
 pub mod metrics;
+pub mod network;
 pub mod operations;
 mod options;
 mod orchestrator;

@@ -2,6 +2,7 @@
 
 use crate::egress::Gateway;
 use crate::error::{Error, Result};
+use crate::network::{Environment, ProxyOption};
 use crate::secret::Secret;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -98,6 +99,15 @@ pub struct Options {
     pub rate_limit_per_minute: u32,
     /// Pre-flight scope check against the tenant's declared `requiredScopes`.
     pub preflight: PreflightMode,
+    /// Outbound proxy for the config service, login and API traffic (never Redis): the
+    /// environment's by default (see [`crate::network`]).
+    pub proxy: ProxyOption,
+    /// Extra CA certificates (PEM text) trusted besides the system's roots and `NODE_EXTRA_CA_CERTS`,
+    /// for the config service, login and API hosts and an https proxy.
+    pub ca_certs: Option<String>,
+    /// Where `HTTPS_PROXY`, `HTTP_PROXY`, `ALL_PROXY`, `NO_PROXY` and `NODE_EXTRA_CA_CERTS` are read
+    /// (the process's environment by default).
+    pub environment: Environment,
 }
 
 impl Default for Options {
@@ -122,6 +132,9 @@ impl Default for Options {
             request_timeout: DEFAULT_REQUEST_TIMEOUT,
             rate_limit_per_minute: DEFAULT_RATE_LIMIT_PER_MINUTE,
             preflight: Default::default(),
+            proxy: ProxyOption::Environment,
+            ca_certs: None,
+            environment: Environment::Process,
         }
     }
 }
@@ -218,6 +231,10 @@ impl Options {
         }
         if let Some(k) = &self.encryption_key {
             crate::crypto::EncryptionKey::parse(k.expose()).map_err(|e| bad("encryptionKey", e))?;
+        }
+        self.proxy.validate()?;
+        if let Some(pem) = &self.ca_certs {
+            crate::network::pem_certificates(pem, "caCerts")?;
         }
         Ok(())
     }
@@ -317,6 +334,18 @@ mod tests {
                     redis_url: Some("rediss+cluster://h:6379".into()),
                     redis_tls: Some(RedisTls { ca: Some("/etc/ca.pem".into()), ..RedisTls::default() }),
                     encryption_key: Some(Secret::new("ab".repeat(32))),
+                    ..base()
+                },
+            ),
+            ("caCerts", Options { ca_certs: Some("/etc/ssl/ca.pem".into()), ..base() }),
+            (
+                "proxy.url",
+                Options {
+                    proxy: ProxyOption::Explicit(crate::network::ProxySettings {
+                        url: Secret::new("socks5://p:1080"),
+                        no_proxy: vec![],
+                        proxy_loopback: false,
+                    }),
                     ..base()
                 },
             ),

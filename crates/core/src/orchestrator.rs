@@ -23,7 +23,7 @@ use crate::staged_credentials::Staging;
 use crate::stats::{EntryError, RateLimitStats, Stats, TenantStats};
 use crate::store::{SharedStore, StoreSettings};
 use crate::token::{AccessToken, TokenManager, TokenSettings};
-use crate::transport::http_client;
+use crate::network::Http;
 use crate::webhook::{Refusal, WebhookAnswer, WebhookReceiver, WebhookSettings};
 use serde_json::json;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -80,7 +80,7 @@ impl Orchestrator {
     /// Validates the options and builds the orchestrator; nothing is read or started yet.
     pub fn new(options: Options) -> Result<Self> {
         options.validate()?;
-        let http = http_client(options.request_timeout)?;
+        let http = Http::new(&options)?;
         let events = Events::default();
         let cancel = CancellationToken::new();
         let egress = EgressPolicy { gateway: options.gateway.clone(), allowed_hosts: options.allowed_hosts.clone() };

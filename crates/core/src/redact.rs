@@ -31,7 +31,7 @@ pub use configured::ConfiguredSecrets;
 /// assert_eq!(s, "secret [redacted] refused; Basic [redacted]");
 /// ```
 #[derive(Default)]
-pub struct Needles(Vec<Secret>);
+pub struct Needles(Vec<Secret>, Option<std::sync::Arc<ConfiguredSecrets>>);
 
 impl std::fmt::Debug for Needles {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -62,9 +62,16 @@ impl Needles {
         }
     }
 
+    /// Also replaces secrets the operator configured (a proxy password), whatever their length.
+    pub fn configured(&mut self, secrets: &std::sync::Arc<ConfiguredSecrets>) {
+        if !secrets.is_empty() {
+            self.1 = Some(std::sync::Arc::clone(secrets));
+        }
+    }
+
     /// True when there is nothing to look for.
     pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
+        self.0.is_empty() && self.1.is_none()
     }
 
     /// Replaces every needle in `s`.
@@ -77,6 +84,9 @@ impl Needles {
                 *s = s.replace(n.expose(), MARKER);
             }
         }
+        if let Some(c) = &self.1 {
+            c.redact_string(s);
+        }
     }
 
     /// Replaces every needle in every string of `v`, object keys included.
@@ -88,7 +98,11 @@ impl Needles {
             Value::String(s) => self.redact_string(s),
             Value::Array(items) => items.iter_mut().for_each(|i| self.redact_value(i)),
             Value::Object(map) => {
-                let tainted: Vec<String> = map.keys().filter(|k| self.0.iter().any(|n| k.contains(n.expose()))).cloned().collect();
+                let tainted: Vec<String> = map
+                    .keys()
+                    .filter(|k| self.0.iter().any(|n| k.contains(n.expose())) || self.1.as_ref().is_some_and(|c| c.found_in(k)))
+                    .cloned()
+                    .collect();
                 for k in tainted {
                     if let Some(val) = map.remove(&k) {
                         let mut clean = k;
@@ -121,6 +135,10 @@ impl Needles {
                 s(reason);
             }
             Error::AuthFailed { reason, .. } | Error::Network { reason, .. } => s(reason),
+            Error::ProxyAuthFailed { proxy, reason, .. } => {
+                s(proxy);
+                s(reason);
+            }
             Error::Timeout { what, .. } => s(what),
             Error::PermissionMissing { message, body, missing_permissions, .. } => {
                 s(message);

@@ -285,6 +285,7 @@ impl Staging {
             TokenFailure::Fatal { reason, status, .. } => {
                 StageFailure::new("token", format!("the token request failed: {reason}"), (status != 0).then_some(status))
             }
+            TokenFailure::Proxy { proxy, reason } => StageFailure::new("token", format!("the proxy {proxy} refused it: {reason}"), Some(407)),
             TokenFailure::Retryable { reason, status, .. } => {
                 StageFailure::new("token", format!("the token request failed: {reason}"), status)
             }

@@ -11,9 +11,10 @@ pub const MAX_API_BODY: usize = 64 * 1024 * 1024;
 /// Largest config document read (a few thousand tenants fit in far less).
 pub const MAX_CONFIG_BODY: usize = 32 * 1024 * 1024;
 
-/// The shared HTTP client: pooled, rustls with ring, no redirects (a redirect must never carry a
-/// token or secret anywhere); connecting gives up after `request_timeout` (at most 10 s).
-pub fn http_client(request_timeout: Duration) -> Result<reqwest::Client> {
+/// The settings every client of the core shares: pooled, rustls with ring, no redirects (a redirect
+/// must never carry a token or secret anywhere); connecting gives up after `request_timeout` (at
+/// most 10 s). Proxies and extra roots are added by [`crate::network::Http::new`].
+pub fn builder(request_timeout: Duration) -> reqwest::ClientBuilder {
     let _ = rustls::crypto::ring::default_provider().install_default();
     reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
@@ -22,8 +23,12 @@ pub fn http_client(request_timeout: Duration) -> Result<reqwest::Client> {
         .pool_max_idle_per_host(256)
         .tcp_nodelay(true)
         .user_agent(concat!("genesys-tenants/", env!("CARGO_PKG_VERSION")))
-        .build()
-        .map_err(|e| Error::InvalidOptions { option: "(http client)".into(), reason: e.to_string() })
+}
+
+/// A client with [`builder`]'s settings that connects directly (no proxy, whatever the environment
+/// says) and trusts the system's roots. The orchestrator's is a [`crate::network::Http`].
+pub fn http_client(request_timeout: Duration) -> Result<reqwest::Client> {
+    builder(request_timeout).no_proxy().build().map_err(|e| Error::InvalidOptions { option: "(http client)".into(), reason: e.to_string() })
 }
 
 /// Why a body could not be read.

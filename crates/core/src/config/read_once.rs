@@ -5,8 +5,8 @@ use super::source::{ConfigSource, Fetched};
 use super::table::{TenantEntry, TenantTable};
 use crate::egress::EgressPolicy;
 use crate::error::{Error, Result};
+use crate::network::Http;
 use crate::options::Options;
-use crate::transport::http_client;
 use serde_json::{json, Value};
 
 /// Reads and validates the config once. Fails with `CONFIG_UNAVAILABLE` when the source cannot be
@@ -23,7 +23,7 @@ use serde_json::{json, Value};
 /// ```
 pub async fn read_once(options: &Options) -> Result<TenantTable> {
     options.validate()?;
-    let source = ConfigSource::from_options(options, http_client(options.request_timeout)?)?;
+    let source = ConfigSource::from_options(options, Http::new(options)?)?;
     let unavailable = |why: String| Error::ConfigUnavailable { reason: format!("{}: {why}", source.describe()) };
     match source.fetch(None).await {
         Ok(Fetched::Body { bytes, .. }) => {

@@ -2,8 +2,9 @@
 //! If-None-Match) or a JSON file (re-read when its size or modification time changes).
 
 use crate::error::Error;
+use crate::network::Http;
 use crate::secret::Secret;
-use crate::transport::{describe_reqwest, display_url, read_limited, MAX_CONFIG_BODY};
+use crate::transport::{display_url, read_limited, MAX_CONFIG_BODY};
 use std::path::PathBuf;
 use std::time::{Duration, SystemTime};
 
@@ -33,8 +34,8 @@ pub enum ConfigSource {
         url: url::Url,
         /// Sent as `X-Service-Token`.
         token: Option<Secret>,
-        /// Shared HTTP client.
-        http: reqwest::Client,
+        /// Shared HTTP client (the config service follows the same proxy rule as the API).
+        http: Http,
         /// Per-request timeout.
         timeout: Duration,
     },
@@ -47,7 +48,7 @@ pub enum ConfigSource {
 
 impl ConfigSource {
     /// Builds the service source from the `configEndpoint` option.
-    pub fn service(endpoint: &str, token: Option<Secret>, http: reqwest::Client, timeout: Duration) -> Result<Self, Error> {
+    pub fn service(endpoint: &str, token: Option<Secret>, http: Http, timeout: Duration) -> Result<Self, Error> {
         let bad = |reason: String| Error::InvalidOptions { option: "configEndpoint".into(), reason };
         let mut base = url::Url::parse(endpoint).map_err(|e| bad(format!("not a URL: {e}")))?;
         if base.scheme() != "http" && base.scheme() != "https" {
@@ -62,7 +63,7 @@ impl ConfigSource {
     }
 
     /// The source the options name (`configEndpoint` or `configFile`); options must be validated.
-    pub fn from_options(options: &crate::options::Options, http: reqwest::Client) -> Result<ConfigSource, Error> {
+    pub fn from_options(options: &crate::options::Options, http: Http) -> Result<ConfigSource, Error> {
         match (&options.config_endpoint, &options.config_file) {
             (Some(endpoint), _) => ConfigSource::service(endpoint, options.config_service_token.clone(), http, options.config_timeout),
             (None, Some(path)) => Ok(ConfigSource::File { path: path.clone() }),
@@ -92,8 +93,15 @@ impl ConfigSource {
                 if let Some(v) = version {
                     req = req.header("If-None-Match", v);
                 }
-                let resp = req.send().await.map_err(|e| describe_reqwest(&e, *timeout))?;
+                // A proxy's 407 is named as such (the config service's errors are CONFIG_UNAVAILABLE reasons).
+                let resp = req.send().await.map_err(|e| match http.proxy_refusal(url, Err(&e)) {
+                    Some(refused) => refused.to_string(),
+                    None => http.describe(url, &e, *timeout),
+                })?;
                 let status = resp.status();
+                if let Some(refused) = http.proxy_refusal(url, Ok(status.as_u16())) {
+                    return Err(refused.to_string());
+                }
                 if status == reqwest::StatusCode::NOT_MODIFIED {
                     // Only an answer to our If-None-Match means "keep what you have": a 304 to a
                     // first read would leave nothing to keep.

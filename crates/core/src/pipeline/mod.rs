@@ -18,6 +18,7 @@ use crate::egress::EgressPolicy;
 use crate::error::{Error, Result};
 use crate::events::Events;
 use crate::histogram::Histogram;
+use crate::network::Http;
 use crate::options::Options;
 use crate::redact::Needles;
 use crate::store::SharedStore;
@@ -79,7 +80,7 @@ impl Outcomes {
 /// What every call needs, and the calls themselves.
 pub struct Pipeline {
     pub(crate) options: Options,
-    pub(crate) http: reqwest::Client,
+    pub(crate) http: Http,
     pub(crate) egress: EgressPolicy,
     pub(crate) config: Arc<ConfigManager>,
     pub(crate) tokens: Arc<TokenManager>,
@@ -100,8 +101,8 @@ impl std::fmt::Debug for Pipeline {
 pub struct Parts {
     /// Validated options.
     pub options: Options,
-    /// The shared HTTP client.
-    pub http: reqwest::Client,
+    /// The shared HTTP client, with its proxy rule and extra roots.
+    pub http: Http,
     /// Where secrets and tokens may go.
     pub egress: EgressPolicy,
     /// The tenant table.
@@ -144,6 +145,7 @@ impl Pipeline {
         let weak = Arc::downgrade(&pipeline);
         pipeline.events.set_redactor(Box::new(move |tenant_id| match (weak.upgrade(), tenant_id) {
             (Some(p), Some(id)) => p.needles(id),
+            (Some(p), None) => p.configured_needles(),
             _ => Needles::default(),
         }));
         pipeline
@@ -216,10 +218,18 @@ impl Pipeline {
         }
     }
 
-    /// The secrets a server could echo in this tenant's answers: its client secret (and Basic
-    /// form), its current and previous tokens.
-    pub fn needles(&self, tenant_id: &str) -> Needles {
+    /// The secrets the operator configured that no text may carry, whatever the tenant: the proxy
+    /// password (in every form).
+    pub fn configured_needles(&self) -> Needles {
         let mut n = Needles::default();
+        n.configured(self.http.secrets());
+        n
+    }
+
+    /// The secrets a server could echo in this tenant's answers: its client secret (and Basic
+    /// form), its current and previous tokens; and the [configured](Pipeline::configured_needles) ones.
+    pub fn needles(&self, tenant_id: &str) -> Needles {
+        let mut n = self.configured_needles();
         if let Ok(t) = self.config.tenant(tenant_id) {
             n.credentials(&t.client_id, &t.client_secret);
             for c in t.pending.iter().chain(t.promoted_from.iter()) {

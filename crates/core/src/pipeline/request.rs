@@ -176,6 +176,8 @@ enum Failed {
         timeout: bool,
         reason: String,
     },
+    /// Sending again cannot help (the proxy refused our credentials): this error, at once.
+    Final(Error),
 }
 
 impl Pipeline {
@@ -218,7 +220,7 @@ impl Pipeline {
             };
             let end = match &sent {
                 Failed::Refused(r) => AttemptEnd::Answer { status: r.status, stated_wait: stated_wait(r) },
-                Failed::TooLarge { .. } => return Err(self.failure(&call, sent, budget.retries())),
+                Failed::TooLarge { .. } | Failed::Final(_) => return Err(self.failure(&call, sent, budget.retries())),
                 Failed::Lost { timeout, .. } => AttemptEnd::Lost { timeout: *timeout },
             };
             if let Failed::Refused(Refusal { status: 429, .. }) = sent {
@@ -268,6 +270,7 @@ impl Pipeline {
                         Failed::Refused(r) => (format!("HTTP {}", r.status), Some(r.status)),
                         Failed::TooLarge { status, .. } => (format!("HTTP {status}"), Some(*status)),
                         Failed::Lost { reason, .. } => (reason.clone(), None),
+                        Failed::Final(e) => (e.to_string(), None),
                     };
                     counters.retries.fetch_add(1, Ordering::Relaxed);
                     self.events.emit(
@@ -406,9 +409,17 @@ impl Pipeline {
         }
         let resp = match rb.send().await {
             Ok(r) => r,
-            Err(e) => return Err(Failed::Lost { timeout: e.is_timeout(), reason: describe_reqwest(&e, timeout) }),
+            Err(e) => {
+                return Err(match self.http.proxy_refusal(&call.url, Err(&e)) {
+                    Some(refused) => Failed::Final(refused),
+                    None => Failed::Lost { timeout: e.is_timeout(), reason: self.http.describe(&call.url, &e, timeout) },
+                })
+            }
         };
         let status = resp.status().as_u16();
+        if let Some(refused) = self.http.proxy_refusal(&call.url, Ok(status)) {
+            return Err(Failed::Final(refused));
+        }
         let headers = resp.headers().clone();
         limiter.observe(&RateLimitHeaders::from_headers(&headers), Instant::now());
         if status != 429 {
@@ -441,6 +452,7 @@ impl Pipeline {
                 Error::Network { tenant_id: Some(call.tenant_id.into()), reason: format!("{what}: {reason} (after {retries} retries)") }
             }
             Failed::Lost { reason, .. } => Error::Network { tenant_id: Some(call.tenant_id.into()), reason: format!("{what}: {reason}") },
+            Failed::Final(e) => e.with_tenant(call.tenant_id),
             Failed::TooLarge { status, correlation_id, message } => {
                 Error::Upstream { tenant_id: call.tenant_id.into(), status, body: Value::Null, message: Some(message), correlation_id }
             }

@@ -51,9 +51,15 @@ impl ConfiguredSecrets {
         self.0.is_empty()
     }
 
-    /// Replaces every occurrence of every value in `s`, in one left-to-right pass.
+    /// True when `s` holds one of the values.
+    pub fn found_in(&self, s: &str) -> bool {
+        self.0.iter().any(|n| s.contains(n.expose()))
+    }
+
+    /// Replaces every occurrence of every value in `s`, in one left-to-right pass; a [`MARKER`]
+    /// already there (another redaction's) is kept whole.
     pub fn redact_string(&self, s: &mut String) {
-        if !self.0.iter().any(|n| s.contains(n.expose())) {
+        if !self.found_in(s) {
             return;
         }
         let mut order: Vec<&str> = self.0.iter().map(Secret::expose).collect();
@@ -61,7 +67,10 @@ impl ConfiguredSecrets {
         let mut out = String::with_capacity(s.len());
         let mut rest = s.as_str();
         while !rest.is_empty() {
-            if let Some(n) = order.iter().find(|n| rest.starts_with(**n)) {
+            if rest.starts_with(MARKER) {
+                out.push_str(MARKER);
+                rest = &rest[MARKER.len()..];
+            } else if let Some(n) = order.iter().find(|n| rest.starts_with(**n)) {
                 out.push_str(MARKER);
                 rest = &rest[n.len()..];
             } else if let Some(c) = rest.chars().next() {
@@ -115,5 +124,10 @@ mod tests {
         assert_eq!(untouched, "nothing here");
         assert_eq!(percent_decode("%E2%82%ACx%zz%4"), "€x%zz%4");
         assert_eq!(format!("{c:?}"), "ConfiguredSecrets(4 values)");
+        let mut c = ConfiguredSecrets::default();
+        c.push("e");
+        let mut s = format!("{MARKER} e");
+        c.redact_string(&mut s);
+        assert_eq!(s, format!("{MARKER} {MARKER}"), "an earlier marker stays whole");
     }
 }

@@ -121,6 +121,12 @@ impl TokenManager {
                     self.events.emit(EventKind::TokenFailed, Some(&id), json!({"code": err.code(), "message": err.to_string()}));
                     return Err(err);
                 }
+                Err(TokenFailure::Proxy { proxy, reason }) => {
+                    slot.counters.failures.fetch_add(1, Ordering::Relaxed);
+                    let err = Error::ProxyAuthFailed { tenant_id: Some(id.clone()), proxy, reason };
+                    self.events.emit(EventKind::TokenFailed, Some(&id), json!({"code": err.code(), "message": err.to_string()}));
+                    return Err(err);
+                }
                 Err(TokenFailure::Fatal { reason, status, correlation_id }) => {
                     slot.counters.failures.fetch_add(1, Ordering::Relaxed);
                     let err = Error::AuthFailed {

@@ -3,8 +3,9 @@
 //! classification of every answer it can give.
 
 use crate::config::Tenant;
+use crate::network::Http;
 use crate::secret::Secret;
-use crate::transport::{describe_reqwest, read_limited, MAX_TOKEN_BODY};
+use crate::transport::{read_limited, MAX_TOKEN_BODY};
 use base64::Engine;
 use serde_json::Value;
 use std::time::Duration;
@@ -43,6 +44,14 @@ pub enum TokenFailure {
         /// HTTP status, if there was an answer.
         status: Option<u16>,
     },
+    /// The outbound proxy refused the request for want of (good) credentials (407): retrying
+    /// cannot help, and the credentials are not at fault.
+    Proxy {
+        /// The proxy, without its credentials.
+        proxy: String,
+        /// What it said.
+        reason: String,
+    },
     /// Retrying cannot help (e.g. 400 `unsupported_grant_type`).
     Fatal {
         /// What the server said.
@@ -55,12 +64,7 @@ pub enum TokenFailure {
 }
 
 /// Sends one token request for `tenant` to `token_url`.
-pub async fn request_token(
-    http: &reqwest::Client,
-    token_url: &url::Url,
-    tenant: &Tenant,
-    timeout: Duration,
-) -> Result<Granted, TokenFailure> {
+pub async fn request_token(http: &Http, token_url: &url::Url, tenant: &Tenant, timeout: Duration) -> Result<Granted, TokenFailure> {
     let basic = {
         let mut raw = zeroize::Zeroizing::new(String::with_capacity(tenant.client_id.len() + 64));
         raw.push_str(&tenant.client_id);
@@ -76,9 +80,25 @@ pub async fn request_token(
         .header("Accept", "application/json")
         .body("grant_type=client_credentials")
         .send()
-        .await
-        .map_err(|e| TokenFailure::Retryable { reason: describe_reqwest(&e, timeout), retry_after: None, status: None })?;
+        .await;
+    let refused = |outcome| match http.proxy_refusal(token_url, outcome) {
+        Some(crate::error::Error::ProxyAuthFailed { proxy, reason, .. }) => Some(TokenFailure::Proxy { proxy, reason }),
+        _ => None,
+    };
+    let resp = match resp {
+        Ok(r) => r,
+        Err(e) => {
+            return Err(refused(Err(&e)).unwrap_or_else(|| TokenFailure::Retryable {
+                reason: http.describe(token_url, &e, timeout),
+                retry_after: None,
+                status: None,
+            }))
+        }
+    };
     let status = resp.status().as_u16();
+    if let Some(f) = refused(Ok(status)) {
+        return Err(f);
+    }
     let headers = resp.headers().clone();
     let correlation_id = headers.get("inin-correlation-id").and_then(|v| v.to_str().ok()).map(str::to_string);
     let retry_after = crate::retry::retry_after::from_headers(&headers);

@@ -85,7 +85,7 @@ pub const CHANGE_RETRY_PAUSE: Duration = Duration::from_secs(2);
 
 /// Caches and refreshes tokens for every tenant.
 pub struct TokenManager {
-    pub(super) http: reqwest::Client,
+    pub(super) http: crate::network::Http,
     pub(super) egress: EgressPolicy,
     pub(super) config: Arc<ConfigManager>,
     pub(super) events: Events,
@@ -115,7 +115,7 @@ pub(super) fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 impl TokenManager {
     /// A manager reading tenants from `config`.
     pub fn new(
-        http: reqwest::Client,
+        http: crate::network::Http,
         egress: EgressPolicy,
         config: Arc<ConfigManager>,
         events: Events,
