@@ -40,7 +40,8 @@ pub struct Operation {
     pub method: &'static str,
     /// Path template, `{name}` for a parameter (`/api/v2/users/{userId}`).
     pub template: &'static str,
-    /// The SDK method that calls it (`getUser`).
+    /// The SDK method that calls it (`getUser`); for an operation the pinned SDK no longer has
+    /// (`in_sdk` false), the name the published definition gives it.
     pub sdk_method: &'static str,
     /// Permissions required.
     pub permissions: Permissions,
@@ -49,6 +50,10 @@ pub struct Operation {
     pub scopes: Option<&'static [&'static str]>,
     /// Safe to send again after a 5xx or a lost answer (idempotent methods, query and search POSTs).
     pub replay_safe: bool,
+    /// True when the pinned SDK can call it; false when only the published definition lists it
+    /// (deprecated routes the SDK dropped, such as `/api/v2/webchat/*`: the API still serves them,
+    /// and a raw request reaches them).
+    pub in_sdk: bool,
 }
 
 impl Operation {

@@ -97,7 +97,7 @@ pub fn uncovered_scopes(required: &[String], declared: &[String]) -> Vec<String>
 }
 
 /// What the catalogue says of a call, for people (`genesys-tenants explain`, `doctor`): `{ method,
-/// template, sdkMethod, permissions: { mode, list }, scopes: [...] | null, replaySafe, sdk }`, or
+/// template, sdkMethod, permissions: { mode, list }, scopes: [...] | null, replaySafe, inSdk, sdk }`, or
 /// `None` when the API has no such operation. `path` may be concrete (`/api/v2/users/abc`).
 ///
 /// ```
@@ -116,6 +116,7 @@ pub fn explain(method: &str, path: &str) -> Option<serde_json::Value> {
         "permissions": {"mode": op.permissions.mode(), "list": op.permissions.list()},
         "scopes": op.scopes,
         "replaySafe": op.replay_safe,
+        "inSdk": op.in_sdk,
         "sdk": c.sdk,
     }))
 }
@@ -190,6 +191,23 @@ mod tests {
             }
         }
         assert!(checked > 4500, "{checked}");
+    }
+
+    /// Issue 23: a sample's pre-flight let these through. One only the published definition lists
+    /// (the SDK dropped it; the API serves it), one whose path the definition writes as a long key.
+    #[test]
+    fn preflight_knows_the_routes_the_sample_missed() {
+        assert_eq!(missing_scopes("DELETE", "/api/v2/webchat/settings", &s(&["users"])), Some(s(&["web-chat"])));
+        assert_eq!(missing_scopes("DELETE", "/api/v2/webchat/settings", &s(&["web-chat"])), None);
+        let version = "/api/v2/socialmedia/topics/t-1/dataingestionrules/facebook/r-1/versions/2";
+        assert_eq!(missing_scopes("GET", version, &s(&["users"])), Some(s(&["social-media", "social-media:readonly"])));
+        assert_eq!(missing_scopes("GET", version, &s(&["social-media:readonly"])), None);
+        // The write before it no longer accepts a read-only scope it never did.
+        let rule = "/api/v2/socialmedia/topics/t-1/dataingestionrules/facebook/r-1";
+        assert_eq!(missing_scopes("PATCH", rule, &s(&["social-media:readonly"])), Some(s(&["social-media"])));
+        let e = explain("delete", "/api/v2/webchat/settings").unwrap();
+        assert_eq!((e["sdkMethod"].as_str(), e["inSdk"].as_bool()), (Some("deleteWebchatSettings"), Some(false)));
+        assert_eq!(explain("GET", version).unwrap()["inSdk"], true);
     }
 
     #[test]
