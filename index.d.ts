@@ -47,17 +47,10 @@ export declare class NativeOrchestrator {
    * call `getAccessToken`, which fetches or refreshes).
    */
   cachedAccessToken(tenantId: string): string | null
-  /** A valid access token for the tenant, within the bounds of `call` (see `openCall`). */
-  getAccessToken(tenantId: string, call?: number | undefined | null): Promise<string>
-  /**
-   * Opens a call bounded by `timeoutMs` from now (none: no deadline) that `abortCall` can abort;
-   * pass its id to one call, which closes it when done. Throws `INVALID_OPTIONS` for a bad timeout.
-   */
-  openCall(timeoutMs?: number | undefined | null): number
-  /** Aborts an open call: it rejects with `ABORTED` and sends nothing more. */
+  /** A valid access token for the tenant, within the bounds of `call` (see `CallSpec`). */
+  getAccessToken(tenantId: string, call?: CallSpec | undefined | null): Promise<string>
+  /** Aborts an open call (its `AbortSignal` fired): it rejects with `ABORTED` and sends nothing more. */
   abortCall(call: number): void
-  /** Forgets a call that will not run (idempotent). */
-  closeCall(call: number): void
   /** Re-reads the tenant's config and obtains a new token; the old one serves until then. */
   rotateCredentials(tenantId: string): Promise<void>
   /** Checks `rotationWebhook()`'s options (JSON text); throws `INVALID_OPTIONS` naming the bad one. */
@@ -74,17 +67,17 @@ export declare class NativeOrchestrator {
    * headers?, body? }` → `{ status, headers, body }`): V8's JSON.parse builds the answer faster than
    * N-API calls would. Use `request()` from the package, which does the (de)serialising.
    */
-  requestJson(tenantId: string, request: string, call?: number | undefined | null): Promise<string>
+  requestJson(tenantId: string, request: string, call?: CallSpec | undefined | null): Promise<string>
   /**
    * Every item of a listing; resolves to JSON text `{ entities, totalCount, pages }`. Takes the
    * request and the page options as JSON text (`lib/wire.js`).
    */
-  fetchAllJson(tenantId: string, requestJson: string, optionsJson?: string | undefined | null, call?: number | undefined | null): Promise<string>
+  fetchAllJson(tenantId: string, requestJson: string, optionsJson?: string | undefined | null, call?: CallSpec | undefined | null): Promise<string>
   /**
    * A native cursor over a listing (wrapped as an async iterator by `paginate()` in lib/). Takes
-   * JSON text, as `fetchAllJson`.
+   * JSON text, as `fetchAllJson`; the listing's bounds hold for every page.
    */
-  pageCursor(tenantId: string, requestJson: string, optionsJson?: string | undefined | null, call?: number | undefined | null): NativePageCursor
+  pageCursor(tenantId: string, requestJson: string, optionsJson?: string | undefined | null, call?: CallSpec | undefined | null): NativePageCursor
   /**
    * Per-tenant counters and cache state, as JSON text (tenant ids are keys: `JSON.parse` keeps
    * even `__proto__` an own property).
@@ -111,6 +104,16 @@ export declare class NativePageCursor {
   nextJson(): Promise<string>
   /** Ends the listing's call (its deadline and abort are forgotten). Idempotent. */
   close(): void
+}
+
+/** A call's bounds as the JS layer sends them. */
+export interface CallSpec {
+  /** The caller's number for an abortable call (not 0; unique among the orchestrator's open calls). */
+  id?: number
+  /** Deadline for the whole call, in milliseconds (1 to 86400000). */
+  timeoutMs?: number
+  /** The signal had fired before the call: it fails with `ABORTED` and sends nothing. */
+  aborted?: boolean
 }
 
 /** The SDK release the operation catalogue was generated from (`purecloud-platform-client-v2@262.0.0`). */
@@ -180,6 +183,26 @@ export interface GatewayOptions {
  * `UPSTREAM_ERROR` for a token that does not advance.
  */
 export declare function pageStep(summaryJson: string, stateJson: string): string
+
+/**
+ * An outbound proxy for the config service, login and API traffic (Redis is never proxied). HTTPS
+ * goes through it with `CONNECT`, so TLS runs end to end.
+ */
+export interface ProxyOptions {
+  /**
+   * The proxy: `'http://proxy.corp:3128'`; with credentials `'http://user:password@proxy.corp:3128'`
+   * (sent as `Proxy-Authorization: Basic`, redacted from every error and event); `'https://…'`
+   * for TLS to the proxy itself.
+   */
+  url: string
+  /**
+   * Hosts reached directly, in `NO_PROXY`'s syntax: `'config.internal'` (and its subdomains),
+   * `'.corp.example'`, `'host:8443'`, `'10.0.0.0/8'`, `'*'`. Default `[]`.
+   */
+  noProxy?: Array<string>
+  /** Send loopback targets (`localhost`, 127.0.0.0/8, `::1`) through the proxy too. Default `false`. */
+  proxyLoopback?: boolean
+}
 
 /**
  * Reads and validates the tenant config once, outside any orchestrator (`fetchTenantConfig` in
@@ -299,6 +322,19 @@ export interface TenantOrchestratorOptions {
    * skips the check. Default `'enforce'`.
    */
   preflight?: 'enforce' | 'warn' | 'off'
+  /**
+   * Outbound proxy for the config service, login and API traffic: `{ url, noProxy?, proxyLoopback? }`,
+   * or `false` for none whatever the environment says. Default: the environment's
+   * `HTTPS_PROXY` / `HTTP_PROXY` / `ALL_PROXY` / `NO_PROXY` (either case), read once here; loopback
+   * hosts are never proxied by it.
+   */
+  proxy?: ProxyOptions | false
+  /**
+   * Extra CA certificates (PEM text, e.g. `fs.readFileSync('corp-ca.pem', 'utf8')`) trusted besides
+   * the system's roots and `NODE_EXTRA_CA_CERTS`, for the config service, login and API hosts and
+   * an https proxy. Default: none.
+   */
+  caCerts?: string
 }
 
 /**

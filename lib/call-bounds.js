@@ -1,8 +1,9 @@
 'use strict';
-// `timeoutMs` and `signal` on a call: taken off the arguments (JSON cannot carry an AbortSignal) and tied
-// to a call the core opens (`openCall`), which the core bounds by the deadline and aborts when the signal
-// fires (`abortCall`). The rules — the range of `timeoutMs`, what the deadline covers, the ABORTED and
-// TIMEOUT errors — are the core's (call_bounds.rs); this file only carries the values across.
+// `timeoutMs` and `signal` on a call: taken off the arguments (JSON cannot carry an AbortSignal) and sent
+// with the call itself as `{ id?, timeoutMs?, aborted? }` (one crossing); the signal's firing becomes
+// `abortCall(id)`. The rules — the range of `timeoutMs`, what the deadline covers, the ABORTED and
+// TIMEOUT errors, when a call is closed — are the core's (call_bounds.rs); this file only carries the
+// values across.
 const { invalidOption } = require('./error-codes.js');
 
 function isAbortSignal(s) {
@@ -36,42 +37,40 @@ function check({ signal, timeoutMs }) {
   }
 }
 
-/**
- * Runs `start(callId)` (a native call taking an optional call id) within `bounds`; without bounds it is
- * `start(undefined)`. An already-aborted signal still goes to the core, which rejects at once with its
- * ABORTED error and sends nothing; the rejection's `cause` is the signal's reason.
- */
-async function withBounds(native, bounds, start) {
-  const call = openBounds(native, bounds);
-  try {
-    return await start(call.id);
-  } catch (err) {
-    throw call.annotate(err);
-  } finally {
-    call.close();
-  }
+// The numbers of abortable calls: unique among every orchestrator's open calls (the core refuses an id in use).
+let lastId = 0;
+function nextId() {
+  lastId = lastId >= 0xfffffffe ? 1 : lastId + 1;
+  return lastId;
 }
 
-/** An open call for `bounds` (none: `id` undefined) that stays open until `close()`: for a listing's pages. */
-function openBounds(native, bounds) {
+/**
+ * The bounds as they cross with the call — `{ id?, timeoutMs?, aborted? }`, or undefined — and the
+ * signal's listener: `done()` removes it, `annotate(err)` gives an ABORTED rejection the signal's reason
+ * as its `cause`. The core registers the call before the native method returns (an abort can only come
+ * after) and closes it when the call ends; nothing here closes anything.
+ */
+function callSpec(native, bounds) {
   if (!bounds || (bounds.signal == null && bounds.timeoutMs == null)) {
-    return { id: undefined, close() {}, annotate: (e) => e };
+    return { spec: undefined, done() {}, annotate: (e) => e };
   }
   const { signal } = bounds;
-  const id = native.openCall(bounds.timeoutMs ?? null);
-  const onAbort = () => native.abortCall(id);
+  const spec = bounds.timeoutMs == null ? {} : { timeoutMs: bounds.timeoutMs };
+  let onAbort = null;
   if (signal) {
-    if (signal.aborted) native.abortCall(id);
-    else signal.addEventListener('abort', onAbort, { once: true });
+    const id = nextId();
+    spec.id = id;
+    if (signal.aborted) spec.aborted = true;
+    else {
+      onAbort = () => native.abortCall(id);
+      signal.addEventListener('abort', onAbort, { once: true });
+    }
   }
-  let closed = false;
   return {
-    id,
-    close() {
-      if (closed) return;
-      closed = true;
-      if (signal) signal.removeEventListener('abort', onAbort);
-      native.closeCall(id);
+    spec,
+    done() {
+      if (onAbort) signal.removeEventListener('abort', onAbort);
+      onAbort = null;
     },
     annotate(err) {
       if (err && err.code === 'ABORTED' && signal && err.cause === undefined) err.cause = signal.reason;
@@ -80,4 +79,16 @@ function openBounds(native, bounds) {
   };
 }
 
-module.exports = { takeBounds, withBounds, openBounds };
+/** Runs `start(spec)` (a native call taking the bounds' spec) within `bounds`. */
+async function withBounds(native, bounds, start) {
+  const call = callSpec(native, bounds);
+  try {
+    return await start(call.spec);
+  } catch (err) {
+    throw call.annotate(err);
+  } finally {
+    call.done();
+  }
+}
+
+module.exports = { takeBounds, withBounds, callSpec };

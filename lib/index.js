@@ -6,7 +6,7 @@ const { createTenantClient } = require('./sdk-bridge.js');
 
 const { ErrorCodes, EventKinds, invalidOption, isGenesysTenantsError } = require('./error-codes.js');
 const { toWire } = require('./wire.js');
-const { takeBounds, withBounds, openBounds } = require('./call-bounds.js');
+const { takeBounds, withBounds, callSpec } = require('./call-bounds.js');
 const { TenantConfigsView } = require('./tutorial/tenant-configs.js');
 const { CredentialManager } = require('./tutorial/credential-manager.js');
 const tutorial = require('./tutorial/index.js');
@@ -213,17 +213,17 @@ class TenantOrchestrator {
       rest: [init, opts],
     } = takeBounds(request, options);
     const [req, o] = [toWire(init), toWire(opts)];
-    const call = openBounds(this.#native, bounds);
+    const call = callSpec(this.#native, bounds);
     let cursor;
     try {
-      cursor = this.#native.pageCursor(tenantId, req, o, call.id);
+      cursor = this.#native.pageCursor(tenantId, req, o, call.spec);
     } catch (e) {
-      call.close();
+      call.done();
       throw e;
     }
     const finish = () => {
       cursor.close();
-      call.close();
+      call.done();
     };
     return {
       [Symbol.asyncIterator]() {

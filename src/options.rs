@@ -3,6 +3,7 @@
 //! and [`into_core`] converts it. Every limit is checked once, by the core's `Options::validate`.
 
 use genesys_tenants_core::egress::Gateway;
+use genesys_tenants_core::network::{ProxyOption, ProxySettings};
 use genesys_tenants_core::{Error, Options, PreflightMode, RedisTls, Secret};
 use napi_derive::napi;
 use serde::Deserialize;
@@ -43,6 +44,23 @@ pub struct RedisTlsOptions {
     pub cert: Option<String>,
     /// The client certificate's private key (redacted from every error and event).
     pub key: Option<String>,
+}
+
+/// An outbound proxy for the config service, login and API traffic (Redis is never proxied). HTTPS
+/// goes through it with `CONNECT`, so TLS runs end to end.
+#[napi(object)]
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ProxyOptions {
+    /// The proxy: `'http://proxy.corp:3128'`; with credentials `'http://user:password@proxy.corp:3128'`
+    /// (sent as `Proxy-Authorization: Basic`, redacted from every error and event); `'https://…'`
+    /// for TLS to the proxy itself.
+    pub url: String,
+    /// Hosts reached directly, in `NO_PROXY`'s syntax: `'config.internal'` (and its subdomains),
+    /// `'.corp.example'`, `'host:8443'`, `'10.0.0.0/8'`, `'*'`. Default `[]`.
+    pub no_proxy: Option<Vec<String>>,
+    /// Send loopback targets (`localhost`, 127.0.0.0/8, `::1`) through the proxy too. Default `false`.
+    pub proxy_loopback: Option<bool>,
 }
 
 /// Options of `new TenantOrchestrator(options)`. Exactly one of `configEndpoint` / `configFile`.
@@ -101,6 +119,16 @@ pub struct TenantOrchestratorOptions {
     /// skips the check. Default `'enforce'`.
     #[napi(ts_type = "'enforce' | 'warn' | 'off'")]
     pub preflight: Option<String>,
+    /// Outbound proxy for the config service, login and API traffic: `{ url, noProxy?, proxyLoopback? }`,
+    /// or `false` for none whatever the environment says. Default: the environment's
+    /// `HTTPS_PROXY` / `HTTP_PROXY` / `ALL_PROXY` / `NO_PROXY` (either case), read once here; loopback
+    /// hosts are never proxied by it.
+    #[napi(ts_type = "ProxyOptions | false")]
+    pub proxy: Option<serde_json::Value>,
+    /// Extra CA certificates (PEM text, e.g. `fs.readFileSync('corp-ca.pem', 'utf8')`) trusted besides
+    /// the system's roots and `NODE_EXTRA_CA_CERTS`, for the config service, login and API hosts and
+    /// an https proxy. Default: none.
+    pub ca_certs: Option<String>,
 }
 
 /// Options of `o.rotationWebhook(options)`.
@@ -207,6 +235,39 @@ pub fn from_json(text: &str, env_token: Option<String>) -> Result<Options, Error
     into_core(js, env_token)
 }
 
+/// The `proxy` option: absent → the environment's, `false` → none, an object → that proxy.
+fn proxy_option(v: Option<serde_json::Value>) -> Result<ProxyOption, Error> {
+    match v {
+        None | Some(serde_json::Value::Null) => Ok(ProxyOption::Environment),
+        Some(serde_json::Value::Bool(false)) => Ok(ProxyOption::Off),
+        Some(v @ serde_json::Value::Object(_)) => {
+            let p: ProxyOptions = serde_path_to_error::deserialize(v).map_err(|e| {
+                let path = e.path().to_string();
+                let reason = value_free(&e.into_inner().to_string());
+                match reason.strip_prefix("unknown field `").and_then(|r| r.split('`').next()) {
+                    Some(name) => bad(&format!("proxy.{name}"), "unknown option of proxy; known: url, noProxy, proxyLoopback"),
+                    None if path == "." => bad("proxy", reason),
+                    None => bad(&format!("proxy.{path}"), format!("has the wrong type: {reason}")),
+                }
+            })?;
+            Ok(ProxyOption::Explicit(ProxySettings {
+                url: Secret::new(p.url),
+                no_proxy: p.no_proxy.unwrap_or_default(),
+                proxy_loopback: p.proxy_loopback.unwrap_or(false),
+            }))
+        }
+        Some(other) => {
+            let kind = match other {
+                serde_json::Value::Bool(_) => "true",
+                serde_json::Value::String(_) => "a string",
+                serde_json::Value::Number(_) => "a number",
+                _ => "an array",
+            };
+            Err(bad("proxy", format!("has the wrong type: {kind}, expected an object ({{ url, noProxy }}) or false")))
+        }
+    }
+}
+
 /// Milliseconds as a duration (the core checks the range).
 fn millis(v: Option<f64>) -> Option<Duration> {
     v.map(|ms| Duration::from_millis(ms.max(0.0).min(u64::MAX as f64) as u64))
@@ -266,6 +327,8 @@ pub fn into_core(js: TenantOrchestratorOptions, env_token: Option<String>) -> Re
     if let Some(p) = js.preflight {
         o.preflight = PreflightMode::parse(&p).ok_or_else(|| bad("preflight", "must be 'enforce', 'warn' or 'off'"))?;
     }
+    o.proxy = proxy_option(js.proxy)?;
+    o.ca_certs = js.ca_certs;
     o.validate()?;
     Ok(o)
 }
@@ -293,6 +356,17 @@ mod tests {
         assert_eq!(option_of(r#"{"configEndpoint": "http://x", "colour": "red"}"#), "colour");
         assert_eq!(option_of(r#"{"configEndpoint": "http://x", "refreshAheadRatio": 1}"#), "refreshAheadRatio");
         assert_eq!(option_of(r#"{"configEndpoint": "http://x", "maxRetries": 101}"#), "maxRetries");
+        assert_eq!(option_of(r#"{"configEndpoint": "http://x", "proxy": true}"#), "proxy");
+        assert_eq!(option_of(r#"{"configEndpoint": "http://x", "proxy": "http://p:1"}"#), "proxy");
+        assert_eq!(option_of(r#"{"configEndpoint": "http://x", "proxy": {}}"#), "proxy");
+        assert_eq!(option_of(r#"{"configEndpoint": "http://x", "proxy": {"url": "http://p:1", "colour": 1}}"#), "proxy.colour");
+        assert_eq!(option_of(r#"{"configEndpoint": "http://x", "proxy": {"url": 5}}"#), "proxy.url");
+        assert_eq!(option_of(r#"{"configEndpoint": "http://x", "proxy": {"url": "socks5://p:1"}}"#), "proxy.url");
+        assert_eq!(
+            option_of(r#"{"configEndpoint": "http://x", "proxy": {"url": "http://p:1", "noProxy": ["ok", "a/b"]}}"#),
+            "proxy.noProxy[1]"
+        );
+        assert_eq!(option_of(r#"{"configEndpoint": "http://x", "caCerts": "/etc/ssl/ca.pem"}"#), "caCerts");
     }
 
     #[test]
@@ -306,6 +380,9 @@ mod tests {
             format!(r#"{{"configEndpoint": "http://x", "redisTls": "{secret}"}}"#),
             format!(r#"{{"configEndpoint": "http://x", "allowedHosts": ["ok.example", "{secret} x"]}}"#),
             format!(r#"{{"configEndpoint": "http://x", "maxRetries": 12345678901234567890123}}"#),
+            format!(r#"{{"configEndpoint": "http://x", "proxy": {{"url": "ftp://u:{secret}@p"}}}}"#),
+            format!(r#"{{"configEndpoint": "http://x", "proxy": "http://u:{secret}@p"}}"#),
+            format!(r#"{{"configEndpoint": "http://x", "proxy": {{"url": "http://u:{secret}@p:1/path"}}}}"#),
         ];
         for text in texts {
             let e = from_json(&text, None).expect_err(&text);
@@ -328,5 +405,17 @@ mod tests {
         assert_eq!(o.config_service_token.unwrap().expose(), "own");
         let o = from_json(r#"{"configEndpoint": "http://x", "gateway": {"host": "127.0.0.1", "port": 8080, "protocol": "http", "path_params_api": "gw"}}"#, None).unwrap();
         assert_eq!(o.gateway.unwrap().path_params_api.as_deref(), Some("gw"));
+        assert!(matches!(from_json(r#"{"configEndpoint": "http://x"}"#, None).unwrap().proxy, ProxyOption::Environment));
+        assert!(matches!(from_json(r#"{"configEndpoint": "http://x", "proxy": false}"#, None).unwrap().proxy, ProxyOption::Off));
+        let o =
+            from_json(r#"{"configEndpoint": "http://x", "proxy": {"url": "http://u:p@proxy:3128", "noProxy": ["config.internal"]}}"#, None)
+                .unwrap();
+        match o.proxy {
+            ProxyOption::Explicit(p) => {
+                assert_eq!((p.no_proxy, p.proxy_loopback), (vec!["config.internal".to_string()], false));
+                assert!(!format!("{:?}", p.url).contains("u:p"), "the URL is a secret");
+            }
+            other => panic!("{other:?}"),
+        }
     }
 }

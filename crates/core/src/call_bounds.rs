@@ -8,7 +8,6 @@
 use crate::error::{Error, Result};
 use std::collections::HashMap;
 use std::future::Future;
-use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Mutex;
 use std::time::Duration;
 use tokio::time::Instant;
@@ -90,73 +89,103 @@ impl CallBounds {
     }
 }
 
-/// Calls a binding has opened and may abort, by number: the JS layer opens one per bounded call
-/// (`openCall`), its `AbortSignal` aborts it (`abortCall`), and the call closes it when done.
+/// The abortable calls under way, by the id the binding gave each (an `AbortSignal` fires →
+/// [`OpenCalls::abort`]). A call is registered when it starts and closed when its [`OpenCall`]
+/// guard drops — the one place a call is closed, whether it ran, failed to parse or was abandoned.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")] async fn main() {
+/// use genesys_tenants_core::call_bounds::OpenCalls;
+/// use std::sync::Arc;
+/// let calls = Arc::new(OpenCalls::default());
+/// let call = OpenCalls::open(&calls, Some(7), None, false).unwrap();
+/// calls.abort(7); // from the signal's listener
+/// let e = call.run(Some("acme"), std::future::pending::<genesys_tenants_core::Result<()>>()).await.unwrap_err();
+/// assert_eq!(e.code(), "ABORTED");
+/// drop(call);
+/// assert!(calls.is_empty());
+/// # }
+/// ```
 #[derive(Debug, Default)]
 pub struct OpenCalls {
-    next: AtomicU32,
     open: Mutex<HashMap<u32, CallBounds>>,
 }
 
-/// More open calls than this is a leak in the caller, not load: refuse rather than grow.
+/// Most abortable calls open at once (a leak guard; each holds a few dozen bytes).
 const MAX_OPEN_CALLS: usize = 1_000_000;
 
-impl OpenCalls {
-    /// Opens a call with an optional deadline from now; returns its id.
-    pub fn open(&self, timeout: Option<Duration>) -> Result<u32> {
-        let bounds = CallBounds::new(timeout)?;
-        let mut open = lock(&self.open);
-        if open.len() >= MAX_OPEN_CALLS {
-            return Err(Error::InvalidOptions { option: "signal".into(), reason: "too many calls open at once".into() });
+/// One call's bounds while it lives; closes its registration (if abortable) when dropped.
+#[derive(Debug)]
+pub struct OpenCall {
+    bounds: CallBounds,
+    registered: Option<(std::sync::Arc<OpenCalls>, u32)>,
+}
+
+impl OpenCall {
+    /// An unbounded call (no deadline, not abortable).
+    pub fn unbounded() -> Self {
+        OpenCall { bounds: CallBounds::none(), registered: None }
+    }
+
+    /// The call's bounds (a listing's pages share them).
+    pub fn bounds(&self) -> &CallBounds {
+        &self.bounds
+    }
+
+    /// Runs `work` within the bounds (see [`CallBounds::run`]).
+    pub async fn run<T>(&self, tenant_id: Option<&str>, work: impl Future<Output = Result<T>>) -> Result<T> {
+        self.bounds.run(tenant_id, work).await
+    }
+}
+
+impl Drop for OpenCall {
+    fn drop(&mut self) {
+        if let Some((calls, id)) = self.registered.take() {
+            lock(&calls.open).remove(&id);
         }
-        let id = loop {
-            let id = self.next.fetch_add(1, Ordering::Relaxed).wrapping_add(1);
-            if id != 0 && !open.contains_key(&id) {
-                break id;
-            }
-        };
-        open.insert(id, bounds);
-        Ok(id)
+    }
+}
+
+impl OpenCalls {
+    /// Starts a call bounded by `timeout` (see [`CallBounds::new`]). With an `id` (the binding's,
+    /// not 0) it is abortable by [`OpenCalls::abort`] until the returned guard drops; `aborted`: its
+    /// signal had fired already, so it fails with `ABORTED` and sends nothing.
+    pub fn open(calls: &std::sync::Arc<OpenCalls>, id: Option<u32>, timeout: Option<Duration>, aborted: bool) -> Result<OpenCall> {
+        let bounds = CallBounds::new(timeout)?;
+        if aborted {
+            bounds.abort();
+        }
+        let Some(id) = id else { return Ok(OpenCall { bounds, registered: None }) };
+        let mut open = lock(&calls.open);
+        if id == 0 || open.contains_key(&id) || open.len() >= MAX_OPEN_CALLS {
+            return Err(Error::InvalidOptions {
+                option: "signal".into(),
+                reason: "the call's id is in use or too many calls are open".into(),
+            });
+        }
+        open.insert(id, bounds.clone());
+        Ok(OpenCall { bounds, registered: Some((std::sync::Arc::clone(calls), id)) })
     }
 
-    /// The bounds of an open call; an unknown id (or none) bounds nothing.
-    pub fn bounds(&self, id: Option<u32>) -> CallBounds {
-        id.and_then(|id| lock(&self.open).get(&id).cloned()).unwrap_or_else(CallBounds::none)
-    }
-
-    /// Aborts an open call (no effect on an unknown or closed one).
+    /// Aborts an open call: it ends with `ABORTED` at once and sends nothing more. An id that is
+    /// not open (finished already) is ignored.
     pub fn abort(&self, id: u32) {
         if let Some(b) = lock(&self.open).get(&id) {
             b.abort();
         }
     }
 
-    /// Forgets a call. Idempotent.
-    pub fn close(&self, id: u32) {
-        lock(&self.open).remove(&id);
-    }
-
-    /// Forgets every open call (the orchestrator is closing: its calls fail with `CLOSED`, not `ABORTED`).
+    /// Forgets every open call (on `close()`, which ends them with `CLOSED` itself).
     pub fn clear(&self) {
         lock(&self.open).clear();
     }
 
-    /// Runs `work` within the bounds of call `id` (none: unbounded), then closes the call.
-    pub async fn run<T>(&self, id: Option<u32>, tenant_id: Option<&str>, work: impl Future<Output = Result<T>>) -> Result<T> {
-        let bounds = self.bounds(id);
-        let r = bounds.run(tenant_id, work).await;
-        if let Some(id) = id {
-            self.close(id);
-        }
-        r
-    }
-
-    /// How many calls are open.
+    /// Abortable calls open now.
     pub fn len(&self) -> usize {
         lock(&self.open).len()
     }
 
-    /// Whether no call is open.
+    /// No abortable call is open.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
@@ -185,16 +214,17 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn an_abort_fails_the_call_now_and_every_later_run() {
-        let calls = OpenCalls::default();
-        let id = calls.open(None).unwrap();
-        let b = calls.bounds(Some(id));
-        let run = b.run(Some("t"), async { std::future::pending::<Result<()>>().await });
-        tokio::pin!(run);
-        assert!(futures::poll!(&mut run).is_pending());
-        calls.abort(id);
-        assert_eq!(run.await.unwrap_err().code(), "ABORTED");
+        let calls = std::sync::Arc::new(OpenCalls::default());
+        let call = OpenCalls::open(&calls, Some(9), None, false).unwrap();
+        {
+            let run = call.run(Some("t"), async { std::future::pending::<Result<()>>().await });
+            tokio::pin!(run);
+            assert!(futures::poll!(&mut run).is_pending());
+            calls.abort(9);
+            assert_eq!(run.await.unwrap_err().code(), "ABORTED");
+        }
         let mut ran = false;
-        let e = b
+        let e = call
             .run(None, async {
                 ran = true;
                 Ok(())
@@ -203,8 +233,28 @@ mod tests {
             .unwrap_err();
         assert_eq!(e.code(), "ABORTED");
         assert!(!ran, "work under aborted bounds never starts");
-        calls.close(id);
-        assert!(calls.is_empty());
+        assert_eq!(calls.len(), 1);
+        drop(call);
+        assert!(calls.is_empty(), "the guard closes the call");
+    }
+
+    #[tokio::test]
+    async fn a_signal_that_fired_before_the_call_sends_nothing_and_ids_are_unique() {
+        let calls = std::sync::Arc::new(OpenCalls::default());
+        let call = OpenCalls::open(&calls, Some(3), None, true).unwrap();
+        let mut ran = false;
+        let e = call
+            .run(None, async {
+                ran = true;
+                Ok(())
+            })
+            .await
+            .unwrap_err();
+        assert_eq!((e.code(), ran), ("ABORTED", false));
+        assert_eq!(OpenCalls::open(&calls, Some(3), None, false).unwrap_err().code(), "INVALID_OPTIONS", "id in use");
+        assert_eq!(OpenCalls::open(&calls, Some(0), None, false).unwrap_err().code(), "INVALID_OPTIONS");
+        drop(call);
+        assert!(OpenCalls::open(&calls, Some(3), None, false).is_ok(), "free again once closed");
     }
 
     #[test]
@@ -214,7 +264,7 @@ mod tests {
             assert_eq!(e.code(), "INVALID_OPTIONS");
             assert_eq!(e.fields()["option"], "timeoutMs");
         }
-        assert!(OpenCalls::default().bounds(Some(42)).run_is_unbounded());
+        assert!(OpenCall::unbounded().bounds().run_is_unbounded());
     }
 
     impl CallBounds {

@@ -12,6 +12,7 @@
 
 pub mod call_bounds;
 pub mod config;
+mod config_change;
 pub mod crypto;
 pub mod egress;
 mod error;
@@ -26,6 +27,7 @@ pub mod pipeline;
 pub mod redact;
 pub mod region;
 pub mod retry;
+mod rotation;
 pub mod scheduler;
 mod secret;
 pub mod staged_credentials;

@@ -10,22 +10,21 @@ use crate::config::{ConfigDiff, ConfigManager, ConfigSettings, TenantEntry};
 use crate::crypto::EncryptionKey;
 use crate::egress::EgressPolicy;
 use crate::error::{Error, Result};
-use crate::events::{Event, EventKind, Events};
+use crate::events::{Event, Events};
 use crate::options::Options;
 use crate::pipeline::paginate::{FetchAll, PageOptions, Paginator};
-use crate::pipeline::rate_limit::Limiter;
+
 use crate::pipeline::request::{ApiRequest, ApiResponse, RawResponse};
-use crate::pipeline::{Parts, Pipeline, RequestCounters};
-use crate::redact::Needles;
+use crate::pipeline::{Parts, Pipeline};
+
+use crate::network::Http;
 use crate::scheduler::Scheduler;
 use crate::secret::Secret;
 use crate::staged_credentials::Staging;
-use crate::stats::{EntryError, RateLimitStats, Stats, TenantStats};
+use crate::stats::Stats;
 use crate::store::{SharedStore, StoreSettings};
-use crate::token::{AccessToken, TokenManager, TokenSettings};
-use crate::network::Http;
+use crate::token::{TokenManager, TokenSettings};
 use crate::webhook::{Refusal, WebhookAnswer, WebhookReceiver, WebhookSettings};
-use serde_json::json;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use tokio::sync::broadcast;
@@ -44,7 +43,7 @@ struct Inner {
     running: Mutex<Option<Running>>,
     init_lock: tokio::sync::Mutex<()>,
     /// Calls a binding bounds by a deadline or an abort (`timeoutMs`, `signal`).
-    calls: OpenCalls,
+    calls: Arc<OpenCalls>,
     /// Rotation-webhook state of this process: deliveries seen, rotations under way.
     webhook: WebhookReceiver,
     /// Tests and promotes pending credentials.
@@ -85,13 +84,7 @@ impl Orchestrator {
         let cancel = CancellationToken::new();
         let egress = EgressPolicy { gateway: options.gateway.clone(), allowed_hosts: options.allowed_hosts.clone() };
         let source = ConfigSource::from_options(&options, http.clone())?;
-        let snapshot = match (&options.snapshot_path, &options.encryption_key) {
-            (Some(path), Some(key)) => Some(Snapshot::new(
-                path.clone(),
-                EncryptionKey::parse(key.expose()).map_err(|reason| Error::InvalidOptions { option: "encryptionKey".into(), reason })?,
-            )),
-            _ => None,
-        };
+        let snapshot = Snapshot::from_options(&options)?;
         let config = Arc::new(ConfigManager::new(
             source,
             egress.clone(),
@@ -138,7 +131,7 @@ impl Orchestrator {
                 closed: AtomicBool::new(false),
                 running: Mutex::new(None),
                 init_lock: tokio::sync::Mutex::new(()),
-                calls: OpenCalls::default(),
+                calls: Arc::default(),
                 webhook: WebhookReceiver::default(),
             }),
         })
@@ -164,20 +157,16 @@ impl Orchestrator {
     ///
     /// ```no_run
     /// # async fn f(o: &genesys_tenants_core::Orchestrator) -> genesys_tenants_core::Result<()> {
+    /// use genesys_tenants_core::call_bounds::OpenCalls;
     /// use std::time::Duration;
-    /// let id = o.calls().open(Some(Duration::from_secs(5)))?;
-    /// // Another task may call `o.calls().abort(id)`.
+    /// let call = OpenCalls::open(o.calls(), Some(1), Some(Duration::from_secs(5)), false)?;
+    /// // Another task may call `o.calls().abort(1)`.
     /// let req = genesys_tenants_core::ApiRequest { method: "GET".into(), path: "/api/v2/users".into(), ..Default::default() };
-    /// let users = o.calls().run(Some(id), Some("acme"), o.request("acme", req)).await?;
+    /// let users = call.run(Some("acme"), o.request("acme", req)).await?;
     /// # let _ = users; Ok(()) }
     /// ```
-    pub fn calls(&self) -> &OpenCalls {
+    pub fn calls(&self) -> &Arc<OpenCalls> {
         &self.inner.calls
-    }
-
-    /// The request pipeline (what `request`, `fetch_all` and `paginate` run on).
-    pub fn pipeline(&self) -> &Arc<Pipeline> {
-        &self.inner.pipeline
     }
 
     fn check_open(&self) -> Result<()> {
@@ -186,11 +175,6 @@ impl Orchestrator {
         } else {
             Ok(())
         }
-    }
-
-    /// The secrets a server could echo in this tenant's answers (see [`Pipeline::needles`]).
-    pub fn needles(&self, tenant_id: &str) -> Needles {
-        self.inner.pipeline.needles(tenant_id)
     }
 
     /// Reads and validates the config (or the snapshot), then starts the poller and the rotation
@@ -230,51 +214,8 @@ impl Orchestrator {
         let weak = Arc::downgrade(&self.inner);
         let sched2 = scheduler.clone();
         self.inner.pipeline.config.on_change(Arc::new(move |diff: &ConfigDiff, new, old| {
-            let Some(inner) = weak.upgrade() else { return };
-            for id in &diff.removed {
-                inner.pipeline.tokens.remove(id);
-                inner.pipeline.forget(id);
-                inner.staging.forget(id);
-                sched2.set(id, None);
-            }
-            for id in diff.added.iter().chain(diff.changed.iter()) {
-                let now = new.entries.get(id);
-                let every = match now {
-                    Some(TenantEntry::Valid(t)) => t.rotation_interval,
-                    _ => None,
-                };
-                sched2.set(id, every);
-                let promoted = match (now, old.entries.get(id)) {
-                    (Some(TenantEntry::Valid(n)), Some(TenantEntry::Valid(o))) => {
-                        o.pending_fingerprint() == Some(n.credentials_fingerprint.as_str())
-                    }
-                    _ => false,
-                };
-                match now {
-                    Some(TenantEntry::Valid(n)) if n.pending.is_some() => inner.staging.consider(n),
-                    // A promotion ends its own test; anything else no longer pending stops being tested.
-                    _ if !promoted => inner.staging.forget(id),
-                    _ => {}
-                }
-                if promoted {
-                    // The staging task reports it (`credentials.promoted`); the first fetch takes its token.
-                    inner.pipeline.tokens.credentials_changed(id);
-                } else if let (Some(TenantEntry::Valid(n)), Some(TenantEntry::Valid(o))) = (now, old.entries.get(id)) {
-                    if n.credentials_changed(o) {
-                        inner.pipeline.events.emit(
-                            EventKind::CredentialsRotated,
-                            Some(id),
-                            json!({"reason": "config-change", "clientId": n.client_id}),
-                        );
-                        inner.pipeline.tokens.credentials_changed(id);
-                        if let Some(store) = inner.pipeline.store.clone() {
-                            let id = id.clone();
-                            tokio::spawn(async move { store.publish_rotation(&id).await });
-                        }
-                    }
-                } else if !matches!(now, Some(TenantEntry::Valid(_))) {
-                    inner.pipeline.tokens.remove(id);
-                }
+            if let Some(inner) = weak.upgrade() {
+                crate::config_change::apply(&inner.pipeline, &inner.staging, &sched2, diff, new, old);
             }
         }));
         let poller = tokio::spawn(poll(Arc::clone(&self.inner.pipeline.config), self.inner.pipeline.cancel.child_token()));
@@ -287,14 +228,9 @@ impl Orchestrator {
                 store
                     .listen(
                         move |tenant_id| {
-                            let Some(inner) = weak.upgrade() else { return };
-                            inner.pipeline.events.emit(EventKind::CredentialsRotated, Some(&tenant_id), json!({"reason": "peer"}));
-                            tokio::spawn(async move {
-                                let _ = inner.pipeline.config.reload("peer-rotation").await;
-                                inner.pipeline.tokens.forget_local(&tenant_id);
-                                // A peer may have tested this tenant's pending credential: read its outcome now.
-                                inner.staging.kick(&tenant_id);
-                            });
+                            if let Some(inner) = weak.upgrade() {
+                                crate::rotation::rotated_by_peer(Arc::clone(&inner.pipeline), Arc::clone(&inner.staging), tenant_id);
+                            }
                         },
                         cancel,
                     )
@@ -310,55 +246,15 @@ impl Orchestrator {
         self.inner.pipeline.config.tenant(tenant_id)
     }
 
-    /// Checks that the tenant's declared `requiredScopes` cover `required` (for a call whose
-    /// endpoint the catalogue may not know): `SCOPE_MISSING` with `preflight: true` naming the
-    /// uncovered ones (mode ALL). A tenant that declares no scopes, or declares names that are not
-    /// Genesys scopes, passes: nothing trustworthy to check against; names in `required` that are not
-    /// Genesys scopes are not checked either.
-    ///
-    /// ```no_run
-    /// # fn f(o: &genesys_tenants_core::Orchestrator) -> genesys_tenants_core::Result<()> {
-    /// o.check_scopes("acme-corp", &["users:readonly".to_string()])?;
-    /// # Ok(()) }
-    /// ```
+    /// Checks the tenant's declared `requiredScopes` against `required` (see [`Pipeline::check_scopes`]).
     pub fn check_scopes(&self, tenant_id: &str, required: &[String]) -> Result<()> {
-        let tenant = self.tenant(tenant_id)?;
-        if tenant.required_scopes.is_empty() || !tenant.unknown_scopes.is_empty() {
-            return Ok(());
-        }
-        let missing = crate::operations::uncovered_scopes(required, &tenant.required_scopes);
-        if missing.is_empty() {
-            return Ok(());
-        }
-        Err(crate::pipeline::classify::preflight_refusal(
-            tenant_id,
-            missing,
-            crate::error::PermissionMode::All,
-            &tenant.required_scopes,
-            None,
-        ))
+        self.check_open()?;
+        self.inner.pipeline.check_scopes(tenant_id, required)
     }
 
-    /// Usable tenants whose id or `domainPrefix` is exactly `key` (the tutorial's
-    /// `rotateCredentials(domainPrefix)`, minus its prefix match: `acme` never matches `acme-corp`).
-    ///
-    /// ```no_run
-    /// # fn f(o: &genesys_tenants_core::Orchestrator) {
-    /// let ids = o.tenants_named("acme");
-    /// # let _ = ids; }
-    /// ```
+    /// Usable tenants whose id or `domainPrefix` is exactly `key` (see [`crate::config::TenantTable::named`]).
     pub fn tenants_named(&self, key: &str) -> Vec<String> {
-        let table = self.inner.pipeline.config.table();
-        let mut ids: Vec<String> = table
-            .entries
-            .values()
-            .filter_map(|e| match e {
-                TenantEntry::Valid(t) if t.tenant_id == key || t.domain_prefix.as_deref() == Some(key) => Some(t.tenant_id.clone()),
-                _ => None,
-            })
-            .collect();
-        ids.sort();
-        ids
+        self.inner.pipeline.config.table().named(key)
     }
 
     /// Forces a rotation of the tenant every `every` (`None`: only what its config says), until its
@@ -383,24 +279,9 @@ impl Orchestrator {
         }
     }
 
-    /// The egress policy in force.
-    pub fn egress(&self) -> &EgressPolicy {
-        &self.inner.pipeline.egress
-    }
-
     /// The shared store, when `redisUrl` is set.
     pub fn store(&self) -> Option<&Arc<SharedStore>> {
         self.inner.pipeline.store.as_ref()
-    }
-
-    /// The tenant's client-side rate limiter.
-    pub fn limiter(&self, tenant_id: &str) -> Arc<Limiter> {
-        self.inner.pipeline.limiter(tenant_id)
-    }
-
-    /// The tenant's request counters.
-    pub fn request_counters(&self, tenant_id: &str) -> Arc<RequestCounters> {
-        self.inner.pipeline.request_counters(tenant_id)
     }
 
     /// Ids of usable tenants, sorted.
@@ -410,7 +291,7 @@ impl Orchestrator {
 
     /// A valid token for the tenant (cached; refreshed ahead of expiry; one request per refresh).
     pub async fn access_token(&self, tenant_id: &str) -> Result<Secret> {
-        let r = self.inner.pipeline.until_closed(self.token(tenant_id)).await;
+        let r = self.inner.pipeline.until_closed(self.inner.pipeline.token(tenant_id)).await;
         Ok(self.inner.pipeline.redacted(tenant_id, r)?.value.clone())
     }
 
@@ -428,11 +309,6 @@ impl Orchestrator {
     pub fn cached_access_token(&self, tenant_id: &str) -> Option<Secret> {
         self.inner.pipeline.check_ready().ok()?;
         self.inner.pipeline.tokens.cached(tenant_id).map(|t| t.value.clone())
-    }
-
-    /// The token object (for the request pipeline).
-    pub async fn token(&self, tenant_id: &str) -> Result<Arc<AccessToken>> {
-        self.inner.pipeline.token(tenant_id).await
     }
 
     /// Sends one API call for a tenant through the pipeline; resolves on 2xx, fails with a typed
@@ -456,11 +332,6 @@ impl Orchestrator {
         self.inner.pipeline.paginate(tenant_id, req, opts)
     }
 
-    /// Drops a token the API refused (401), if still current.
-    pub fn invalidate(&self, tenant_id: &str, token_id: u64) -> bool {
-        self.inner.pipeline.tokens.invalidate(tenant_id, token_id)
-    }
-
     /// Forces a rotation: re-reads the tenant's config, obtains a new token, swaps it in. The old
     /// token serves callers until the new one is ready.
     pub async fn rotate_credentials(&self, tenant_id: &str) -> Result<()> {
@@ -469,41 +340,7 @@ impl Orchestrator {
     }
 
     async fn rotate(&self, reason: &'static str, tenant_id: &str) -> Result<()> {
-        self.inner.pipeline.check_ready()?;
-        let fingerprint = |p: &Pipeline| p.config.tenant(tenant_id).ok().map(|t| t.credentials_fingerprint.clone());
-        let before = fingerprint(&self.inner.pipeline);
-        if let Err(e) = self.inner.pipeline.config.reload("rotation").await {
-            // The config service being down must not stop a rotation: the token is still renewed
-            // with the credentials we have.
-            self.inner.pipeline.events.emit(
-                EventKind::ConfigStale,
-                Some(tenant_id),
-                json!({"reason": e.to_string(), "trigger": "rotation"}),
-            );
-        }
-        // A pending credential that failed its test is retested now rather than at its next retest.
-        self.inner.staging.kick(tenant_id);
-        // A reload that brought new credentials has already started their token (`config-change`):
-        // that is the rotation, and a second, forced request would only cost the token budget.
-        let result = if before.is_some() && fingerprint(&self.inner.pipeline) != before {
-            self.inner.pipeline.tokens.renew_changed(tenant_id).await
-        } else {
-            self.inner.pipeline.tokens.renew(tenant_id).await
-        };
-        match &result {
-            Ok(_) => {
-                self.inner.pipeline.events.emit(EventKind::CredentialsRotated, Some(tenant_id), json!({"reason": reason}));
-                if let Some(store) = &self.inner.pipeline.store {
-                    store.publish_rotation(tenant_id).await;
-                }
-            }
-            Err(e) => self.inner.pipeline.events.emit(
-                EventKind::RotationFailed,
-                Some(tenant_id),
-                json!({"reason": reason, "code": e.code(), "message": e.to_string()}),
-            ),
-        }
-        result.map(|_| ())
+        crate::rotation::rotate(&self.inner.pipeline, &self.inner.staging, reason, tenant_id).await
     }
 
     /// Re-reads the config now; what changed.
@@ -542,21 +379,6 @@ impl Orchestrator {
         self.inner.pipeline.events.subscribe()
     }
 
-    /// The event bus (for layers above, e.g. the request pipeline).
-    pub fn events(&self) -> &Events {
-        &self.inner.pipeline.events
-    }
-
-    /// The shared HTTP client.
-    pub fn http(&self) -> &reqwest::Client {
-        &self.inner.pipeline.http
-    }
-
-    /// The options in force.
-    pub fn options(&self) -> &Options {
-        &self.inner.pipeline.options
-    }
-
     /// Metrics for operators: per tenant calls by outcome, latency, retries, 429s, waits, tokens and
     /// rotations; config and store health. `Metrics::render_text` gives the Prometheus text.
     pub fn metrics(&self) -> crate::metrics::Metrics {
@@ -566,54 +388,7 @@ impl Orchestrator {
 
     /// Per-tenant counters and cache state, and the config source's health.
     pub fn stats(&self) -> Stats {
-        let p = &self.inner.pipeline;
-        let table = p.config.table();
-        let mut tenants = std::collections::BTreeMap::new();
-        for (id, entry) in &table.entries {
-            let (limiter, counters) = p.peek(id);
-            let c = counters.unwrap_or_default();
-            let load = |a: &std::sync::atomic::AtomicU64| a.load(Ordering::Relaxed);
-            let (allowed, used, window) = match limiter {
-                Some(l) => l.snapshot(),
-                None => (p.options.rate_limit_per_minute, 0, std::time::Duration::from_secs(60)),
-            };
-            let (valid, environment, client_id, error) = match entry {
-                TenantEntry::Valid(t) => (true, Some(t.environment.clone()), Some(t.client_id.clone()), None),
-                TenantEntry::Invalid(e) => (false, None, None, Some(EntryError { code: e.code(), message: e.to_string() })),
-            };
-            let (pending_client_id, promoted_from) = match entry {
-                TenantEntry::Valid(t) => {
-                    (t.pending.as_ref().map(|p| p.client_id.clone()), t.promoted_from.as_ref().map(|c| c.client_id.clone()))
-                }
-                TenantEntry::Invalid(_) => (None, None),
-            };
-            tenants.insert(
-                id.clone(),
-                TenantStats {
-                    token: p.tokens.describe(id),
-                    calls: load(&c.calls),
-                    succeeded: load(&c.succeeded),
-                    failed: load(&c.failed),
-                    retries: load(&c.retries),
-                    throttled: load(&c.throttled),
-                    limiter_wait_ms: load(&c.limiter_wait_ms),
-                    rate_limit: RateLimitStats { allowed, used, window_ms: window.as_millis() as u64 },
-                    valid,
-                    environment,
-                    client_id,
-                    pending_client_id,
-                    promoted_from,
-                    error,
-                },
-            );
-        }
-        Stats {
-            tenants,
-            config: p.config.health(),
-            store: p.store.as_ref().map(|s| s.describe()),
-            closed: self.inner.closed.load(Ordering::Acquire),
-            initialized: lock(&self.inner.running).is_some(),
-        }
+        Stats::gather(&self.inner.pipeline, self.inner.closed.load(Ordering::Acquire), lock(&self.inner.running).is_some())
     }
 
     /// Stops the poller and the scheduler, drops every token. Idempotent. Calls made afterwards

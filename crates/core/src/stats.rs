@@ -1,11 +1,13 @@
 //! What `Orchestrator::stats()` reports, as types: per tenant its token state, request counters,
 //! limiter model and validity; the config source's health; the shared store's.
 
-use crate::config::ConfigHealth;
+use crate::config::{ConfigHealth, TenantEntry};
+use crate::pipeline::Pipeline;
 use crate::store::StoreHealth;
 use crate::token::TokenStats;
 use serde::Serialize;
 use std::collections::BTreeMap;
+use std::sync::atomic::Ordering;
 
 /// The whole report.
 #[derive(Debug, Clone, Serialize)]
@@ -81,4 +83,52 @@ pub struct EntryError {
     pub code: &'static str,
     /// What is wrong.
     pub message: String,
+}
+
+impl Stats {
+    /// Reads the report off the pipeline's parts (no limiter or counters are created for a tenant
+    /// that has none yet); `closed` and `initialized` are the orchestrator's.
+    pub fn gather(p: &Pipeline, closed: bool, initialized: bool) -> Stats {
+        let table = p.config.table();
+        let mut tenants = std::collections::BTreeMap::new();
+        for (id, entry) in &table.entries {
+            let (limiter, counters) = p.peek(id);
+            let c = counters.unwrap_or_default();
+            let load = |a: &std::sync::atomic::AtomicU64| a.load(Ordering::Relaxed);
+            let (allowed, used, window) = match limiter {
+                Some(l) => l.snapshot(),
+                None => (p.options.rate_limit_per_minute, 0, std::time::Duration::from_secs(60)),
+            };
+            let (valid, environment, client_id, error) = match entry {
+                TenantEntry::Valid(t) => (true, Some(t.environment.clone()), Some(t.client_id.clone()), None),
+                TenantEntry::Invalid(e) => (false, None, None, Some(EntryError { code: e.code(), message: e.to_string() })),
+            };
+            let (pending_client_id, promoted_from) = match entry {
+                TenantEntry::Valid(t) => {
+                    (t.pending.as_ref().map(|p| p.client_id.clone()), t.promoted_from.as_ref().map(|c| c.client_id.clone()))
+                }
+                TenantEntry::Invalid(_) => (None, None),
+            };
+            tenants.insert(
+                id.clone(),
+                TenantStats {
+                    token: p.tokens.describe(id),
+                    calls: load(&c.calls),
+                    succeeded: load(&c.succeeded),
+                    failed: load(&c.failed),
+                    retries: load(&c.retries),
+                    throttled: load(&c.throttled),
+                    limiter_wait_ms: load(&c.limiter_wait_ms),
+                    rate_limit: RateLimitStats { allowed, used, window_ms: window.as_millis() as u64 },
+                    valid,
+                    environment,
+                    client_id,
+                    pending_client_id,
+                    promoted_from,
+                    error,
+                },
+            );
+        }
+        Stats { tenants, config: p.config.health(), store: p.store.as_ref().map(|s| s.describe()), closed, initialized }
+    }
 }

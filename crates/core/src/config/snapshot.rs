@@ -19,6 +19,14 @@ impl Snapshot {
         Snapshot { path, key }
     }
 
+    /// The snapshot the options ask for (`snapshotPath`, sealed with `encryptionKey`), if any.
+    pub fn from_options(options: &crate::options::Options) -> crate::error::Result<Option<Self>> {
+        let (Some(path), Some(key)) = (&options.snapshot_path, &options.encryption_key) else { return Ok(None) };
+        let key = EncryptionKey::parse(key.expose())
+            .map_err(|reason| crate::error::Error::InvalidOptions { option: "encryptionKey".into(), reason })?;
+        Ok(Some(Snapshot::new(path.clone(), key)))
+    }
+
     /// Its path.
     pub fn path(&self) -> &Path {
         &self.path

@@ -39,6 +39,27 @@ pub struct ConfigDiff {
 }
 
 impl TenantTable {
+    /// Usable tenants whose id or `domainPrefix` is exactly `key` (the tutorial's
+    /// `rotateCredentials(domainPrefix)`, minus its prefix match: `acme` never matches `acme-corp`).
+    ///
+    /// ```no_run
+    /// # fn f(o: &genesys_tenants_core::Orchestrator) {
+    /// let ids = o.tenants_named("acme");
+    /// # let _ = ids; }
+    /// ```
+    pub fn named(&self, key: &str) -> Vec<String> {
+        let mut ids: Vec<String> = self
+            .entries
+            .values()
+            .filter_map(|e| match e {
+                TenantEntry::Valid(t) if t.tenant_id == key || t.domain_prefix.as_deref() == Some(key) => Some(t.tenant_id.clone()),
+                _ => None,
+            })
+            .collect();
+        ids.sort();
+        ids
+    }
+
     /// Puts each promoted pending credential (tenant id → fingerprint) in use; forgets the
     /// promotions the config no longer stages (it moved the tenant on, or dropped the pending one).
     pub fn apply_promotions(&mut self, promotions: &mut HashMap<String, String>) {

@@ -218,6 +218,35 @@ impl Pipeline {
         }
     }
 
+    /// Checks that the tenant's declared `requiredScopes` cover `required` (for a call whose
+    /// endpoint the catalogue may not know): `SCOPE_MISSING` with `preflight: true` naming the
+    /// uncovered ones (mode ALL). A tenant that declares no scopes, or declares names that are not
+    /// Genesys scopes, passes: nothing trustworthy to check against; names in `required` that are not
+    /// Genesys scopes are not checked either.
+    ///
+    /// ```no_run
+    /// # fn f(o: &genesys_tenants_core::Orchestrator) -> genesys_tenants_core::Result<()> {
+    /// o.check_scopes("acme-corp", &["users:readonly".to_string()])?;
+    /// # Ok(()) }
+    /// ```
+    pub fn check_scopes(&self, tenant_id: &str, required: &[String]) -> Result<()> {
+        let tenant = self.config.tenant(tenant_id)?;
+        if tenant.required_scopes.is_empty() || !tenant.unknown_scopes.is_empty() {
+            return Ok(());
+        }
+        let missing = crate::operations::uncovered_scopes(required, &tenant.required_scopes);
+        if missing.is_empty() {
+            return Ok(());
+        }
+        Err(crate::pipeline::classify::preflight_refusal(
+            tenant_id,
+            missing,
+            crate::error::PermissionMode::All,
+            &tenant.required_scopes,
+            None,
+        ))
+    }
+
     /// The secrets the operator configured that no text may carry, whatever the tenant: the proxy
     /// password (in every form).
     pub fn configured_needles(&self) -> Needles {

@@ -1,0 +1,58 @@
+//! `NativePageCursor`: one listing, a page per `nextJson()`, within the listing's call bounds.
+
+use crate::promise::settle;
+use genesys_tenants_core::call_bounds::{CallBounds, OpenCall};
+use genesys_tenants_core::Paginator;
+use napi::bindgen_prelude::*;
+use napi_derive::napi;
+
+/// A cursor over one listing: each `next()` fetches one page, `null` after the last.
+#[napi]
+pub struct NativePageCursor {
+    pager: std::sync::Arc<tokio::sync::Mutex<Paginator>>,
+    /// The listing's deadline and abort, shared by every page; closed by `close()` or when dropped.
+    call: std::sync::Mutex<Option<OpenCall>>,
+    bounds: CallBounds,
+    tenant_id: String,
+}
+
+impl NativePageCursor {
+    pub(crate) fn new(pager: Paginator, call: OpenCall, tenant_id: String) -> Self {
+        let bounds = call.bounds().clone();
+        NativePageCursor {
+            pager: std::sync::Arc::new(tokio::sync::Mutex::new(pager)),
+            call: std::sync::Mutex::new(Some(call)),
+            bounds,
+            tenant_id,
+        }
+    }
+}
+
+#[napi]
+impl NativePageCursor {
+    /// The next page as JSON text `{ items, index, total }`, or `null` after the last.
+    #[napi(ts_return_type = "Promise<string>")]
+    pub fn next_json<'env>(&self, env: &'env Env) -> Result<PromiseRaw<'env, String>> {
+        let pager = std::sync::Arc::clone(&self.pager);
+        let bounds = self.bounds.clone();
+        let tenant_id = self.tenant_id.clone();
+        settle(
+            env,
+            async move {
+                bounds
+                    .run(Some(&tenant_id), async {
+                        let mut p = pager.lock().await;
+                        Ok(p.next_page().await?.map(|page| page.to_json().to_string()).unwrap_or_else(|| "null".into()))
+                    })
+                    .await
+            },
+            |_, v| Ok(v),
+        )
+    }
+
+    /// Ends the listing's call (its deadline and abort are forgotten). Idempotent.
+    #[napi]
+    pub fn close(&self) {
+        self.call.lock().unwrap_or_else(|p| p.into_inner()).take();
+    }
+}
