@@ -1,11 +1,11 @@
 // Hand-written declarations for the JS layer; the native surface is generated in ../index.d.ts.
-import type { ConfigDiff, GatewayOptions, RotationWebhookOptions, TenantOrchestratorOptions } from '../index';
+import type { ConfigDiff, GatewayOptions, ProxyOptions, RotationWebhookOptions, TenantOrchestratorOptions } from '../index';
 // The official SDK is an optional peer dependency: with its typings installed, `SdkApiClient` is its
 // `ApiClientClass`; without them the import resolves to nothing and `SdkApiClient` is `any`.
 // @ts-ignore -- the optional peer may be absent
 import type * as Sdk from 'purecloud-platform-client-v2';
 
-export type { ConfigDiff, GatewayOptions, RotationWebhookOptions, TenantOrchestratorOptions };
+export type { ConfigDiff, GatewayOptions, ProxyOptions, RotationWebhookOptions, TenantOrchestratorOptions };
 
 /** One API call (checked by the core: `INVALID_OPTIONS` naming the field). */
 export interface ApiRequestInit extends CallBounds {
