@@ -6,8 +6,9 @@ mod common;
 use common::servers::{cli, free_port, temp_dir, Certs, Cluster, EchoRedis, Server};
 use genesys_tenants_core::crypto::EncryptionKey;
 use genesys_tenants_core::events::Events;
-use genesys_tenants_core::store::{unix_ms_now, RateWait, SharedStore, SharedToken, StoreError, StoreSettings};
+use genesys_tenants_core::store::{unix_ms_now, RateWait, SharedStore, SharedToken, StageRecord, StoreError, StoreSettings};
 use genesys_tenants_core::{RedisTls, Secret};
+use serde_json::{json, Value};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -25,6 +26,11 @@ fn settings(url: &str, tls: Option<RedisTls>) -> StoreSettings {
 
 fn store(url: &str, tls: Option<RedisTls>) -> SharedStore {
     store_with(url, tls, Events::default())
+}
+
+fn store_at(url: &str, prefix: &str, events: Events) -> SharedStore {
+    let settings = StoreSettings { prefix: prefix.into(), ..settings(url, None) };
+    SharedStore::new(settings, EncryptionKey::parse(&"cd".repeat(32)).unwrap(), events).unwrap()
 }
 
 fn store_with(url: &str, tls: Option<RedisTls>, events: Events) -> SharedStore {
@@ -157,18 +163,13 @@ async fn rotation_fan_out_crosses_the_cluster_s_nodes() {
     let cluster = Cluster::start(3, 0);
     // The listener subscribes on the third node only; the publisher's PUBLISH lands wherever the
     // channel's slot lives. Redis Cluster forwards it to every node.
-    let listener_url = format!("redis+cluster://127.0.0.1:{}", cluster.nodes[2].port);
-    let settings = |url: &str| StoreSettings {
-        url: url.into(),
-        prefix: "gt-fanout:".into(),
-        op_timeout: Duration::from_millis(1000),
-        retry_pause: Duration::from_millis(100),
-        lease: Duration::from_millis(2000),
-        tls: None,
-    };
-    let key = || EncryptionKey::parse(&"cd".repeat(32)).unwrap();
-    let listener = Arc::new(SharedStore::new(settings(&listener_url), key(), Events::default()).unwrap());
-    let publisher = SharedStore::new(settings(&cluster.url()), key(), Events::default()).unwrap();
+    fan_out(&format!("redis+cluster://127.0.0.1:{}", cluster.nodes[2].port), &cluster.url(), "gt-fanout:").await;
+}
+
+/// A rotation published through `publisher_url` reaches a replica listening through `listener_url`.
+async fn fan_out(listener_url: &str, publisher_url: &str, prefix: &str) {
+    let listener = Arc::new(store_at(listener_url, prefix, Events::default()));
+    let publisher = store_at(publisher_url, prefix, Events::default());
     let heard = Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
     let cancel = tokio_util::sync::CancellationToken::new();
     let task = tokio::spawn({
@@ -178,11 +179,12 @@ async fn rotation_fan_out_crosses_the_cluster_s_nodes() {
     let t0 = Instant::now();
     // Publish until heard (the subscription may not be in place yet).
     while heard.lock().unwrap().is_empty() {
-        assert!(t0.elapsed() < Duration::from_secs(5), "the rotation never crossed the cluster");
+        assert!(t0.elapsed() < Duration::from_secs(5), "the rotation never reached the listener");
         publisher.publish_rotation("acme").await;
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     assert_eq!(heard.lock().unwrap()[0], "acme");
+    assert_eq!(publisher.describe().failures, 0, "{:?}", publisher.describe());
     cancel.cancel();
     task.await.unwrap();
 }
@@ -344,4 +346,168 @@ async fn the_first_cause_of_an_outage_stays_until_the_store_answers_again() {
     assert_eq!(second.outages, 2);
     let second = second.last_error.unwrap_or_default();
     assert!(!second.is_empty() && !second.contains("NoPerm"), "the second outage has its own cause: {second}");
+}
+
+/// The minimal ACL of a shared-mode user, as the README gives it, for key prefix `prefix`: the
+/// commands the store sends (the scripts' own commands included, since Redis checks those against
+/// the user too), its keys and its rotation channel, nothing else — not `INFO`.
+fn minimal_acl(prefix: &str, except: &[&str]) -> Vec<String> {
+    let mut rules: Vec<String> = ["ACL", "SETUSER", "gt-min", "reset", "on", ">Min-Pass-5e1a"].map(String::from).to_vec();
+    rules.push(format!("~{prefix}*"));
+    rules.push(format!("&{prefix}events"));
+    let commands = [
+        "+evalsha",
+        "+script|load",
+        "+get",
+        "+set",
+        "+del",
+        "+incr",
+        "+pttl",
+        "+time",
+        "+publish",
+        "+subscribe",
+        "+cluster|slots",
+        "+ping",
+        "+asking",
+    ];
+    rules.extend(commands.iter().filter(|c| !except.contains(c)).map(|c| c.to_string()));
+    rules
+}
+
+fn grant(port: u16, rules: &[String]) {
+    let args: Vec<&str> = rules.iter().map(String::as_str).collect();
+    assert_eq!(cli(port, &args).trim(), "OK", "{rules:?}");
+    assert!(cli(port, &["--user", "gt-min", "--pass", "Min-Pass-5e1a", "--no-auth-warning", "INFO"]).contains("NOPERM"));
+}
+
+/// Every operation of the store, through `url`: lease, token, budget, pause, drop, webhook
+/// claim, staged-credential record, rotation fan-out — and none failed.
+async fn every_operation(url: &str, prefix: &str) {
+    let s = store_at(url, prefix, Events::default());
+    for i in 0..12 {
+        round_trip(&s, &format!("tenant-{i}")).await.unwrap();
+    }
+    s.drop_token_if("tenant-0", "fp", "token-of-tenant-0").await;
+    assert!(s.get_token("tenant-0", "fp").await.unwrap().is_none(), "the refused token is deleted");
+    assert!(s.claim_delivery("delivery-1", Duration::from_secs(5)).await.unwrap());
+    assert!(!s.claim_delivery("delivery-1", Duration::from_secs(5)).await.unwrap(), "claimed once");
+    let record = StageRecord { promoted: true, reason: None, status: None, organization_id: Some("org-1".into()) };
+    s.put_stage_record("tenant-1", "kfp", &record, Duration::from_secs(5)).await.unwrap();
+    assert_eq!(s.stage_record("tenant-1", "kfp").await.unwrap(), Some(record));
+    fan_out(url, url, prefix).await;
+    let health = s.describe();
+    assert_eq!((health.mode, health.failures, health.outages), ("shared", 0, 0), "{health:?}");
+}
+
+/// 10 tenants, each called 3 times at once by each of 2 orchestrators sharing `url`: the token
+/// requests the emulator counted, in all.
+async fn token_requests_for_ten_tenants_on_two_replicas(url: &str, prefix: &str) -> u64 {
+    let env = common::emulator().await;
+    let like = env.client_id("acme-corp").await;
+    let base = env.tenants().await.into_iter().find(|t| t["tenantId"] == "acme-corp").unwrap();
+    let (mut doc, mut clients) = (Vec::new(), Vec::new());
+    for i in 0..10 {
+        let v = env.control("POST", "clients", json!({ "like": like })).await;
+        let mut t = base.clone();
+        t["tenantId"] = json!(format!("tenant-{i}"));
+        t["clientId"] = v["clientId"].clone();
+        t["clientSecret"] = v["secret"].clone();
+        clients.push(v["clientId"].as_str().unwrap().to_string());
+        doc.push(t);
+    }
+    env.control("PUT", "config-service/tenants", Value::Array(doc)).await;
+    let mut replicas = Vec::new();
+    for _ in 0..2 {
+        let mut o = env.options();
+        o.redis_url = Some(url.into());
+        o.encryption_key = Some(Secret::new("ab".repeat(32)));
+        o.redis_key_prefix = prefix.into();
+        replicas.push(env.orchestrator_with(o).await);
+    }
+    let mut calls = Vec::new();
+    for orch in &replicas {
+        for i in 0..10 {
+            for _ in 0..3 {
+                let orch = orch.clone();
+                calls.push(tokio::spawn(async move {
+                    orch.request(&format!("tenant-{i}"), common::get("/api/v2/organizations/me")).await.map(|r| r.status)
+                }));
+            }
+        }
+    }
+    for call in futures::future::join_all(calls).await {
+        assert_eq!(call.unwrap().unwrap(), 200);
+    }
+    for orch in &replicas {
+        let health = orch.stats().store.unwrap();
+        assert_eq!((health.mode, health.failures), ("shared", 0), "{health:?}");
+        orch.close().await;
+    }
+    let mut total = 0;
+    for id in clients {
+        total += env.control("GET", &format!("counters/{id}"), Value::Null).await["tokenRequests"].as_u64().unwrap_or(0);
+    }
+    total
+}
+
+/// Issue 23, item 10: the documented minimal ACL works for everything the store does, on one
+/// Redis and on a 3-master Cluster reached through a plain redis:// URL to one node (the user may
+/// not run INFO: the Cluster is detected by CLUSTER SLOTS), and sharing holds: 10 tenants on 2
+/// replicas cost exactly 10 token requests.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_minimal_acl_serves_shared_mode_on_one_redis_and_on_a_cluster_behind_a_plain_url() {
+    let prefix = "gt-acl:";
+    let dir = temp_dir("acl-minimal");
+    let port = free_port();
+    let _one = Server::start(port, &dir, &["--port", &port.to_string()]);
+    grant(port, &minimal_acl(prefix, &[]));
+    let one = format!("redis://gt-min:Min-Pass-5e1a@127.0.0.1:{port}");
+    every_operation(&one, prefix).await;
+    assert_eq!(token_requests_for_ten_tenants_on_two_replicas(&one, prefix).await, 10);
+
+    let cluster = Cluster::start(3, 0);
+    for n in &cluster.nodes {
+        grant(n.port, &minimal_acl(prefix, &[]));
+    }
+    let plain = format!("redis://gt-min:Min-Pass-5e1a@127.0.0.1:{}", cluster.nodes[1].port);
+    every_operation(&plain, prefix).await;
+    let spread = cluster.keys_per_node(&format!("{prefix}*"));
+    assert!(spread.iter().all(|(_, n)| *n > 0), "the tenants are on every master: {spread:?}");
+    assert_eq!(token_requests_for_ten_tenants_on_two_replicas(&plain, prefix).await, 10);
+}
+
+/// Issue 23, item 10: a Cluster node behind a plain URL whose user may run neither INFO nor
+/// CLUSTER SLOTS cannot be used as a Cluster; the store refuses it whole (no tenant half-shared)
+/// with a reason that names the fix.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cluster_whose_slot_map_cannot_be_read_is_refused_with_a_reason_naming_the_fix() {
+    let prefix = "gt-acl:";
+    let cluster = Cluster::start(3, 0);
+    for n in &cluster.nodes {
+        grant(n.port, &minimal_acl(prefix, &["+cluster|slots"]));
+    }
+    let events = Events::default();
+    let mut rx = events.subscribe();
+    let node = cluster.nodes[0].port;
+    let s = store_at(&format!("redis://gt-min:Min-Pass-5e1a@127.0.0.1:{node}"), prefix, events);
+    let on = |here: bool| {
+        let t = (0..).map(|i| format!("tenant-{i}")).find(|t| (cluster.master_of(&format!("{prefix}{{{}}}", hex_of(t))) == node) == here);
+        t.unwrap()
+    };
+    // A tenant on another master: the node answers MOVED.
+    assert!(round_trip(&s, &on(false)).await.is_err());
+    // Then every tenant is refused, those whose slots the node holds too (past the retry pause).
+    for _ in 0..3 {
+        tokio::time::sleep(Duration::from_millis(150)).await;
+        assert!(round_trip(&s, &on(true)).await.is_err(), "no tenant is shared through one node of the Cluster");
+    }
+    let texts = drain(&mut rx);
+    let unavailable: Vec<&String> = texts.iter().filter(|t| t.contains("store.unavailable")).collect();
+    assert_eq!(unavailable.len(), 1, "one outage, not a flapping store: {texts:?}");
+    assert!(!texts.iter().any(|t| t.contains("store.available")), "{texts:?}");
+    let last = s.describe().last_error.unwrap_or_default();
+    for needle in ["is a Redis Cluster", "CLUSTER SLOTS", "+cluster|slots", "redis+cluster://"] {
+        assert!(last.contains(needle) && unavailable[0].contains(needle), "{needle}: {last}");
+    }
+    assert!(!last.contains("Min-Pass-5e1a"), "{last}");
 }

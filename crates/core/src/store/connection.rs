@@ -7,14 +7,19 @@
 //!
 //! A Cluster is named by `redis+cluster://` / `rediss+cluster://` (more seeds as `addr=host:port`
 //! query parameters, the convention of go-redis's `ParseClusterURL`), or detected: a `redis://` or
-//! `rediss://` URL whose server answers `cluster_enabled:1` to `INFO cluster` (a managed service's
-//! configuration endpoint) is used as the Cluster's seed.
+//! `rediss://` URL whose server answers `cluster_enabled:1` to `INFO cluster`, or — for an ACL user
+//! who may not run `INFO` — answers `CLUSTER SLOTS` (a managed service's configuration endpoint), is
+//! used as the Cluster's seed. A user who may run neither cannot use a Cluster at all (the cluster
+//! client reads the slot map with `CLUSTER SLOTS`): such a server is taken as one server until it
+//! answers `MOVED`, and from then on refused whole, with a reason that names the fix — never used
+//! for the tenants whose slots it happens to hold while the others fall back.
 
 use crate::options::RedisTls;
 use redis::aio::{ConnectionLike, ConnectionManager};
 use redis::cluster::ClusterClient;
 use redis::cluster_async::ClusterConnection;
-use redis::{Cmd, Pipeline, RedisFuture, Value};
+use redis::{Cmd, ErrorKind, Pipeline, RedisFuture, Value};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 /// A connection to either kind of deployment; cheap to clone (both sides multiplex).
@@ -55,6 +60,41 @@ pub(super) struct Target {
     /// Set when the URL names a Cluster; a single URL may still turn out to be one.
     cluster: Option<ClusterClient>,
     tls: Option<RedisTls>,
+    /// The URL without its userinfo, for reasons.
+    display: String,
+    /// A server taken as one server answered `MOVED`: it is a Cluster node.
+    moved: AtomicBool,
+}
+
+/// What a plain URL's server says it is.
+enum Detected {
+    Single,
+    Cluster,
+    /// The user may run neither `INFO` nor `CLUSTER SLOTS`.
+    Unknown,
+}
+
+/// True for an error the server answered (no permission, unknown command, …), as opposed to one
+/// of the connection (I/O, timeout), which says nothing about what the server is.
+fn answered(e: &redis::RedisError) -> bool {
+    matches!(e.kind(), ErrorKind::Server(_) | ErrorKind::Extension)
+}
+
+/// Asks the server whether it is a Cluster node: `INFO cluster`, else `CLUSTER SLOTS` (the one
+/// command the cluster client itself needs, so a user who can use a Cluster may run it).
+async fn detect(conn: &mut ConnectionManager) -> redis::RedisResult<Detected> {
+    match redis::cmd("INFO").arg("cluster").query_async::<String>(conn).await {
+        Ok(info) if info.lines().any(|l| l.trim() == "cluster_enabled:1") => return Ok(Detected::Cluster),
+        Ok(_) => return Ok(Detected::Single),
+        Err(e) if !answered(&e) => return Err(e),
+        Err(_) => {}
+    }
+    match redis::cmd("CLUSTER").arg("SLOTS").query_async::<Value>(conn).await {
+        Ok(_) => Ok(Detected::Cluster),
+        Err(e) if !answered(&e) => Err(e),
+        Err(e) if e.to_string().contains("cluster support disabled") => Ok(Detected::Single),
+        Err(_) => Ok(Detected::Unknown),
+    }
 }
 
 /// The seed URLs of a `redis+cluster://` / `rediss+cluster://` URL, as plain `redis://` /
@@ -145,41 +185,80 @@ fn cluster_client<T: redis::IntoConnectionInfo>(
 impl Target {
     /// Checks the URL and TLS material; connects nothing.
     pub(super) fn new(url: &str, tls: Option<RedisTls>, op_timeout: Duration) -> Result<Target, String> {
+        let display = crate::transport::display_url_text(url);
         match cluster_seeds(url)? {
             Some(seeds) => {
                 let clients = seeds.iter().map(|s| client(s, &tls)).collect::<Result<Vec<_>, _>>().map_err(|e| e.to_string())?;
                 let cluster = cluster_client(seeds.iter().map(String::as_str), &tls, op_timeout).map_err(|e| e.to_string())?;
-                Ok(Target { seeds: clients, cluster: Some(cluster), tls })
+                Ok(Target { seeds: clients, cluster: Some(cluster), tls, display, moved: AtomicBool::new(false) })
             }
-            None => Ok(Target { seeds: vec![client(url, &tls).map_err(|e| e.to_string())?], cluster: None, tls }),
+            None => Ok(Target {
+                seeds: vec![client(url, &tls).map_err(|e| e.to_string())?],
+                cluster: None,
+                tls,
+                display,
+                moved: AtomicBool::new(false),
+            }),
         }
     }
 
     /// Connects: the Cluster when the URL names one or the server says it is one, else one server.
-    pub(super) async fn connect(&self, op_timeout: Duration) -> redis::RedisResult<Conn> {
+    /// A failure is described in words (a refused Cluster names the fix).
+    pub(super) async fn connect(&self, op_timeout: Duration) -> Result<Conn, String> {
         let config = redis::cluster::ClusterConfig::new().set_connection_timeout(op_timeout).set_response_timeout(op_timeout);
         if let Some(cluster) = &self.cluster {
-            return Ok(Conn::Cluster(cluster.get_async_connection_with_config(config).await?));
+            return Ok(Conn::Cluster(cluster.get_async_connection_with_config(config).await.map_err(|e| e.to_string())?));
         }
         let seed = &self.seeds[0];
         let cfg = redis::aio::ConnectionManagerConfig::new()
             .set_connection_timeout(Some(op_timeout))
             .set_response_timeout(Some(op_timeout))
             .set_number_of_retries(1);
-        let mut single = seed.get_connection_manager_with_config(cfg).await?;
-        // An ACL user without INFO rights is taken at its word: a single server.
-        let info: String = redis::cmd("INFO").arg("cluster").query_async(&mut single).await.unwrap_or_default();
-        if !info.lines().any(|l| l.trim() == "cluster_enabled:1") {
-            return Ok(Conn::Single(single));
+        let mut single = seed.get_connection_manager_with_config(cfg).await.map_err(|e| e.to_string())?;
+        match detect(&mut single).await.map_err(|e| e.to_string())? {
+            Detected::Single => Ok(Conn::Single(single)),
+            // Until it answers MOVED: a user may well be denied both on one server.
+            Detected::Unknown if !self.moved.load(Ordering::Acquire) => Ok(Conn::Single(single)),
+            Detected::Unknown => Err(self.unreadable_cluster()),
+            Detected::Cluster => {
+                let cluster = cluster_client([seed.get_connection_info().clone()], &self.tls, op_timeout).map_err(|e| e.to_string())?;
+                Ok(Conn::Cluster(cluster.get_async_connection_with_config(config).await.map_err(|e| e.to_string())?))
+            }
         }
-        let cluster = cluster_client([seed.get_connection_info().clone()], &self.tls, op_timeout)?;
-        Ok(Conn::Cluster(cluster.get_async_connection_with_config(config).await?))
+    }
+
+    /// True for a redirection answered to a connection made as to one server: the server is a
+    /// Cluster node the store could not detect. Remembers it (the next connect refuses the server).
+    pub(super) fn misdetected(&self, single: bool, e: &redis::RedisError) -> bool {
+        let redirected = matches!(e.kind(), ErrorKind::Server(redis::ServerErrorKind::Moved | redis::ServerErrorKind::Ask));
+        if redirected && single {
+            self.moved.store(true, Ordering::Release);
+        }
+        redirected && single
+    }
+
+    /// Why a Cluster node whose user may run neither `INFO` nor `CLUSTER SLOTS` is refused, and the fix.
+    pub(super) fn unreadable_cluster(&self) -> String {
+        format!(
+            "{} is a Redis Cluster node (it answered MOVED), and this user may run neither INFO nor CLUSTER SLOTS, so the Cluster's \
+             slot map cannot be read: allow CLUSTER SLOTS (ACL +cluster|slots) and name the Cluster with redis+cluster:// \
+             (rediss+cluster:// with TLS); shared mode is off until then",
+            self.display
+        )
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn a_refused_cluster_names_the_fix_and_not_the_credentials() {
+        let t = Target::new("redis://gt-svc:Pw-1@10.0.0.1:6379", None, Duration::from_millis(100)).unwrap();
+        let why = t.unreadable_cluster();
+        assert!(why.starts_with("redis://10.0.0.1:6379 is a Redis Cluster node (it answered MOVED)"), "{why}");
+        assert!(why.contains("ACL +cluster|slots") && why.contains("redis+cluster://") && !why.contains("Pw-1"), "{why}");
+    }
 
     #[test]
     fn cluster_urls_list_their_seeds_with_the_same_credentials() {

@@ -105,7 +105,7 @@ enum Attempt {
     Connected(Conn),
     /// Another caller's attempt failed just before: the retry pause is on.
     Paused,
-    Failed(redis::RedisError),
+    Failed(String),
 }
 
 /// The shared store.
@@ -301,7 +301,7 @@ impl SharedStore {
         match tokio::time::timeout(t * 2, attempt).await {
             Ok(Attempt::Connected(c)) => Ok(c),
             Ok(Attempt::Paused) => Err(StoreError::Unavailable(PAUSED.into())),
-            Ok(Attempt::Failed(e)) => Err(self.mark_down(e.to_string())),
+            Ok(Attempt::Failed(why)) => Err(self.mark_down(why)),
             Err(_) => Err(self.mark_down("connect timed out".into())),
         }
     }
@@ -312,10 +312,17 @@ impl SharedStore {
         Fut: std::future::Future<Output = redis::RedisResult<T>>,
     {
         let conn = self.conn().await?;
+        let single = matches!(conn, Conn::Single(_));
         match tokio::time::timeout(self.settings.op_timeout, f(conn)).await {
             Ok(Ok(v)) => {
                 self.mark_up();
                 Ok(v)
+            }
+            Ok(Err(e)) if self.target.misdetected(single, &e) => {
+                // A Cluster node taken for one server: never used for the slots it happens to hold
+                // while the other tenants fall back. The next connect finds what it is, or refuses it.
+                *self.lock_conn() = None;
+                Err(self.mark_down(self.target.unreadable_cluster()))
             }
             Ok(Err(e)) => Err(self.mark_down(e.to_string())),
             Err(_) => Err(self.mark_down("operation timed out".into())),
