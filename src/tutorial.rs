@@ -64,7 +64,7 @@ pub fn retry_wait(error_json: String, retries: u32, waited_ms: f64, max_retries:
     let status = e.get("status").and_then(serde_json::Value::as_u64).and_then(|s| u16::try_from(s).ok());
     let retry_after = e.get("retryAfterMs").and_then(serde_json::Value::as_f64).map(ms);
     let code = e.get("code").and_then(serde_json::Value::as_str)?;
-    genesys_tenants_core::pipeline::retry::wait_after_error(code, status, retry_after, retries, ms(waited_ms), max_retries, ms(budget_ms))
+    genesys_tenants_core::retry::budget::wait_after_error(code, status, retry_after, retries, ms(waited_ms), max_retries, ms(budget_ms))
         .map(|d| d.as_millis() as f64)
 }
 

@@ -2,7 +2,7 @@
 //! policy, the tenant table, the tokens, the shared store, one limiter and one set of counters per
 //! tenant, the event bus, the options and the close signal — and runs each call through the same
 //! ordered steps (`request.rs`): guard → pre-flight → pace → authorize → send → classify → decide,
-//! with one [`retry::RetryBudget`] making every retry decision. The orchestrator builds it and hands
+//! with one [`crate::retry::budget::RetryBudget`] making every retry decision. The orchestrator builds it and hands
 //! it out; the paginator and the SDK bridge go through it.
 
 pub mod classify;
@@ -11,7 +11,6 @@ pub mod paginate;
 pub use paginate::page_end;
 pub mod rate_limit;
 pub mod request;
-pub mod retry;
 
 use crate::config::{ConfigManager, Tenant};
 use crate::egress::EgressPolicy;

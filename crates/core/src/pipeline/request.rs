@@ -14,7 +14,6 @@
 
 use super::classify::{preflight_refusal, to_error, Answer};
 use super::rate_limit::Limiter;
-use super::retry::{AttemptEnd, RetryBudget, Verdict};
 use super::Pipeline;
 use crate::config::Tenant;
 use crate::egress::Endpoints;
@@ -23,6 +22,7 @@ use crate::events::EventKind;
 use crate::operations::{missing_scopes, retry_safe};
 use crate::options::PreflightMode;
 use crate::retry::backoff::small_jitter_with;
+use crate::retry::budget::{AttemptEnd, RetryBudget, Verdict};
 use crate::retry::retry_after::{self, wait_after_429, RateLimitHeaders};
 use crate::store::RateWait;
 use crate::transport::{describe_reqwest, read_limited, BodyError, MAX_API_BODY};

@@ -8,6 +8,7 @@ use super::manager::{Slot, TokenManager};
 use crate::config::Tenant;
 use crate::error::{Error, Result};
 use crate::events::EventKind;
+use crate::retry::budget::{AttemptEnd, RetryBudget, Verdict};
 use serde_json::json;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -76,9 +77,9 @@ impl TokenManager {
 
     pub(super) async fn acquire(self: &Arc<Self>, slot: &Arc<Slot>, mut tenant: Arc<Tenant>) -> Result<Arc<AccessToken>> {
         let id = tenant.tenant_id.clone();
-        let mut attempt: u32 = 0;
-        // `maxRetryDelayMs` caps the total waiting of one token request, as it does a request's.
-        let mut waited = Duration::ZERO;
+        // One budget per token request, the same rule as a request's: `maxRetries` retries and
+        // `maxRetryDelayMs` of waiting.
+        let mut budget = RetryBudget::new(self.settings.max_retries, self.settings.max_retry_delay);
         loop {
             let endpoints = self.egress.endpoints(&tenant.environment).map_err(|e| e.with_tenant(&id))?;
             slot.counters.requests.fetch_add(1, Ordering::Relaxed);
@@ -139,42 +140,94 @@ impl TokenManager {
                     self.events.emit(EventKind::TokenFailed, Some(&id), json!({"code": err.code(), "message": err.to_string()}));
                     return Err(err);
                 }
-                Err(TokenFailure::Retryable { reason, retry_after, status }) => {
+                Err(TokenFailure::Retryable { reason, end, status }) => {
                     slot.counters.failures.fetch_add(1, Ordering::Relaxed);
-                    attempt += 1;
-                    let backoff = crate::retry::backoff::full_jitter(attempt, self.settings.max_retry_delay);
-                    let delay = retry_after.map(|d| d + crate::retry::backoff::small_jitter()).unwrap_or(backoff);
-                    if attempt > self.settings.max_retries || waited + delay > self.settings.max_retry_delay {
-                        let err = match status {
-                            Some(429) | Some(400) => {
-                                Error::RateLimited { tenant_id: id.clone(), retry_after_ms: delay.as_millis() as u64, correlation_id: None }
-                            }
-                            Some(s) => Error::Upstream {
-                                tenant_id: id.clone(),
-                                status: s,
-                                body: json!({"error": reason}),
-                                message: Some(format!("token endpoint: {reason}")),
-                                correlation_id: None,
-                            },
-                            None if reason.starts_with("no answer") => Error::Timeout {
-                                tenant_id: Some(id.clone()),
-                                what: format!("token request: {reason}"),
-                                after_ms: self.settings.request_timeout.as_millis() as u64,
-                            },
-                            None => Error::Network { tenant_id: Some(id.clone()), reason: format!("token request: {reason}") },
-                        };
-                        self.events.emit(
-                            EventKind::TokenFailed,
-                            Some(&id),
-                            json!({"code": err.code(), "message": err.to_string(), "attempts": attempt}),
-                        );
-                        return Err(err);
-                    }
+                    // The pipeline's budget decides: `maxRetries` retries and `maxRetryDelayMs` of waiting.
+                    let delay = match budget.decide(end, true, rand::random) {
+                        Verdict::Backoff(d) => Ok(d),
+                        Verdict::Hold { server_wait, jitter, retry: true } => Ok(server_wait + jitter),
+                        Verdict::Hold { server_wait, jitter, retry: false } => Err(Some(server_wait + jitter)),
+                        Verdict::Fail | Verdict::Refresh => Err(None),
+                    };
+                    let delay = match delay {
+                        Ok(d) => d,
+                        Err(wait) => {
+                            let err = exhausted(&id, end, status, &reason, wait, self.settings.request_timeout);
+                            let attempts = budget.retries() + 1;
+                            self.events.emit(
+                                EventKind::TokenFailed,
+                                Some(&id),
+                                json!({"code": err.code(), "message": err.to_string(), "attempts": attempts}),
+                            );
+                            return Err(err);
+                        }
+                    };
+                    let attempt = budget.retries();
                     self.events.emit(EventKind::Retry, Some(&id), json!({"what": "token", "attempt": attempt, "delayMs": delay.as_millis() as u64, "reason": reason, "status": status}));
-                    waited += delay;
                     tokio::time::sleep(delay).await;
                 }
             }
         }
+    }
+}
+
+/// The error a token request ends with once its budget is spent: told by how its last attempt
+/// ended (typed), never by the text of its reason.
+fn exhausted(tenant_id: &str, end: AttemptEnd, status: Option<u16>, reason: &str, wait: Option<Duration>, timeout: Duration) -> Error {
+    let tenant_id = tenant_id.to_string();
+    match (end, status) {
+        (AttemptEnd::Answer { status: 429, stated_wait }, _) => Error::RateLimited {
+            tenant_id,
+            retry_after_ms: wait.or(stated_wait).unwrap_or_default().as_millis() as u64,
+            correlation_id: None,
+        },
+        (_, Some(s)) => Error::Upstream {
+            tenant_id,
+            status: s,
+            body: json!({"error": reason}),
+            message: Some(format!("token endpoint: {reason}")),
+            correlation_id: None,
+        },
+        (AttemptEnd::Lost { timeout: true }, None) => {
+            Error::Timeout { tenant_id: Some(tenant_id), what: format!("token request: {reason}"), after_ms: timeout.as_millis() as u64 }
+        }
+        (_, None) => Error::Network { tenant_id: Some(tenant_id), reason: format!("token request: {reason}") },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The error is told by the typed end of the last attempt, whatever its reason's text says.
+    #[test]
+    fn a_spent_budget_ends_with_the_error_of_the_last_attempt() {
+        let t = Duration::from_secs(16);
+        let throttled = AttemptEnd::Answer { status: 429, stated_wait: Some(Duration::from_secs(3)) };
+        let e = exhausted("acme", throttled, Some(400), "rate limit exceeded", Some(Duration::from_millis(3100)), t);
+        assert_eq!((e.code(), e.fields()["retryAfterMs"].as_u64()), ("RATE_LIMITED", Some(3100)));
+        let down = AttemptEnd::Answer { status: 503, stated_wait: None };
+        assert_eq!(exhausted("acme", down, Some(503), "down", None, t).code(), "UPSTREAM_ERROR");
+        // A reason that reads like a timeout does not make one; a typed timeout does.
+        assert_eq!(
+            exhausted("acme", AttemptEnd::Lost { timeout: false }, None, "no answer within 16000 ms", None, t).code(),
+            "NETWORK_ERROR"
+        );
+        assert_eq!(exhausted("acme", AttemptEnd::Lost { timeout: true }, None, "connection reset", None, t).code(), "TIMEOUT");
+    }
+
+    #[test]
+    fn token_answers_end_attempts_by_type() {
+        use super::super::endpoint::classify;
+        let end = |status, body: &str| match classify(status, body.as_bytes(), Some(Duration::from_secs(2)), None) {
+            Err(TokenFailure::Retryable { end, .. }) => Some(end),
+            _ => None,
+        };
+        let throttled = AttemptEnd::Answer { status: 429, stated_wait: Some(Duration::from_secs(2)) };
+        assert_eq!(end(400, r#"{"error":"invalid_request","description":"rate limit exceeded; later"}"#), Some(throttled));
+        assert_eq!(end(429, ""), Some(throttled));
+        assert_eq!(end(502, ""), Some(AttemptEnd::Answer { status: 502, stated_wait: Some(Duration::from_secs(2)) }));
+        assert_eq!(end(408, ""), Some(AttemptEnd::Lost { timeout: true }));
+        assert_eq!(end(200, "<html>"), Some(AttemptEnd::Lost { timeout: false }));
     }
 }

@@ -4,6 +4,7 @@
 
 use crate::config::Tenant;
 use crate::network::Http;
+use crate::retry::budget::AttemptEnd;
 use crate::secret::Secret;
 use crate::transport::{read_limited, MAX_TOKEN_BODY};
 use base64::Engine;
@@ -39,8 +40,9 @@ pub enum TokenFailure {
     Retryable {
         /// What happened.
         reason: String,
-        /// How long the server asked to wait, if it said.
-        retry_after: Option<Duration>,
+        /// How the attempt ended, typed for the retry budget: a throttled answer is a 429 with the
+        /// server's stated wait, a lost or garbled answer `Lost` (with whether it timed out).
+        end: AttemptEnd,
         /// HTTP status, if there was an answer.
         status: Option<u16>,
     },
@@ -90,7 +92,7 @@ pub async fn request_token(http: &Http, token_url: &url::Url, tenant: &Tenant, t
         Err(e) => {
             return Err(refused(Err(&e)).unwrap_or_else(|| TokenFailure::Retryable {
                 reason: http.describe(token_url, &e, timeout),
-                retry_after: None,
+                end: AttemptEnd::Lost { timeout: e.is_timeout() },
                 status: None,
             }))
         }
@@ -105,7 +107,7 @@ pub async fn request_token(http: &Http, token_url: &url::Url, tenant: &Tenant, t
     // An answer longer than any token answer stops being read at the limit (retried like a garbled one).
     let bytes = read_limited(resp, MAX_TOKEN_BODY).await.map_err(|e| TokenFailure::Retryable {
         reason: e.describe(timeout),
-        retry_after: None,
+        end: AttemptEnd::Lost { timeout: matches!(&e, crate::transport::BodyError::Read(r) if r.is_timeout()) },
         status: Some(status),
     })?;
     classify(status, &bytes, retry_after, correlation_id)
@@ -115,7 +117,12 @@ pub async fn request_token(http: &Http, token_url: &url::Url, tenant: &Tenant, t
 pub fn classify(status: u16, body: &[u8], retry_after: Option<Duration>, correlation_id: Option<String>) -> Result<Granted, TokenFailure> {
     let json: Option<Value> = serde_json::from_slice(body).ok();
     if (200..300).contains(&status) {
-        return parse_grant(json.as_ref()).map_err(|reason| TokenFailure::Retryable { reason, retry_after: None, status: Some(status) });
+        // A garbled success is no usable answer: tried again as if lost.
+        return parse_grant(json.as_ref()).map_err(|reason| TokenFailure::Retryable {
+            reason,
+            end: AttemptEnd::Lost { timeout: false },
+            status: Some(status),
+        });
     }
     let error = json.as_ref().and_then(|j| j.get("error")).and_then(Value::as_str).unwrap_or("").to_string();
     let description = json
@@ -133,10 +140,19 @@ pub fn classify(status: u16, body: &[u8], retry_after: Option<Duration>, correla
     // Genesys throttles token creation with 400 invalid_request "rate limit exceeded; …".
     let throttled = status == 429 || (status == 400 && description.to_ascii_lowercase().starts_with("rate limit exceeded"));
     if throttled {
-        return Err(TokenFailure::Retryable { reason, retry_after, status: Some(status) });
+        // Whatever its status, a throttled token request is a 429 to the retry budget.
+        return Err(TokenFailure::Retryable {
+            reason,
+            end: AttemptEnd::Answer { status: 429, stated_wait: retry_after },
+            status: Some(status),
+        });
+    }
+    if matches!(status, 500 | 502 | 503 | 504) {
+        return Err(TokenFailure::Retryable { reason, end: AttemptEnd::Answer { status, stated_wait: retry_after }, status: Some(status) });
     }
     if status >= 500 || status == 408 {
-        return Err(TokenFailure::Retryable { reason, retry_after, status: Some(status) });
+        // No answer the budget retries by status (408, 501, 505…): tried again as if lost.
+        return Err(TokenFailure::Retryable { reason, end: AttemptEnd::Lost { timeout: status == 408 }, status: Some(status) });
     }
     if status == 401 || error == "invalid_client" || error == "unauthorized_client" || status == 403 {
         return Err(TokenFailure::Rejected { reason, status, correlation_id });

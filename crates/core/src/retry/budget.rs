@@ -5,7 +5,7 @@
 //! and the limiter's waits for a slot alike. Pure: the pipeline
 //! carries out what it decides; randomness comes from a draw the caller passes.
 
-use crate::retry::backoff::{full_jitter_with, small_jitter_with};
+use super::backoff::{full_jitter_with, small_jitter_with};
 use std::time::Duration;
 
 /// How an attempt ended, as far as retrying is concerned.
@@ -116,7 +116,7 @@ impl RetryBudget {
     /// `draw` gives uniform numbers in [0, 1) for the jitter.
     ///
     /// ```
-    /// use genesys_tenants_core::pipeline::retry::{AttemptEnd, RetryBudget, Verdict};
+    /// use genesys_tenants_core::retry::budget::{AttemptEnd, RetryBudget, Verdict};
     /// use std::time::Duration;
     /// let mut b = RetryBudget::new(4, Duration::from_secs(60));
     /// let answer = AttemptEnd::Answer { status: 401, stated_wait: None };
@@ -170,7 +170,7 @@ impl RetryBudget {
 /// to be a read (safe to repeat).
 ///
 /// ```
-/// use genesys_tenants_core::pipeline::retry::wait_after_error;
+/// use genesys_tenants_core::retry::budget::wait_after_error;
 /// use std::time::Duration;
 /// let w = wait_after_error("RATE_LIMITED", None, Some(Duration::from_secs(2)), 0, Duration::ZERO, 3, Duration::from_secs(60));
 /// assert!(w.is_some_and(|d| d >= Duration::from_secs(2)));
