@@ -222,7 +222,7 @@ test('package measures the file: an addon needing GLIBC_2.34 is refused even whe
     }),
   );
   assert.equal(r.status, 1);
-  assert.deepEqual(refusalsOf(r.stderr), [`${addon} needs GLIBC_2.34, more than 2.17`]);
+  assert.deepEqual(refusalsOf(r.stderr), [`${addon} needs GLIBC_2.34, more than 2.17`, `${addon} does not export napi_register_module_v1 (not a Node addon)`]);
   assert.deepEqual(r.tarballs, []);
 });
 

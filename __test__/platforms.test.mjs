@@ -82,6 +82,7 @@ for (const platform of LINUX) {
       assert.equal(facts.format, 'elf', file);
       assert.equal(facts.machine, machine, file);
       assert.ok(facts.stripped, `${file} is not stripped`);
+      assert.equal(facts.napiEntry, file.endsWith('.node'), `${file}: napi_register_module_v1 exported`);
       if (libc === 'gnu') {
         const [major, minor] = facts.glibcMax.split('.').map(Number);
         assert.ok(major === 2 && minor <= 17, `${platform}/${file} needs GLIBC_${facts.glibcMax}`);

@@ -17,7 +17,7 @@ function sha256(file) {
 }
 
 function readelf(file) {
-  const r = spawnSync('readelf', ['-h', '-l', '-d', '-V', '-S', '-W', file], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+  const r = spawnSync('readelf', ['-h', '-l', '-d', '-V', '-S', '--dyn-syms', '-W', file], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
   if (r.error) throw new Error(`readelf (binutils) is needed to check ${file}: ${r.error.message}`);
   if (r.status !== 0) throw new Error(`readelf ${file}: ${r.stderr.trim()}`);
   return r.stdout;
@@ -41,6 +41,8 @@ function inspect(file) {
       needed: [...out.matchAll(/\(NEEDED\)\s+Shared library: \[([^\]]+)\]/g)].map((m) => m[1]),
       interpreter: (out.match(/Requesting program interpreter: ([^\]]+)\]/) || [])[1] || null,
       stripped: !/\s\.symtab\s/.test(out) && !/\s\.debug_info\s/.test(out),
+      // Node finds an N-API addon by this exported function.
+      napiEntry: /\sFUNC\s+GLOBAL\s+DEFAULT\s+\d+\s+napi_register_module_v1$/m.test(out),
     };
   }
   if (head.readUInt32LE(0) === 0xfeedfacf) return { format: 'macho', machine: MACHO_CPU[head.readUInt32LE(4)] || 'unknown' };
@@ -81,6 +83,7 @@ function problems(platform, file) {
     if (facts.interpreter && !/ld-musl-/.test(facts.interpreter)) out.push(`${name} asks for the interpreter ${facts.interpreter}`);
   }
   if (!facts.stripped) out.push(`${name} is not stripped`);
+  if (name.endsWith('.node') && !facts.napiEntry) out.push(`${name} does not export napi_register_module_v1 (not a Node addon)`);
   return out;
 }
 
