@@ -42,6 +42,43 @@ pub fn uuid(id: &str) -> Option<&str> {
     ok.then_some(id)
 }
 
+/// The longest server message an error's `message` quotes.
+pub const MAX_MESSAGE_CHARS: usize = 500;
+
+/// A server's free text (`message` of an error body) as an error may print it: at most
+/// [`MAX_MESSAGE_CHARS`] characters, with every control, line-break and bidi-override character
+/// written as a visible escape (`\x1b`, `\n`, `\u{202e}`), so a message is the one line it looks
+/// like in a log. The body itself keeps the server's bytes, as data.
+///
+/// ```
+/// use genesys_tenants_core::untrusted::message;
+/// assert_eq!(message("bad\u{1b}[31m\nrequest\u{202e}"), "bad\\x1b[31m\\nrequest\\u{202e}");
+/// ```
+pub fn message(text: &str) -> String {
+    let mut out = String::with_capacity(text.len().min(MAX_MESSAGE_CHARS));
+    for (i, c) in text.chars().enumerate() {
+        if i == MAX_MESSAGE_CHARS {
+            out.push('…');
+            break;
+        }
+        match c {
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if (c as u32) < 0x20 || c == '\u{7f}' => out.push_str(&format!("\\x{:02x}", c as u32)),
+            c if ('\u{80}'..='\u{9f}').contains(&c)
+                || matches!(c, '\u{2028}' | '\u{2029}' | '\u{200e}' | '\u{200f}' | '\u{061c}')
+                || ('\u{202a}'..='\u{202e}').contains(&c)
+                || ('\u{2066}'..='\u{2069}').contains(&c) =>
+            {
+                out.push_str(&format!("\\u{{{:x}}}", c as u32))
+            }
+            c => out.push(c),
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -57,6 +94,15 @@ mod tests {
         for bad in ["", "Bearer", "WjV7Y5kO-BPSf", "a b", "a\u{1b}[31m", "é", "1abc", ".x", long.as_str()] {
             assert_eq!(error_code(bad), None, "{bad:?}");
         }
+    }
+
+    #[test]
+    fn messages_are_one_bounded_line() {
+        assert_eq!(message("plain text: ok"), "plain text: ok");
+        assert_eq!(message("a\r\nb\tc\u{7f}\u{85}\u{2028}"), "a\\r\\nb\\tc\\x7f\\u{85}\\u{2028}");
+        let long = "x".repeat(MAX_MESSAGE_CHARS + 10);
+        assert_eq!(message(&long).chars().count(), MAX_MESSAGE_CHARS + 1);
+        assert!(!message("\u{1b}]0;title\u{7}").chars().any(char::is_control));
     }
 
     #[test]

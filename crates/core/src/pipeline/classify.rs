@@ -374,9 +374,8 @@ pub fn to_error(a: &Answer<'_>) -> Error {
             return e;
         }
     }
-    let message = text(a.body, "message")
-        .map(str::to_string)
-        .or_else(|| a.body.as_str().filter(|s| !s.is_empty()).map(|s| s.chars().take(200).collect()));
+    // The server's words, as one bounded line (the body keeps them as they came).
+    let message = text(a.body, "message").or_else(|| a.body.as_str().filter(|s| !s.is_empty())).map(crate::untrusted::message);
     Error::Upstream {
         tenant_id: a.tenant_id.to_string(),
         status: a.status,
