@@ -6,6 +6,7 @@
 //! its own task and completes for them.
 
 use crate::error::{Error, Result};
+use crate::sync::lock;
 use std::collections::HashMap;
 use std::future::Future;
 use std::sync::Mutex;
@@ -189,10 +190,6 @@ impl OpenCalls {
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
-}
-
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 #[cfg(test)]

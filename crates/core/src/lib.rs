@@ -33,6 +33,7 @@ mod secret;
 pub mod staged_credentials;
 pub mod stats;
 pub mod store;
+mod sync;
 pub mod token;
 pub mod transport;
 pub mod untrusted;

@@ -23,6 +23,7 @@ use crate::secret::Secret;
 use crate::staged_credentials::Staging;
 use crate::stats::Stats;
 use crate::store::{SharedStore, StoreSettings};
+use crate::sync::lock;
 use crate::token::{TokenManager, TokenSettings};
 use crate::webhook::{Refusal, WebhookAnswer, WebhookReceiver, WebhookSettings};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -426,8 +427,4 @@ async fn poll(config: Arc<ConfigManager>, cancel: CancellationToken) {
             _ = config.reload("poll") => {}
         }
     }
-}
-
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|p| p.into_inner())
 }

@@ -10,6 +10,7 @@ use crate::egress::EgressPolicy;
 use crate::error::{Error, Result};
 use crate::events::{EventKind, Events};
 use crate::region::RegionSource;
+use crate::sync::lock;
 use arc_swap::ArcSwap;
 use futures::future::{BoxFuture, FutureExt, Shared};
 use serde_json::json;
@@ -378,9 +379,4 @@ fn unknown_scopes_report(unknown: &[String]) -> serde_json::Value {
             hints.join(", ")
         ),
     })
-}
-
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    // A panic while holding one of these short locks leaves consistent data; keep going.
-    m.lock().unwrap_or_else(|p| p.into_inner())
 }

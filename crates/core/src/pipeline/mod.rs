@@ -21,6 +21,7 @@ use crate::network::Http;
 use crate::options::Options;
 use crate::redact::Needles;
 use crate::store::SharedStore;
+use crate::sync::{read, write};
 use crate::token::{AccessToken, TokenManager};
 use rate_limit::Limiter;
 use std::collections::HashMap;
@@ -117,10 +118,10 @@ pub struct Parts {
 }
 
 fn get_or_insert<T>(map: &RwLock<HashMap<String, Arc<T>>>, key: &str, make: impl FnOnce() -> T) -> Arc<T> {
-    if let Some(v) = map.read().unwrap_or_else(|p| p.into_inner()).get(key) {
+    if let Some(v) = read(&map).get(key) {
         return Arc::clone(v);
     }
-    let mut w = map.write().unwrap_or_else(|p| p.into_inner());
+    let mut w = write(&map);
     Arc::clone(w.entry(key.to_string()).or_insert_with(|| Arc::new(make())))
 }
 
@@ -167,14 +168,14 @@ impl Pipeline {
 
     /// The tenant's limiter and counters if it has any yet (reading stats creates none).
     pub fn peek(&self, tenant_id: &str) -> (Option<Arc<Limiter>>, Option<Arc<RequestCounters>>) {
-        let l = self.limiters.read().unwrap_or_else(|p| p.into_inner()).get(tenant_id).cloned();
-        let c = self.counters.read().unwrap_or_else(|p| p.into_inner()).get(tenant_id).cloned();
+        let l = read(&self.limiters).get(tenant_id).cloned();
+        let c = read(&self.counters).get(tenant_id).cloned();
         (l, c)
     }
 
     /// Forgets a tenant's limiter (the tenant left the config).
     pub fn forget(&self, tenant_id: &str) {
-        self.limiters.write().unwrap_or_else(|p| p.into_inner()).remove(tenant_id);
+        write(&self.limiters).remove(tenant_id);
     }
 
     /// `CLOSED` once the orchestrator closed.

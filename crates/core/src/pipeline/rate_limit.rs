@@ -5,6 +5,7 @@
 //! its `Retry-After` has passed, so waiting requests do not all fire when the wait ends.
 
 use crate::retry::retry_after::RateLimitHeaders;
+use crate::sync::lock;
 use std::sync::Mutex;
 use std::time::Duration;
 use tokio::time::Instant;
@@ -90,7 +91,7 @@ impl Limiter {
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Window> {
-        self.state.lock().unwrap_or_else(|p| p.into_inner())
+        lock(&self.state)
     }
 
     /// Takes a slot at `now`, or says how long to wait.

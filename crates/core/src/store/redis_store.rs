@@ -7,6 +7,7 @@ use crate::config::Tenant;
 use crate::crypto::EncryptionKey;
 use crate::events::{EventKind, Events};
 use crate::redact::ConfiguredSecrets;
+use crate::sync::lock;
 use hmac::{Hmac, Mac};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -229,7 +230,7 @@ impl SharedStore {
     }
 
     fn lock_health(&self) -> std::sync::MutexGuard<'_, Health> {
-        self.health.lock().unwrap_or_else(|p| p.into_inner())
+        lock(&self.health)
     }
 
     /// Records a failure; returns it (redacted) for the caller. The first failure of an outage is
@@ -268,7 +269,7 @@ impl SharedStore {
     }
 
     fn lock_conn(&self) -> std::sync::MutexGuard<'_, Option<Conn>> {
-        self.conn.lock().unwrap_or_else(|p| p.into_inner())
+        lock(&self.conn)
     }
 
     async fn conn(&self) -> Result<Conn, StoreError> {

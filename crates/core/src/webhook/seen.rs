@@ -1,6 +1,7 @@
 //! The deliveries this process accepted, for replay protection.
 
 use super::Refusal;
+use crate::sync::lock;
 use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;
 
@@ -27,7 +28,7 @@ impl SeenDeliveries {
     /// Records `id`, acceptable until `until_ms` inclusive. `Err(Replayed)` if it was there,
     /// `Err(Busy)` when [`SEEN_CAPACITY`] live ids are remembered already.
     pub fn first_time(&self, id: &str, until_ms: u64, now_ms: u64) -> Result<(), Refusal> {
-        let mut g = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+        let mut g = lock(&self.inner);
         let Seen { until: map, order } = &mut *g;
         // Deliveries come in timestamp order only roughly: drop what has expired at the front, and
         // leave a later expired one to when it reaches the front (a harmless, bounded delay).
