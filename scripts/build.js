@@ -102,6 +102,16 @@ function zigFor(platform) {
   return env ? { env, why: null } : { env: null, why: 'cargo-zigbuild/zig were installed but do not run' };
 }
 
+/**
+ * The build environment for `spec`'s target. A Node addon on musl is a shared library, which Rust's musl targets
+ * only make without a static C runtime (-crt-static). The emulator is built with the same flags (one compile of
+ * the shared dependencies); zig still links that executable static-pie, so it runs on any Linux of its machine.
+ */
+function withLibcFlags(spec, env) {
+  if (spec.libc !== 'musl') return env;
+  return { ...env, [`CARGO_TARGET_${spec.rust.toUpperCase().replace(/-/g, '_')}_RUSTFLAGS`]: '-C target-feature=-crt-static' };
+}
+
 /** Writes target/dist/<platform>/build-info.json for the files just copied there; returns the record. */
 function record(platform, fields, before) {
   const { sha256 } = require('./binary-check.js');
@@ -134,10 +144,11 @@ function buildHost(ifMissing) {
   // A git install's `prepare` provisions nothing unasked-for when cargo is missing: say what to install first.
   const early = missingToolchain(process.env.GENESYS_TENANTS_ZIG === '0' ? null : toolchain.zigEnv());
   if (early && early.some((m) => m.startsWith('Rust'))) failMissing(early);
-  const { env: zig, why } = zigFor(host);
+  const spec = toolchain.PLATFORMS[host];
+  const { env: found, why } = spec ? zigFor(host) : { env: null, why: `${host} is not a platform this package releases` };
+  const zig = found && withLibcFlags(spec, found);
   const missing = missingToolchain(zig);
   if (missing) failMissing(missing);
-  const spec = toolchain.PLATFORMS[host];
   const before = toolchain.gitState();
   const napi = [napiCli(), 'build', '--platform', '--release', '--js', 'index.js', '--dts', 'index.d.ts'];
   let fields;
@@ -183,14 +194,7 @@ function buildCross(platform) {
   if (targetsWhy) fail(targetsWhy);
   const targetDir = process.env.CARGO_TARGET_DIR || path.join(root, 'target', 'cross');
   const before = toolchain.gitState();
-  let env2 = env;
-  if (spec.libc === 'musl') {
-    // A Node addon on musl is a shared library, which Rust's musl targets only make without a static C
-    // runtime. The emulator is built in the same cargo run (one compile of the shared dependencies); zig
-    // still links that executable static-pie, so it runs on any Linux of its architecture.
-    env2 = { ...env, [`CARGO_TARGET_${spec.rust.toUpperCase().replace(/-/g, '_')}_RUSTFLAGS`]: '-C target-feature=-crt-static' };
-  }
-  run('cargo', ['zigbuild', '--release', '--target', spec.zig, '--target-dir', targetDir, '-p', 'genesys-tenants', '-p', 'genesys-emulator'], env2);
+  run('cargo', ['zigbuild', '--release', '--target', spec.zig, '--target-dir', targetDir, '-p', 'genesys-tenants', '-p', 'genesys-emulator'], withLibcFlags(spec, env));
   const emulatorOut = path.join(targetDir, spec.rust, 'release', exeName(platform));
   copy(path.join(targetDir, spec.rust, 'release', 'libgenesys_tenants.so'), path.join(distDir(platform), addonName(platform)));
   copy(emulatorOut, path.join(distDir(platform), exeName(platform)));
