@@ -114,7 +114,8 @@ function smoke(platform, packages, { runAs = platform } = {}) {
   const provisionMs = Date.now() - t0;
   const { dir, ms: installMs } = install(platform, packages);
   try {
-    const pkgDir = path.join(dir, 'node_modules', `${pkg.name}-${platform}`);
+    // The real path: Node resolves packages to it (macOS's tmpdir is a symlink into /private).
+    const pkgDir = path.join(fs.realpathSync(dir), 'node_modules', `${pkg.name}-${platform}`);
     const env = {};
     if (rt.emulatorWrapper) {
       const wrapper = path.join(dir, 'emulator.sh');
