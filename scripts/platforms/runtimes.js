@@ -133,7 +133,7 @@ function muslLibc(arch) {
 function nodeMusl(arch) {
   const libc = muslLibc(arch);
   const dir = cached(path.join(base, `node-${arch}-musl-${NODE_WHEEL.split('==')[1]}`), (tmp) => {
-    sh('python3', ['-m', 'pip', 'download', '--quiet', '--disable-pip-version-check', '--no-deps', '--only-binary=:all:', '--platform', `musllinux_1_2_${arch}`, '--python-version', '3.12', NODE_WHEEL, '-d', tmp], {
+    sh('python3', ['-m', 'pip', 'download', '--quiet', '--no-cache-dir', '--disable-pip-version-check', '--no-deps', '--only-binary=:all:', '--platform', `musllinux_1_2_${arch}`, '--python-version', '3.12', NODE_WHEEL, '-d', tmp], {
       env: { ...process.env, PIP_ROOT_USER_ACTION: 'ignore' },
     });
     const wheel = fs.readdirSync(tmp).find((f) => f.endsWith('.whl'));
