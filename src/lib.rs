@@ -6,14 +6,14 @@
 // The core's `Error` is large (see crates/core/src/lib.rs); it only travels on the cold path.
 #![allow(clippy::result_large_err)]
 
-mod calls;
+pub mod calls;
 mod errors;
 mod js_types;
 mod options;
-mod orchestrator;
-mod page_cursor;
+pub mod orchestrator;
+pub mod page_cursor;
 mod promise;
-mod tutorial;
+pub mod tutorial;
 
 use genesys_tenants_core::Error as CoreError;
 use napi::bindgen_prelude::*;

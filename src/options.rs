@@ -3,6 +3,7 @@
 //! and [`into_core`] converts it. Every limit is checked once, by the core's `Options::validate`.
 
 use genesys_tenants_core::egress::Gateway;
+use genesys_tenants_core::input::{read_text, read_value};
 use genesys_tenants_core::network::{ProxyOption, ProxySettings};
 use genesys_tenants_core::{Error, Options, PreflightMode, RedisTls, Secret};
 use napi_derive::napi;
@@ -144,81 +145,12 @@ pub struct RotationWebhookOptions {
 
 /// Reads `rotationWebhook()`'s options from JSON text; a wrong one is `INVALID_OPTIONS` naming it.
 pub fn webhook_from_json(text: &str) -> Result<genesys_tenants_core::webhook::WebhookSettings, Error> {
-    let js: RotationWebhookOptions = read_json(text).map_err(|u| match u.unknown {
+    let js: RotationWebhookOptions = read_text(text).map_err(|u| match u.unknown {
         Some(_) => bad(&u.path, "unknown option of rotationWebhook(); known: secret, toleranceMs"),
         None if u.reason.contains("missing field `secret`") => bad("secret", "is required"),
         None => bad(if u.path == "." { "options" } else { &u.path }, format!("has the wrong type: {}", u.reason)),
     })?;
     genesys_tenants_core::webhook::WebhookSettings::new(Secret::new(js.secret), millis(js.tolerance_ms))
-}
-
-/// Why JSON text did not read as an options type: where (the path as the caller wrote it; an
-/// unknown name's own path, which serde_path_to_error records), serde's reason, and the unknown
-/// name when that was the fault.
-struct Unread {
-    path: String,
-    reason: String,
-    unknown: Option<String>,
-}
-
-fn read_json<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, Unread> {
-    let mut de = serde_json::Deserializer::from_str(text);
-    serde_path_to_error::deserialize(&mut de).map_err(|e| {
-        let path = e.path().to_string();
-        let inner = e.into_inner().to_string();
-        let reason = value_free(inner.rsplit_once(" at line ").map_or(inner.as_str(), |(r, _)| r));
-        // "unknown field `colour`, expected one of …": the name is the option.
-        let unknown = reason.strip_prefix("unknown field `").and_then(|rest| rest.split('`').next()).map(str::to_string);
-        let path = match &unknown {
-            Some(name) if path == "." => name.clone(),
-            _ => path,
-        };
-        Unread { path, reason, unknown }
-    })
-}
-
-/// serde's reason without the value it was given: `invalid type: string "whsec_…", expected …`
-/// becomes `a string, expected …`. An options error names the field and what it expects, never
-/// what the caller passed (it may be a secret in the wrong place).
-fn value_free(reason: &str) -> String {
-    for prefix in ["invalid type: ", "invalid value: "] {
-        if let Some(rest) = reason.strip_prefix(prefix) {
-            // The value comes first and may itself contain ", expected ": the last one is serde's.
-            let (unexpected, expected) = rest.rsplit_once(", expected ").unwrap_or((rest, "another type"));
-            // Rust's names for what was expected mean nothing to a JS caller.
-            let expected = if expected.starts_with("struct ") || expected == "a map" { "an object" } else { expected };
-            let expected = if expected == "a sequence" { "an array" } else { expected };
-            return format!("{}, expected {expected}", kind_of(unexpected));
-        }
-    }
-    if let Some(rest) = reason.strip_prefix("unknown variant ") {
-        let expected = rest.rsplit_once(", expected ").map_or("another value", |(_, e)| e);
-        return format!("an unknown value, expected {expected}");
-    }
-    if reason.starts_with("unknown field `") || reason.starts_with("missing field `") || reason.starts_with("duplicate field `") {
-        // Names, not values.
-        return reason.to_string();
-    }
-    if reason.starts_with("invalid length ") {
-        return reason.split(", ").next().unwrap_or(reason).to_string();
-    }
-    "a value that cannot be read as this option".to_string()
-}
-
-/// The kind of value serde saw (`string "x"` → `a string`), never the value.
-fn kind_of(unexpected: &str) -> &'static str {
-    const KINDS: [(&str, &str); 9] = [
-        ("string", "a string"),
-        ("integer", "a number"),
-        ("floating point", "a number"),
-        ("boolean", "a boolean"),
-        ("null", "null"),
-        ("unit", "null"),
-        ("map", "an object"),
-        ("sequence", "an array"),
-        ("character", "a string"),
-    ];
-    KINDS.iter().find(|(k, _)| unexpected.starts_with(k)).map_or("a value of another type", |(_, name)| name)
 }
 
 fn bad(option: &str, reason: impl Into<String>) -> Error {
@@ -227,7 +159,7 @@ fn bad(option: &str, reason: impl Into<String>) -> Error {
 
 /// Reads the options from JSON text; a wrong name or type is `INVALID_OPTIONS` naming it.
 pub fn from_json(text: &str, env_token: Option<String>) -> Result<Options, Error> {
-    let js: TenantOrchestratorOptions = read_json(text).map_err(|u| match u.unknown {
+    let js: TenantOrchestratorOptions = read_text(text).map_err(|u| match u.unknown {
         Some(_) => bad(&u.path, format!("unknown option; {}", u.reason.split(", ").nth(1).unwrap_or("see the README for the options"))),
         None if u.path == "." => bad("options", format!("must be an object of options ({})", u.reason)),
         None => bad(&u.path, format!("has the wrong type: {}", u.reason)),
@@ -241,14 +173,10 @@ fn proxy_option(v: Option<serde_json::Value>) -> Result<ProxyOption, Error> {
         None | Some(serde_json::Value::Null) => Ok(ProxyOption::Environment),
         Some(serde_json::Value::Bool(false)) => Ok(ProxyOption::Off),
         Some(v @ serde_json::Value::Object(_)) => {
-            let p: ProxyOptions = serde_path_to_error::deserialize(v).map_err(|e| {
-                let path = e.path().to_string();
-                let reason = value_free(&e.into_inner().to_string());
-                match reason.strip_prefix("unknown field `").and_then(|r| r.split('`').next()) {
-                    Some(name) => bad(&format!("proxy.{name}"), "unknown option of proxy; known: url, noProxy, proxyLoopback"),
-                    None if path == "." => bad("proxy", reason),
-                    None => bad(&format!("proxy.{path}"), format!("has the wrong type: {reason}")),
-                }
+            let p: ProxyOptions = read_value(&v).map_err(|u| match u.unknown {
+                Some(name) => bad(&format!("proxy.{name}"), "unknown option of proxy; known: url, noProxy, proxyLoopback"),
+                None if u.path == "." => bad("proxy", u.reason),
+                None => bad(&format!("proxy.{}", u.path), format!("has the wrong type: {}", u.reason)),
             })?;
             Ok(ProxyOption::Explicit(ProxySettings {
                 url: Secret::new(p.url),
@@ -393,8 +321,14 @@ mod tests {
         assert_eq!(e.to_string(), "invalid option 'options': has the wrong type: a string, expected an object");
         let e = webhook_from_json(&format!(r#"{{"secret": 5, "toleranceMs": "{secret}"}}"#)).expect_err("wrong types");
         assert!(!e.to_string().contains(secret), "{e}");
-        assert_eq!(value_free(r#"invalid type: string "a, expected b", expected u32"#), "a string, expected u32");
-        assert_eq!(value_free("unknown variant `hunter2`, expected `a` or `b`"), "an unknown value, expected `a` or `b`");
+        assert_eq!(
+            genesys_tenants_core::input::value_free(r#"invalid type: string "a, expected b", expected u32"#),
+            "a string, expected u32"
+        );
+        assert_eq!(
+            genesys_tenants_core::input::value_free("unknown variant `hunter2`, expected `a` or `b`"),
+            "an unknown value, expected `a` or `b`"
+        );
     }
 
     #[test]

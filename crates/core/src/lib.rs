@@ -18,6 +18,7 @@ pub mod egress;
 mod error;
 pub mod events;
 pub mod histogram;
+pub mod input;
 pub mod metrics;
 pub mod network;
 pub mod operations;
