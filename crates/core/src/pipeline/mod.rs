@@ -118,10 +118,10 @@ pub struct Parts {
 }
 
 fn get_or_insert<T>(map: &RwLock<HashMap<String, Arc<T>>>, key: &str, make: impl FnOnce() -> T) -> Arc<T> {
-    if let Some(v) = read(&map).get(key) {
+    if let Some(v) = read(map).get(key) {
         return Arc::clone(v);
     }
-    let mut w = write(&map);
+    let mut w = write(map);
     Arc::clone(w.entry(key.to_string()).or_insert_with(|| Arc::new(make())))
 }
 
