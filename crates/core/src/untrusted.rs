@@ -47,12 +47,12 @@ pub const MAX_MESSAGE_CHARS: usize = 500;
 
 /// A server's free text (`message` of an error body) as an error may print it: at most
 /// [`MAX_MESSAGE_CHARS`] characters, with every control, line-break and bidi-override character
-/// written as a visible escape (`\x1b`, `\n`, `\u{202e}`), so a message is the one line it looks
+/// written as a visible escape (`\x1b`, `\n`, `\u202e`, as the CLI writes them), so a message is the one line it looks
 /// like in a log. The body itself keeps the server's bytes, as data.
 ///
 /// ```
 /// use genesys_tenants_core::untrusted::message;
-/// assert_eq!(message("bad\u{1b}[31m\nrequest\u{202e}"), "bad\\x1b[31m\\nrequest\\u{202e}");
+/// assert_eq!(message("bad\u{1b}[31m\nrequest\u{202e}"), "bad\\x1b[31m\\nrequest\\u202e");
 /// ```
 pub fn message(text: &str) -> String {
     let mut out = String::with_capacity(text.len().min(MAX_MESSAGE_CHARS));
@@ -71,7 +71,7 @@ pub fn message(text: &str) -> String {
                 || ('\u{202a}'..='\u{202e}').contains(&c)
                 || ('\u{2066}'..='\u{2069}').contains(&c) =>
             {
-                out.push_str(&format!("\\u{{{:x}}}", c as u32))
+                out.push_str(&format!("\\u{:04x}", c as u32))
             }
             c => out.push(c),
         }
@@ -99,7 +99,7 @@ mod tests {
     #[test]
     fn messages_are_one_bounded_line() {
         assert_eq!(message("plain text: ok"), "plain text: ok");
-        assert_eq!(message("a\r\nb\tc\u{7f}\u{85}\u{2028}"), "a\\r\\nb\\tc\\x7f\\u{85}\\u{2028}");
+        assert_eq!(message("a\r\nb\tc\u{7f}\u{85}\u{2028}"), "a\\r\\nb\\tc\\x7f\\u0085\\u2028");
         let long = "x".repeat(MAX_MESSAGE_CHARS + 10);
         assert_eq!(message(&long).chars().count(), MAX_MESSAGE_CHARS + 1);
         assert!(!message("\u{1b}]0;title\u{7}").chars().any(char::is_control));
