@@ -3,6 +3,12 @@
 //! from the configured budget (300/min by default) and corrects itself from the
 //! `inin-ratelimit-*` headers when they are present. A 429 puts the whole tenant on hold until
 //! its `Retry-After` has passed, so waiting requests do not all fire when the wait ends.
+//!
+//! Until a header or a 429 has said the budget, a burst ramps up instead of going out whole: at most
+//! as many requests are in flight as the server has admitted so far (one at first, doubling each
+//! round trip), so the first 429 comes back while at most about one window's worth is in flight, and
+//! the hold it starts stops the rest — a cold burst of 100 on a 20-per-window budget costs at most
+//! ~20 429s instead of 80.
 
 use crate::retry::retry_after::RateLimitHeaders;
 use crate::sync::lock;
@@ -34,6 +40,23 @@ struct Window {
     answered: bool,
     /// When that first request left.
     probe_started: Option<Instant>,
+    /// Attempts [`Limiter::acquire_within`] let out that have not ended ([`Limiter::attempt_over`]).
+    in_flight: u32,
+    /// Answers the server admitted since the limiter started: while the budget is unknown, the cap
+    /// on `in_flight` (the ramp).
+    admitted_total: u32,
+    /// Since when the ramp has held a caller back with no attempt ending.
+    ramp_blocked_since: Option<Instant>,
+    /// True once the ramp gave up (answers slower than [`PROBE_TIMEOUT`]): the model alone paces.
+    ramp_off: bool,
+}
+
+impl Window {
+    /// True while no header and no 429 has said the budget, after the probe's answer: the ramp
+    /// caps what is in flight.
+    fn ramping(&self) -> bool {
+        self.answered && !self.learned && !self.inferred && !self.ramp_off
+    }
 }
 
 /// How long the first request of a cold limiter may hold the others back: its answer's headers
@@ -85,6 +108,10 @@ impl Limiter {
                 clean_full_windows: 0,
                 answered: false,
                 probe_started: None,
+                in_flight: 0,
+                admitted_total: 0,
+                ramp_blocked_since: None,
+                ramp_off: false,
             }),
             changed: tokio::sync::Notify::new(),
         }
@@ -105,6 +132,13 @@ impl Limiter {
     /// assert!(matches!(l.try_acquire(now), Decision::Wait(_)));
     /// ```
     pub fn try_acquire(&self, now: Instant) -> Decision {
+        self.decide(now, false)
+    }
+
+    /// [`Limiter::try_acquire`]; with `ramp`, for an attempt that reports its end
+    /// ([`Limiter::attempt_over`]): it is counted in flight, and held back by the ramp while the
+    /// budget is unknown.
+    fn decide(&self, now: Instant, ramp: bool) -> Decision {
         let mut w = self.lock();
         if let Some(h) = w.hold_until {
             if now < h {
@@ -121,6 +155,16 @@ impl Limiter {
                     w.clean_full_windows = 0;
                 }
             }
+        }
+        if ramp && w.ramping() && w.in_flight >= w.admitted_total.max(1) {
+            let since = *w.ramp_blocked_since.get_or_insert(now);
+            let blocked = now.saturating_duration_since(since);
+            if blocked < PROBE_TIMEOUT {
+                // Woken when an attempt ends.
+                return Decision::Wait(PROBE_TIMEOUT - blocked);
+            }
+            // Answers this slow are not worth waiting for: pace by the model alone.
+            w.ramp_off = true;
         }
         match w.reset_at {
             Some(r) if now < r => {}
@@ -140,6 +184,9 @@ impl Limiter {
         }
         if w.used < w.allowed {
             w.used += 1;
+            if ramp {
+                w.in_flight = w.in_flight.saturating_add(1);
+            }
             Decision::Go
         } else {
             Decision::Wait(w.reset_at.map(|r| r.saturating_duration_since(now)).unwrap_or(w.window).max(Duration::from_millis(1)))
@@ -185,7 +232,7 @@ impl Limiter {
                 Some(d) => d,
                 // A slot further off than the budget allows is a fail-fast too (the probe's short
                 // wait for the first answer is not: it ends when that answer comes).
-                None => match self.try_acquire(now) {
+                None => match self.decide(now, true) {
                     Decision::Wait(d) if d > left => return Err(d),
                     d => d,
                 },
@@ -228,8 +275,10 @@ impl Limiter {
                 Some(Decision::Wait(PROBE_TIMEOUT - now.saturating_duration_since(t)))
             }
             Some(_) => {
-                // The probe is taking too long to be worth waiting for: pace by the model alone.
+                // The probe is taking too long to be worth waiting for: pace by the model alone
+                // (no ramp either: it would wait on answers as slow).
                 w.answered = true;
+                w.ramp_off = true;
                 None
             }
         }
@@ -240,6 +289,23 @@ impl Limiter {
     pub fn end_probe(&self) {
         let first = !std::mem::replace(&mut self.lock().answered, true);
         if first {
+            self.changed.notify_waiters();
+        }
+    }
+
+    /// An attempt [`Limiter::acquire_within`] let out is over, however it ended (an answer, a 429
+    /// after its hold, no token, no connection): it leaves the ramp's count of what is in flight,
+    /// and a cold limiter's probe ends with it.
+    pub fn attempt_over(&self) {
+        let mut w = self.lock();
+        w.in_flight = w.in_flight.saturating_sub(1);
+        let first = !std::mem::replace(&mut w.answered, true);
+        let ramping = w.ramping();
+        if ramping {
+            w.ramp_blocked_since = None;
+        }
+        drop(w);
+        if first || ramping {
             self.changed.notify_waiters();
         }
     }
@@ -307,6 +373,7 @@ impl Limiter {
     pub fn admitted(&self) {
         let mut w = self.lock();
         w.admitted = w.admitted.saturating_add(1);
+        w.admitted_total = w.admitted_total.saturating_add(1);
     }
 
     /// A 429: hold every request of this tenant for `wait`. The server's window has reset by

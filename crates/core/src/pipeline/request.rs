@@ -211,7 +211,7 @@ impl Pipeline {
         let mut budget = RetryBudget::new(self.options.max_retries, self.options.max_retry_delay);
         loop {
             self.pace(&call, &limiter, &mut budget).await?;
-            // However this attempt ends, a cold limiter's probe ends with it.
+            // However this attempt ends, the limiter hears of it (a cold limiter's probe, the ramp).
             let _probe = EndProbe(&limiter);
             let token = self.authorize(&call).await?;
             let sent = match self.send(&call, &token.value, &limiter).await {
@@ -498,11 +498,12 @@ fn encode_body(req: &ApiRequest) -> Result<Option<(bytes::Bytes, String)>> {
     }
 }
 
-/// Ends the limiter's probe when an attempt is over, whichever way it left the loop.
+/// Tells the limiter an attempt is over, whichever way it left the loop: a cold limiter's probe
+/// ends with it, and it leaves the ramp's count of what is in flight.
 struct EndProbe<'a>(&'a Limiter);
 
 impl Drop for EndProbe<'_> {
     fn drop(&mut self) {
-        self.0.end_probe();
+        self.0.attempt_over();
     }
 }

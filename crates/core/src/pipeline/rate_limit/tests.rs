@@ -216,7 +216,7 @@ async fn a_probe_that_ends_without_an_answer_releases_the_others_at_once() {
         tokio::spawn(async move { l.acquire().await })
     };
     tokio::time::sleep(Duration::from_millis(5)).await;
-    l.end_probe(); // the probe's attempt failed before any answer
+    l.attempt_over(); // the probe's attempt failed before any answer
     assert!(waiter.await.unwrap() < Duration::from_millis(10));
 }
 
@@ -248,6 +248,85 @@ async fn a_waiter_gives_up_when_a_long_hold_starts_while_it_waits() {
     let left = waiter.await.unwrap().unwrap_err();
     assert!(left > Duration::from_secs(3500), "{left:?}");
     assert!(t0.elapsed() < Duration::from_secs(2), "woken by the hold, not by the window: {:?}", t0.elapsed());
+}
+
+/// `n` spawned callers of `acquire`, and how many of them have gone.
+fn callers(l: &std::sync::Arc<Limiter>, n: usize) -> std::sync::Arc<std::sync::atomic::AtomicUsize> {
+    let gone = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    for _ in 0..n {
+        let (l, gone) = (l.clone(), gone.clone());
+        tokio::spawn(async move {
+            l.acquire_within(Duration::from_secs(60)).await.unwrap();
+            gone.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        });
+    }
+    gone
+}
+
+/// An answer without rate-limit headers that the server admitted, as the pipeline reports it.
+fn admitted_answer(l: &Limiter) {
+    l.observe(&RateLimitHeaders::default(), Instant::now());
+    l.admitted();
+    l.attempt_over();
+}
+
+#[tokio::test(start_paused = true)]
+async fn without_headers_a_burst_ramps_up_with_the_answers_and_a_429_stops_it() {
+    let l = std::sync::Arc::new(Limiter::new(300));
+    assert!(l.acquire().await.is_zero(), "the probe");
+    let gone = callers(&l, 30);
+    let settle = || tokio::time::sleep(Duration::from_millis(5));
+    settle().await;
+    assert_eq!(gone.load(std::sync::atomic::Ordering::SeqCst), 0, "the burst waits for the probe's answer");
+    admitted_answer(&l);
+    settle().await;
+    assert_eq!(gone.load(std::sync::atomic::Ordering::SeqCst), 1, "one admitted: one in flight");
+    admitted_answer(&l);
+    settle().await;
+    assert_eq!(gone.load(std::sync::atomic::Ordering::SeqCst), 3, "two admitted: two in flight");
+    admitted_answer(&l);
+    admitted_answer(&l);
+    settle().await;
+    assert_eq!(gone.load(std::sync::atomic::Ordering::SeqCst), 7, "four admitted: four in flight");
+    // One of the four is refused: the window is full, nothing more goes until it ends, however
+    // many attempts end meanwhile.
+    l.hold(Duration::from_secs(2), Duration::ZERO, Instant::now());
+    for _ in 0..4 {
+        l.attempt_over();
+    }
+    settle().await;
+    assert_eq!(gone.load(std::sync::atomic::Ordering::SeqCst), 7, "nothing is sent into a window known to be full");
+    // The hold ends: the budget is known (4 admitted in the window), the ramp is over, the model
+    // paces: 4 go at once, the rest wait for the next windows.
+    tokio::time::sleep(Duration::from_millis(2010)).await;
+    assert_eq!(l.snapshot().0, 4, "four were admitted in the throttled window");
+    assert_eq!(gone.load(std::sync::atomic::Ordering::SeqCst), 11);
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_ramp_gives_up_on_answers_slower_than_the_probe_timeout() {
+    let l = std::sync::Arc::new(Limiter::new(300));
+    assert!(l.acquire().await.is_zero());
+    admitted_answer(&l);
+    assert!(l.acquire().await.is_zero(), "one admitted: one in flight");
+    // That one never answers: the others wait for it at most PROBE_TIMEOUT, then the model alone paces.
+    let t0 = Instant::now();
+    let waited = l.acquire().await;
+    assert!(waited >= PROBE_TIMEOUT && waited < PROBE_TIMEOUT + MAX_NAP, "{waited:?}");
+    assert!(l.acquire().await.is_zero(), "the ramp is off");
+    assert!(t0.elapsed() < Duration::from_secs(2));
+}
+
+#[tokio::test(start_paused = true)]
+async fn with_headers_there_is_no_ramp() {
+    let l = std::sync::Arc::new(Limiter::new(300));
+    assert!(l.acquire().await.is_zero());
+    l.observe(&hdr(50, 1, 60), Instant::now());
+    l.admitted();
+    l.attempt_over();
+    let gone = callers(&l, 30);
+    tokio::time::sleep(Duration::from_millis(5)).await;
+    assert_eq!(gone.load(std::sync::atomic::Ordering::SeqCst), 30, "the headers said 50: the burst goes out whole");
 }
 
 #[test]
