@@ -14,6 +14,8 @@ const LIMIT = 20;
 const WINDOW_S = 2;
 const MINIMUM_MS = (Math.ceil(CALLS / LIMIT) - 1) * WINDOW_S * 1000;
 const PATH = '/api/v2/organizations/me';
+// BENCH_GOODPUT=headers,retry-after,tutorial,single,cluster runs only those rows (with BENCH_ONLY=goodput).
+const PICK = process.env.BENCH_GOODPUT ? process.env.BENCH_GOODPUT.split(',') : null;
 
 // Shared mode: 3 replica processes share the token and its budget, 33 calls each (99 calls: the same
 // five windows, so the same minimum).
@@ -46,14 +48,15 @@ module.exports = async function goodput({ runs }) {
   const emu = await startEmulator();
   const acme = (await emu.tenants()).find((t) => t.tenantId === 'acme');
   await emu.control('PATCH', `clients/${acme.clientId}`, { rateLimit: { limit: LIMIT, windowSeconds: WINDOW_S } });
-  const cases = [
-    ['genesys-tenants request(), inin-ratelimit headers present', true, 'ours'],
-    ['genesys-tenants request(), only Retry-After (headers removed)', false, 'ours'],
-    ['tutorial pattern (no 429 handling on plain calls)', true, 'tutorial'],
-    [`${REPLICAS} processes × ${PER_REPLICA} calls, Redis shared mode, one Redis`, true, 'single'],
-    [`${REPLICAS} processes × ${PER_REPLICA} calls, Redis shared mode, 3-master Redis Cluster`, true, 'cluster'],
+  const all = [
+    ['genesys-tenants request(), inin-ratelimit headers present', true, 'ours', 'headers'],
+    ['genesys-tenants request(), only Retry-After (headers removed)', false, 'ours', 'retry-after'],
+    ['tutorial pattern (no 429 handling on plain calls)', true, 'tutorial', 'tutorial'],
+    [`${REPLICAS} processes × ${PER_REPLICA} calls, Redis shared mode, one Redis`, true, 'single', 'single'],
+    [`${REPLICAS} processes × ${PER_REPLICA} calls, Redis shared mode, 3-master Redis Cluster`, true, 'cluster', 'cluster'],
   ];
-  const cluster = await startCluster();
+  const cases = all.filter(([, , , key]) => !PICK || PICK.includes(key));
+  const cluster = cases.some(([, , who]) => who === 'cluster') ? await startCluster() : { url: null, stop() {} };
   const results = cases.map(() => ({ ms: [], failed: [], throttled: [] }));
   try {
     for (let r = 0; r < runs; r++) {
@@ -96,24 +99,30 @@ module.exports = async function goodput({ runs }) {
     const ratio = median(r.ms) / MINIMUM_MS;
     return `| ${name} | ${cell(r.ms.map((x) => x / 1000), (x) => x.toFixed(2))} s | ${ratio.toFixed(2)} | ${cell(r.throttled, int)} | ${cell(r.failed, int)} |`;
   });
-  const [withHeaders, retryAfterOnly, , sharedSingle, sharedCluster] = results;
+  const row = (key) => results[cases.findIndex((c) => c[3] === key)];
   const markdown = `## Rate-limit goodput
 
 ${CALLS} concurrent calls on a token the emulator limits to ${LIMIT} requests per ${WINDOW_S} s (a fixed window, as Genesys
 counts); the theoretical minimum is ${(MINIMUM_MS / 1000).toFixed(0)} s. A fresh orchestrator (so a fresh token and window)
 each run; ${runs} runs, median (min–max). The shared-mode rows run ${REPLICAS} replica processes on one token (their time
-is the slowest replica's, from a common start), which share its budget through Redis.
+is the slowest replica's, from a common start), which share its budget through Redis. Without the headers the
+budget can only be learned from a 429: until then a burst ramps up (in flight at most what the server has admitted
+so far, doubling each round trip), so the first 429 comes back with at most about one window's worth in flight; its
+hold stops the rest, and the calls admitted before it cap the next windows.
 
 | client | time | ÷ minimum | 429s provoked | calls failed |
 |---|---|---|---|---|
 ${rows.join('\n')}
 `;
-  const ok = (r) => median(r.ms) / MINIMUM_MS <= 1.1 && median(r.throttled) <= 5 && r.failed.every((f) => f === 0);
+  const ok = (r, ratio, n429) => median(r.ms) / MINIMUM_MS <= ratio && median(r.throttled) <= n429 && r.failed.every((f) => f === 0);
+  // Without headers the budget can only be learned from 429s: the goal is one window's worth at most.
   const verdicts = [
-    ['goodput with inin-ratelimit headers: ≤ 1.1× the minimum, ≤ 5 429s, none failed', ok(withHeaders)],
-    ['goodput with only Retry-After: ≤ 1.1× the minimum, ≤ 5 429s, none failed', ok(retryAfterOnly)],
-    [`goodput of ${REPLICAS} processes over Redis: ≤ 1.1× the minimum, ≤ 5 429s, none failed`, ok(sharedSingle)],
-    [`goodput of ${REPLICAS} processes over a Redis Cluster: ≤ 1.1× the minimum, ≤ 5 429s, none failed`, ok(sharedCluster)],
-  ];
+    ['headers', 'goodput with inin-ratelimit headers: ≤ 1.1× the minimum, ≤ 5 429s, none failed', 1.1, 5],
+    ['retry-after', `goodput with only Retry-After: ≤ 1.05× the minimum, ≤ ${LIMIT} 429s (one window), none failed`, 1.05, LIMIT],
+    ['single', `goodput of ${REPLICAS} processes over Redis: ≤ 1.1× the minimum, ≤ 5 429s, none failed`, 1.1, 5],
+    ['cluster', `goodput of ${REPLICAS} processes over a Redis Cluster: ≤ 1.1× the minimum, ≤ 5 429s, none failed`, 1.1, 5],
+  ]
+    .filter(([key]) => row(key))
+    .map(([key, what, ratio, n429]) => [what, ok(row(key), ratio, n429)]);
   return { markdown, verdicts };
 };
