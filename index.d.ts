@@ -88,6 +88,12 @@ export declare class NativeOrchestrator {
   /** Metrics in the Prometheus text exposition format. */
   metricsText(): string
   /**
+   * [`NativeOrchestrator::metrics_text`] gathered and rendered on a worker thread (libuv's pool):
+   * for 10,000 tenants that is 16 MiB of text, which would block Node's thread for tens of ms.
+   * Node's thread only turns the finished text into a string.
+   */
+  metricsTextAsync(): Promise<string>
+  /**
    * Calls `callback(eventJson)` for every event until `unsubscribe(id)` or `close()`. The callback
    * does not keep the process alive.
    */

@@ -45,6 +45,11 @@ test('metrics after a scripted run equal the emulator\'s counts, in JSON and in 
       assert.match(line, SAMPLE, line);
     }
     for (const [name, f] of families) assert.ok(f.HELP && f.TYPE, name);
+
+    // metricsTextAsync() (issue 27, item 5): the same text, gathered and rendered off Node's thread.
+    const pending = o.metricsTextAsync();
+    assert.ok(pending instanceof Promise);
+    assert.equal(await pending, text);
     assert.ok(text.includes(`genesys_tenants_calls_total{tenant="acme-corp",outcome="OK"} 4\n`));
     assert.ok(text.includes(`genesys_tenants_calls_total{tenant="acme-corp",outcome="${failedOutcomes[0][0]}"} 1\n`));
     assert.ok(text.includes(`genesys_tenants_token_requests_total{tenant="acme-corp"} ${counted.tokenRequests}\n`));
