@@ -112,7 +112,8 @@ async function main(): Promise<void> {
   const ok: number | undefined = o.metrics().tenants['acme']?.calls.OK;
   const limited: number | undefined = o.metrics().tenants['acme']?.calls.RATE_LIMITED;
   const text: string = o.metricsText();
-  void [token, name, firstId, ok, limited, text];
+  const rendered: string = await o.metricsTextAsync();
+  void [token, name, firstId, ok, limited, text, rendered];
   await o.close();
 }
 
