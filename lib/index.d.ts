@@ -73,6 +73,7 @@ export type ErrorCode =
   | 'CONFIG_UNAVAILABLE'
   | 'HOST_NOT_ALLOWED'
   | 'AUTH_FAILED'
+  | 'ORGANIZATION_MISMATCH'
   | 'PERMISSION_MISSING'
   | 'SCOPE_MISSING'
   | 'RATE_LIMITED'
@@ -130,6 +131,18 @@ export interface AuthFailedError extends GenesysTenantsErrorBase<'AUTH_FAILED'> 
   /** The OAuth client id that was rejected (never the secret). */
   clientId: string;
   reason: string;
+}
+/**
+ * The tenant's entry is pinned (`organizationId`) and its OAuth client's token belongs to another
+ * organization: nothing was sent with that token but the check (`GET /api/v2/tokens/me`).
+ */
+export interface OrganizationMismatchError extends GenesysTenantsErrorBase<'ORGANIZATION_MISMATCH'> {
+  /** The OAuth client whose token was checked. */
+  clientId: string;
+  /** The entry's `organizationId`. */
+  expectedOrganizationId: string;
+  /** The organization the token belongs to. */
+  actualOrganizationId: string;
 }
 export interface PermissionMissingError extends GenesysTenantsErrorBase<'PERMISSION_MISSING'> {
   /**
@@ -226,6 +239,7 @@ export type GenesysTenantsError =
   | ConfigUnavailableError
   | HostNotAllowedError
   | AuthFailedError
+  | OrganizationMismatchError
   | PermissionMissingError
   | ScopeMissingError
   | RateLimitedError
@@ -264,6 +278,7 @@ export type EventKind =
   | 'config.invalid'
   | 'config.region-defaulted'
   | 'config.unknown-scopes'
+  | 'config.unpinned'
   | 'config.snapshot-used'
   | 'config.snapshot-failed'
   | 'token.acquired'

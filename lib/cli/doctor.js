@@ -9,8 +9,9 @@ const { printable, safeJson } = require('./printable.js');
 
 const USAGE = `usage: genesys-tenants doctor (--config-endpoint URL | --config-file PATH) [--uses LIST] [--gateway URL] [--json]
 
-Validates every tenant entry, checks its region, obtains a token, probes the APIs the service uses, and
-reads the rate-limit namespace. Exits 1 when any tenant has a problem.
+Validates every tenant entry, checks its region, obtains a token, shows the organization its client
+belongs to (a mismatch with the entry's organizationId is a problem), probes the APIs the service uses,
+and reads the rate-limit namespace. Exits 1 when any tenant has a problem.
   --uses LIST   areas the service calls: users,search,routing,analytics,organization (default: organization)
   --gateway URL send all traffic to one host (e.g. the emulator)
   --json        machine-readable output
@@ -46,6 +47,8 @@ function fixFor(err) {
       return 'the client id/secret pair is refused: check the secret (regenerated?) and that the region matches the org';
     case 'TENANT_INVALID':
       return `fix ${err.field} in the config entry: ${err.reason}`;
+    case 'ORGANIZATION_MISMATCH':
+      return `the OAuth client ${err.clientId} belongs to organization ${err.actualOrganizationId}, not ${err.expectedOrganizationId}: put this tenant's own client in its entry (or correct organizationId if the pin is wrong)`;
     case 'HOST_NOT_ALLOWED':
       return `region ${err.host} is not a Genesys Cloud region: use one such as mypurecloud.ie or eu-west-1 (or list the host in allowedHosts)`;
     case 'RATE_LIMITED':
@@ -73,7 +76,7 @@ async function main(argv) {
     await o.initialize();
     const stats = o.stats();
     for (const [tenantId, s] of Object.entries(stats.tenants)) {
-      const row = { tenantId, environment: s.environment ?? null, token: null, rateLimitPerMinute: null, checks: [], problems: [] };
+      const row = { tenantId, environment: s.environment ?? null, organization: null, token: null, rateLimitPerMinute: null, checks: [], problems: [] };
       report.push(row);
       if (!s.valid) {
         // Using the tenant gives its typed error, with the field and reason.
@@ -86,8 +89,17 @@ async function main(argv) {
         row.token = 'ok';
       } catch (e) {
         row.token = e.code;
+        if (e.code === 'ORGANIZATION_MISMATCH') row.organization = { id: e.actualOrganizationId, expected: e.expectedOrganizationId };
         row.problems.push({ code: e.code, message: e.message, fix: fixFor(e) });
         continue;
+      }
+      try {
+        // The organization the client belongs to (what an entry's organizationId pins).
+        const me = await o.request(tenantId, { path: '/api/v2/tokens/me' });
+        const org = me.body && me.body.organization;
+        if (org && typeof org.id === 'string') row.organization = { id: org.id, name: typeof org.name === 'string' ? org.name : null };
+      } catch {
+        // Introspection needs no permission; a tenant that still refuses it is reported by the probes below.
       }
       for (const area of uses) {
         try {
@@ -118,8 +130,9 @@ async function main(argv) {
     console.log(safeJson({ ok: bad.length === 0, tenants: report }, 2));
   } else {
     const p = printable;
-    const rows = report.map((r) => [p(r.tenantId), p(r.environment ?? '-'), p(r.token ?? '-'), r.checks.join(',') || '-', p(r.rateLimitPerMinute ?? '-'), r.problems.length ? `${r.problems.length} problem(s)` : 'ok']);
-    const head = ['tenant', 'region', 'token', 'checks passed', 'rate/min', 'status'];
+    const org = (r) => (r.organization ? (r.organization.expected ? `${r.organization.id} (pinned: ${r.organization.expected})` : r.organization.id) : '-');
+    const rows = report.map((r) => [p(r.tenantId), p(r.environment ?? '-'), p(org(r)), p(r.token ?? '-'), r.checks.join(',') || '-', p(r.rateLimitPerMinute ?? '-'), r.problems.length ? `${r.problems.length} problem(s)` : 'ok']);
+    const head = ['tenant', 'region', 'organization', 'token', 'checks passed', 'rate/min', 'status'];
     const w = head.map((h, i) => Math.max(h.length, ...rows.map((r) => String(r[i]).length)));
     const line = (r) => r.map((v, i) => String(v).padEnd(w[i])).join('  ');
     console.log(line(head));

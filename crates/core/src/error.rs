@@ -81,6 +81,19 @@ pub enum Error {
         /// `inin-correlation-id` of that answer.
         correlation_id: Option<String>,
     },
+    /// The tenant's entry is pinned to an organization (`organizationId`) and its OAuth client's token
+    /// belongs to another: nothing was sent with that token but the check.
+    #[error("tenant '{tenant_id}' is pinned to organization {expected}, but its OAuth client {client_id} belongs to organization {actual}: nothing is sent with its token (another customer's client in this entry? fix clientId/clientSecret, or organizationId)")]
+    OrganizationMismatch {
+        /// The tenant.
+        tenant_id: String,
+        /// The OAuth client whose token was checked (never the secret).
+        client_id: String,
+        /// The entry's `organizationId`.
+        expected: String,
+        /// The organization `GET /api/v2/tokens/me` named.
+        actual: String,
+    },
     /// The OAuth client lacks permission(s) the API asked for.
     #[error("{message}")]
     PermissionMissing {
@@ -232,6 +245,7 @@ impl Error {
         "CONFIG_UNAVAILABLE",
         "HOST_NOT_ALLOWED",
         "AUTH_FAILED",
+        "ORGANIZATION_MISMATCH",
         "PERMISSION_MISSING",
         "SCOPE_MISSING",
         "RATE_LIMITED",
@@ -256,6 +270,7 @@ impl Error {
             Error::ConfigUnavailable { .. } => "CONFIG_UNAVAILABLE",
             Error::HostNotAllowed { .. } => "HOST_NOT_ALLOWED",
             Error::AuthFailed { .. } => "AUTH_FAILED",
+            Error::OrganizationMismatch { .. } => "ORGANIZATION_MISMATCH",
             Error::PermissionMissing { .. } => "PERMISSION_MISSING",
             Error::ScopeMissing { .. } => "SCOPE_MISSING",
             Error::RateLimited { .. } => "RATE_LIMITED",
@@ -277,6 +292,7 @@ impl Error {
             Error::UnknownTenant { tenant_id }
             | Error::TenantInvalid { tenant_id, .. }
             | Error::AuthFailed { tenant_id, .. }
+            | Error::OrganizationMismatch { tenant_id, .. }
             | Error::PermissionMissing { tenant_id, .. }
             | Error::ScopeMissing { tenant_id, .. }
             | Error::RateLimited { tenant_id, .. }
@@ -346,6 +362,11 @@ impl Error {
                 if let Some(s) = status {
                     m.insert("status".into(), json!(s));
                 }
+            }
+            Error::OrganizationMismatch { client_id, expected, actual, .. } => {
+                m.insert("clientId".into(), json!(client_id));
+                m.insert("expectedOrganizationId".into(), json!(expected));
+                m.insert("actualOrganizationId".into(), json!(actual));
             }
             Error::PermissionMissing { missing_permissions, mode, body, from_catalogue, .. } => {
                 m.insert("missingPermissions".into(), json!(missing_permissions));
@@ -423,6 +444,7 @@ mod tests {
             Error::ConfigUnavailable { reason: t() },
             Error::HostNotAllowed { tenant_id: None, host: t(), reason: t() },
             Error::AuthFailed { tenant_id: t(), client_id: t(), reason: t(), status: None, correlation_id: None },
+            Error::OrganizationMismatch { tenant_id: t(), client_id: t(), expected: t(), actual: t() },
             Error::PermissionMissing {
                 tenant_id: t(),
                 missing_permissions: vec![],

@@ -36,6 +36,8 @@ pub enum EventKind {
     ConfigRegionDefaulted,
     /// `config.unknown-scopes`: A tenant declares names that are not Genesys scopes (`unknown`, `suggestions`).
     ConfigUnknownScopes,
+    /// `config.unpinned`: A tenant's entry has no `organizationId`; its client's organization was observed (`observedOrganizationId`, `clientId`), once per tenant.
+    ConfigUnpinned,
     /// `config.snapshot-used`: Start-up from the snapshot.
     ConfigSnapshotUsed,
     /// `config.snapshot-failed`: The snapshot could not be written.
@@ -81,6 +83,7 @@ impl EventKind {
         EventKind::ConfigInvalid,
         EventKind::ConfigRegionDefaulted,
         EventKind::ConfigUnknownScopes,
+        EventKind::ConfigUnpinned,
         EventKind::ConfigSnapshotUsed,
         EventKind::ConfigSnapshotFailed,
         EventKind::TokenAcquired,
@@ -109,6 +112,7 @@ impl EventKind {
             EventKind::ConfigInvalid => "config.invalid",
             EventKind::ConfigRegionDefaulted => "config.region-defaulted",
             EventKind::ConfigUnknownScopes => "config.unknown-scopes",
+            EventKind::ConfigUnpinned => "config.unpinned",
             EventKind::ConfigSnapshotUsed => "config.snapshot-used",
             EventKind::ConfigSnapshotFailed => "config.snapshot-failed",
             EventKind::TokenAcquired => "token.acquired",

@@ -22,6 +22,7 @@ pub mod input;
 pub mod metrics;
 pub mod network;
 pub mod operations;
+pub mod organization;
 mod options;
 mod orchestrator;
 pub mod pipeline;

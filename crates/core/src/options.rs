@@ -23,6 +23,9 @@ pub const DEFAULT_REDIS_KEY_PREFIX: &str = "genesys-tenants:";
 pub const DEFAULT_REFRESH_AHEAD_RATIO: f64 = 0.1;
 /// Default `redisLeaseMs`: a replica refreshing a token frees its lease after this if it dies.
 pub const DEFAULT_LEASE: Duration = Duration::from_secs(10);
+/// Default [`Options::organization_hint_delay`]: an unpinned tenant's organization is looked up
+/// about a minute after its first token, so its first calls keep their whole budget.
+pub const DEFAULT_ORGANIZATION_HINT_DELAY: Duration = Duration::from_secs(60);
 /// Default `rateLimitPerMinute`: Genesys's default per client-credentials token.
 pub const DEFAULT_RATE_LIMIT_PER_MINUTE: u32 = 300;
 
@@ -108,6 +111,10 @@ pub struct Options {
     /// Where `HTTPS_PROXY`, `HTTP_PROXY`, `ALL_PROXY`, `NO_PROXY` and `NODE_EXTRA_CA_CERTS` are read
     /// (the process's environment by default).
     pub environment: Environment,
+    /// How long after an unpinned tenant's first token its organization is looked up for the
+    /// one-time `config.unpinned` hint (one `GET /api/v2/tokens/me`, only when the tenant's rate
+    /// budget has room; in shared mode once per fleet). Not a JS option; zero looks up at once.
+    pub organization_hint_delay: Duration,
 }
 
 impl Default for Options {
@@ -135,6 +142,7 @@ impl Default for Options {
             proxy: ProxyOption::Environment,
             ca_certs: None,
             environment: Environment::Process,
+            organization_hint_delay: DEFAULT_ORGANIZATION_HINT_DELAY,
         }
     }
 }

@@ -124,6 +124,7 @@ impl Needles {
         let s = |t: &mut String| self.redact_string(t);
         match &mut err {
             Error::UnknownTenant { .. }
+            | Error::OrganizationMismatch { .. }
             | Error::Closed
             | Error::NotInitialized
             | Error::TooManyPages { .. }

@@ -18,7 +18,6 @@ use crate::secret::Secret;
 use crate::store::{SharedStore, StageRecord};
 use crate::token::endpoint::TokenFailure;
 use crate::token::AccessToken;
-use crate::untrusted;
 use serde_json::json;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -32,10 +31,8 @@ pub const FIRST_RETEST_DELAY: Duration = Duration::from_secs(30);
 pub const MAX_RETEST_DELAY: Duration = Duration::from_secs(600);
 /// How long the shared store remembers a promotion (replicas that start later adopt it).
 pub const PROMOTED_RECORD_TTL: Duration = Duration::from_secs(7 * 24 * 3600);
-/// The probe: token introspection, which every token may call.
-pub const PROBE_PATH: &str = "api/v2/tokens/me";
-/// Longest probe answer read.
-const MAX_PROBE_BODY: usize = 256 * 1024;
+/// The probe: token introspection, which every token may call (see [`crate::organization`]).
+pub use crate::organization::PROBE_PATH;
 
 /// Why a pending credential was not promoted.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -234,9 +231,11 @@ impl Staging {
                     }
                     return Some(match self.test(tenant, pending).await {
                         Ok((token, org)) => {
-                            let _ = store.put_token(id, &kfp, &lease, &token.to_shared()).await;
+                            // The outcome first: storing the token frees the lease, and a peer that took it
+                            // before the outcome was written would test again.
                             let rec = StageRecord { promoted: true, reason: None, status: None, organization_id: Some(org.clone()) };
                             let _ = store.put_stage_record(id, &kfp, &rec, PROMOTED_RECORD_TTL).await;
+                            let _ = store.put_token(id, &kfp, &lease, &token.to_shared()).await;
                             Decided::Promoted { token: Some(token), organization_id: Some(org), by: TestedBy::Here }
                         }
                         Err(failure) => {
@@ -285,7 +284,9 @@ impl Staging {
             TokenFailure::Fatal { reason, status, .. } => {
                 StageFailure::new("token", format!("the token request failed: {reason}"), (status != 0).then_some(status))
             }
-            TokenFailure::Proxy { proxy, reason } => StageFailure::new("token", format!("the proxy {proxy} refused it: {reason}"), Some(407)),
+            TokenFailure::Proxy { proxy, reason } => {
+                StageFailure::new("token", format!("the proxy {proxy} refused it: {reason}"), Some(407))
+            }
             TokenFailure::Retryable { reason, status, .. } => {
                 StageFailure::new("token", format!("the token request failed: {reason}"), status)
             }
@@ -293,6 +294,19 @@ impl Staging {
         p.tokens.hold_probe(&tenant.tenant_id, Arc::clone(&token));
         let pending_org =
             self.organization(pending, &token.value).await.map_err(|(reason, status)| StageFailure::new("probe", reason, status))?;
+        if let Some(pin) = tenant.organization_id.as_deref() {
+            // A pinned entry: the pending client must belong to the pinned organization, whatever the
+            // current one does (a wrong current client is fixed by staging the right one).
+            if pending_org != pin {
+                return Err(StageFailure::new(
+                    "organization",
+                    format!("its token belongs to organization {pending_org}; the entry is pinned to {pin}"),
+                    None,
+                ));
+            }
+            p.tokens.remember_organization(&tenant.tenant_id, &pending.credentials_fingerprint, &pending_org);
+            return Ok((token, pending_org));
+        }
         let current = p.tokens.get(&tenant.tenant_id).await.map_err(|e| {
             StageFailure::new("current", format!("the current credential could not be used to compare organizations: {}", e), status_of(&e))
         })?;
@@ -306,45 +320,18 @@ impl Staging {
                 None,
             ));
         }
+        p.tokens.remember_organization(&tenant.tenant_id, &pending.credentials_fingerprint, &pending_org);
         Ok((token, pending_org))
     }
 
-    /// `organization.id` of `GET /api/v2/tokens/me` with `token`: bounded in time and size.
+    /// `organization.id` of `GET /api/v2/tokens/me` with `token` ([`crate::organization::probe`]).
     async fn organization(&self, tenant: &Tenant, token: &Secret) -> Result<String, (String, Option<u16>)> {
         let p = &self.pipeline;
         let endpoints = p.egress.endpoints(&tenant.environment).map_err(|e| (e.to_string(), None))?;
-        let url = endpoints.api_base.join(PROBE_PATH).map_err(|e| (format!("probe URL: {e}"), None))?;
-        let timeout = p.options.request_timeout;
-        let call = async {
-            let resp = p
-                .http
-                .get(url)
-                .bearer_auth(token.expose())
-                .send()
-                .await
-                .map_err(|e| (crate::transport::describe_reqwest(&e, timeout), None))?;
-            let status = resp.status().as_u16();
-            let body = crate::transport::read_limited(resp, MAX_PROBE_BODY).await.map_err(|e| (e.describe(timeout), Some(status)))?;
-            if !(200..300).contains(&status) {
-                let v: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
-                // Printed only when it has a Genesys code's shape: a server may echo anything here.
-                let code = match v.get("code").and_then(|c| c.as_str()) {
-                    None => "no code",
-                    Some(c) => untrusted::error_code(c).unwrap_or("a code not of Genesys's shape"),
-                };
-                return Err((format!("GET /{PROBE_PATH} answered {status} ({code})"), Some(status)));
-            }
-            let v: serde_json::Value =
-                serde_json::from_slice(&body).map_err(|_| (format!("GET /{PROBE_PATH} answered {status} without JSON"), Some(status)))?;
-            match v.pointer("/organization/id").and_then(|o| o.as_str()).and_then(untrusted::uuid) {
-                Some(org) => Ok(org.to_string()),
-                None => Err((format!("GET /{PROBE_PATH} answered {status} without an organization id (a UUID)"), Some(status))),
-            }
-        };
-        match tokio::time::timeout(timeout, call).await {
-            Ok(r) => r,
-            Err(_) => Err((format!("GET /{PROBE_PATH} did not answer within {} ms", timeout.as_millis()), None)),
-        }
+        // Not paced: a pending client's token has its own rate budget, and this is its only call.
+        crate::organization::probe(&p.http, &endpoints.api_base, token, p.options.request_timeout, &mut |_, _| {})
+            .await
+            .map_err(|f| (f.reason, f.status))
     }
 }
 

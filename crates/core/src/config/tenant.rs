@@ -45,6 +45,9 @@ pub struct Tenant {
     /// The credential a promotion replaced (kept so its secret stays redacted), while the config
     /// still stages the promoted one.
     pub promoted_from: Option<Credential>,
+    /// The organization the entry is pinned to (`organizationId`, a UUID, lower case): every
+    /// credential's token is checked to belong to it before anything else is sent with it.
+    pub organization_id: Option<String>,
 }
 
 /// One OAuth client's credentials.
@@ -84,6 +87,7 @@ impl std::fmt::Debug for Tenant {
             .field("rotation_interval", &self.rotation_interval)
             .field("pending", &self.pending)
             .field("promoted_from", &self.promoted_from)
+            .field("organization_id", &self.organization_id)
             .finish()
     }
 }
@@ -116,6 +120,7 @@ impl Tenant {
             || self.rotation_interval != old.rotation_interval
             || self.pending_fingerprint() != old.pending_fingerprint()
             || self.promoted_from.as_ref().map(|c| &c.fingerprint) != old.promoted_from.as_ref().map(|c| &c.fingerprint)
+            || self.organization_id != old.organization_id
     }
 
     /// The fingerprint of the pending credential, if there is one.
@@ -156,6 +161,8 @@ pub fn fingerprint(client_id: &str, secret: &Secret) -> String {
 }
 
 /// The outcome of parsing one entry.
+// Made once per entry per config read and unpacked at once: boxing the tenant buys nothing measurable.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug)]
 pub enum ParsedEntry {
     /// A usable tenant, plus a note when its region fell back to the default.
@@ -272,6 +279,15 @@ pub fn parse_entry(value: &Value, index: usize, egress: &EgressPolicy) -> Parsed
         Some(other) => return invalid(t, "rotationIntervalMs", format!("must be a number, got {}", type_name(other))),
     };
 
+    let organization_id = match text_field(obj, "organizationId") {
+        Ok(None) => None,
+        Ok(Some(id)) => match crate::untrusted::uuid(id.trim()) {
+            Some(id) => Some(id.to_ascii_lowercase()),
+            None => return invalid(t, "organizationId", "must be the organization's id, a UUID (8-4-4-4-12 hex digits)"),
+        },
+        Err(r) => return invalid(t, "organizationId", r),
+    };
+
     // A pending credential equal to the current one has nothing left to test.
     let pending = pending.filter(|p| p.fingerprint != current.fingerprint);
     let Credential { client_id, client_secret, fingerprint: credentials_fingerprint } = current;
@@ -290,6 +306,7 @@ pub fn parse_entry(value: &Value, index: usize, egress: &EgressPolicy) -> Parsed
         credentials_fingerprint,
         pending,
         promoted_from: None,
+        organization_id,
     })
 }
 
@@ -505,6 +522,21 @@ mod tests {
             f(json!({"tenantId":"a","credentials":[{"clientId":"c","clientSecret":"s","stage":"current"}],"pendingClientId":"p","pendingClientSecret":"q"})).0,
             "credentials"
         );
+    }
+
+    #[test]
+    fn organization_id_is_a_uuid_kept_in_lower_case() {
+        let entry = |org: Value| parse(json!({"tenantId":"a","clientId":"c","clientSecret":"s","organizationId": org}));
+        let ParsedEntry::Valid(t) = entry(json!(" 6F1C2B1E-0E59-4A7E-9B6E-2F3A4B5C6D7E ")) else { panic!() };
+        assert_eq!(t.organization_id.as_deref(), Some("6f1c2b1e-0e59-4a7e-9b6e-2f3a4b5c6d7e"));
+        let ParsedEntry::Valid(t) = entry(Value::Null) else { panic!() };
+        assert_eq!(t.organization_id, None);
+        for bad in [json!("acme-org"), json!(""), json!(5), json!("6f1c2b1e0e594a7e9b6e2f3a4b5c6d7e")] {
+            assert_eq!(field_of(entry(bad.clone())).0, "organizationId", "{bad}");
+        }
+        let ParsedEntry::Valid(a) = entry(json!("6f1c2b1e-0e59-4a7e-9b6e-2f3a4b5c6d7e")) else { panic!() };
+        let ParsedEntry::Valid(b) = entry(json!("00000000-0e59-4a7e-9b6e-2f3a4b5c6d7e")) else { panic!() };
+        assert!(b.differs(&a) && !b.credentials_changed(&a), "a new pin is a change, not a new credential");
     }
 
     #[test]

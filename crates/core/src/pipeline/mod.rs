@@ -7,6 +7,7 @@
 
 pub mod classify;
 pub mod from_js;
+mod lookup_pacing;
 pub mod paginate;
 pub use paginate::page_end;
 pub mod rate_limit;
@@ -148,6 +149,8 @@ impl Pipeline {
             (Some(p), None) => p.configured_needles(),
             _ => Needles::default(),
         }));
+        // Organization lookups spend the tenant's rate budget: they go through its limiter.
+        pipeline.tokens.set_lookup_pacing(Arc::new(lookup_pacing::LimiterPacing(Arc::downgrade(&pipeline))));
         pipeline
     }
 

@@ -9,6 +9,7 @@ mod connection;
 mod deliveries;
 mod keys;
 mod lease;
+mod organizations;
 mod pubsub;
 mod redis_store;
 mod scripts;

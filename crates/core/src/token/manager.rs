@@ -75,6 +75,8 @@ pub struct Slot {
     /// When a fetch last failed: a background refresh toward new credentials waits
     /// [`CHANGE_RETRY_PAUSE`] after it, so a broken new credential is not hammered on every call.
     pub(super) failed_at: Mutex<Option<Instant>>,
+    /// The organizations its credentials were found to belong to (a pinned tenant's gate).
+    pub(super) organizations: super::pinning::Organizations,
     /// Counters.
     pub counters: TokenCounters,
 }
@@ -94,7 +96,9 @@ pub struct TokenManager {
     pub(super) next_id: AtomicU64,
     pub(super) store: Option<Arc<SharedStore>>,
     /// Cancelled on close: a refresh in flight stops (no token request is sent after close).
-    cancel: tokio_util::sync::CancellationToken,
+    pub(super) cancel: tokio_util::sync::CancellationToken,
+    /// How organization lookups are paced (the pipeline installs its limiters).
+    pub(super) pacing: std::sync::OnceLock<Arc<dyn super::pinning::LookupPacing>>,
 }
 
 impl std::fmt::Debug for TokenManager {
@@ -133,6 +137,7 @@ impl TokenManager {
             next_id: AtomicU64::new(1),
             store,
             cancel,
+            pacing: std::sync::OnceLock::new(),
         }
     }
 
@@ -159,6 +164,7 @@ impl TokenManager {
                 fallback: ArcSwapOption::empty(),
                 probe: ArcSwapOption::empty(),
                 failed_at: Mutex::new(None),
+                organizations: Default::default(),
                 counters: TokenCounters::default(),
             })
         }))
@@ -180,20 +186,23 @@ impl TokenManager {
     }
 
     /// A usable token for the tenant: the cached one (starting a background refresh when it is
-    /// inside its refresh window or was minted with superseded credentials), else a new one.
+    /// inside its refresh window or was minted with superseded credentials), else a new one — either
+    /// way through the organization gate of a pinned tenant (`pinning.rs`).
     pub async fn get(self: &Arc<Self>, tenant_id: &str) -> Result<Arc<AccessToken>> {
         let tenant = self.config.tenant(tenant_id)?;
         let slot = self.slot(tenant_id);
         let now = Instant::now();
-        if let Some(tok) = slot.current.load_full() {
-            if tok.is_usable(now) && tok.environment == tenant.environment {
+        let cached = slot.current.load_full().filter(|tok| tok.is_usable(now) && tok.environment == tenant.environment);
+        let tok = match cached {
+            Some(tok) => {
                 if !is_current(&tok, &tenant, now) && may_refresh(&slot, &tok, &tenant, now) {
-                    drop(self.fetch(&slot, tenant, 0));
+                    drop(self.fetch(&slot, Arc::clone(&tenant), 0));
                 }
-                return Ok(tok);
+                tok
             }
-        }
-        self.fetch(&slot, tenant, 0).await
+            None => self.fetch(&slot, Arc::clone(&tenant), 0).await?,
+        };
+        self.pinned(&slot, &tenant, tok).await
     }
 
     /// The tenant's token when it can be served without any work — present, for the tenant's
@@ -202,9 +211,11 @@ impl TokenManager {
     /// Node's thread can skip the hop to the runtime.
     pub fn cached(&self, tenant_id: &str) -> Option<Arc<AccessToken>> {
         let tenant = self.config.tenant(tenant_id).ok()?;
-        let tok = self.existing_slot(tenant_id)?.current.load_full()?;
+        let slot = self.existing_slot(tenant_id)?;
+        let tok = slot.current.load_full()?;
         let now = Instant::now();
-        (tok.is_usable(now) && tok.environment == tenant.environment && is_current(&tok, &tenant, now)).then_some(tok)
+        let ready = tok.is_usable(now) && tok.environment == tenant.environment && is_current(&tok, &tenant, now);
+        (ready && Self::pinned_ok(&slot, &tenant, &tok)).then_some(tok)
     }
 
     /// Hands over the token a tested pending credential obtained: the first fetch with that

@@ -58,6 +58,11 @@ impl TokenManager {
                         }
                     }
                     let result = self.acquire(slot, Arc::clone(tenant)).await;
+                    if let (Ok(tok), Some(_)) = (&result, &tenant.organization_id) {
+                        // Recorded beside the token before it is stored: the replicas that take it read
+                        // the check instead of repeating it (its outcome is judged by each one's gate).
+                        let _ = self.organization_of(slot, tenant, tok).await;
+                    }
                     match &result {
                         Ok(tok) => {
                             let _ = store.put_token(id, &kfp, &lease, &tok.to_shared()).await;
