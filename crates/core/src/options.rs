@@ -152,6 +152,16 @@ fn bad(option: &str, reason: impl Into<String>) -> Error {
 }
 
 impl Options {
+    /// What the HTTP client is built from (see [`crate::network::Http::new`]).
+    pub fn network(&self) -> crate::network::NetworkSettings<'_> {
+        crate::network::NetworkSettings {
+            proxy: &self.proxy,
+            environment: &self.environment,
+            ca_certs: self.ca_certs.as_deref(),
+            request_timeout: self.request_timeout,
+        }
+    }
+
     /// Checks every option; the error names the first bad one.
     pub fn validate(&self) -> Result<()> {
         match (&self.config_endpoint, &self.config_file) {

@@ -80,7 +80,7 @@ impl Orchestrator {
     /// Validates the options and builds the orchestrator; nothing is read or started yet.
     pub fn new(options: Options) -> Result<Self> {
         options.validate()?;
-        let http = Http::new(&options)?;
+        let http = Http::new(options.network())?;
         let events = Events::default();
         let cancel = CancellationToken::new();
         let egress = EgressPolicy { gateway: options.gateway.clone(), allowed_hosts: options.allowed_hosts.clone() };

@@ -16,6 +16,7 @@ use crate::events::EventKind;
 use crate::pipeline::Pipeline;
 use crate::secret::Secret;
 use crate::store::{SharedStore, StageRecord};
+use crate::sync::lock;
 use crate::token::endpoint::TokenFailure;
 use crate::token::AccessToken;
 use serde_json::json;
@@ -350,8 +351,4 @@ fn status_of(e: &Error) -> Option<u16> {
         Error::Upstream { status, .. } => Some(*status),
         _ => None,
     }
-}
-
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|p| p.into_inner())
 }

@@ -23,7 +23,7 @@ use serde_json::{json, Value};
 /// ```
 pub async fn read_once(options: &Options) -> Result<TenantTable> {
     options.validate()?;
-    let source = ConfigSource::from_options(options, Http::new(options)?)?;
+    let source = ConfigSource::from_options(options, Http::new(options.network())?)?;
     let unavailable = |why: String| Error::ConfigUnavailable { reason: format!("{}: {why}", source.describe()) };
     match source.fetch(None).await {
         Ok(Fetched::Body { bytes, .. }) => {

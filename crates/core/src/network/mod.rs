@@ -18,7 +18,6 @@ pub use proxy::{ProxyEndpoint, ProxyOption, ProxyRules, ProxySettings};
 pub use roots::{extra_roots, pem_certificates, MAX_CA_FILE, NODE_EXTRA_CA_CERTS};
 
 use crate::error::{Error, Result};
-use crate::options::Options;
 use crate::redact::ConfiguredSecrets;
 use crate::secret::Secret;
 use std::sync::Arc;
@@ -93,16 +92,30 @@ const REFUSED_CREDENTIALS: &str = "the proxy refused the credentials in its URL 
 const WANTS_CREDENTIALS: &str =
     "the proxy asks for credentials (407 Proxy Authentication Required); give them in its URL: http://user:password@host:port";
 
+/// What the HTTP client is built from (the options' `proxy`, `caCerts`, `requestTimeoutMs` and the
+/// environment they were read with): see `Options::network`.
+#[derive(Debug, Clone, Copy)]
+pub struct NetworkSettings<'a> {
+    /// The `proxy` option.
+    pub proxy: &'a ProxyOption,
+    /// The environment's proxy variables and `NODE_EXTRA_CA_CERTS`.
+    pub environment: &'a Environment,
+    /// The `caCerts` option (PEM text).
+    pub ca_certs: Option<&'a str>,
+    /// `requestTimeoutMs`.
+    pub request_timeout: std::time::Duration,
+}
+
 impl Http {
-    /// The client for `options`: its proxy rule (the option, else the environment), its extra
+    /// The client for `settings`: its proxy rule (the option, else the environment), its extra
     /// roots, `requestTimeoutMs`. A proxy variable or `NODE_EXTRA_CA_CERTS` that cannot be used is
     /// `INVALID_OPTIONS` naming it.
-    pub fn new(options: &Options) -> Result<Http> {
-        let rules = ProxyRules::new(&options.proxy, &options.environment)?;
-        let roots = extra_roots(options.ca_certs.as_deref(), &options.environment)?;
+    pub fn new(settings: NetworkSettings<'_>) -> Result<Http> {
+        let rules = ProxyRules::new(settings.proxy, settings.environment)?;
+        let roots = extra_roots(settings.ca_certs, settings.environment)?;
         let mut secrets = ConfiguredSecrets::default();
         rules.secrets(&mut secrets);
-        let mut builder = crate::transport::builder(options.request_timeout);
+        let mut builder = crate::transport::builder(settings.request_timeout);
         builder = if rules.any() {
             // Our rule decides, per target; reqwest's own reading of the environment is off.
             let r = rules.clone();

@@ -58,7 +58,7 @@ impl TokenManager {
     /// was not refused, is put back in use (and reported).
     fn serve_fallback(&self, slot: &Slot, tenant: &Tenant, err: &Error) -> Option<Arc<AccessToken>> {
         let tok = slot.fallback.load_full()?;
-        if !tok.is_usable(Instant::now()) || *super::manager::lock(&slot.refused) == Some(super::manager::digest(tok.value.expose())) {
+        if !tok.is_usable(Instant::now()) || *crate::sync::lock(&slot.refused) == Some(super::manager::digest(tok.value.expose())) {
             return None;
         }
         slot.current.store(Some(Arc::clone(&tok)));

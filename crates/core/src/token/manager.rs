@@ -8,6 +8,8 @@ use crate::egress::EgressPolicy;
 use crate::error::{Error, Result};
 use crate::events::{EventKind, Events};
 use crate::store::SharedStore;
+use crate::sync::lock;
+use crate::sync::{read, write};
 use arc_swap::ArcSwapOption;
 use futures::future::{BoxFuture, FutureExt, Shared};
 use serde_json::json;
@@ -76,7 +78,7 @@ pub struct Slot {
     /// [`CHANGE_RETRY_PAUSE`] after it, so a broken new credential is not hammered on every call.
     pub(super) failed_at: Mutex<Option<Instant>>,
     /// The organizations its credentials were found to belong to (a pinned tenant's gate).
-    pub(super) organizations: super::pinning::Organizations,
+    pub(super) organizations: super::organizations::Organizations,
     /// Counters.
     pub counters: TokenCounters,
 }
@@ -98,7 +100,7 @@ pub struct TokenManager {
     /// Cancelled on close: a refresh in flight stops (no token request is sent after close).
     pub(super) cancel: tokio_util::sync::CancellationToken,
     /// How organization lookups are paced (the pipeline installs its limiters).
-    pub(super) pacing: std::sync::OnceLock<Arc<dyn super::pinning::LookupPacing>>,
+    pub(super) pacing: std::sync::OnceLock<Arc<dyn super::organizations::LookupPacing>>,
 }
 
 impl std::fmt::Debug for TokenManager {
@@ -110,10 +112,6 @@ impl std::fmt::Debug for TokenManager {
 pub(super) fn digest(value: &str) -> [u8; 32] {
     use sha2::Digest;
     sha2::Sha256::digest(value.as_bytes()).into()
-}
-
-pub(super) fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 impl TokenManager {
@@ -150,10 +148,10 @@ impl TokenManager {
     }
 
     pub(super) fn slot(&self, tenant_id: &str) -> Arc<Slot> {
-        if let Some(s) = self.slots.read().unwrap_or_else(|p| p.into_inner()).get(tenant_id) {
+        if let Some(s) = read(&self.slots).get(tenant_id) {
             return Arc::clone(s);
         }
-        let mut w = self.slots.write().unwrap_or_else(|p| p.into_inner());
+        let mut w = write(&self.slots);
         Arc::clone(w.entry(tenant_id.to_string()).or_insert_with(|| {
             Arc::new(Slot {
                 current: ArcSwapOption::empty(),
@@ -172,17 +170,17 @@ impl TokenManager {
 
     /// The slot of a tenant, if it has one (for stats).
     pub fn existing_slot(&self, tenant_id: &str) -> Option<Arc<Slot>> {
-        self.slots.read().unwrap_or_else(|p| p.into_inner()).get(tenant_id).cloned()
+        read(&self.slots).get(tenant_id).cloned()
     }
 
     /// Forgets a tenant (removed from the config): its token is dropped at once.
     pub fn remove(&self, tenant_id: &str) {
-        self.slots.write().unwrap_or_else(|p| p.into_inner()).remove(tenant_id);
+        write(&self.slots).remove(tenant_id);
     }
 
     /// Drops every slot (on close).
     pub fn clear(&self) {
-        self.slots.write().unwrap_or_else(|p| p.into_inner()).clear();
+        write(&self.slots).clear();
     }
 
     /// A usable token for the tenant: the cached one (starting a background refresh when it is

@@ -5,11 +5,12 @@ mod access_token;
 mod acquire;
 pub mod endpoint;
 mod manager;
+mod organizations;
 mod pinning;
 mod shared;
 mod stats;
 
 pub use access_token::{timing, AccessToken, MAX_EXPIRY_SKEW, MAX_WINDOW_FRACTION, MIN_REFRESH_WINDOW};
 pub use manager::{TokenCounters, TokenManager, TokenSettings, CHANGE_RETRY_PAUSE};
-pub use pinning::{LookupPacing, ORGANIZATION_RECORD_TTL};
+pub use organizations::{LookupPacing, ORGANIZATION_RECORD_TTL};
 pub use stats::TokenStats;

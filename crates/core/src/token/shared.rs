@@ -3,10 +3,11 @@
 //! for the holder's token (or for the lease to lapse). The store being down means "fetch in-process".
 
 use super::access_token::{timing, AccessToken};
-use super::manager::{digest, lock, Slot, TokenManager};
+use super::manager::{digest, Slot, TokenManager};
 use crate::config::Tenant;
 use crate::error::Result;
 use crate::store::{SharedStore, SharedToken};
+use crate::sync::lock;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;

@@ -1,6 +1,7 @@
 //! A tenant's token state for `stats()`.
 
-use super::manager::{lock, TokenManager};
+use super::manager::TokenManager;
+use crate::sync::lock;
 use serde::Serialize;
 use std::sync::atomic::Ordering;
 use tokio::time::Instant;
