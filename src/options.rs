@@ -146,23 +146,22 @@ pub struct RotationWebhookOptions {
 /// Reads `rotationWebhook()`'s options from JSON text; a wrong one is `INVALID_OPTIONS` naming it.
 pub fn webhook_from_json(text: &str) -> Result<genesys_tenants_core::webhook::WebhookSettings, Error> {
     let js: RotationWebhookOptions = read_text(text).map_err(|u| match u.unknown {
-        Some(_) => bad(&u.path, "unknown option of rotationWebhook(); known: secret, toleranceMs"),
-        None if u.reason.contains("missing field `secret`") => bad("secret", "is required"),
-        None => bad(if u.path == "." { "options" } else { &u.path }, format!("has the wrong type: {}", u.reason)),
+        Some(_) => Error::invalid_option(&u.path, "unknown option of rotationWebhook(); known: secret, toleranceMs"),
+        None if u.reason.contains("missing field `secret`") => Error::invalid_option("secret", "is required"),
+        None => Error::invalid_option(if u.path == "." { "options" } else { &u.path }, format!("has the wrong type: {}", u.reason)),
     })?;
     genesys_tenants_core::webhook::WebhookSettings::new(Secret::new(js.secret), millis(js.tolerance_ms))
-}
-
-fn bad(option: &str, reason: impl Into<String>) -> Error {
-    Error::InvalidOptions { option: option.into(), reason: reason.into() }
 }
 
 /// Reads the options from JSON text; a wrong name or type is `INVALID_OPTIONS` naming it.
 pub fn from_json(text: &str, env_token: Option<String>) -> Result<Options, Error> {
     let js: TenantOrchestratorOptions = read_text(text).map_err(|u| match u.unknown {
-        Some(_) => bad(&u.path, format!("unknown option; {}", u.reason.split(", ").nth(1).unwrap_or("see the README for the options"))),
-        None if u.path == "." => bad("options", format!("must be an object of options ({})", u.reason)),
-        None => bad(&u.path, format!("has the wrong type: {}", u.reason)),
+        Some(_) => Error::invalid_option(
+            &u.path,
+            format!("unknown option; {}", u.reason.split(", ").nth(1).unwrap_or("see the README for the options")),
+        ),
+        None if u.path == "." => Error::invalid_option("options", format!("must be an object of options ({})", u.reason)),
+        None => Error::invalid_option(&u.path, format!("has the wrong type: {}", u.reason)),
     })?;
     into_core(js, env_token)
 }
@@ -174,9 +173,11 @@ fn proxy_option(v: Option<serde_json::Value>) -> Result<ProxyOption, Error> {
         Some(serde_json::Value::Bool(false)) => Ok(ProxyOption::Off),
         Some(v @ serde_json::Value::Object(_)) => {
             let p: ProxyOptions = read_value(&v).map_err(|u| match u.unknown {
-                Some(name) => bad(&format!("proxy.{name}"), "unknown option of proxy; known: url, noProxy, proxyLoopback"),
-                None if u.path == "." => bad("proxy", u.reason),
-                None => bad(&format!("proxy.{}", u.path), format!("has the wrong type: {}", u.reason)),
+                Some(name) => {
+                    Error::invalid_option(&format!("proxy.{name}"), "unknown option of proxy; known: url, noProxy, proxyLoopback")
+                }
+                None if u.path == "." => Error::invalid_option("proxy", u.reason),
+                None => Error::invalid_option(&format!("proxy.{}", u.path), format!("has the wrong type: {}", u.reason)),
             })?;
             Ok(ProxyOption::Explicit(ProxySettings {
                 url: Secret::new(p.url),
@@ -191,7 +192,7 @@ fn proxy_option(v: Option<serde_json::Value>) -> Result<ProxyOption, Error> {
                 serde_json::Value::Number(_) => "a number",
                 _ => "an array",
             };
-            Err(bad("proxy", format!("has the wrong type: {kind}, expected an object ({{ url, noProxy }}) or false")))
+            Err(Error::invalid_option("proxy", format!("has the wrong type: {kind}, expected an object ({{ url, noProxy }}) or false")))
         }
     }
 }
@@ -206,7 +207,7 @@ fn count(option: &str, v: Option<f64>) -> Result<Option<u32>, Error> {
     match v {
         None => Ok(None),
         Some(n) if n.fract() == 0.0 && (0.0..=u32::MAX as f64).contains(&n) => Ok(Some(n as u32)),
-        Some(_) => Err(bad(option, "must be a whole number, at least 0")),
+        Some(_) => Err(Error::invalid_option(option, "must be a whole number, at least 0")),
     }
 }
 
@@ -232,7 +233,7 @@ pub fn into_core(js: TenantOrchestratorOptions, env_token: Option<String>) -> Re
                     u16::try_from(p)
                         .ok()
                         .filter(|p| *p > 0)
-                        .ok_or_else(|| bad("gateway.port", "must be a whole number between 1 and 65535"))?,
+                        .ok_or_else(|| Error::invalid_option("gateway.port", "must be a whole number between 1 and 65535"))?,
                 ),
             },
             path_params_login: g.path_params_login,
@@ -253,7 +254,7 @@ pub fn into_core(js: TenantOrchestratorOptions, env_token: Option<String>) -> Re
     o.request_timeout = millis(js.request_timeout_ms).unwrap_or(d.request_timeout);
     o.rate_limit_per_minute = count("rateLimitPerMinute", js.rate_limit_per_minute)?.unwrap_or(d.rate_limit_per_minute);
     if let Some(p) = js.preflight {
-        o.preflight = PreflightMode::parse(&p).ok_or_else(|| bad("preflight", "must be 'enforce', 'warn' or 'off'"))?;
+        o.preflight = PreflightMode::parse(&p).ok_or_else(|| Error::invalid_option("preflight", "must be 'enforce', 'warn' or 'off'"))?;
     }
     o.proxy = proxy_option(js.proxy)?;
     o.ca_certs = js.ca_certs;

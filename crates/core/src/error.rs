@@ -262,6 +262,17 @@ impl Error {
         "UNKNOWN_METHOD",
     ];
 
+    /// `INVALID_OPTIONS` for `option` (as the caller wrote it) and why — naming the value's kind or
+    /// range, never the value.
+    ///
+    /// ```
+    /// let e = genesys_tenants_core::Error::invalid_option("pageSize", "must be a whole number between 1 and 10000");
+    /// assert_eq!((e.code(), e.fields()["option"].as_str()), ("INVALID_OPTIONS", Some("pageSize")));
+    /// ```
+    pub fn invalid_option(option: &str, reason: impl Into<String>) -> Error {
+        Error::InvalidOptions { option: option.into(), reason: reason.into() }
+    }
+
     /// The stable code exposed to JS as `err.code`.
     pub fn code(&self) -> &'static str {
         match self {

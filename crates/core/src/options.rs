@@ -147,10 +147,6 @@ impl Default for Options {
     }
 }
 
-fn bad(option: &str, reason: impl Into<String>) -> Error {
-    Error::InvalidOptions { option: option.into(), reason: reason.into() }
-}
-
 impl Options {
     /// What the HTTP client is built from (see [`crate::network::Http::new`]).
     pub fn network(&self) -> crate::network::NetworkSettings<'_> {
@@ -165,14 +161,14 @@ impl Options {
     /// Checks every option; the error names the first bad one.
     pub fn validate(&self) -> Result<()> {
         match (&self.config_endpoint, &self.config_file) {
-            (None, None) => return Err(bad("configEndpoint", "set configEndpoint (the config service) or configFile")),
-            (Some(_), Some(_)) => return Err(bad("configFile", "set either configEndpoint or configFile, not both")),
+            (None, None) => return Err(Error::invalid_option("configEndpoint", "set configEndpoint (the config service) or configFile")),
+            (Some(_), Some(_)) => return Err(Error::invalid_option("configFile", "set either configEndpoint or configFile, not both")),
             _ => {}
         }
         if let Some(e) = &self.config_endpoint {
-            let u = url::Url::parse(e).map_err(|err| bad("configEndpoint", format!("not a URL: {err}")))?;
+            let u = url::Url::parse(e).map_err(|err| Error::invalid_option("configEndpoint", format!("not a URL: {err}")))?;
             if u.scheme() != "http" && u.scheme() != "https" {
-                return Err(bad("configEndpoint", "must be an http(s) URL"));
+                return Err(Error::invalid_option("configEndpoint", "must be an http(s) URL"));
             }
         }
         for (option, value) in [
@@ -182,19 +178,19 @@ impl Options {
             ("redisKeyPrefix", Some(self.redis_key_prefix.is_empty())),
         ] {
             if value == Some(true) {
-                return Err(bad(option, "must not be empty"));
+                return Err(Error::invalid_option(option, "must not be empty"));
             }
         }
         let within = |option: &str, d: Duration, min_ms: u64, max_ms: u64| {
             if d < Duration::from_millis(min_ms) || d > Duration::from_millis(max_ms) {
-                Err(bad(option, format!("must be between {min_ms} and {max_ms}")))
+                Err(Error::invalid_option(option, format!("must be between {min_ms} and {max_ms}")))
             } else {
                 Ok(())
             }
         };
         within("configPollIntervalMs", self.config_poll_interval, 100, 86_400_000)?;
         if self.config_timeout < Duration::from_millis(50) || self.config_timeout > Duration::from_secs(300) {
-            return Err(bad("configTimeoutMs", "must be between 50 and 300000"));
+            return Err(Error::invalid_option("configTimeoutMs", "must be between 50 and 300000"));
         }
         if let Some(g) = &self.gateway {
             g.validate()?;
@@ -202,39 +198,48 @@ impl Options {
         for (i, h) in self.allowed_hosts.iter().enumerate() {
             if h.trim().is_empty() || h.contains(char::is_whitespace) {
                 // Named by position: an options error never quotes what it was given.
-                return Err(bad(&format!("allowedHosts[{i}]"), "is not a host name"));
+                return Err(Error::invalid_option(&format!("allowedHosts[{i}]"), "is not a host name"));
             }
         }
         if !(self.refresh_ahead_ratio > 0.0 && self.refresh_ahead_ratio < 1.0) {
-            return Err(bad("refreshAheadRatio", "must be greater than 0 and less than 1"));
+            return Err(Error::invalid_option("refreshAheadRatio", "must be greater than 0 and less than 1"));
         }
         if self.max_retries > 100 {
-            return Err(bad("maxRetries", "must be between 0 and 100"));
+            return Err(Error::invalid_option("maxRetries", "must be between 0 and 100"));
         }
         within("maxRetryDelayMs", self.max_retry_delay, 1, 3_600_000)?;
         within("requestTimeoutMs", self.request_timeout, 10, 600_000)?;
         if self.rate_limit_per_minute == 0 || self.rate_limit_per_minute > 1_000_000 {
-            return Err(bad("rateLimitPerMinute", "must be between 1 and 1000000"));
+            return Err(Error::invalid_option("rateLimitPerMinute", "must be between 1 and 1000000"));
         }
         if self.snapshot_path.is_some() && self.encryption_key.is_none() {
-            return Err(bad("encryptionKey", "snapshotPath needs an encryptionKey: secrets are never written in the clear"));
+            return Err(Error::invalid_option(
+                "encryptionKey",
+                "snapshotPath needs an encryptionKey: secrets are never written in the clear",
+            ));
         }
         if let Some(url) = &self.redis_url {
             const SCHEMES: [&str; 6] = ["redis://", "rediss://", "redis+cluster://", "rediss+cluster://", "unix://", "redis+unix://"];
             if !SCHEMES.iter().any(|s| url.starts_with(s)) {
-                return Err(bad("redisUrl", "must be a redis://, rediss://, redis+cluster://, rediss+cluster:// or unix:// URL"));
+                return Err(Error::invalid_option(
+                    "redisUrl",
+                    "must be a redis://, rediss://, redis+cluster://, rediss+cluster:// or unix:// URL",
+                ));
             }
             // The redis crate reads `#insecure` as "skip certificate checks"; that is never ours to allow.
             if url.contains('#') {
-                return Err(bad("redisUrl", "must not have a #fragment (certificate checks cannot be turned off)"));
+                return Err(Error::invalid_option("redisUrl", "must not have a #fragment (certificate checks cannot be turned off)"));
             }
             if self.encryption_key.is_none() {
-                return Err(bad("encryptionKey", "redisUrl needs an encryptionKey: tokens are never stored in Redis in the clear"));
+                return Err(Error::invalid_option(
+                    "encryptionKey",
+                    "redisUrl needs an encryptionKey: tokens are never stored in Redis in the clear",
+                ));
             }
         }
         if let Some(tls) = &self.redis_tls {
             if !self.redis_url.as_deref().is_some_and(|u| u.starts_with("rediss://") || u.starts_with("rediss+cluster://")) {
-                return Err(bad(
+                return Err(Error::invalid_option(
                     "redisTls",
                     "needs a rediss:// or rediss+cluster:// redisUrl (TLS is never added to, or dropped from, what the URL says)",
                 ));
@@ -242,13 +247,13 @@ impl Options {
             tls.validate()?;
         }
         if self.redis_lease < Duration::from_millis(100) || self.redis_lease > Duration::from_secs(300) {
-            return Err(bad("redisLeaseMs", "must be between 100 and 300000"));
+            return Err(Error::invalid_option("redisLeaseMs", "must be between 100 and 300000"));
         }
         if self.redis_key_prefix.len() > 128 || self.redis_key_prefix.contains(['{', '}', ' ']) {
-            return Err(bad("redisKeyPrefix", "must be at most 128 characters without braces or spaces"));
+            return Err(Error::invalid_option("redisKeyPrefix", "must be at most 128 characters without braces or spaces"));
         }
         if let Some(k) = &self.encryption_key {
-            crate::crypto::EncryptionKey::parse(k.expose()).map_err(|e| bad("encryptionKey", e))?;
+            crate::crypto::EncryptionKey::parse(k.expose()).map_err(|e| Error::invalid_option("encryptionKey", e))?;
         }
         self.proxy.validate()?;
         if let Some(pem) = &self.ca_certs {
@@ -283,7 +288,7 @@ impl RedisTls {
             if v.trim_start().starts_with("-----BEGIN ") {
                 Ok(())
             } else {
-                Err(bad(name, "must be PEM text (-----BEGIN …), e.g. fs.readFileSync(path, 'utf8')"))
+                Err(Error::invalid_option(name, "must be PEM text (-----BEGIN …), e.g. fs.readFileSync(path, 'utf8')"))
             }
         };
         if let Some(ca) = &self.ca {
@@ -295,8 +300,8 @@ impl RedisTls {
                 pem("redisTls.key", k.expose())?;
             }
             (None, None) => {}
-            (Some(_), None) => return Err(bad("redisTls.key", "a client certificate needs its key")),
-            (None, Some(_)) => return Err(bad("redisTls.cert", "a client key needs its certificate")),
+            (Some(_), None) => return Err(Error::invalid_option("redisTls.key", "a client certificate needs its key")),
+            (None, Some(_)) => return Err(Error::invalid_option("redisTls.cert", "a client key needs its certificate")),
         }
         Ok(())
     }

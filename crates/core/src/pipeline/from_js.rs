@@ -12,10 +12,6 @@ use serde_json::{json, Value};
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-fn bad(option: &str, reason: impl Into<String>) -> Error {
-    Error::InvalidOptions { option: option.into(), reason: reason.into() }
-}
-
 /// `{ method?, path, query?, headers?, body? }`. Other fields are the JS layer's or the SDK's and
 /// are ignored.
 #[derive(Deserialize)]
@@ -119,15 +115,18 @@ impl ApiRequest {
     /// ```
     pub fn from_json(v: &Value) -> Result<ApiRequest> {
         if !v.is_object() {
-            return Err(bad("request", "must be an object { method, path, query?, headers?, body? }"));
+            return Err(Error::invalid_option("request", "must be an object { method, path, query?, headers?, body? }"));
         }
         let input: RequestInput = read_value(v).map_err(|u| u.into_error("request"))?;
         let method = match input.method {
             None => "GET".to_string(),
             Some(s) if !s.is_empty() && s.chars().all(|c| c.is_ascii_alphabetic()) => s.to_ascii_uppercase(),
-            Some(_) => return Err(bad("method", "must be an HTTP method such as 'GET' or 'POST'")),
+            Some(_) => return Err(Error::invalid_option("method", "must be an HTTP method such as 'GET' or 'POST'")),
         };
-        let path = input.path.filter(|p| !p.is_empty()).ok_or_else(|| bad("path", "is required: a path such as '/api/v2/users'"))?;
+        let path = input
+            .path
+            .filter(|p| !p.is_empty())
+            .ok_or_else(|| Error::invalid_option("path", "is required: a path such as '/api/v2/users'"))?;
         let mut query = Vec::new();
         for (k, val) in input.query.unwrap_or_default() {
             match val {
@@ -140,7 +139,7 @@ impl ApiRequest {
         for (k, val) in input.headers.unwrap_or_default() {
             let Some(Scalar(v)) = val else { continue };
             if reqwest::header::HeaderName::from_bytes(k.as_bytes()).is_err() || reqwest::header::HeaderValue::from_str(&v).is_err() {
-                return Err(bad(&format!("headers.{k}"), "is not a valid HTTP header"));
+                return Err(Error::invalid_option(&format!("headers.{k}"), "is not a valid HTTP header"));
             }
             headers.push((k, v));
         }
@@ -173,21 +172,20 @@ impl PageOptions {
         let mut o = PageOptions::default();
         let Some(v) = v.filter(|v| !v.is_null()) else { return Ok(o) };
         if !v.is_object() {
-            return Err(bad("options", "must be an object"));
+            return Err(Error::invalid_option("options", "must be an object"));
         }
         let input: PageInput = read_value(v).map_err(|u| u.into_error("options"))?;
         let int = |k: &str, v: Option<f64>, min: u64, max: u64| -> Result<Option<u64>> {
             match v {
                 None => Ok(None),
                 Some(n) if n.fract() == 0.0 && n >= min as f64 && n <= max as f64 => Ok(Some(n as u64)),
-                Some(_) => Err(bad(k, format!("must be a whole number between {min} and {max}"))),
+                Some(_) => Err(Error::invalid_option(k, format!("must be a whole number between {min} and {max}"))),
             }
         };
         if let Some(s) = input.style {
-            o.style = Some(
-                PageStyle::parse(&s)
-                    .ok_or_else(|| bad("style", "must be one of 'pageNumber', 'search', 'analytics', 'cursor', 'analyticsJob'"))?,
-            );
+            o.style = Some(PageStyle::parse(&s).ok_or_else(|| {
+                Error::invalid_option("style", "must be one of 'pageNumber', 'search', 'analytics', 'cursor', 'analyticsJob'")
+            })?);
         }
         if let Some(n) = int("pageSize", input.page_size, 1, 10_000)? {
             o.page_size = n as u32;
