@@ -4,7 +4,7 @@
 
 use super::snapshot::Snapshot;
 use super::source::{ConfigSource, Fetched};
-use super::table::{ConfigDiff, TenantEntry, TenantTable};
+use super::table::{ConfigDiff, RawIndex, TenantEntry, TenantTable};
 use super::tenant::Tenant;
 use crate::egress::EgressPolicy;
 use crate::error::{Error, Result};
@@ -77,6 +77,9 @@ pub struct ConfigManager {
     promotions: Mutex<HashMap<String, String>>,
     /// Serializes installs, so a promotion and a reload never undo each other.
     install_lock: Mutex<()>,
+    /// The parse of each valid entry of the document installed last, by its text: the next read
+    /// parses only the entries whose text changed.
+    raw_index: Mutex<Arc<RawIndex>>,
 }
 
 impl std::fmt::Debug for ConfigManager {
@@ -107,6 +110,7 @@ impl ConfigManager {
             listeners: Mutex::new(Vec::new()),
             promotions: Mutex::new(HashMap::new()),
             install_lock: Mutex::new(()),
+            raw_index: Mutex::new(Arc::new(RawIndex::default())),
         }
     }
 
@@ -154,13 +158,14 @@ impl ConfigManager {
                     .load()
                     .await
                     .map_err(|e| Error::ConfigUnavailable { reason: format!("{reason}; and the snapshot could not be used: {e}") })?;
-                let table = TenantTable::parse(&doc, &self.egress)
+                let (table, index) = TenantTable::parse_reusing(&doc, &self.egress, None)
                     .map_err(|e| Error::ConfigUnavailable { reason: format!("{reason}; and the snapshot is invalid: {e}") })?;
+                *lock(&self.raw_index) = Arc::new(index);
                 lock(&self.health).from_snapshot = true;
                 self.events.emit(
                     EventKind::ConfigSnapshotUsed,
                     None,
-                    json!({"path": snap.path().display().to_string(), "reason": reason, "tenants": table.valid_ids().len()}),
+                    json!({"path": snap.path().display().to_string(), "reason": reason, "tenants": table.valid_count()}),
                 );
                 Ok(self.install(table))
             }
@@ -197,20 +202,24 @@ impl ConfigManager {
                 self.record_success(true);
                 return Ok(ConfigDiff::default());
             }
-            Ok(Fetched::Body { bytes, version }) => TenantTable::parse(&bytes, &self.egress).and_then(|t| {
-                // An empty list after a good one is far likelier a broken service than every
-                // customer leaving at once: it would drop every tenant's token.
-                let known = self.table.load().valid_ids().len();
-                if t.entries.is_empty() && t.unkeyed.is_empty() && self.is_loaded() && known > 0 {
-                    return Err(format!("the config is an empty list; keeping the last good config ({known} tenants)"));
-                }
-                Ok((t, bytes, version))
-            }),
+            Ok(Fetched::Body { bytes, version }) => {
+                let previous = Arc::clone(&lock(&self.raw_index));
+                TenantTable::parse_reusing(&bytes, &self.egress, Some(&previous)).and_then(|(t, index)| {
+                    // An empty list after a good one is far likelier a broken service than every
+                    // customer leaving at once: it would drop every tenant's token.
+                    let known = self.table.load().valid_count();
+                    if t.entries.is_empty() && t.unkeyed.is_empty() && self.is_loaded() && known > 0 {
+                        return Err(format!("the config is an empty list; keeping the last good config ({known} tenants)"));
+                    }
+                    Ok((t, index, bytes, version))
+                })
+            }
             Err(e) => Err(e),
         };
         match outcome {
-            Ok((table, bytes, version)) => {
+            Ok((table, index, bytes, version)) => {
                 *lock(&self.version) = version;
+                *lock(&self.raw_index) = Arc::new(index);
                 self.record_success(false);
                 if let Some(snap) = &self.snapshot {
                     if let Err(e) = snap.save(&bytes).await {

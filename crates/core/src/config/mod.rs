@@ -11,5 +11,5 @@ mod tenant;
 
 pub use manager::{ConfigHealth, ConfigManager, ConfigSettings, DiffListener, BREAKER_THRESHOLD, FILE_CHECK_INTERVAL, FIRST_RETRY_DELAY};
 pub use read_once::read_once;
-pub use table::{ConfigDiff, TenantEntry, TenantTable};
+pub use table::{ConfigDiff, RawIndex, TenantEntry, TenantTable};
 pub use tenant::{fingerprint, parse_entry, ParsedEntry, Tenant, MAX_ROTATION_INTERVAL, MIN_ROTATION_INTERVAL};

@@ -1,11 +1,12 @@
 //! The tenant table: a whole config document parsed into valid and invalid entries, and the
-//! difference between two tables.
+//! difference between two tables. A reload parses only the entries whose text changed: the
+//! [`RawIndex`] of the last document maps each valid entry's text (by its SHA-256) to its parse.
 
 use super::tenant::{parse_entry, ParsedEntry, Tenant};
 use crate::egress::EgressPolicy;
 use crate::error::Error;
 use serde_json::Value;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::sync::Arc;
 
 /// One tenant id's state in the table.
@@ -25,6 +26,32 @@ pub struct TenantTable {
     pub entries: HashMap<String, TenantEntry>,
     /// Entries that could not even be keyed (no tenantId, not an object), described.
     pub unkeyed: Vec<String>,
+}
+
+/// The valid entries of the last document installed, by the SHA-256 of their raw text: an entry
+/// whose text is byte for byte the same parses to the same tenant (the parse depends on the text and
+/// the egress policy alone), so a reload of 100,000 tenants with one changed parses one. Only hashes
+/// are kept — not the document, which holds the secrets in plain text.
+#[derive(Debug, Default)]
+pub struct RawIndex {
+    parsed: HashMap<[u8; 32], Arc<Tenant>>,
+}
+
+impl RawIndex {
+    /// Valid entries indexed.
+    pub fn len(&self) -> usize {
+        self.parsed.len()
+    }
+
+    /// True when nothing is indexed.
+    pub fn is_empty(&self) -> bool {
+        self.parsed.is_empty()
+    }
+}
+
+fn digest(raw: &[u8]) -> [u8; 32] {
+    use sha2::Digest;
+    sha2::Sha256::digest(raw).into()
 }
 
 /// What changed between two tables.
@@ -160,28 +187,55 @@ impl TenantTable {
     /// assert_eq!(t.invalid_ids(), vec!["b"]);
     /// ```
     pub fn parse(body: &[u8], egress: &EgressPolicy) -> Result<TenantTable, String> {
+        Self::parse_reusing(body, egress, None).map(|(table, _)| table)
+    }
+
+    /// [`TenantTable::parse`], taking unchanged valid entries from `previous` (the index of the last
+    /// document) instead of parsing them again; returns the index of this document too.
+    ///
+    /// ```
+    /// use genesys_tenants_core::config::TenantTable;
+    /// use genesys_tenants_core::egress::EgressPolicy;
+    /// let (p, e) = (TenantTable::parse_reusing, &EgressPolicy::default());
+    /// let (a, index) = p(br#"[{"tenantId":"a","clientId":"c","clientSecret":"s"}]"#, e, None).unwrap();
+    /// let (b, _) = p(br#"[{"tenantId":"a","clientId":"c","clientSecret":"s"}]"#, e, Some(&index)).unwrap();
+    /// assert!(std::sync::Arc::ptr_eq(&a.get("a").unwrap(), &b.get("a").unwrap()), "the same text: not parsed again");
+    /// ```
+    pub fn parse_reusing(body: &[u8], egress: &EgressPolicy, previous: Option<&RawIndex>) -> Result<(TenantTable, RawIndex), String> {
         // The array is split into raw entries and each is parsed on its own: one entry the JSON
         // parser refuses spoils only itself, and a 10,000-tenant document parsed whole would be a
         // tree several times its size, freed only after every tenant was built.
         let items = super::split::split_array(body)?;
         let mut table = TenantTable::default();
         table.entries.reserve(items.len());
+        let mut index = RawIndex { parsed: HashMap::with_capacity(items.len()) };
         let mut seen: HashMap<String, usize> = HashMap::new();
         for (i, raw) in items.iter().enumerate() {
-            let parsed = match parse_raw_entry(raw) {
-                Ok(item) => parse_entry(&item, i, egress),
-                Err(bad) => bad.into_parsed(i),
+            let key = digest(raw);
+            let parsed = match previous.and_then(|p| p.parsed.get(&key)) {
+                Some(t) => Ok(Arc::clone(t)),
+                None => match parse_raw_entry(raw) {
+                    Ok(item) => match parse_entry(&item, i, egress) {
+                        ParsedEntry::Valid(t) => Ok(Arc::new(t)),
+                        other => Err(other),
+                    },
+                    Err(bad) => Err(bad.into_parsed(i)),
+                },
             };
             let entry = match parsed {
-                ParsedEntry::Valid(t) => (t.tenant_id.clone(), TenantEntry::Valid(Arc::new(t))),
-                ParsedEntry::Invalid(e) => match e.tenant_id() {
+                Ok(t) => {
+                    index.parsed.entry(key).or_insert_with(|| Arc::clone(&t));
+                    (t.tenant_id.clone(), TenantEntry::Valid(t))
+                }
+                Err(ParsedEntry::Valid(t)) => (t.tenant_id.clone(), TenantEntry::Valid(Arc::new(t))),
+                Err(ParsedEntry::Invalid(e)) => match e.tenant_id() {
                     Some(id) => (id.to_string(), TenantEntry::Invalid(Box::new(e))),
                     None => {
                         table.unkeyed.push(e.to_string());
                         continue;
                     }
                 },
-                ParsedEntry::Unkeyed(reason) => {
+                Err(ParsedEntry::Unkeyed(reason)) => {
                     table.unkeyed.push(reason);
                     continue;
                 }
@@ -198,10 +252,15 @@ impl TenantTable {
             }
             table.entries.insert(entry.0, entry.1);
         }
-        if !items.is_empty() && table.valid_ids().is_empty() {
+        if !items.is_empty() && table.valid_count() == 0 {
             return Err(format!("none of the {} config entries is valid", items.len()));
         }
-        Ok(table)
+        Ok((table, index))
+    }
+
+    /// How many tenants are usable (no list built, nothing sorted).
+    pub fn valid_count(&self) -> usize {
+        self.entries.values().filter(|e| matches!(e, TenantEntry::Valid(_))).count()
     }
 
     /// Sorted ids of usable tenants.
@@ -230,25 +289,29 @@ impl TenantTable {
 
     /// What changed from `old` to `self`.
     pub fn diff(&self, old: &TenantTable) -> ConfigDiff {
+        // Lookups in the two maps, not two sorted copies of 100,000 ids; only the (few) ids that
+        // changed are sorted.
         let mut d = ConfigDiff::default();
-        let new_ids: BTreeMap<_, _> = self.entries.iter().collect();
-        let old_ids: BTreeMap<_, _> = old.entries.iter().collect();
-        for (id, entry) in &new_ids {
-            match old_ids.get(id) {
-                None => d.added.push((*id).clone()),
+        for (id, entry) in &self.entries {
+            match old.entries.get(id) {
+                None => d.added.push(id.clone()),
                 Some(prev) => {
                     let changed = match (entry, prev) {
-                        (TenantEntry::Valid(a), TenantEntry::Valid(b)) => a.differs(b),
+                        // An entry taken unchanged from the last document is the same tenant.
+                        (TenantEntry::Valid(a), TenantEntry::Valid(b)) => !Arc::ptr_eq(a, b) && a.differs(b),
                         (TenantEntry::Invalid(a), TenantEntry::Invalid(b)) => a.to_string() != b.to_string(),
                         _ => true,
                     };
                     if changed {
-                        d.changed.push((*id).clone());
+                        d.changed.push(id.clone());
                     }
                 }
             }
         }
-        d.removed = old_ids.keys().filter(|id| !new_ids.contains_key(*id)).map(|id| (*id).clone()).collect();
+        d.removed = old.entries.keys().filter(|id| !self.entries.contains_key(*id)).cloned().collect();
+        d.added.sort();
+        d.changed.sort();
+        d.removed.sort();
         d
     }
 }
@@ -355,5 +418,38 @@ mod tests {
         assert_eq!(d.added, vec!["new"]);
         assert_eq!(d.removed, vec!["gone"]);
         assert_eq!(d.changed, vec!["acme"]);
+    }
+
+    #[test]
+    fn a_reload_parses_only_the_entries_whose_text_changed() {
+        let e = EgressPolicy::default();
+        let doc = |b: &str, space: &str| {
+            format!(
+                r#"[{{"tenantId":"a","clientId":"c","clientSecret":"s"}},{b},{{"tenantId":"a","clientId":"c","clientSecret":"s"}},
+                {{{space}"tenantId":"d","clientId":"c4","clientSecret":"s4"}},{{"tenantId":"x"}}, 7]"#
+            )
+        };
+        let b1 = r#"{"tenantId":"b","clientId":"c2","clientSecret":"s2"}"#;
+        let b2 = r#"{"tenantId":"b","clientId":"c2","clientSecret":"NEW"}"#;
+        let (old, index) = TenantTable::parse_reusing(doc(b1, "").as_bytes(), &e, None).unwrap();
+        assert_eq!(index.len(), 3, "each distinct valid entry's text once (a's twice, x and 7 invalid)");
+        let (new, _) = TenantTable::parse_reusing(doc(b2, " ").as_bytes(), &e, Some(&index)).unwrap();
+        // The entry whose text is the same is the same parse; the changed one, and one that only
+        // gained a space, are parsed again — and the space changes nothing.
+        let same = |id: &str| Arc::ptr_eq(&old.get(id).unwrap(), &new.get(id).unwrap());
+        assert!(!same("b"), "changed: parsed again");
+        assert!(!same("d"), "reformatted: parsed again");
+        assert_eq!(new.get("b").unwrap().client_secret.expose(), "NEW");
+        assert_eq!(new.diff(&old), ConfigDiff { added: vec![], removed: vec![], changed: vec!["b".into()] });
+        // What is not taken from the index is as before: the duplicated id stays unusable, the
+        // invalid and unkeyed entries are reported again.
+        assert!(matches!(new.get("a"), Err(Error::TenantInvalid { ref field, .. }) if field == "tenantId"));
+        assert_eq!((new.invalid_ids(), new.unkeyed.len()), (vec!["a".to_string(), "x".to_string()], 1));
+        // Only the entry of one id that stays valid keeps its parse across the reload.
+        let (c, index) = TenantTable::parse_reusing(b"[{\"tenantId\":\"c\",\"clientId\":\"c\",\"clientSecret\":\"s\"}]", &e, None).unwrap();
+        let (c2, _) =
+            TenantTable::parse_reusing(b"[{\"tenantId\":\"c\",\"clientId\":\"c\",\"clientSecret\":\"s\"}]", &e, Some(&index)).unwrap();
+        assert!(Arc::ptr_eq(&c.get("c").unwrap(), &c2.get("c").unwrap()), "the same text: not parsed again");
+        assert!(c2.diff(&c).is_empty());
     }
 }
