@@ -1,15 +1,16 @@
 //! What a config change does to the running parts: schedules follow the entries, removed tenants
 //! lose their tokens, limiters and tests, new credentials are fetched ahead (`config-change`), and a
 //! pending credential is tested or stops being tested. The orchestrator installs [`apply`] as the
-//! config manager's change handler.
+//! config manager's change handler, and runs [`poll`], which re-reads the config on its schedule.
 
-use crate::config::{ConfigDiff, TenantEntry, TenantTable};
+use crate::config::{ConfigDiff, ConfigManager, TenantEntry, TenantTable};
 use crate::events::EventKind;
 use crate::pipeline::Pipeline;
 use crate::scheduler::Scheduler;
 use crate::staged_credentials::Staging;
 use serde_json::json;
 use std::sync::Arc;
+use tokio_util::sync::CancellationToken;
 
 /// Applies one config change (`diff`, from `old` to `new`) to the pipeline's parts, the staging of
 /// pending credentials and the rotation scheduler.
@@ -60,6 +61,22 @@ pub(crate) fn apply(
             }
         } else if !matches!(now, Some(TenantEntry::Valid(_))) {
             pipeline.tokens.remove(id);
+        }
+    }
+}
+
+/// Re-reads the config every poll interval (the manager says how long: longer after failures) until
+/// `cancel`.
+pub(crate) async fn poll(config: Arc<ConfigManager>, cancel: CancellationToken) {
+    loop {
+        let delay = config.next_poll_delay();
+        tokio::select! {
+            _ = cancel.cancelled() => return,
+            _ = tokio::time::sleep(delay) => {}
+        }
+        tokio::select! {
+            _ = cancel.cancelled() => return,
+            _ = config.reload("poll") => {}
         }
     }
 }

@@ -7,7 +7,6 @@ use crate::config::snapshot::Snapshot;
 use crate::config::source::ConfigSource;
 use crate::config::Tenant;
 use crate::config::{ConfigDiff, ConfigManager, ConfigSettings, TenantEntry};
-use crate::crypto::EncryptionKey;
 use crate::egress::EgressPolicy;
 use crate::error::{Error, Result};
 use crate::events::{Event, Events};
@@ -22,7 +21,7 @@ use crate::scheduler::Scheduler;
 use crate::secret::Secret;
 use crate::staged_credentials::Staging;
 use crate::stats::Stats;
-use crate::store::{SharedStore, StoreSettings};
+use crate::store::SharedStore;
 use crate::sync::lock;
 use crate::token::{TokenManager, TokenSettings};
 use crate::webhook::{Refusal, WebhookAnswer, WebhookReceiver, WebhookSettings};
@@ -93,33 +92,13 @@ impl Orchestrator {
             events.clone(),
             ConfigSettings { poll_interval: options.config_poll_interval },
         ));
-        let store = match (&options.redis_url, &options.encryption_key) {
-            (Some(url), Some(key)) => {
-                let key = EncryptionKey::parse(key.expose())
-                    .map_err(|reason| Error::InvalidOptions { option: "encryptionKey".into(), reason })?;
-                let settings = StoreSettings {
-                    url: url.clone(),
-                    prefix: options.redis_key_prefix.clone(),
-                    op_timeout: crate::store::DEFAULT_OP_TIMEOUT,
-                    retry_pause: crate::store::DEFAULT_RETRY_PAUSE,
-                    lease: options.redis_lease,
-                    tls: options.redis_tls.clone(),
-                };
-                Some(Arc::new(SharedStore::new(settings, key, events.clone())?))
-            }
-            _ => None,
-        };
+        let store = SharedStore::from_options(&options, &events)?;
         let tokens = Arc::new(TokenManager::new(
             http.clone(),
             egress.clone(),
             Arc::clone(&config),
             events.clone(),
-            TokenSettings {
-                refresh_ahead_ratio: options.refresh_ahead_ratio,
-                request_timeout: options.request_timeout,
-                max_retries: options.max_retries,
-                max_retry_delay: options.max_retry_delay,
-            },
+            TokenSettings::from_options(&options),
             store.clone(),
             cancel.child_token(),
         ));
@@ -219,7 +198,8 @@ impl Orchestrator {
                 crate::config_change::apply(&inner.pipeline, &inner.staging, &sched2, diff, new, old);
             }
         }));
-        let poller = tokio::spawn(poll(Arc::clone(&self.inner.pipeline.config), self.inner.pipeline.cancel.child_token()));
+        let poller =
+            tokio::spawn(crate::config_change::poll(Arc::clone(&self.inner.pipeline.config), self.inner.pipeline.cancel.child_token()));
         let mut tasks = vec![sched_task, poller];
         if let Some(store) = self.inner.pipeline.store.clone() {
             // Rotations announced by other replicas: re-read the config, drop our copy of the token.
@@ -412,19 +392,5 @@ impl Orchestrator {
             }
         }
         self.inner.pipeline.tokens.clear();
-    }
-}
-
-async fn poll(config: Arc<ConfigManager>, cancel: CancellationToken) {
-    loop {
-        let delay = config.next_poll_delay();
-        tokio::select! {
-            _ = cancel.cancelled() => return,
-            _ = tokio::time::sleep(delay) => {}
-        }
-        tokio::select! {
-            _ = cancel.cancelled() => return,
-            _ = config.reload("poll") => {}
-        }
     }
 }

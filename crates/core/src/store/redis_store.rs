@@ -169,6 +169,22 @@ pub(crate) fn unix_ms() -> u64 {
 }
 
 impl SharedStore {
+    /// The shared store the options ask for (`redisUrl`, sealed with `encryptionKey`), if any.
+    pub fn from_options(options: &crate::options::Options, events: &Events) -> crate::error::Result<Option<std::sync::Arc<Self>>> {
+        let (Some(url), Some(key)) = (&options.redis_url, &options.encryption_key) else { return Ok(None) };
+        let key = EncryptionKey::parse(key.expose())
+            .map_err(|reason| crate::error::Error::InvalidOptions { option: "encryptionKey".into(), reason })?;
+        let settings = StoreSettings {
+            url: url.clone(),
+            prefix: options.redis_key_prefix.clone(),
+            op_timeout: super::DEFAULT_OP_TIMEOUT,
+            retry_pause: super::DEFAULT_RETRY_PAUSE,
+            lease: options.redis_lease,
+            tls: options.redis_tls.clone(),
+        };
+        Ok(Some(std::sync::Arc::new(SharedStore::new(settings, key, events.clone())?)))
+    }
+
     /// A store for `settings.url`; nothing is connected until first use. A URL or TLS material the
     /// redis crate refuses is `INVALID_OPTIONS` naming `redisUrl` or `redisTls`.
     pub fn new(settings: StoreSettings, key: EncryptionKey, events: Events) -> Result<Self, crate::error::Error> {

@@ -34,6 +34,18 @@ pub struct TokenSettings {
     pub max_retry_delay: Duration,
 }
 
+impl TokenSettings {
+    /// The token settings the options ask for.
+    pub fn from_options(o: &crate::options::Options) -> Self {
+        TokenSettings {
+            refresh_ahead_ratio: o.refresh_ahead_ratio,
+            request_timeout: o.request_timeout,
+            max_retries: o.max_retries,
+            max_retry_delay: o.max_retry_delay,
+        }
+    }
+}
+
 /// Counters of one tenant's token activity.
 #[derive(Debug, Default)]
 pub struct TokenCounters {
