@@ -22,9 +22,9 @@ pub mod input;
 pub mod metrics;
 pub mod network;
 pub mod operations;
-pub mod organization;
 mod options;
 mod orchestrator;
+pub mod organization;
 pub mod pipeline;
 pub mod redact;
 pub mod region;
@@ -47,9 +47,9 @@ pub use orchestrator::Orchestrator;
 pub use pipeline::paginate::{FetchAll, Page, PageOptions, PageStyle, Paginator};
 pub use pipeline::request::{ApiRequest, ApiResponse, RawResponse};
 pub use pipeline::{Pipeline, RequestCounters};
-pub use webhook::{WebhookAnswer, ROTATION_CONCURRENCY};
 pub use secret::Secret;
 pub use transport::http_client;
+pub use webhook::{WebhookAnswer, ROTATION_CONCURRENCY};
 
 /// Crate version, for diagnostics.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
