@@ -308,7 +308,7 @@ mod tests {
             format!(r#"{{"configEndpoint": "http://x", "gateway": {{"host": "h", "port": "{secret}"}}}}"#),
             format!(r#"{{"configEndpoint": "http://x", "redisTls": "{secret}"}}"#),
             format!(r#"{{"configEndpoint": "http://x", "allowedHosts": ["ok.example", "{secret} x"]}}"#),
-            format!(r#"{{"configEndpoint": "http://x", "maxRetries": 12345678901234567890123}}"#),
+            r#"{"configEndpoint": "http://x", "maxRetries": 12345678901234567890123}"#.to_string(),
             format!(r#"{{"configEndpoint": "http://x", "proxy": {{"url": "ftp://u:{secret}@p"}}}}"#),
             format!(r#"{{"configEndpoint": "http://x", "proxy": "http://u:{secret}@p"}}"#),
             format!(r#"{{"configEndpoint": "http://x", "proxy": {{"url": "http://u:{secret}@p:1/path"}}}}"#),

@@ -42,7 +42,7 @@ impl Unread {
 ///
 /// ```
 /// use genesys_tenants_core::input::read_text;
-/// #[derive(serde::Deserialize)]
+/// #[derive(serde::Deserialize, Debug)]
 /// struct Port { port: u16 }
 /// let e = read_text::<Port>(r#"{"port": "hunter2-secret"}"#).unwrap_err();
 /// assert_eq!((e.path.as_str(), e.reason.as_str()), ("port", "a string, expected u16"));
