@@ -24,9 +24,9 @@ impl Unread {
     /// `INVALID_OPTIONS` naming the field; `whole` names the value itself (`options`, `request`).
     pub fn into_error(self, whole: &str) -> Error {
         let join = |name: &str| if self.path == "." { name.to_string() } else { format!("{}.{name}", self.path) };
-        let (option, reason) = if let Some(name) = &self.unknown {
+        let (option, reason) = if self.unknown.is_some() {
             let known = self.reason.split_once(", expected ").map_or("see the documentation", |(_, e)| e);
-            (self.path.clone(), format!("unknown option; expected {known}").replace(&format!("`{name}`"), name))
+            (self.path.clone(), format!("unknown option; expected {known}"))
         } else if let Some(field) = self.reason.strip_prefix("missing field `").and_then(|r| r.split('`').next()) {
             (join(field), "is required".to_string())
         } else if self.path == "." {
@@ -93,10 +93,6 @@ pub fn value_free(reason: &str) -> String {
     }
     if reason.starts_with("invalid length ") {
         return reason.split(", ").next().unwrap_or(reason).to_string();
-    }
-    if reason.starts_with("must ") || reason.starts_with("is ") {
-        // Our own checks (a custom Deserialize), which name no value.
-        return reason.to_string();
     }
     "a value that cannot be read as this option".to_string()
 }

@@ -130,7 +130,7 @@ impl Orchestrator {
                 let _ = this.rotate_credentials(&id).await;
             }) as futures::future::BoxFuture<'static, ()>
         });
-        self.inner.webhook.handle(settings, signature, body, self.tenant_ids(), self.store().map(|s| &**s), rotate).await
+        self.inner.webhook.handle(settings, signature, body, || self.tenant_ids(), self.store().map(|s| &**s), rotate).await
     }
 
     /// The calls bounded by a deadline or an abort: open one, run work under it, abort it.

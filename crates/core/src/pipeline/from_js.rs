@@ -143,7 +143,7 @@ impl ApiRequest {
             }
             headers.push((k, v));
         }
-        Ok(ApiRequest { method, path, query, headers, body: input.body.filter(|b| !b.is_null()) })
+        Ok(ApiRequest { method, path, query, headers, body: input.body })
     }
 }
 
@@ -241,6 +241,7 @@ mod tests {
         let r =
             ApiRequest::from_json(&json!({"method": "post", "path": "/x", "body": {"a": 1}, "query": {"flag": false, "n": null}})).unwrap();
         assert_eq!(r.method, "POST");
+        assert!(ApiRequest::from_json(&json!({"path": "/x", "body": null})).unwrap().body.is_none(), "a null body is no body");
         assert_eq!(r.query, vec![("flag".to_string(), "false".to_string())]);
     }
 

@@ -54,7 +54,7 @@ impl Default for WebhookReceiver {
 
 impl WebhookReceiver {
     /// Handles one delivery: `signature` is the `X-Genesys-Tenants-Signature` header, `body` the raw
-    /// body, `known` the tenant ids, `store` the shared store (claims the delivery for every
+    /// body, `known` gives the tenant ids (asked only for an accepted delivery), `store` the shared store (claims the delivery for every
     /// replica). Accepted deliveries answer 202 at once; `rotate` runs for each named tenant in the
     /// background, [`ROTATION_CONCURRENCY`] at a time for the whole process.
     ///
@@ -68,7 +68,7 @@ impl WebhookReceiver {
     /// let now = genesys_tenants_core::store::unix_ms_now() / 1000;
     /// let rotate = Arc::new(|id: String| Box::pin(async move { println!("rotate {id}") }) as _);
     /// let receiver = WebhookReceiver::default();
-    /// let answer = receiver.handle(&settings, Some(&sign(&settings.secret, now, body)), body, vec!["acme".into()], None, rotate).await;
+    /// let answer = receiver.handle(&settings, Some(&sign(&settings.secret, now, body)), body, || vec!["acme".into()], None, rotate).await;
     /// assert_eq!(answer.status, 202);
     /// # }
     /// ```
@@ -77,7 +77,7 @@ impl WebhookReceiver {
         settings: &WebhookSettings,
         signature: Option<&str>,
         body: &[u8],
-        known: Vec<String>,
+        known: impl FnOnce() -> Vec<String>,
         store: Option<&SharedStore>,
         rotate: Rotate,
     ) -> WebhookAnswer {
@@ -98,6 +98,7 @@ impl WebhookReceiver {
                 return WebhookAnswer::refused(Refusal::Replayed);
             }
         }
+        let known = known();
         let (ids, named) = match delivery.target {
             RotationTarget::All => (known.clone(), Value::String("all".into())),
             RotationTarget::Tenants(ids) => {
