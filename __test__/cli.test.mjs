@@ -1,28 +1,13 @@
 // The CLI as a person runs it: demo, doctor, token, bad arguments.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { startEmulator, root } from './helpers.mjs';
+import { startEmulator, root, runCli } from './helpers.mjs';
 
-const CLI = path.join(root, 'lib', 'cli', 'index.js');
 
-function cli(args, env = {}, timeoutMs = 120_000) {
-  return new Promise((resolve) => {
-    const p = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    p.stdout.on('data', (d) => (out += d));
-    p.stderr.on('data', (d) => (err += d));
-    const timer = setTimeout(() => p.kill('SIGKILL'), timeoutMs);
-    p.on('exit', (code) => {
-      clearTimeout(timer);
-      resolve({ code, out, err });
-    });
-  });
-}
+const cli = (args, env = {}, timeoutMs = 120_000) => runCli(args, env, timeoutMs);
 
 let emu;
 before(async () => {

@@ -1,4 +1,5 @@
 // Test helpers: start the emulator binary on 127.0.0.1:0 and talk to its control API.
+import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
@@ -30,4 +31,24 @@ export async function startEmulator(args = []) {
     },
   };
   return emu;
+}
+
+/** Runs the package's CLI (`lib/cli/index.js`) with `args` and extra `env`; killed after `timeoutMs`.
+ * Resolves to `{ code, out, err }`. */
+export function runCli(args, env = {}, timeoutMs = 60_000) {
+  return new Promise((resolve) => {
+    const p = spawn(process.execPath, [path.join(root, 'lib', 'cli', 'index.js'), ...args], {
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    let err = '';
+    p.stdout.on('data', (d) => (out += d));
+    p.stderr.on('data', (d) => (err += d));
+    const timer = setTimeout(() => p.kill('SIGKILL'), timeoutMs);
+    p.on('exit', (code) => {
+      clearTimeout(timer);
+      resolve({ code, out, err });
+    });
+  });
 }

@@ -4,12 +4,9 @@
 // flags the mismatch.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import path from 'node:path';
 import { TenantOrchestrator, isGenesysTenantsError } from '../lib/index.mjs';
-import { startEmulator, root } from './helpers.mjs';
+import { startEmulator, runCli } from './helpers.mjs';
 
-const CLI = path.join(root, 'lib', 'cli', 'index.js');
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 let emu;
@@ -22,20 +19,7 @@ after(async () => {
   await emu?.stop();
 });
 
-function cli(args, env = {}, timeoutMs = 60_000) {
-  return new Promise((resolve) => {
-    const p = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    p.stdout.on('data', (d) => (out += d));
-    p.stderr.on('data', (d) => (err += d));
-    const timer = setTimeout(() => p.kill('SIGKILL'), timeoutMs);
-    p.on('exit', (code) => {
-      clearTimeout(timer);
-      resolve({ code, out, err });
-    });
-  });
-}
+const cli = (args, env = {}, timeoutMs = 60_000) => runCli(args, env, timeoutMs);
 
 /** acme's entry holding globex's client, pinned to acme's organization. */
 async function pasteGlobexUnderAcme(acmeOrg) {
