@@ -60,6 +60,13 @@ pub static ROUTES: &[Route] = &[
     r!("tokens.me.delete", "DELETE", "/api/v2/tokens/me"),
     r!("oauth.client", "GET", "/api/v2/oauth/clients/{id}"),
     r!("oauth.secret", "POST", "/api/v2/oauth/clients/{id}/secret"),
+    r!("notifications.channels.create", "POST", "/api/v2/notifications/channels"),
+    r!("notifications.channels.list", "GET", "/api/v2/notifications/channels"),
+    r!("notifications.channel.head", "HEAD", "/api/v2/notifications/channels/{channelId}"),
+    r!("notifications.subscriptions", "GET", "/api/v2/notifications/channels/{channelId}/subscriptions"),
+    r!("notifications.subscriptions", "PUT", "/api/v2/notifications/channels/{channelId}/subscriptions"),
+    r!("notifications.subscriptions", "POST", "/api/v2/notifications/channels/{channelId}/subscriptions"),
+    r!("notifications.subscriptions", "DELETE", "/api/v2/notifications/channels/{channelId}/subscriptions"),
 ];
 
 fn matches(template: &str, path: &str) -> Option<Vec<String>> {

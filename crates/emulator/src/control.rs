@@ -28,10 +28,18 @@ fn body_json(body: &[u8]) -> Result<Value, Reply> {
     serde_json::from_slice(body).map_err(|e| bad(&format!("invalid JSON: {e}")))
 }
 
-/// Handles `/__control/<rest>`.
-pub fn handle(state: &State, method: &str, rest: &str, token: Option<&str>, body: &[u8]) -> (Reply, Effect) {
+/// 401 unless `token` is the service token.
+pub fn check_token(state: &State, token: Option<&str>) -> Result<(), Reply> {
     if token != Some(state.service_token.as_str()) {
-        return (Reply::status_json(401, json!({"error": "unauthorized", "message": "missing or wrong X-Service-Token"})), Effect::None);
+        return Err(Reply::status_json(401, json!({"error": "unauthorized", "message": "missing or wrong X-Service-Token"})));
+    }
+    Ok(())
+}
+
+/// Handles `/__control/<rest>` (`/__control/notifications/…` is [`crate::notifications::control`]).
+pub fn handle(state: &State, method: &str, rest: &str, token: Option<&str>, body: &[u8]) -> (Reply, Effect) {
+    if let Err(refused) = check_token(state, token) {
+        return (refused, Effect::None);
     }
     let parts: Vec<&str> = rest.trim_matches('/').split('/').collect();
     let r = match (method, parts.as_slice()) {

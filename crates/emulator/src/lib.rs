@@ -15,6 +15,7 @@ pub mod config_service;
 pub mod control;
 pub mod error_body;
 pub mod ids;
+pub mod notifications;
 pub mod oauth;
 pub mod paging;
 pub mod rate_limit;

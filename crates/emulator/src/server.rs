@@ -11,9 +11,11 @@ use crate::reply::Reply;
 use crate::state::{lock, ConfigMode, State};
 use crate::world::World;
 use axum::body::Bytes;
-use axum::extract::State as AxState;
+use axum::extract::ws::WebSocketUpgrade;
+use axum::extract::{Path, State as AxState};
 use axum::http::{HeaderMap, Method, Uri};
 use axum::response::Response;
+use axum::routing::get;
 use axum::Router;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
@@ -75,8 +77,9 @@ impl EmulatorHandle {
         self.app.state.counters_json()
     }
 
-    /// Stops every listener.
+    /// Stops every listener and closes every notification socket.
     pub async fn shutdown(self) {
+        self.app.state.notifications.reset(true);
         self.main.abort();
         self.pruner.abort();
         if let Some(t) = lock(&self.app.config_listener).task.take() {
@@ -87,6 +90,7 @@ impl EmulatorHandle {
 
 impl Drop for EmulatorHandle {
     fn drop(&mut self) {
+        self.app.state.notifications.reset(true);
         self.main.abort();
         self.pruner.abort();
         if let Some(t) = lock(&self.app.config_listener).task.take() {
@@ -125,7 +129,8 @@ pub async fn start(world: World, opts: EmulatorOptions) -> Result<EmulatorHandle
         config_listener: Mutex::new(ConfigListener { addr: config_addr, task: None }),
         app_router: Mutex::new(None),
     });
-    let router = Router::new().fallback(dispatch).with_state(Arc::clone(&app));
+    app.state.notifications.set_base(format!("ws://{main_addr}"));
+    let router = Router::new().route("/channels/{id}", get(channel_socket)).fallback(dispatch).with_state(Arc::clone(&app));
     *lock(&app.app_router) = Some(router.clone());
     lock(&app.config_listener).task = Some(serve(config_listener, router.clone()));
     let main = serve(main_listener, router);
@@ -134,7 +139,10 @@ pub async fn start(world: World, opts: EmulatorOptions) -> Result<EmulatorHandle
         loop {
             tokio::time::sleep(Duration::from_secs(5)).await;
             match weak.upgrade() {
-                Some(app) => app.state.prune_tokens(),
+                Some(app) => {
+                    app.state.prune_tokens();
+                    app.state.notifications.prune();
+                }
                 None => return,
             }
         }
@@ -173,6 +181,11 @@ async fn apply_mode(app: &Arc<App>, mode: ConfigMode) {
     }
 }
 
+/// The WebSocket at a channel's `connectUri`.
+async fn channel_socket(AxState(app): AxState<Arc<App>>, Path(id): Path<String>, ws: WebSocketUpgrade) -> Response {
+    crate::notifications::socket::accept(Arc::clone(&app.state.notifications), id, ws)
+}
+
 fn header<'a>(h: &'a HeaderMap, name: &str) -> Option<&'a str> {
     h.get(name).and_then(|v| v.to_str().ok())
 }
@@ -183,6 +196,12 @@ async fn dispatch(AxState(app): AxState<Arc<App>>, method: Method, uri: Uri, hea
     let corr = random_uuid();
     let state = &app.state;
 
+    if let Some(rest) = path.strip_prefix("/__control/notifications") {
+        if let Err(refused) = control::check_token(state, header(&headers, "x-service-token")) {
+            return refused.into_response();
+        }
+        return crate::notifications::control::handle(&state.notifications, &method, rest, &body).await.into_response();
+    }
     if let Some(rest) = path.strip_prefix("/__control/") {
         let (reply, effect) = control::handle(state, &method, rest, header(&headers, "x-service-token"), &body);
         if let Effect::ConfigMode(m) = effect {

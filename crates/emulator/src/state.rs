@@ -199,6 +199,8 @@ pub struct State {
     pub login_in_flight: AtomicU64,
     /// The most token requests answered at once.
     pub login_max_in_flight: AtomicU64,
+    /// The Notifications API: channels, topics, sockets.
+    pub notifications: std::sync::Arc<crate::notifications::Hub>,
 }
 
 /// Counts one token request in flight while it lives (`tokenEndpoint.maxInFlight`).
@@ -245,6 +247,7 @@ impl State {
             service_token,
             login_in_flight: AtomicU64::new(0),
             login_max_in_flight: AtomicU64::new(0),
+            notifications: Default::default(),
         }
     }
 
@@ -318,6 +321,7 @@ impl State {
                 "failures": self.config_failures.load(Ordering::Relaxed),
             },
             "faults": lock(&self.faults).len(),
+            "notifications": self.notifications.counters_json(),
             "tokenEndpoint": {
                 "inFlight": self.login_in_flight.load(Ordering::SeqCst),
                 "maxInFlight": self.login_max_in_flight.load(Ordering::SeqCst),
@@ -336,6 +340,7 @@ impl State {
         self.config_not_modified.store(0, Ordering::Relaxed);
         self.config_failures.store(0, Ordering::Relaxed);
         self.login_max_in_flight.store(self.login_in_flight.load(Ordering::SeqCst), Ordering::SeqCst);
+        self.notifications.reset(world);
         if world {
             *write(&self.clients) = self.initial.clients.iter().map(|c| (c.client_id.clone(), c.clone())).collect();
             write(&self.tokens).clear();

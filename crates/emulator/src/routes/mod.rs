@@ -2,6 +2,7 @@
 
 mod analytics;
 mod directory;
+mod notifications;
 mod org;
 
 use crate::call::Call;
@@ -33,6 +34,10 @@ pub fn dispatch(state: &State, name: &str, call: &Call<'_>, issued_ms: i64) -> R
         "jobs.delete" => analytics::cancel_job(state, &org.0.id, call),
         "jobs.results" => analytics::job_results(state, &org.0.id, call),
         "jobs.availability" => Ok(analytics::availability()),
+        "notifications.channels.create" => Ok(notifications::create(state, call)),
+        "notifications.channels.list" => Ok(notifications::list(state, call)),
+        "notifications.channel.head" => notifications::head(state, call),
+        "notifications.subscriptions" => notifications::subscriptions(state, call),
         _ => Err(ApiError::not_found()),
     }
 }

@@ -1,0 +1,431 @@
+//! The Notifications API: channels per OAuth client (at most [`Settings::max_channels_per_client`],
+//! the oldest evicted by one more), their topics (at most [`Settings::max_topics_per_channel`]), the
+//! topic → channels index events fan out through, each channel's live socket, and counters.
+//!
+//! One mutex over everything, held briefly and never across an await. A socket is reached through
+//! two queues: a bounded one for events (a slow reader costs the publisher a bounded wait, then a
+//! drop, never unbounded memory) and a small unbounded one for the rare control messages
+//! (closing warning, close, kill, silence: at most a handful per channel).
+
+pub mod control;
+mod publish;
+pub(crate) mod socket;
+
+use crate::error_body::ApiError;
+use crate::state::lock;
+use crate::time::{format_iso, now_ms};
+use axum::extract::ws::Utf8Bytes;
+use serde::Serialize;
+use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque};
+use std::sync::{Mutex, OnceLock};
+use std::time::{Duration, Instant};
+use tokio::sync::mpsc;
+
+/// Behaviour that tests tune (`PUT /__control/notifications/settings`).
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct Settings {
+    /// Heartbeat period of new sockets (real: about 30 s).
+    pub heartbeat_ms: u64,
+    /// Lifetime of new channels (real: 24 h).
+    pub channel_lifetime_ms: u64,
+    /// Channels per OAuth client before the oldest is evicted (real: 20).
+    pub max_channels_per_client: usize,
+    /// Topics per channel (real: 1,000).
+    pub max_topics_per_channel: usize,
+    /// Events queued per socket before a publisher waits (then drops).
+    pub socket_queue: usize,
+    /// A fault: answer `connectUri` under this base (e.g. `wss://evil.example`) instead of the emulator's own.
+    pub connect_uri_base: Option<String>,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            heartbeat_ms: 30_000,
+            channel_lifetime_ms: 86_400_000,
+            max_channels_per_client: 20,
+            max_topics_per_channel: 1_000,
+            socket_queue: 1_024,
+            connect_uri_base: None,
+        }
+    }
+}
+
+/// What a socket is told besides events.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Ctl {
+    /// Send `v2.system.socket_closing`, then close after the grace period.
+    Closing(Duration),
+    /// Send a close frame and end (expiry, eviction, reset).
+    Close(&'static str),
+    /// End without a close frame (the TCP connection just goes).
+    Kill,
+    /// Stop heartbeats, events and pongs; keep the connection open.
+    Silence,
+}
+
+struct Socket {
+    conn: u64,
+    events: mpsc::Sender<Utf8Bytes>,
+    ctl: mpsc::UnboundedSender<Ctl>,
+}
+
+impl Socket {
+    fn tell(&self, c: Ctl) {
+        // The socket task may have ended already: nothing to tell then.
+        let _ = self.ctl.send(c);
+    }
+}
+
+struct Channel {
+    client_id: String,
+    org_id: String,
+    /// SHA-256 of the creating token (`includechannels=token` lists only those).
+    token_hash: String,
+    expires_at: Instant,
+    expires_iso: String,
+    connect_uri: String,
+    topics: BTreeSet<String>,
+    socket: Option<Socket>,
+    silenced: bool,
+    delivered: u64,
+    dropped: u64,
+    connections: u64,
+}
+
+impl Channel {
+    fn json(&self, id: &str) -> Value {
+        json!({"id": id, "connectUri": self.connect_uri, "expires": self.expires_iso})
+    }
+}
+
+/// Counts of one OAuth client.
+#[derive(Debug, Clone, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ClientCounts {
+    /// `POST /channels` answered with a channel.
+    pub channels_created: u64,
+    /// Channels removed because a newer one went over the limit.
+    pub evictions: u64,
+    /// Channels that reached `expires` (or were expired by a control call).
+    pub expired: u64,
+    /// Subscription calls (GET, PUT, POST, DELETE), any outcome.
+    pub subscription_calls: u64,
+    /// Subscription calls refused for the topic limit.
+    pub topic_limit_refusals: u64,
+}
+
+#[derive(Default)]
+struct Inner {
+    channels: HashMap<String, Channel>,
+    /// Per client, channel ids oldest first.
+    order: HashMap<String, VecDeque<String>>,
+    by_topic: HashMap<String, HashSet<String>>,
+    counts: BTreeMap<String, ClientCounts>,
+    settings: Settings,
+    next_conn: u64,
+    /// Events that found a subscribed channel without a (listening) socket.
+    undelivered: u64,
+}
+
+/// Why a channel goes.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Removal {
+    Evicted,
+    Expired,
+    Reset,
+}
+
+/// The Notifications API's state (one per emulator).
+#[derive(Default)]
+pub struct Hub {
+    inner: Mutex<Inner>,
+    /// `ws://127.0.0.1:PORT`, known once the main listener is bound.
+    base: OnceLock<String>,
+    publishes: publish::Registry,
+}
+
+/// Where a socket's task gets its work.
+pub(crate) struct Attached {
+    pub(crate) conn: u64,
+    pub(crate) events: mpsc::Receiver<Utf8Bytes>,
+    pub(crate) ctl: mpsc::UnboundedReceiver<Ctl>,
+    pub(crate) expires_at: Instant,
+    pub(crate) heartbeat: Duration,
+}
+
+fn hash(token: &str) -> String {
+    hex::encode(Sha256::digest(token.as_bytes()))
+}
+
+impl Hub {
+    /// Records the main listener's address (`connectUri` points there).
+    pub fn set_base(&self, ws_base: String) {
+        let _ = self.base.set(ws_base);
+    }
+
+    /// The current settings.
+    pub fn settings(&self) -> Settings {
+        lock(&self.inner).settings.clone()
+    }
+
+    /// `POST /api/v2/notifications/channels`: a new channel; one over the limit evicts the client's oldest.
+    pub fn create(&self, client_id: &str, org_id: &str, token: &str) -> Value {
+        let mut g = lock(&self.inner);
+        let inner = &mut *g;
+        prune(inner, Instant::now());
+        let max = inner.settings.max_channels_per_client.max(1);
+        while inner.order.get(client_id).is_some_and(|o| o.len() >= max) {
+            let oldest = inner.order.get_mut(client_id).and_then(VecDeque::pop_front);
+            if let Some(id) = oldest {
+                remove(inner, &id, Removal::Evicted);
+            }
+        }
+        let id = format!("streaming-0-{}", hex::encode(rand::random::<[u8; 16]>()));
+        let base = inner.settings.connect_uri_base.clone().or_else(|| self.base.get().cloned()).unwrap_or_default();
+        let lifetime = inner.settings.channel_lifetime_ms;
+        let ch = Channel {
+            client_id: client_id.to_string(),
+            org_id: org_id.to_string(),
+            token_hash: hash(token),
+            expires_at: Instant::now() + Duration::from_millis(lifetime),
+            expires_iso: format_iso(now_ms().saturating_add(lifetime.min(i64::MAX as u64) as i64)),
+            connect_uri: format!("{}/channels/{id}", base.trim_end_matches('/')),
+            topics: BTreeSet::new(),
+            socket: None,
+            silenced: false,
+            delivered: 0,
+            dropped: 0,
+            connections: 0,
+        };
+        let answer = ch.json(&id);
+        inner.order.entry(client_id.to_string()).or_default().push_back(id.clone());
+        inner.channels.insert(id, ch);
+        inner.counts.entry(client_id.to_string()).or_default().channels_created += 1;
+        answer
+    }
+
+    /// `GET /api/v2/notifications/channels`: the client's channels (`all`), or those of this token.
+    pub fn list(&self, client_id: &str, token: &str, all: bool) -> Vec<Value> {
+        let mut g = lock(&self.inner);
+        prune(&mut g, Instant::now());
+        let h = hash(token);
+        let ids = g.order.get(client_id).cloned().unwrap_or_default();
+        ids.iter()
+            .filter_map(|id| g.channels.get(id).map(|c| (id, c)))
+            .filter(|(_, c)| all || c.token_hash == h)
+            .map(|(id, c)| c.json(id))
+            .collect()
+    }
+
+    /// `HEAD /channels/{id}`: the channel exists, is the client's, and has a socket.
+    pub fn connected(&self, client_id: &str, id: &str) -> bool {
+        let g = lock(&self.inner);
+        g.channels.get(id).is_some_and(|c| c.client_id == client_id && c.expires_at > Instant::now() && c.socket.is_some())
+    }
+
+    /// The topics of the client's channel `id` after `change` (`None`: read only).
+    pub fn subscriptions(&self, client_id: &str, id: &str, change: Option<TopicChange>) -> Result<Vec<String>, ApiError> {
+        let mut g = lock(&self.inner);
+        let inner = &mut *g;
+        inner.counts.entry(client_id.to_string()).or_default().subscription_calls += 1;
+        let now = Instant::now();
+        let live = inner.channels.get(id).is_some_and(|c| c.client_id == client_id && c.expires_at > now);
+        if !live {
+            if inner.channels.get(id).is_some_and(|c| c.expires_at <= now) {
+                remove(inner, id, Removal::Expired);
+            }
+            return Err(ApiError::not_found());
+        }
+        let max = inner.settings.max_topics_per_channel;
+        let Some(ch) = inner.channels.get_mut(id) else { return Err(ApiError::not_found()) };
+        let Some(change) = change else { return Ok(ch.topics.iter().cloned().collect()) };
+        let next: BTreeSet<String> = match change {
+            TopicChange::Replace(t) => t.into_iter().collect(),
+            TopicChange::Add(t) => ch.topics.iter().cloned().chain(t).collect(),
+            TopicChange::Clear => BTreeSet::new(),
+        };
+        if next.len() > max {
+            inner.counts.entry(client_id.to_string()).or_default().topic_limit_refusals += 1;
+            return Err(topic_limit(max, next.len()));
+        }
+        for gone in ch.topics.difference(&next) {
+            if let Some(set) = inner.by_topic.get_mut(gone) {
+                set.remove(id);
+                if set.is_empty() {
+                    inner.by_topic.remove(gone);
+                }
+            }
+        }
+        for added in next.difference(&ch.topics) {
+            inner.by_topic.entry(added.clone()).or_default().insert(id.to_string());
+        }
+        ch.topics = next;
+        Ok(ch.topics.iter().cloned().collect())
+    }
+
+    /// A socket connects to channel `id`: `None` when there is no such live channel. A second socket
+    /// on a channel replaces the first (closed).
+    pub(crate) fn attach(&self, id: &str) -> Option<Attached> {
+        let mut g = lock(&self.inner);
+        let inner = &mut *g;
+        let queue = inner.settings.socket_queue.max(1);
+        let heartbeat = Duration::from_millis(inner.settings.heartbeat_ms.max(1));
+        inner.next_conn += 1;
+        let conn = inner.next_conn;
+        let ch = inner.channels.get_mut(id).filter(|c| c.expires_at > Instant::now())?;
+        let (etx, erx) = mpsc::channel(queue);
+        let (ctx, crx) = mpsc::unbounded_channel();
+        if let Some(old) = ch.socket.replace(Socket { conn, events: etx, ctl: ctx }) {
+            old.tell(Ctl::Close("replaced by a new connection"));
+        }
+        ch.silenced = false;
+        ch.connections += 1;
+        Some(Attached { conn, events: erx, ctl: crx, expires_at: ch.expires_at, heartbeat })
+    }
+
+    /// Whether channel `id` exists and has not expired (the WebSocket handshake's check).
+    pub(crate) fn exists(&self, id: &str) -> bool {
+        lock(&self.inner).channels.get(id).is_some_and(|c| c.expires_at > Instant::now())
+    }
+
+    /// The socket `conn` of channel `id` has ended.
+    pub(crate) fn detach(&self, id: &str, conn: u64) {
+        let mut g = lock(&self.inner);
+        if let Some(ch) = g.channels.get_mut(id) {
+            if ch.socket.as_ref().is_some_and(|s| s.conn == conn) {
+                ch.socket = None;
+            }
+        }
+    }
+
+    /// The socket of channel `id` reached the channel's `expires`.
+    pub(crate) fn expire_due(&self, id: &str) {
+        let mut g = lock(&self.inner);
+        if g.channels.get(id).is_some_and(|c| c.expires_at <= Instant::now()) {
+            remove(&mut g, id, Removal::Expired);
+        }
+    }
+
+    /// Counts frames a socket wrote.
+    pub(crate) fn count_delivered(&self, id: &str, n: u64) {
+        if let Some(ch) = lock(&self.inner).channels.get_mut(id) {
+            ch.delivered += n;
+        }
+    }
+
+    /// Drops expired channels (the emulator's pruner calls this now and then).
+    pub fn prune(&self) {
+        prune(&mut lock(&self.inner), Instant::now());
+    }
+
+    /// Counts back to zero; with `world`, also every channel closed and forgotten and the settings back
+    /// to their defaults (as `POST /__control/reset` does with tokens).
+    pub fn reset(&self, world: bool) {
+        let mut g = lock(&self.inner);
+        g.counts.clear();
+        g.undelivered = 0;
+        for ch in g.channels.values_mut() {
+            (ch.delivered, ch.dropped, ch.connections) = (0, 0, 0);
+        }
+        if world {
+            let ids: Vec<String> = g.channels.keys().cloned().collect();
+            for id in ids {
+                remove(&mut g, &id, Removal::Reset);
+            }
+            let next_conn = g.next_conn;
+            *g = Inner { next_conn, ..Inner::default() };
+        }
+        drop(g);
+        self.publishes.clear();
+    }
+
+    /// Counters and channels, as `GET /__control/notifications` answers.
+    pub fn counters_json(&self) -> Value {
+        let g = lock(&self.inner);
+        let mut channels: Vec<Value> = g
+            .channels
+            .iter()
+            .map(|(id, c)| {
+                json!({
+                    "id": id, "clientId": c.client_id, "orgId": c.org_id, "topics": c.topics.len(),
+                    "connected": c.socket.is_some(), "silenced": c.silenced, "delivered": c.delivered,
+                    "dropped": c.dropped, "connections": c.connections, "expires": c.expires_iso,
+                })
+            })
+            .collect();
+        channels.sort_by(|a, b| a["id"].as_str().cmp(&b["id"].as_str()));
+        json!({
+            "clients": g.counts,
+            "channels": channels,
+            "liveChannels": g.channels.len(),
+            "liveSockets": g.channels.values().filter(|c| c.socket.is_some()).count(),
+            "eventsDelivered": g.channels.values().map(|c| c.delivered).sum::<u64>(),
+            "undelivered": g.undelivered,
+            "settings": g.settings,
+        })
+    }
+}
+
+/// How a subscription call changes a channel's topics.
+pub enum TopicChange {
+    /// PUT: these topics, no others.
+    Replace(Vec<String>),
+    /// POST: these as well.
+    Add(Vec<String>),
+    /// DELETE: none.
+    Clear,
+}
+
+/// Over the topic limit. The code is the one this emulator chose (see the README's evidence section).
+fn topic_limit(max: usize, asked: usize) -> ApiError {
+    let mut e = ApiError::bad_request(
+        "notification.subscription.limit",
+        &format!("A channel can be subscribed to at most {max} topics; this request would make it {asked}."),
+    );
+    e.message_params.insert("max".into(), json!(max));
+    e
+}
+
+fn prune(inner: &mut Inner, now: Instant) {
+    let due: Vec<String> = inner.channels.iter().filter(|(_, c)| c.expires_at <= now).map(|(id, _)| id.clone()).collect();
+    for id in due {
+        remove(inner, &id, Removal::Expired);
+    }
+}
+
+fn remove(inner: &mut Inner, id: &str, why: Removal) {
+    let Some(ch) = inner.channels.remove(id) else { return };
+    if let Some(o) = inner.order.get_mut(&ch.client_id) {
+        o.retain(|x| x != id);
+        if o.is_empty() {
+            inner.order.remove(&ch.client_id);
+        }
+    }
+    for t in &ch.topics {
+        if let Some(set) = inner.by_topic.get_mut(t) {
+            set.remove(id);
+            if set.is_empty() {
+                inner.by_topic.remove(t);
+            }
+        }
+    }
+    let counts = inner.counts.entry(ch.client_id.clone()).or_default();
+    let reason = match why {
+        Removal::Evicted => {
+            counts.evictions += 1;
+            "channel evicted: too many channels for this client"
+        }
+        Removal::Expired => {
+            counts.expired += 1;
+            "channel expired"
+        }
+        Removal::Reset => "emulator reset",
+    };
+    if let Some(s) = &ch.socket {
+        s.tell(Ctl::Close(reason));
+    }
+}
