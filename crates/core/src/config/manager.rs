@@ -167,7 +167,7 @@ impl ConfigManager {
                     None,
                     json!({"path": snap.path().display().to_string(), "reason": reason, "tenants": table.valid_count()}),
                 );
-                Ok(self.install(table))
+                Ok(self.install(table, None))
             }
         }
     }
@@ -204,20 +204,21 @@ impl ConfigManager {
             }
             Ok(Fetched::Body { bytes, version }) => {
                 let previous = Arc::clone(&lock(&self.raw_index));
-                TenantTable::parse_reusing(&bytes, &self.egress, Some(&previous)).and_then(|(t, index)| {
+                let current = self.table.load_full();
+                TenantTable::reparse(&bytes, &self.egress, &previous, &current).and_then(|(t, index, touched)| {
                     // An empty list after a good one is far likelier a broken service than every
                     // customer leaving at once: it would drop every tenant's token.
-                    let known = self.table.load().valid_count();
+                    let known = current.valid_count();
                     if t.entries.is_empty() && t.unkeyed.is_empty() && self.is_loaded() && known > 0 {
                         return Err(format!("the config is an empty list; keeping the last good config ({known} tenants)"));
                     }
-                    Ok((t, index, bytes, version))
+                    Ok((t, index, touched, bytes, version))
                 })
             }
             Err(e) => Err(e),
         };
         match outcome {
-            Ok((table, index, bytes, version)) => {
+            Ok((table, index, touched, bytes, version)) => {
                 *lock(&self.version) = version;
                 *lock(&self.raw_index) = Arc::new(index);
                 self.record_success(false);
@@ -226,7 +227,7 @@ impl ConfigManager {
                         self.events.emit(EventKind::ConfigSnapshotFailed, None, json!({"reason": e}));
                     }
                 }
-                let diff = self.install(table);
+                let diff = self.install(table, touched);
                 tracing::debug!(trigger = reason, ?diff, "config read");
                 Ok(diff)
             }
@@ -285,23 +286,28 @@ impl ConfigManager {
         lock(&self.promotions).insert(tenant_id.to_string(), pending_fingerprint.to_string());
         let mut next = (*table).clone();
         next.entries.insert(tenant_id.to_string(), TenantEntry::Valid(Arc::new(promoted)));
-        self.swap_in(next, false);
+        self.swap_in(next, false, Some(vec![tenant_id.to_string()]));
         true
     }
 
-    fn install(&self, mut table: TenantTable) -> ConfigDiff {
+    /// `touched`: the only ids that can differ from the current table (an edited copy of it), or
+    /// `None` (compare every entry).
+    fn install(&self, mut table: TenantTable, touched: Option<Vec<String>>) -> ConfigDiff {
         let _serial = lock(&self.install_lock);
         table.apply_promotions(&mut lock(&self.promotions));
-        self.swap_in(table, true)
+        self.swap_in(table, true, touched)
     }
 
     /// Installs `table` and tells the listeners; `announce`: also report entries and emit
     /// `config.loaded`/`config.updated` (not for a promotion: the config itself did not change).
-    fn swap_in(&self, table: TenantTable, announce: bool) -> ConfigDiff {
+    fn swap_in(&self, table: TenantTable, announce: bool, touched: Option<Vec<String>>) -> ConfigDiff {
         let new = Arc::new(table);
         let old = self.table.swap(Arc::clone(&new));
         let first = !self.loaded.swap(true, Ordering::AcqRel);
-        let diff = new.diff(&old);
+        let diff = match touched {
+            Some(ids) if !first => new.diff_among(&old, &ids),
+            _ => new.diff(&old),
+        };
         if announce {
             self.report_entries(&new, &old, &diff, first);
         }
@@ -309,7 +315,7 @@ impl ConfigManager {
             self.events.emit(
                 if first { EventKind::ConfigLoaded } else { EventKind::ConfigUpdated },
                 None,
-                json!({"added": diff.added, "removed": diff.removed, "changed": diff.changed, "tenants": new.valid_ids().len()}),
+                json!({"added": diff.added, "removed": diff.removed, "changed": diff.changed, "tenants": new.valid_count()}),
             );
         }
         let listeners: Vec<DiffListener> = lock(&self.listeners).clone();
@@ -320,8 +326,13 @@ impl ConfigManager {
     }
 
     fn report_entries(&self, new: &TenantTable, old: &TenantTable, diff: &ConfigDiff, first: bool) {
-        let touched = |id: &String| first || diff.added.contains(id) || diff.changed.contains(id);
-        for (id, entry) in new.entries.iter().filter(|(id, _)| touched(id)) {
+        // After the first load only the entries added or changed are reported (not 100,000 scanned).
+        let entries: Box<dyn Iterator<Item = (&String, &TenantEntry)>> = if first {
+            Box::new(new.entries.iter())
+        } else {
+            Box::new(diff.added.iter().chain(&diff.changed).filter_map(|id| new.entries.get_key_value(id)))
+        };
+        for (id, entry) in entries {
             match entry {
                 TenantEntry::Invalid(e) => {
                     let mut data = e.fields();

@@ -1,6 +1,8 @@
 //! The tenant table: a whole config document parsed into valid and invalid entries, and the
 //! difference between two tables. A reload parses only the entries whose text changed: the
-//! [`RawIndex`] of the last document maps each valid entry's text (by its SHA-256) to its parse.
+//! [`RawIndex`] of the last document maps each valid entry's text (by its SHA-256) to its parse; and a
+//! reload that changed a few entries in place edits a copy of the last table instead of building a
+//! new one ([`TenantTable::reparse`]).
 
 use super::tenant::{parse_entry, ParsedEntry, Tenant};
 use crate::egress::EgressPolicy;
@@ -32,9 +34,14 @@ pub struct TenantTable {
 /// whose text is byte for byte the same parses to the same tenant (the parse depends on the text and
 /// the egress policy alone), so a reload of 100,000 tenants with one changed parses one. Only hashes
 /// are kept — not the document, which holds the secrets in plain text.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct RawIndex {
     parsed: HashMap<[u8; 32], Arc<Tenant>>,
+    /// Each entry's digest, in document order: a reload finds the entries that changed in place.
+    positions: Vec<[u8; 32]>,
+    /// The document had a duplicated `tenantId` or an entry without one: the next reload parses in
+    /// full, which alone reproduces those reports exactly.
+    irregular: bool,
 }
 
 impl RawIndex {
@@ -206,12 +213,22 @@ impl TenantTable {
         // parser refuses spoils only itself, and a 10,000-tenant document parsed whole would be a
         // tree several times its size, freed only after every tenant was built.
         let items = super::split::split_array(body)?;
+        let digests: Vec<[u8; 32]> = items.iter().map(|raw| digest(raw)).collect();
+        Self::parse_items(&items, digests, egress, previous)
+    }
+
+    fn parse_items(
+        items: &[&[u8]],
+        digests: Vec<[u8; 32]>,
+        egress: &EgressPolicy,
+        previous: Option<&RawIndex>,
+    ) -> Result<(TenantTable, RawIndex), String> {
         let mut table = TenantTable::default();
         table.entries.reserve(items.len());
-        let mut index = RawIndex { parsed: HashMap::with_capacity(items.len()) };
+        let mut index = RawIndex { parsed: HashMap::with_capacity(items.len()), positions: Vec::new(), irregular: false };
         let mut seen: HashMap<String, usize> = HashMap::new();
         for (i, raw) in items.iter().enumerate() {
-            let key = digest(raw);
+            let key = digests[i];
             let parsed = match previous.and_then(|p| p.parsed.get(&key)) {
                 Some(t) => Ok(Arc::clone(t)),
                 None => match parse_raw_entry(raw) {
@@ -243,6 +260,7 @@ impl TenantTable {
             // A duplicated tenantId is ambiguous: using either entry could send the wrong
             // tenant's credentials, so the id becomes unusable until the config is fixed.
             if let Some(first) = seen.insert(entry.0.clone(), i) {
+                index.irregular = true;
                 let reason = format!("tenantId appears more than once (entries {first} and {i})");
                 table.entries.insert(
                     entry.0.clone(),
@@ -255,7 +273,97 @@ impl TenantTable {
         if !items.is_empty() && table.valid_count() == 0 {
             return Err(format!("none of the {} config entries is valid", items.len()));
         }
+        index.irregular |= !table.unkeyed.is_empty();
+        index.positions = digests;
         Ok((table, index))
+    }
+
+    /// A reload: `body` read against the last document's `previous` index and its table `old`.
+    /// When only a few entries changed in place (no entry added or dropped, none of them invalid
+    /// before, no id duplicated), a copy of `old` is edited — only those entries are parsed — and
+    /// the ids touched come back, so the caller diffs only those; otherwise this is
+    /// [`TenantTable::parse_reusing`] and the touched ids are `None` (diff everything).
+    ///
+    /// ```
+    /// use genesys_tenants_core::config::TenantTable;
+    /// use genesys_tenants_core::egress::EgressPolicy;
+    /// let e = &EgressPolicy::default();
+    /// let doc = |s: &str| format!(r#"[{{"tenantId":"a","clientId":"c","clientSecret":"s"}},{{"tenantId":"b","clientId":"c","clientSecret":"{s}"}}]"#);
+    /// let (old, index) = TenantTable::parse_reusing(doc("1").as_bytes(), e, None).unwrap();
+    /// let (new, _, touched) = TenantTable::reparse(doc("2").as_bytes(), e, &index, &old).unwrap();
+    /// assert_eq!(touched, Some(vec!["b".to_string()]));
+    /// assert_eq!(new.diff_among(&old, &touched.unwrap()).changed, vec!["b"]);
+    /// ```
+    pub fn reparse(
+        body: &[u8],
+        egress: &EgressPolicy,
+        previous: &RawIndex,
+        old: &TenantTable,
+    ) -> Result<(TenantTable, RawIndex, Option<Vec<String>>), String> {
+        let items = super::split::split_array(body)?;
+        let digests: Vec<[u8; 32]> = items.iter().map(|raw| digest(raw)).collect();
+        if let Some((table, index, touched)) = Self::edit(&items, &digests, egress, previous, old) {
+            return Ok((table, index, Some(touched)));
+        }
+        Self::parse_items(&items, digests, egress, Some(previous)).map(|(t, i)| (t, i, None))
+    }
+
+    /// The edit of [`TenantTable::reparse`]; `None` sends it to the full parse.
+    fn edit(
+        items: &[&[u8]],
+        digests: &[[u8; 32]],
+        egress: &EgressPolicy,
+        previous: &RawIndex,
+        old: &TenantTable,
+    ) -> Option<(TenantTable, RawIndex, Vec<String>)> {
+        if previous.irregular || !old.unkeyed.is_empty() || previous.positions.len() != digests.len() || digests.is_empty() {
+            return None;
+        }
+        let moved: Vec<usize> = (0..digests.len()).filter(|&i| previous.positions[i] != digests[i]).collect();
+        // Past a few, the full parse (which reuses every unchanged entry anyway) is as quick.
+        if moved.len() > 64.max(digests.len() / 16) {
+            return None;
+        }
+        // The entries that changed were valid before (an invalid one is not indexed, and its id is
+        // then unknown here).
+        let before: Vec<&Arc<Tenant>> = moved.iter().map(|&i| previous.parsed.get(&previous.positions[i])).collect::<Option<_>>()?;
+        let mut table = old.clone();
+        let mut index = RawIndex { parsed: previous.parsed.clone(), positions: digests.to_vec(), irregular: false };
+        let mut touched: Vec<String> = Vec::with_capacity(moved.len() * 2);
+        for (&i, t) in moved.iter().zip(&before) {
+            table.entries.remove(&t.tenant_id);
+            index.parsed.remove(&previous.positions[i]);
+            touched.push(t.tenant_id.clone());
+        }
+        for &i in &moved {
+            let (id, entry) = match parse_raw_entry(items[i]) {
+                Ok(item) => match parse_entry(&item, i, egress) {
+                    ParsedEntry::Valid(t) => {
+                        let t = Arc::new(t);
+                        index.parsed.insert(digests[i], Arc::clone(&t));
+                        (t.tenant_id.clone(), TenantEntry::Valid(t))
+                    }
+                    ParsedEntry::Invalid(e) => (e.tenant_id()?.to_string(), TenantEntry::Invalid(Box::new(e))),
+                    ParsedEntry::Unkeyed(_) => return None,
+                },
+                Err(bad) => match bad.into_parsed(i) {
+                    ParsedEntry::Invalid(e) => (e.tenant_id()?.to_string(), TenantEntry::Invalid(Box::new(e))),
+                    _ => return None,
+                },
+            };
+            // A duplicate is reported by the full parse, with both entries' positions.
+            if table.entries.contains_key(&id) {
+                return None;
+            }
+            touched.push(id.clone());
+            table.entries.insert(id, entry);
+        }
+        if table.valid_count() == 0 {
+            return None;
+        }
+        touched.sort();
+        touched.dedup();
+        Some((table, index, touched))
     }
 
     /// How many tenants are usable (no list built, nothing sorted).
@@ -295,17 +403,8 @@ impl TenantTable {
         for (id, entry) in &self.entries {
             match old.entries.get(id) {
                 None => d.added.push(id.clone()),
-                Some(prev) => {
-                    let changed = match (entry, prev) {
-                        // An entry taken unchanged from the last document is the same tenant.
-                        (TenantEntry::Valid(a), TenantEntry::Valid(b)) => !Arc::ptr_eq(a, b) && a.differs(b),
-                        (TenantEntry::Invalid(a), TenantEntry::Invalid(b)) => a.to_string() != b.to_string(),
-                        _ => true,
-                    };
-                    if changed {
-                        d.changed.push(id.clone());
-                    }
-                }
+                Some(prev) if entry_changed(entry, prev) => d.changed.push(id.clone()),
+                Some(_) => {}
             }
         }
         d.removed = old.entries.keys().filter(|id| !self.entries.contains_key(*id)).cloned().collect();
@@ -313,6 +412,34 @@ impl TenantTable {
         d.changed.sort();
         d.removed.sort();
         d
+    }
+
+    /// [`TenantTable::diff`] when only the ids in `candidates` can differ (a table edited by
+    /// [`TenantTable::reparse`], or one promotion).
+    pub fn diff_among(&self, old: &TenantTable, candidates: &[String]) -> ConfigDiff {
+        let mut d = ConfigDiff::default();
+        for id in candidates {
+            match (self.entries.get(id), old.entries.get(id)) {
+                (Some(_), None) => d.added.push(id.clone()),
+                (None, Some(_)) => d.removed.push(id.clone()),
+                (Some(a), Some(b)) if entry_changed(a, b) => d.changed.push(id.clone()),
+                _ => {}
+            }
+        }
+        for v in [&mut d.added, &mut d.changed, &mut d.removed] {
+            v.sort();
+            v.dedup();
+        }
+        d
+    }
+}
+
+fn entry_changed(entry: &TenantEntry, prev: &TenantEntry) -> bool {
+    match (entry, prev) {
+        // An entry taken unchanged from the last document is the same tenant.
+        (TenantEntry::Valid(a), TenantEntry::Valid(b)) => !Arc::ptr_eq(a, b) && a.differs(b),
+        (TenantEntry::Invalid(a), TenantEntry::Invalid(b)) => a.to_string() != b.to_string(),
+        _ => true,
     }
 }
 
@@ -451,5 +578,65 @@ mod tests {
             TenantTable::parse_reusing(b"[{\"tenantId\":\"c\",\"clientId\":\"c\",\"clientSecret\":\"s\"}]", &e, Some(&index)).unwrap();
         assert!(Arc::ptr_eq(&c.get("c").unwrap(), &c2.get("c").unwrap()), "the same text: not parsed again");
         assert!(c2.diff(&c).is_empty());
+    }
+
+    #[test]
+    fn a_reload_edit_gives_what_the_full_parse_gives() {
+        let e = EgressPolicy::default();
+        let entry = |id: &str, secret: &str| format!(r#"{{"tenantId":"{id}","clientId":"c","clientSecret":"{secret}"}}"#);
+        let base: Vec<String> = (0..40).map(|i| entry(&format!("t{i}"), "s")).collect();
+        let doc = |v: &[String]| format!("[{}]", v.join(","));
+        let (old, index) = TenantTable::parse_reusing(doc(&base).as_bytes(), &e, None).unwrap();
+        let mut cases: Vec<(&str, Vec<String>, bool)> = Vec::new();
+        let with = |i: usize, text: String| {
+            let mut v = base.clone();
+            v[i] = text;
+            v
+        };
+        cases.push(("a secret changed", with(3, entry("t3", "NEW")), true));
+        cases.push(("an id renamed", with(5, entry("renamed", "s")), true));
+        cases.push(("made invalid", with(7, r#"{"tenantId":"t7","clientId":"c"}"#.into()), true));
+        cases.push(("made a duplicate", with(8, entry("t9", "s")), false));
+        cases.push(("made unkeyed", with(9, "7".into()), false));
+        cases.push(("unchanged", base.clone(), true));
+        let mut longer = base.clone();
+        longer.push(entry("extra", "s"));
+        cases.push(("one more entry", longer, false));
+        let mut swapped = base.clone();
+        swapped.swap(1, 2);
+        cases.push(("two entries swapped", swapped, true));
+        for (name, v, edited) in cases {
+            let body = doc(&v);
+            let (full, _) = TenantTable::parse_reusing(body.as_bytes(), &e, Some(&index)).unwrap();
+            let (new, new_index, touched) = TenantTable::reparse(body.as_bytes(), &e, &index, &old).unwrap();
+            assert_eq!(touched.is_some(), edited, "{name}: edited or parsed in full");
+            assert_eq!(
+                (new.valid_ids(), new.invalid_ids(), new.unkeyed.len()),
+                (full.valid_ids(), full.invalid_ids(), full.unkeyed.len()),
+                "{name}"
+            );
+            let diff = match &touched {
+                Some(ids) => new.diff_among(&old, ids),
+                None => new.diff(&old),
+            };
+            assert_eq!(diff, full.diff(&old), "{name}");
+            // The index after an edit serves the next reload like a full parse's index.
+            let (again, _, touched_again) = TenantTable::reparse(body.as_bytes(), &e, &new_index, &new).unwrap();
+            assert!(again.diff(&new).is_empty(), "{name}: the same document again changes nothing");
+            if edited {
+                assert_eq!(touched_again, Some(vec![]), "{name}: nothing moved");
+            }
+        }
+        // An entry that was invalid before is parsed in full (its id is not indexed).
+        let bad = with_first_invalid(&base);
+        let (old_bad, index_bad) = TenantTable::parse_reusing(doc(&bad).as_bytes(), &e, None).unwrap();
+        let (_, _, touched) = TenantTable::reparse(doc(&base).as_bytes(), &e, &index_bad, &old_bad).unwrap();
+        assert_eq!(touched, None);
+    }
+
+    fn with_first_invalid(v: &[String]) -> Vec<String> {
+        let mut v = v.to_vec();
+        v[0] = r#"{"tenantId":"t0","clientId":"c"}"#.into();
+        v
     }
 }
