@@ -128,6 +128,9 @@ async fn publish(hub: &Arc<Hub>, body: &[u8]) -> Result<Reply, Reply> {
 
 /// `POST channels/{id}/{action}` or `POST clients/{clientId}/{action}` (every channel of the client).
 fn act(hub: &Hub, by_client: bool, key: &str, action: &str, body: &[u8]) -> Result<Reply, Reply> {
+    if !["expire", "socket-closing", "kill", "silence"].contains(&action) {
+        return Err(not_found());
+    }
     let b = body_json(body)?;
     let grace = Duration::from_millis(int(&b, "graceMs", 60_000, 0..=86_400_000)?);
     let mut g = lock(&hub.inner);
@@ -135,7 +138,7 @@ fn act(hub: &Hub, by_client: bool, key: &str, action: &str, body: &[u8]) -> Resu
     let ids: Vec<String> = if by_client {
         inner.order.get(key).map(|o| o.iter().cloned().collect()).unwrap_or_default()
     } else {
-        inner.channels.contains_key(key).then(|| vec![key.to_string()]).unwrap_or_default()
+        inner.channels.get(key).map(|_| vec![key.to_string()]).unwrap_or_default()
     };
     if ids.is_empty() && !by_client {
         return Err(not_found());
@@ -165,9 +168,6 @@ fn act(hub: &Hub, by_client: bool, key: &str, action: &str, body: &[u8]) -> Resu
             s.tell(ctl);
             sockets += 1;
         }
-    }
-    if !["expire", "socket-closing", "kill", "silence"].contains(&action) {
-        return Err(not_found());
     }
     Ok(Reply::json(json!({"channels": ids.len(), "sockets": sockets})))
 }

@@ -9,7 +9,7 @@
 
 pub mod control;
 mod publish;
-pub(crate) mod socket;
+pub mod socket;
 
 use crate::error_body::ApiError;
 use crate::state::lock;
@@ -227,11 +227,15 @@ impl Hub {
         g.channels.get(id).is_some_and(|c| c.client_id == client_id && c.expires_at > Instant::now() && c.socket.is_some())
     }
 
+    /// Counts a call on the subscriptions route (any outcome).
+    pub fn count_subscription_call(&self, client_id: &str) {
+        lock(&self.inner).counts.entry(client_id.to_string()).or_default().subscription_calls += 1;
+    }
+
     /// The topics of the client's channel `id` after `change` (`None`: read only).
     pub fn subscriptions(&self, client_id: &str, id: &str, change: Option<TopicChange>) -> Result<Vec<String>, ApiError> {
         let mut g = lock(&self.inner);
         let inner = &mut *g;
-        inner.counts.entry(client_id.to_string()).or_default().subscription_calls += 1;
         let now = Instant::now();
         let live = inner.channels.get(id).is_some_and(|c| c.client_id == client_id && c.expires_at > now);
         if !live {

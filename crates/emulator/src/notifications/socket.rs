@@ -62,25 +62,9 @@ async fn run(hub: &Hub, id: &str, mut socket: WebSocket, mut a: Attached) {
     let mut batch = Vec::with_capacity(BATCH);
     let end = loop {
         tokio::select! {
-            n = a.events.recv_many(&mut batch, BATCH) => {
-                if n == 0 {
-                    break End::Close("channel closed");
-                }
-                let mut written = 0;
-                for text in batch.drain(..) {
-                    if silenced {
-                        continue;
-                    }
-                    if !send(&mut socket, text).await {
-                        break;
-                    }
-                    written += 1;
-                }
-                hub.count_delivered(id, written);
-                if written < n as u64 && !silenced {
-                    break End::Drop;
-                }
-            }
+            // Control first (a channel that goes tells its reason before its queues close), events last (a
+            // flood of them never starves heartbeats, pongs or the close).
+            biased;
             c = a.ctl.recv() => match c {
                 None => break End::Close("channel closed"),
                 Some(Ctl::Close(why)) => break End::Close(why),
@@ -113,6 +97,25 @@ async fn run(hub: &Hub, id: &str, mut socket: WebSocket, mut a: Attached) {
                 // Protocol pings are answered by the library; binary frames mean nothing here.
                 Some(Ok(_)) => {}
             },
+            n = a.events.recv_many(&mut batch, BATCH) => {
+                if n == 0 {
+                    break End::Close("channel closed");
+                }
+                let mut written = 0;
+                for text in batch.drain(..) {
+                    if silenced {
+                        continue;
+                    }
+                    if !send(&mut socket, text).await {
+                        break;
+                    }
+                    written += 1;
+                }
+                hub.count_delivered(id, written);
+                if written < n as u64 && !silenced {
+                    break End::Drop;
+                }
+            }
         }
     };
     if let End::Close(reason) = end {

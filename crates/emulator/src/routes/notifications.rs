@@ -47,6 +47,7 @@ fn topics(call: &Call<'_>) -> Result<Vec<String>, ApiError> {
 /// GET (`None`), PUT, POST and DELETE of `…/channels/{id}/subscriptions`.
 pub(super) fn subscriptions(state: &State, call: &Call<'_>) -> Result<Reply, ApiError> {
     let id = call.params.first().map(String::as_str).unwrap_or("");
+    state.notifications.count_subscription_call(&call.client.client_id);
     let change = match call.method {
         "PUT" => Some(TopicChange::Replace(topics(call)?)),
         "POST" => Some(TopicChange::Add(topics(call)?)),
