@@ -38,6 +38,7 @@ pub mod store;
 mod sync;
 pub mod token;
 pub mod transport;
+pub mod trace;
 pub mod untrusted;
 pub mod webhook;
 

@@ -25,6 +25,7 @@ use crate::retry::backoff::small_jitter_with;
 use crate::retry::budget::{AttemptEnd, RetryBudget, Verdict};
 use crate::retry::retry_after::{self, wait_after_429, RateLimitHeaders};
 use crate::store::RateWait;
+use crate::trace;
 use crate::transport::{describe_reqwest, read_limited, BodyError, MAX_API_BODY};
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
@@ -192,7 +193,12 @@ impl Pipeline {
         let counters = self.request_counters(tenant_id);
         counters.calls.fetch_add(1, Ordering::Relaxed);
         let started = Instant::now();
-        let result = self.until_closed(self.run(tenant_id, &req)).await;
+        // A traced call (trace.rs) records this request; otherwise this is one task-local lookup.
+        let result = if trace::active() {
+            trace::in_request(&req.method, self.until_closed(self.run(tenant_id, &req)), |r| r.status).await
+        } else {
+            self.until_closed(self.run(tenant_id, &req)).await
+        };
         let result = self.redacted(tenant_id, result);
         counters.latency.record(started.elapsed());
         match &result {
@@ -205,19 +211,34 @@ impl Pipeline {
 
     async fn run(&self, tenant_id: &str, req: &ApiRequest) -> Result<RawResponse> {
         let call = self.guard(tenant_id, req)?;
+        if trace::active() {
+            let template = crate::operations::catalogue().lookup(call.method.as_str(), &call.path).map(|op| op.template);
+            trace::describe_request(template, call.url.host_str(), call.url.port());
+        }
         self.preflight(&call)?;
         let limiter = self.limiter(tenant_id);
         let counters = self.request_counters(tenant_id);
         let mut budget = RetryBudget::new(self.options.max_retries, self.options.max_retry_delay);
         loop {
-            self.pace(&call, &limiter, &mut budget).await?;
+            trace::attempt_start();
+            let paced = self.pace(&call, &limiter, &mut budget).await;
+            paced.inspect_err(|_| trace::attempt_end(None, None))?;
             // However this attempt ends, the limiter hears of it (a cold limiter's probe, the ramp).
             let _probe = EndProbe(&limiter);
-            let token = self.authorize(&call).await?;
+            let token = self.authorize(&call).await.inspect_err(|_| trace::attempt_end(None, None))?;
             let sent = match self.send(&call, &token.value, &limiter).await {
-                Ok(r) => return Ok(r),
+                Ok(r) => {
+                    trace::attempt_end(Some(r.status), None);
+                    return Ok(r);
+                }
                 Err(failed) => failed,
             };
+            match &sent {
+                Failed::Refused(r) => trace::attempt_end(Some(r.status), None),
+                Failed::TooLarge { status, .. } => trace::attempt_end(Some(*status), None),
+                Failed::Lost { timeout, .. } => trace::attempt_end(None, Some(*timeout)),
+                Failed::Final(_) => trace::attempt_end(None, None),
+            }
             let end = match &sent {
                 Failed::Refused(r) => AttemptEnd::Answer { status: r.status, stated_wait: stated_wait(r) },
                 Failed::TooLarge { .. } | Failed::Final(_) => return Err(self.failure(&call, sent, budget.retries())),
@@ -230,6 +251,7 @@ impl Pipeline {
                 Verdict::Refresh => {
                     // The token may be stale (revoked, rotated): drop it, get a new one, once.
                     self.tokens.invalidate(tenant_id, token.id);
+                    trace::attempt_refreshed();
                     self.events.emit(
                         EventKind::Retry,
                         Some(tenant_id),
@@ -240,6 +262,7 @@ impl Pipeline {
                 Verdict::Hold { server_wait, jitter, retry } => {
                     let wait = server_wait + jitter;
                     counters.held_ms.fetch_add(wait.as_millis() as u64, Ordering::Relaxed);
+                    trace::attempt_held(wait.as_millis() as u64);
                     // The limiter's hold does the waiting, for every request of the tenant — and, in
                     // shared mode, the store's pause for every replica's (written before anything else
                     // is sent; a store that is down leaves it local).

@@ -201,18 +201,29 @@ impl TokenManager {
     pub async fn get(self: &Arc<Self>, tenant_id: &str) -> Result<Arc<AccessToken>> {
         let tenant = self.config.tenant(tenant_id)?;
         let slot = self.slot(tenant_id);
+        // A traced call (crate::trace) notes this wait: cache hit or miss, a flight joined or started.
+        let mark = crate::trace::token_start();
         let now = Instant::now();
         let cached = slot.current.load_full().filter(|tok| tok.is_usable(now) && tok.environment == tenant.environment);
+        let hit = cached.is_some();
+        // `fetch` (freshness 0) joins any flight for these credentials: the same test.
+        let joined =
+            !hit && mark.is_some() && lock(&slot.inflight).as_ref().is_some_and(|i| i.fingerprint == tenant.credentials_fingerprint);
         let tok = match cached {
             Some(tok) => {
                 if !is_current(&tok, &tenant, now) && may_refresh(&slot, &tok, &tenant, now) {
                     drop(self.fetch(&slot, Arc::clone(&tenant), 0));
                 }
-                tok
+                Ok(tok)
             }
-            None => self.fetch(&slot, Arc::clone(&tenant), 0).await?,
+            None => self.fetch(&slot, Arc::clone(&tenant), 0).await,
         };
-        self.pinned(&slot, &tenant, tok).await
+        let result = match tok {
+            Ok(tok) => self.pinned(&slot, &tenant, tok).await,
+            Err(e) => Err(e),
+        };
+        crate::trace::token_end(mark, hit, joined, result.as_ref().err().map(Error::code));
+        result
     }
 
     /// The tenant's token when it can be served without any work — present, for the tenant's
