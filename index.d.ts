@@ -47,7 +47,10 @@ export declare class NativeOrchestrator {
    * call `getAccessToken`, which fetches or refreshes).
    */
   cachedAccessToken(tenantId: string): string | null
-  /** A valid access token for the tenant, within the bounds of `call` (see `CallSpec`). */
+  /**
+   * A valid access token for the tenant, within the bounds of `call` (see `CallSpec`).
+   * A traced call (`call.trace`) resolves to `{ trace, response: token }` as JSON text instead.
+   */
   getAccessToken(tenantId: string, call?: CallSpec | undefined | null): Promise<string>
   /** Aborts an open call (its `AbortSignal` fired): it rejects with `ABORTED` and sends nothing more. */
   abortCall(call: number): void
@@ -120,6 +123,11 @@ export interface CallSpec {
   timeoutMs?: number
   /** The signal had fired before the call: it fails with `ABORTED` and sends nothing. */
   aborted?: boolean
+  /**
+   * Record what the call did (requests, attempts, token waits) for OpenTelemetry spans: the
+   * record crosses once, with the result (`{ trace, response }`) or as the rejection's `trace`.
+   */
+  trace?: boolean
 }
 
 /** The SDK release the operation catalogue was generated from (`purecloud-platform-client-v2@262.0.0`). */
@@ -178,6 +186,18 @@ export interface GatewayOptions {
   pathParamsLogin?: string
   /** Path prefix for API traffic (SDK: `path_params_api`, also accepted). */
   pathParamsApi?: string
+}
+
+/**
+ * The `openTelemetry` option's object form. The JS layer takes `tracerProvider` (a JS object) off
+ * before the options cross; what crosses is checked here like every other option.
+ */
+export interface OpenTelemetryOptions {
+  /**
+   * Send `traceparent` / `tracestate` of the call's span with each API request (never to the login
+   * host or the config service). Default `false`.
+   */
+  propagateContext?: boolean
 }
 
 /**
@@ -341,6 +361,12 @@ export interface TenantOrchestratorOptions {
    * an https proxy. Default: none.
    */
   caCerts?: string
+  /**
+   * OpenTelemetry spans for every call, token wait and retry (docs/opentelemetry.md): `true`, or
+   * `{ tracerProvider?, propagateContext? }`. Needs `@opentelemetry/api` installed (else nothing is
+   * traced and nothing loaded). Default: off.
+   */
+  openTelemetry?: boolean | (OpenTelemetryOptions & { tracerProvider?: { getTracer(name: string, version?: string, options?: object): unknown } })
 }
 
 /**

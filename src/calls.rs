@@ -20,6 +20,14 @@ pub struct CallSpec {
     pub timeout_ms: Option<f64>,
     /// The signal had fired before the call: it fails with `ABORTED` and sends nothing.
     pub aborted: Option<bool>,
+    /// Record what the call did (requests, attempts, token waits) for OpenTelemetry spans: the
+    /// record crosses once, with the result (`{ trace, response }`) or as the rejection's `trace`.
+    pub trace: Option<bool>,
+}
+
+/// Whether the call asked for its trace record (core `trace.rs`).
+pub(crate) fn traced(spec: &Option<CallSpec>) -> bool {
+    spec.as_ref().and_then(|s| s.trace).unwrap_or(false)
 }
 
 /// Opens `spec` on `calls` (no spec: an unbounded call); `INVALID_OPTIONS` for a bad `timeoutMs`.

@@ -19,12 +19,28 @@ fn build(env: &Env, err: &CoreError) -> Result<napi::Error> {
 
 /// The JS `Error` object for `err` (`code`, fields, `name`), as a value to return rather than throw.
 pub fn object<'env>(env: &'env Env, err: &CoreError) -> Result<Unknown<'env>> {
+    with_trace(env, err, None)
+}
+
+/// [`to_js`] carrying a traced call's record (JSON text) as `trace`, which the JS layer takes off
+/// before the caller sees the error (lib/otel.js).
+pub fn to_js_traced(env: &Env, err: &CoreError, trace: Option<String>) -> napi::Error {
+    match with_trace(env, err, trace) {
+        Ok(e) => napi::Error::from(e),
+        Err(_) => napi::Error::new(Status::GenericFailure, format!("{}: {err}", err.code())),
+    }
+}
+
+fn with_trace<'env>(env: &'env Env, err: &CoreError, trace: Option<String>) -> Result<Unknown<'env>> {
     let mut obj = env.create_error(napi::Error::new(Status::GenericFailure, err.to_string()))?;
     obj.set_named_property("code", err.code())?;
     for (key, value) in err.fields() {
         obj.set_named_property(&key, js_value(env, &value)?)?;
     }
     obj.set_named_property("name", "GenesysTenantsError")?;
+    if let Some(trace) = trace {
+        obj.set_named_property("trace", trace)?;
+    }
     obj.into_unknown(env)
 }
 

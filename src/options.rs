@@ -130,6 +130,42 @@ pub struct TenantOrchestratorOptions {
     /// the system's roots and `NODE_EXTRA_CA_CERTS`, for the config service, login and API hosts and
     /// an https proxy. Default: none.
     pub ca_certs: Option<String>,
+    /// OpenTelemetry spans for every call, token wait and retry (docs/opentelemetry.md): `true`, or
+    /// `{ tracerProvider?, propagateContext? }`. Needs `@opentelemetry/api` installed (else nothing is
+    /// traced and nothing loaded). Default: off.
+    #[napi(
+        ts_type = "boolean | (OpenTelemetryOptions & { tracerProvider?: { getTracer(name: string, version?: string, options?: object): unknown } })"
+    )]
+    pub open_telemetry: Option<serde_json::Value>,
+}
+
+/// The `openTelemetry` option's object form. The JS layer takes `tracerProvider` (a JS object) off
+/// before the options cross; what crosses is checked here like every other option.
+#[napi(object)]
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct OpenTelemetryOptions {
+    /// Send `traceparent` / `tracestate` of the call's span with each API request (never to the login
+    /// host or the config service). Default `false`.
+    pub propagate_context: Option<bool>,
+}
+
+/// Checks the `openTelemetry` option (`true`, `false` or `{ propagateContext? }`); the JS layer acts on it.
+fn check_open_telemetry(v: Option<&serde_json::Value>) -> Result<(), Error> {
+    match v {
+        None | Some(serde_json::Value::Null) | Some(serde_json::Value::Bool(_)) => Ok(()),
+        Some(v @ serde_json::Value::Object(_)) => read_value::<OpenTelemetryOptions>(v).map(|_| ()).map_err(|u| match u.unknown {
+            Some(name) => Error::invalid_option(
+                &format!("openTelemetry.{name}"),
+                "unknown option of openTelemetry; known: tracerProvider, propagateContext",
+            ),
+            None => Error::invalid_option(&format!("openTelemetry.{}", u.path), format!("has the wrong type: {}", u.reason)),
+        }),
+        Some(_) => Err(Error::invalid_option(
+            "openTelemetry",
+            "has the wrong type: expected true, false or an object ({ tracerProvider, propagateContext })",
+        )),
+    }
 }
 
 /// Options of `o.rotationWebhook(options)`.
@@ -214,6 +250,7 @@ fn count(option: &str, v: Option<f64>) -> Result<Option<u32>, Error> {
 /// Converts the constructor's options. `env_token` is `CONFIG_SERVICE_TOKEN` from the environment,
 /// the default `configServiceToken`.
 pub fn into_core(js: TenantOrchestratorOptions, env_token: Option<String>) -> Result<Options, Error> {
+    check_open_telemetry(js.open_telemetry.as_ref())?;
     let mut o = Options::default();
     let d = Options::default();
     o.config_endpoint = js.config_endpoint;

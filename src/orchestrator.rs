@@ -1,13 +1,13 @@
 //! `NativeOrchestrator`: the core's `Orchestrator` for the JS layer (lib/index.js). Each method
 //! converts its arguments, delegates and maps the error.
 
-use crate::calls::{open_call, CallSpec};
+use crate::calls::{open_call, traced, CallSpec};
 use crate::errors;
 use crate::js_types;
 use crate::options;
 use crate::page_cursor::NativePageCursor;
-use crate::promise::{json_arg, settle};
-use genesys_tenants_core::{ApiRequest, Error as CoreError, Orchestrator, PageOptions};
+use crate::promise::{json_arg, settle, settle_traced};
+use genesys_tenants_core::{trace, ApiRequest, Error as CoreError, Orchestrator, PageOptions};
 use napi::bindgen_prelude::*;
 use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
 use napi_derive::napi;
@@ -109,8 +109,16 @@ impl NativeOrchestrator {
 
     /// A valid access token for the tenant, within the bounds of `call` (see `CallSpec`).
     #[napi(ts_return_type = "Promise<string>")]
+    /// A traced call (`call.trace`) resolves to `{ trace, response: token }` as JSON text instead.
     pub fn get_access_token<'env>(&self, env: &'env Env, tenant_id: String, call: Option<CallSpec>) -> Result<PromiseRaw<'env, String>> {
+        let on = traced(&call);
         let (core, call) = (self.core.clone(), open_call(env, self.core.calls(), call)?);
+        if on {
+            return settle_traced(env, async move {
+                let (r, record) = trace::collect(true, call.run(Some(&tenant_id), core.access_token(&tenant_id))).await;
+                (r.map(|s| serde_json::Value::from(s.expose()).to_string()), record)
+            });
+        }
         settle(env, async move { call.run(Some(&tenant_id), core.access_token(&tenant_id)).await }, |_, s| Ok(s.expose().to_string()))
     }
 
@@ -179,18 +187,19 @@ impl NativeOrchestrator {
         request: String,
         call: Option<CallSpec>,
     ) -> Result<PromiseRaw<'env, String>> {
+        let on = traced(&call);
         let (core, call) = (self.core.clone(), open_call(env, self.core.calls(), call)?);
-        settle(
-            env,
-            async move {
-                let work = async {
-                    let req = json_arg(&request, "request").and_then(|value| ApiRequest::from_json(&value))?;
-                    core.request_raw(&tenant_id, req).await
-                };
-                call.run(Some(&tenant_id), work).await.map(|r| r.to_envelope_json())
-            },
-            |_, v| Ok(v),
-        )
+        let run = async move {
+            let work = async {
+                let req = json_arg(&request, "request").and_then(|value| ApiRequest::from_json(&value))?;
+                core.request_raw(&tenant_id, req).await
+            };
+            call.run(Some(&tenant_id), work).await.map(|r| r.to_envelope_json())
+        };
+        if on {
+            return settle_traced(env, trace::collect(true, run));
+        }
+        settle(env, run, |_, v| Ok(v))
     }
 
     /// Every item of a listing; resolves to JSON text `{ entities, totalCount, pages }`. Takes the
@@ -204,19 +213,20 @@ impl NativeOrchestrator {
         options_json: Option<String>,
         call: Option<CallSpec>,
     ) -> Result<PromiseRaw<'env, String>> {
+        let on = traced(&call);
         let (core, call) = (self.core.clone(), open_call(env, self.core.calls(), call)?);
-        settle(
-            env,
-            async move {
-                let work = async {
-                    let (req, opts) = listing_args(&request_json, options_json.as_deref())?;
-                    // Boxed, so this future stays small (see `settle`).
-                    Box::pin(core.fetch_all(&tenant_id, req, opts)).await
-                };
-                call.run(Some(&tenant_id), work).await.map(|r| r.to_json().to_string())
-            },
-            |_, v| Ok(v),
-        )
+        let run = async move {
+            let work = async {
+                let (req, opts) = listing_args(&request_json, options_json.as_deref())?;
+                // Boxed, so this future stays small (see `settle`).
+                Box::pin(core.fetch_all(&tenant_id, req, opts)).await
+            };
+            call.run(Some(&tenant_id), work).await.map(|r| r.to_json().to_string())
+        };
+        if on {
+            return settle_traced(env, trace::collect(true, run));
+        }
+        settle(env, run, |_, v| Ok(v))
     }
 
     /// A native cursor over a listing (wrapped as an async iterator by `paginate()` in lib/). Takes
@@ -230,9 +240,10 @@ impl NativeOrchestrator {
         options_json: Option<String>,
         call: Option<CallSpec>,
     ) -> Result<NativePageCursor> {
+        let on = traced(&call);
         let call = open_call(&env, self.core.calls(), call)?;
         let (req, opts) = listing_args(&request_json, options_json.as_deref()).map_err(|e| errors::to_js(&env, &e))?;
-        Ok(NativePageCursor::new(self.core.paginate(&tenant_id, req, opts), call, tenant_id))
+        Ok(NativePageCursor::new(self.core.paginate(&tenant_id, req, opts), call, tenant_id, on))
     }
 
     /// Per-tenant counters and cache state, as JSON text (tenant ids are keys: `JSON.parse` keeps

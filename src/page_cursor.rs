@@ -1,7 +1,8 @@
 //! `NativePageCursor`: one listing, a page per `nextJson()`, within the listing's call bounds.
 
-use crate::promise::settle;
+use crate::promise::{settle, settle_traced};
 use genesys_tenants_core::call_bounds::{CallBounds, OpenCall};
+use genesys_tenants_core::trace;
 use genesys_tenants_core::Paginator;
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
@@ -14,16 +15,19 @@ pub struct NativePageCursor {
     call: std::sync::Mutex<Option<OpenCall>>,
     bounds: CallBounds,
     tenant_id: String,
+    /// Each page carries its trace record (`{ trace, response }`), for OpenTelemetry spans.
+    traced: bool,
 }
 
 impl NativePageCursor {
-    pub(crate) fn new(pager: Paginator, call: OpenCall, tenant_id: String) -> Self {
+    pub(crate) fn new(pager: Paginator, call: OpenCall, tenant_id: String, traced: bool) -> Self {
         let bounds = call.bounds().clone();
         NativePageCursor {
             pager: std::sync::Arc::new(tokio::sync::Mutex::new(pager)),
             call: std::sync::Mutex::new(Some(call)),
             bounds,
             tenant_id,
+            traced,
         }
     }
 }
@@ -36,18 +40,18 @@ impl NativePageCursor {
         let pager = std::sync::Arc::clone(&self.pager);
         let bounds = self.bounds.clone();
         let tenant_id = self.tenant_id.clone();
-        settle(
-            env,
-            async move {
-                bounds
-                    .run(Some(&tenant_id), async {
-                        let mut p = pager.lock().await;
-                        Ok(p.next_page().await?.map(|page| page.to_json().to_string()).unwrap_or_else(|| "null".into()))
-                    })
-                    .await
-            },
-            |_, v| Ok(v),
-        )
+        let run = async move {
+            bounds
+                .run(Some(&tenant_id), async {
+                    let mut p = pager.lock().await;
+                    Ok(p.next_page().await?.map(|page| page.to_json().to_string()).unwrap_or_else(|| "null".into()))
+                })
+                .await
+        };
+        if self.traced {
+            return settle_traced(env, trace::collect(true, run));
+        }
+        settle(env, run, |_, v| Ok(v))
     }
 
     /// Ends the listing's call (its deadline and abort are forgotten). Idempotent.

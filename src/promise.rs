@@ -1,6 +1,7 @@
 //! Promises and JSON text across the boundary: every async method settles through [`settle`].
 
 use crate::errors;
+use genesys_tenants_core::trace::CallRecord;
 use genesys_tenants_core::Error as CoreError;
 use napi::bindgen_prelude::*;
 use std::future::Future;
@@ -8,6 +9,24 @@ use std::future::Future;
 /// Parses a JSON text argument made by the package's JS layer (`lib/wire.js`).
 pub(crate) fn json_arg(text: &str, option: &str) -> std::result::Result<serde_json::Value, CoreError> {
     serde_json::from_str(text).map_err(|e| CoreError::InvalidOptions { option: option.into(), reason: format!("is not valid JSON: {e}") })
+}
+
+/// [`settle`] for a call that may carry its trace record (core `trace.rs`): with a record it
+/// resolves to `{"trace":…,"response":…}` (`response` being the JSON text `fut` made) or rejects with
+/// the record as the error's `trace`; without one, exactly as [`settle`].
+pub(crate) fn settle_traced<'env, F>(env: &'env Env, fut: F) -> Result<PromiseRaw<'env, String>>
+where
+    F: Future<Output = (std::result::Result<String, CoreError>, Option<CallRecord>)> + Send + 'static,
+{
+    let fut = Box::pin(fut);
+    env.spawn_future_with_callback(async move { Ok(fut.await) }, move |env, (outcome, record)| {
+        let trace = record.map(|r| serde_json::to_string(&r).unwrap_or_else(|_| "null".into()));
+        match (outcome, trace) {
+            (Ok(v), None) => Ok(v),
+            (Ok(v), Some(t)) => Ok(format!("{{\"trace\":{t},\"response\":{v}}}")),
+            (Err(e), t) => Err(errors::to_js_traced(env, &e, t)),
+        }
+    })
 }
 
 /// Runs `fut` on the addon's runtime and settles a Promise: core errors reject with a JS `Error`
