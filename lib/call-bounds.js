@@ -50,12 +50,14 @@ function nextId() {
  * as its `cause`. The core registers the call before the native method returns (an abort can only come
  * after) and closes it when the call ends; nothing here closes anything.
  */
-function callSpec(native, bounds) {
+function callSpec(native, bounds, trace = false) {
   if (!bounds || (bounds.signal == null && bounds.timeoutMs == null)) {
-    return { spec: undefined, done() {}, annotate: (e) => e };
+    return { spec: trace ? { trace: true } : undefined, done() {}, annotate: (e) => e };
   }
   const { signal } = bounds;
   const spec = bounds.timeoutMs == null ? {} : { timeoutMs: bounds.timeoutMs };
+  // A traced call (lib/otel.js) asks the core for its record, which crosses with the result.
+  if (trace) spec.trace = true;
   let onAbort = null;
   if (signal) {
     const id = nextId();
@@ -79,9 +81,9 @@ function callSpec(native, bounds) {
   };
 }
 
-/** Runs `start(spec)` (a native call taking the bounds' spec) within `bounds`. */
-async function withBounds(native, bounds, start) {
-  const call = callSpec(native, bounds);
+/** Runs `start(spec)` (a native call taking the bounds' spec) within `bounds`; `trace`: ask for the call's record. */
+async function withBounds(native, bounds, start, trace = false) {
+  const call = callSpec(native, bounds, trace);
   try {
     return await start(call.spec);
   } catch (err) {

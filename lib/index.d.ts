@@ -7,6 +7,17 @@ import type * as Sdk from 'purecloud-platform-client-v2';
 
 export type { ConfigDiff, GatewayOptions, ProxyOptions, RotationWebhookOptions, TenantOrchestratorOptions };
 
+/**
+ * The part of an OpenTelemetry `Meter` (`@opentelemetry/api`) that `registerOpenTelemetryMetrics()` uses; any
+ * Meter has it. Typed structurally so these typings need no `@opentelemetry/api` installed.
+ */
+export interface OpenTelemetryMeter {
+  createObservableCounter(name: string, options?: { unit?: string; description?: string }): object;
+  createObservableGauge(name: string, options?: { unit?: string; description?: string }): object;
+  addBatchObservableCallback(callback: (result: any) => void, observables: object[]): void;
+  removeBatchObservableCallback(callback: (result: any) => void, observables: object[]): void;
+}
+
 /** One API call (checked by the core: `INVALID_OPTIONS` naming the field). */
 export interface ApiRequestInit extends CallBounds {
   /** HTTP method. Default `'GET'`. */
@@ -395,6 +406,12 @@ export declare class TenantOrchestrator {
    * `metricsText()` blocks Node's thread for tens of ms; here Node's thread only receives the finished string.
    */
   metricsTextAsync(): Promise<string>;
+  /**
+   * The figures of `metrics()` as OpenTelemetry observable instruments on `meter` (e.g. `metrics.getMeter('svc')`
+   * from `@opentelemetry/api`), read from the core at each collection; returns the function that removes them
+   * (docs/opentelemetry.md). `INVALID_OPTIONS` (`option: 'meter'`) for anything that is not a Meter.
+   */
+  registerOpenTelemetryMetrics(meter: OpenTelemetryMeter): () => void;
   /** Stops every task; afterwards nothing keeps the event loop alive and calls reject with CLOSED. */
   close(): Promise<void>;
 }

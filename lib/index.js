@@ -37,6 +37,8 @@ function withEnvironmentDefaults(options) {
 
 class TenantOrchestrator {
   #native;
+  // OpenTelemetry (lib/otel.js), or null: off, or `@opentelemetry/api` not installed.
+  #tracing = null;
   #gateway;
   #clients = new Map();
   #configs;
@@ -47,9 +49,17 @@ class TenantOrchestrator {
    * `new TenantOrchestrator(configEndpoint)`).
    */
   constructor(options = {}) {
-    const opts = withEnvironmentDefaults(typeof options === 'string' ? { configEndpoint: options } : options);
+    let opts = withEnvironmentDefaults(typeof options === 'string' ? { configEndpoint: options } : options);
+    let otel = null;
+    if (opts !== null && typeof opts === 'object' && opts.openTelemetry !== undefined) {
+      // Only now is lib/otel.js (and through it @opentelemetry/api) loaded.
+      const split = require('./otel.js').splitOptions(opts);
+      opts = split.wire;
+      otel = split.config;
+    }
     this.#native = new native.NativeOrchestrator(toWire(opts));
     this.#gateway = (opts && opts.gateway) || null;
+    if (otel) this.#tracing = require('./otel.js').createTracing(otel);
   }
 
   /**
@@ -131,8 +141,14 @@ class TenantOrchestrator {
     // ~40 µs, the read ~1 µs. Anything else (absent, due for refresh, errors, an aborted signal)
     // takes the async path.
     const cached = typeof tenantId === 'string' && !bounds?.signal?.aborted ? this.#native.cachedAccessToken(tenantId) : null;
-    if (cached !== null) return Promise.resolve(cached);
-    return withBounds(this.#native, bounds, (call) => this.#native.getAccessToken(tenantId, call));
+    const tracing = this.#tracing;
+    if (cached !== null) {
+      tracing?.cachedToken(tenantId);
+      return Promise.resolve(cached);
+    }
+    if (!tracing) return withBounds(this.#native, bounds, (call) => this.#native.getAccessToken(tenantId, call));
+    const span = tracing.begin('genesys.getAccessToken', tenantId);
+    return tracing.finish(span, withBounds(this.#native, bounds, (call) => this.#native.getAccessToken(tenantId, call), true));
   }
 
   /** Re-reads the tenant's config and obtains a new token; the old token serves until then. */
@@ -183,13 +199,18 @@ class TenantOrchestrator {
       bounds,
       rest: [init],
     } = takeBounds(request);
+    const tracing = this.#tracing;
+    const span = tracing?.begin(init?.method ? String(init.method).toUpperCase() : 'GET', tenantId);
     let text;
     try {
-      text = JSON.stringify(init ?? null);
+      text = JSON.stringify((span ? tracing.withContext(span, init) : init) ?? null);
     } catch (cause) {
-      throw invalidOption('request', `is not serialisable to JSON: ${cause.message}`, `request is not serialisable to JSON: ${cause.message}`);
+      const err = invalidOption('request', `is not serialisable to JSON: ${cause.message}`, `request is not serialisable to JSON: ${cause.message}`);
+      span && tracing.end(span, null, err);
+      throw err;
     }
-    return JSON.parse(await withBounds(this.#native, bounds, (call) => this.#native.requestJson(tenantId, text ?? 'null', call)));
+    if (!span) return JSON.parse(await withBounds(this.#native, bounds, (call) => this.#native.requestJson(tenantId, text ?? 'null', call)));
+    return tracing.finish(span, withBounds(this.#native, bounds, (call) => this.#native.requestJson(tenantId, text ?? 'null', call), true));
   }
 
   /** Every item of a listing: `{ entities, totalCount, pages }`. `options.timeoutMs` / `options.signal` bound it all. */
@@ -198,8 +219,17 @@ class TenantOrchestrator {
       bounds,
       rest: [init, opts],
     } = takeBounds(request, options);
-    const [req, o] = [toWire(init), toWire(opts)];
-    return JSON.parse(await withBounds(this.#native, bounds, (call) => this.#native.fetchAllJson(tenantId, req, o, call)));
+    const tracing = this.#tracing;
+    const span = tracing?.begin('genesys.fetchAll', tenantId);
+    let req, o;
+    try {
+      [req, o] = [toWire(span ? tracing.withContext(span, init) : init), toWire(opts)];
+    } catch (err) {
+      span && tracing.end(span, null, err);
+      throw err;
+    }
+    if (!span) return JSON.parse(await withBounds(this.#native, bounds, (call) => this.#native.fetchAllJson(tenantId, req, o, call)));
+    return tracing.finish(span, withBounds(this.#native, bounds, (call) => this.#native.fetchAllJson(tenantId, req, o, call), true));
   }
 
   /**
@@ -212,8 +242,9 @@ class TenantOrchestrator {
       bounds,
       rest: [init, opts],
     } = takeBounds(request, options);
+    const tracing = this.#tracing;
     const [req, o] = [toWire(init), toWire(opts)];
-    const call = callSpec(this.#native, bounds);
+    const call = callSpec(this.#native, bounds, !!tracing);
     let cursor;
     try {
       cursor = this.#native.pageCursor(tenantId, req, o, call.spec);
@@ -233,7 +264,8 @@ class TenantOrchestrator {
             if (done) return { done: true, value: undefined };
             let page;
             try {
-              page = JSON.parse(await cursor.nextJson());
+              // Traced: one span per page that made a request, under the context active at this next().
+              page = tracing ? await tracing.page(tenantId, cursor.nextJson()) : JSON.parse(await cursor.nextJson());
             } catch (e) {
               // A failed page ends the listing: its call is closed, nothing more is fetched.
               done = true;
@@ -278,6 +310,14 @@ class TenantOrchestrator {
    */
   metricsTextAsync() {
     return this.#native.metricsTextAsync();
+  }
+
+  /**
+   * The figures of `metrics()` as OpenTelemetry observable instruments on `meter` (read from the core at
+   * each collection, one read for all); returns a function that removes them. Loads nothing itself.
+   */
+  registerOpenTelemetryMetrics(meter) {
+    return require('./otel.js').registerMetrics(meter, () => this.metrics());
   }
 
   /** Stops every task; afterwards nothing keeps the event loop alive and calls reject with CLOSED. */

@@ -16,6 +16,7 @@ import {
 } from 'genesys-tenants';
 import { startEmulator, type Emulator } from 'genesys-tenants/testing';
 import platformClient = require('purecloud-platform-client-v2');
+import { metrics, trace } from '@opentelemetry/api';
 
 async function main(): Promise<void> {
   const o = new TenantOrchestrator({
@@ -113,6 +114,13 @@ async function main(): Promise<void> {
   const limited: number | undefined = o.metrics().tenants['acme']?.calls.RATE_LIMITED;
   const text: string = o.metricsText();
   const rendered: string = await o.metricsTextAsync();
+  // OpenTelemetry: a real Meter and TracerProvider fit the structural types.
+  const unregister: () => void = o.registerOpenTelemetryMetrics(metrics.getMeter('svc'));
+  unregister();
+  void new TenantOrchestrator({ configEndpoint: 'http://127.0.0.1:1', openTelemetry: { tracerProvider: trace.getTracerProvider(), propagateContext: true } });
+  void new TenantOrchestrator({ configEndpoint: 'http://127.0.0.1:1', openTelemetry: true });
+  // @ts-expect-error: propagateContext is a boolean
+  void new TenantOrchestrator({ configEndpoint: 'http://127.0.0.1:1', openTelemetry: { propagateContext: 'yes' } });
   void [token, name, firstId, ok, limited, text, rendered];
   await o.close();
 }
