@@ -213,6 +213,7 @@ async function startEmulator(options = {}) {
       return { configEndpoint: info.url, configServiceToken: info.configServiceToken, gateway: { ...gateway }, ...extra };
     },
     control,
+    notifications: notificationControls(control),
     async tenants() {
       const res = await fetch(`${info.url}/api/v1/genesys/tenants`, { headers: { 'X-Service-Token': info.configServiceToken } });
       if (!res.ok) throw testingError('EMULATOR_CONTROL', `emulator config service: ${res.status}`, { status: res.status });
@@ -235,6 +236,29 @@ async function startEmulator(options = {}) {
       }
       return stopping;
     },
+  };
+}
+
+/** `{ channelId }` or `{ clientId }` (every channel of that OAuth client) as a control path. */
+function notificationTarget(target, action) {
+  const t = target || {};
+  if (typeof t.channelId === 'string' && t.channelId) return `notifications/channels/${encodeURIComponent(t.channelId)}/${action}`;
+  if (typeof t.clientId === 'string' && t.clientId) return `notifications/clients/${encodeURIComponent(t.clientId)}/${action}`;
+  throw testingError('INVALID_OPTIONS', `notifications.${action}: pass { channelId } or { clientId }`, { option: 'target' });
+}
+
+/** The emulator's Notifications API controls (`/__control/notifications/…`, crates/emulator/README.md). */
+function notificationControls(control) {
+  return {
+    counters: () => control('GET', 'notifications'),
+    settings: (settings) => control('PUT', 'notifications/settings', settings ?? {}),
+    publish: (topic, options = {}) => control('POST', 'notifications/publish', { ...options, topic }),
+    publication: (id) => control('GET', `notifications/publish/${encodeURIComponent(id)}`),
+    cancelPublication: (id) => control('DELETE', `notifications/publish/${encodeURIComponent(id)}`),
+    socketClosing: (target, options = {}) => control('POST', notificationTarget(target, 'socket-closing'), options),
+    expire: (target) => control('POST', notificationTarget(target, 'expire')),
+    kill: (target) => control('POST', notificationTarget(target, 'kill')),
+    silence: (target) => control('POST', notificationTarget(target, 'silence')),
   };
 }
 

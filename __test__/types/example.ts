@@ -166,6 +166,12 @@ async function testing(): Promise<void> {
   const counters = await emu.control<{ tokenRequests: number }>('GET', 'counters/c1');
   void counters.tokenRequests;
   void emu.gateway.port.toFixed();
+  // The Notifications API's controls.
+  await emu.notifications.settings({ heartbeatMs: 1000, connectUriBase: null });
+  const pub = await emu.notifications.publish('v2.users.u1.presence', { count: 3, ratePerSecond: 100, orgId: 'o1' });
+  void pub.queued.toFixed();
+  await emu.notifications.socketClosing({ clientId: 'c1' }, { graceMs: 1000 });
+  void (await emu.notifications.counters()).liveSockets.toFixed();
   await o.close();
   await emu.stop();
 }
