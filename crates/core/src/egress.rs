@@ -138,6 +138,53 @@ impl Endpoints {
     }
 }
 
+/// Longest channel URI accepted from the server.
+pub const MAX_STREAM_URL_LEN: usize = 2048;
+
+impl EgressPolicy {
+    /// The egress check on a notification channel's `connectUri`, before any connection: `wss://` on
+    /// the environment's `streaming.` host (port 443), or — with a gateway — the gateway's host and
+    /// port (`ws://` under an `http` gateway, `wss://` under `https`). No credentials, no fragment.
+    /// Anything else is `HOST_NOT_ALLOWED`: the server's answer is not trusted to name where we connect.
+    ///
+    /// ```
+    /// use genesys_tenants_core::egress::EgressPolicy;
+    /// let p = EgressPolicy::default();
+    /// assert!(p.verify_stream_url("mypurecloud.de", "wss://streaming.mypurecloud.de/channels/streaming-0-ab").is_ok());
+    /// assert!(p.verify_stream_url("mypurecloud.de", "wss://evil.example/channels/x").is_err());
+    /// assert!(p.verify_stream_url("mypurecloud.de", "ws://streaming.mypurecloud.de/channels/x").is_err());
+    /// ```
+    pub fn verify_stream_url(&self, environment: &str, raw: &str) -> Result<Url> {
+        let refuse = |host: String, reason: &str| Error::HostNotAllowed { tenant_id: None, host, reason: reason.into() };
+        if raw.len() > MAX_STREAM_URL_LEN || raw.chars().any(|c| c.is_control() || c.is_whitespace() || c == '\\') {
+            return Err(refuse("(connectUri)".into(), "the channel's connectUri is not a plain URL"));
+        }
+        let url = Url::parse(raw).map_err(|_| refuse("(connectUri)".into(), "the channel's connectUri is not a URL"))?;
+        let host = url.host_str().unwrap_or_default().to_ascii_lowercase();
+        // The URL parser gives a normalized host (lower case, punycode): printable as it is, bounded.
+        let shown: String = host.chars().take(253).collect();
+        if url.username() != "" || url.password().is_some() || url.fragment().is_some() {
+            return Err(refuse(shown, "a connectUri with credentials or a fragment is refused"));
+        }
+        let (scheme, want_host, want_port) = match &self.gateway {
+            Some(g) => {
+                let scheme = if g.protocol == "http" { "ws" } else { "wss" };
+                let default = if g.protocol == "http" { 80 } else { 443 };
+                (scheme, g.host.trim_start_matches('[').trim_end_matches(']').to_ascii_lowercase(), g.port.unwrap_or(default))
+            }
+            None => ("wss", format!("streaming.{environment}"), 443),
+        };
+        let url_host = host.trim_start_matches('[').trim_end_matches(']');
+        if url.scheme() != scheme || url_host != want_host || url.port_or_known_default() != Some(want_port) {
+            return Err(refuse(
+                shown,
+                &format!("a notification channel may only be reached at {scheme}://{want_host}:{want_port} (the tenant's streaming host)"),
+            ));
+        }
+        Ok(url)
+    }
+}
+
 /// A value for a message: quoted, at most 80 characters, control characters escaped.
 pub(crate) fn quoted(value: &str) -> String {
     let short: String = value.chars().take(80).collect();

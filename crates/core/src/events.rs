@@ -72,6 +72,16 @@ pub enum EventKind {
     StoreAvailable,
     /// `events.dropped`: A slow listener missed `count` events.
     EventsDropped,
+    /// `notifications.channel-opened`: A notification channel is connected and subscribed (`channelId`, `topics`, `reason`).
+    NotificationsChannelOpened,
+    /// `notifications.channel-moved`: A channel's topics moved to a new channel before the old one closed (`fromChannelId`, `channelId`, `reason`: socket-closing, expiring, rotation).
+    NotificationsChannelMoved,
+    /// `notifications.channel-lost`: A channel's socket ended unasked, or a move or rebuild failed (`channelId`, `reason`, `code`, `retryInMs`).
+    NotificationsChannelLost,
+    /// `notifications.channel-closed`: A channel is no longer needed (its last topic was removed, or close()).
+    NotificationsChannelClosed,
+    /// `notifications.dropped`: A subscriber too slow for its queue lost its `count` oldest events (`subscriptionId`, `count`).
+    NotificationsDropped,
 }
 
 impl EventKind {
@@ -101,6 +111,11 @@ impl EventKind {
         EventKind::StoreUnavailable,
         EventKind::StoreAvailable,
         EventKind::EventsDropped,
+        EventKind::NotificationsChannelOpened,
+        EventKind::NotificationsChannelMoved,
+        EventKind::NotificationsChannelLost,
+        EventKind::NotificationsChannelClosed,
+        EventKind::NotificationsDropped,
     ];
 
     /// The dotted name, e.g. `token.refreshed`.
@@ -130,6 +145,11 @@ impl EventKind {
             EventKind::StoreUnavailable => "store.unavailable",
             EventKind::StoreAvailable => "store.available",
             EventKind::EventsDropped => "events.dropped",
+            EventKind::NotificationsChannelOpened => "notifications.channel-opened",
+            EventKind::NotificationsChannelMoved => "notifications.channel-moved",
+            EventKind::NotificationsChannelLost => "notifications.channel-lost",
+            EventKind::NotificationsChannelClosed => "notifications.channel-closed",
+            EventKind::NotificationsDropped => "notifications.dropped",
         }
     }
 }

@@ -21,6 +21,7 @@ pub mod histogram;
 pub mod input;
 pub mod metrics;
 pub mod network;
+pub mod notifications;
 pub mod operations;
 mod options;
 mod orchestrator;

@@ -28,6 +28,69 @@ pub const DEFAULT_LEASE: Duration = Duration::from_secs(10);
 pub const DEFAULT_ORGANIZATION_HINT_DELAY: Duration = Duration::from_secs(60);
 /// Default `rateLimitPerMinute`: Genesys's default per client-credentials token.
 pub const DEFAULT_RATE_LIMIT_PER_MINUTE: u32 = 300;
+/// Default `tokensPerTenant`: one token per tenant (a pool is opt-in, see docs/token-pools.md).
+pub const DEFAULT_TOKENS_PER_TENANT: u32 = 1;
+/// Most tokens one tenant may keep (`tokensPerTenant`): each costs a token request at first use and
+/// per refresh, against the client's token-creation limit.
+pub const MAX_TOKENS_PER_TENANT: u32 = 20;
+
+/// Default `notifications.channelBudget`: channels per tenant (Genesys allows 20 per OAuth client;
+/// the rest is left to the customer's own tools, and one more is used for a moment during a move).
+pub const DEFAULT_CHANNEL_BUDGET: u32 = 5;
+/// Largest `notifications.channelBudget`: with the one extra channel of a move, 20 (Genesys's limit).
+pub const MAX_CHANNEL_BUDGET: u32 = 19;
+/// Default `notifications.heartbeatTimeoutMs`: 2.5 heartbeats of 30 s.
+pub const DEFAULT_HEARTBEAT_TIMEOUT: Duration = Duration::from_millis(75_000);
+/// Default `notifications.queueSize`: events held per subscriber before the oldest are dropped.
+pub const DEFAULT_NOTIFICATION_QUEUE: usize = 10_000;
+
+/// The Notifications API's options (`notifications: { channelBudget, heartbeatTimeoutMs, queueSize }`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NotificationOptions {
+    /// Channels one tenant's manager may hold (1 to [`MAX_CHANNEL_BUDGET`]); a move uses one more for a moment.
+    pub channel_budget: u32,
+    /// A socket silent for this long (no heartbeat, no pong, no event) is replaced; a ping is sent
+    /// after 40 % of it.
+    pub heartbeat_timeout: Duration,
+    /// Events held per subscriber (1 to 1,000,000); past it the oldest are dropped and counted.
+    pub queue_size: usize,
+}
+
+impl Default for NotificationOptions {
+    fn default() -> Self {
+        NotificationOptions {
+            channel_budget: DEFAULT_CHANNEL_BUDGET,
+            heartbeat_timeout: DEFAULT_HEARTBEAT_TIMEOUT,
+            queue_size: DEFAULT_NOTIFICATION_QUEUE,
+        }
+    }
+}
+
+impl NotificationOptions {
+    /// Checks the ranges; the error names `notifications.<field>`.
+    ///
+    /// ```
+    /// use genesys_tenants_core::NotificationOptions;
+    /// assert!(NotificationOptions::default().validate().is_ok());
+    /// let o = NotificationOptions { channel_budget: 20, ..Default::default() };
+    /// assert_eq!(o.validate().unwrap_err().fields()["option"], "notifications.channelBudget");
+    /// ```
+    pub fn validate(&self) -> Result<()> {
+        if self.channel_budget == 0 || self.channel_budget > MAX_CHANNEL_BUDGET {
+            return Err(Error::invalid_option(
+                "notifications.channelBudget",
+                format!("must be between 1 and {MAX_CHANNEL_BUDGET} (Genesys allows 20 channels per OAuth client; a move uses one more)"),
+            ));
+        }
+        if self.heartbeat_timeout < Duration::from_millis(500) || self.heartbeat_timeout > Duration::from_secs(600) {
+            return Err(Error::invalid_option("notifications.heartbeatTimeoutMs", "must be between 500 and 600000"));
+        }
+        if self.queue_size == 0 || self.queue_size > 1_000_000 {
+            return Err(Error::invalid_option("notifications.queueSize", "must be between 1 and 1000000"));
+        }
+        Ok(())
+    }
+}
 
 /// What to do when a tenant's declared `requiredScopes` do not cover an endpoint.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -100,6 +163,9 @@ pub struct Options {
     pub request_timeout: Duration,
     /// Client-side budget per token.
     pub rate_limit_per_minute: u32,
+    /// Tokens each tenant keeps, each with its own rate budget (a tenant entry's `tokensPerTenant`
+    /// overrides it): 1 to [`MAX_TOKENS_PER_TENANT`].
+    pub tokens_per_tenant: u32,
     /// Pre-flight scope check against the tenant's declared `requiredScopes`.
     pub preflight: PreflightMode,
     /// Outbound proxy for the config service, login and API traffic (never Redis): the
@@ -115,6 +181,8 @@ pub struct Options {
     /// one-time `config.unpinned` hint (one `GET /api/v2/tokens/me`, only when the tenant's rate
     /// budget has room; in shared mode once per fleet). Not a JS option; zero looks up at once.
     pub organization_hint_delay: Duration,
+    /// The Notifications API's channel manager.
+    pub notifications: NotificationOptions,
 }
 
 impl Default for Options {
@@ -138,11 +206,13 @@ impl Default for Options {
             max_retry_delay: DEFAULT_MAX_RETRY_DELAY,
             request_timeout: DEFAULT_REQUEST_TIMEOUT,
             rate_limit_per_minute: DEFAULT_RATE_LIMIT_PER_MINUTE,
+            tokens_per_tenant: DEFAULT_TOKENS_PER_TENANT,
             preflight: Default::default(),
             proxy: ProxyOption::Environment,
             ca_certs: None,
             environment: Environment::Process,
             organization_hint_delay: DEFAULT_ORGANIZATION_HINT_DELAY,
+            notifications: NotificationOptions::default(),
         }
     }
 }
@@ -212,6 +282,9 @@ impl Options {
         if self.rate_limit_per_minute == 0 || self.rate_limit_per_minute > 1_000_000 {
             return Err(Error::invalid_option("rateLimitPerMinute", "must be between 1 and 1000000"));
         }
+        if !(1..=MAX_TOKENS_PER_TENANT).contains(&self.tokens_per_tenant) {
+            return Err(Error::invalid_option("tokensPerTenant", format!("must be between 1 and {MAX_TOKENS_PER_TENANT}")));
+        }
         if self.snapshot_path.is_some() && self.encryption_key.is_none() {
             return Err(Error::invalid_option(
                 "encryptionKey",
@@ -256,6 +329,7 @@ impl Options {
             crate::crypto::EncryptionKey::parse(k.expose()).map_err(|e| Error::invalid_option("encryptionKey", e))?;
         }
         self.proxy.validate()?;
+        self.notifications.validate()?;
         if let Some(pem) = &self.ca_certs {
             crate::network::pem_certificates(pem, "caCerts")?;
         }
@@ -332,6 +406,8 @@ mod tests {
             ("maxRetryDelayMs", Options { max_retry_delay: Duration::from_secs(3601), ..base() }),
             ("requestTimeoutMs", Options { request_timeout: Duration::from_secs(601), ..base() }),
             ("rateLimitPerMinute", Options { rate_limit_per_minute: 1_000_001, ..base() }),
+            ("tokensPerTenant", Options { tokens_per_tenant: 0, ..base() }),
+            ("tokensPerTenant", Options { tokens_per_tenant: MAX_TOKENS_PER_TENANT + 1, ..base() }),
             ("configServiceToken", Options { config_service_token: Some(Secret::new("")), ..base() }),
             ("redisKeyPrefix", Options { redis_key_prefix: String::new(), ..base() }),
             (

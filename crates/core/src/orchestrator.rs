@@ -17,6 +17,7 @@ use crate::pipeline::request::{ApiRequest, ApiResponse, RawResponse};
 use crate::pipeline::{Parts, Pipeline};
 
 use crate::network::Http;
+use crate::notifications::Notifications;
 use crate::scheduler::Scheduler;
 use crate::secret::Secret;
 use crate::staged_credentials::Staging;
@@ -48,6 +49,7 @@ struct Inner {
     webhook: WebhookReceiver,
     /// Tests and promotes pending credentials.
     staging: Arc<Staging>,
+    notifications: Notifications,
 }
 
 /// Calls the Genesys Cloud API for many tenants. Cheap to clone (shared state).
@@ -106,6 +108,7 @@ impl Orchestrator {
         Ok(Orchestrator {
             inner: Arc::new(Inner {
                 staging: Staging::new(Arc::clone(&pipeline)),
+                notifications: Notifications::new(Arc::clone(&pipeline)),
                 pipeline,
                 subscriptions: Mutex::default(),
                 closed: AtomicBool::new(false),
@@ -355,6 +358,11 @@ impl Orchestrator {
         }
     }
 
+    /// The Notifications API: [`Notifications::subscribe`] and each tenant's channel counters.
+    pub fn notifications(&self) -> &Notifications {
+        &self.inner.notifications
+    }
+
     /// Subscribes to events.
     pub fn subscribe(&self) -> broadcast::Receiver<Event> {
         self.inner.pipeline.events.subscribe()
@@ -384,6 +392,7 @@ impl Orchestrator {
         for (_, t) in lock(&self.inner.subscriptions).1.drain() {
             t.abort();
         }
+        self.inner.notifications.close().await; // every socket closed, every subscription ended
         let running = lock(&self.inner.running).take();
         if let Some(r) = running {
             drop(r.scheduler);

@@ -15,7 +15,7 @@ mod roots;
 
 pub use no_proxy::{is_loopback, NoProxy};
 pub use proxy::{ProxyEndpoint, ProxyOption, ProxyRules, ProxySettings};
-pub use roots::{extra_roots, pem_certificates, MAX_CA_FILE, NODE_EXTRA_CA_CERTS};
+pub use roots::{extra_root_ders, extra_roots, pem_certificates, MAX_CA_FILE, NODE_EXTRA_CA_CERTS};
 
 use crate::error::{Error, Result};
 use crate::redact::ConfiguredSecrets;
@@ -63,6 +63,10 @@ impl Environment {
 struct Network {
     rules: ProxyRules,
     secrets: Arc<ConfiguredSecrets>,
+    /// The extra roots as DER, for [`Http::websocket_tls`].
+    roots: Vec<rustls::pki_types::CertificateDer<'static>>,
+    /// The WebSocket's TLS settings, built on first use.
+    websocket_tls: std::sync::OnceLock<Arc<rustls::ClientConfig>>,
 }
 
 /// The orchestrator's HTTP client (a `reqwest::Client`, which it derefs to) with the rule it was
@@ -112,6 +116,7 @@ impl Http {
     /// `INVALID_OPTIONS` naming it.
     pub fn new(settings: NetworkSettings<'_>) -> Result<Http> {
         let rules = ProxyRules::new(settings.proxy, settings.environment)?;
+        let root_ders = extra_root_ders(settings.ca_certs, settings.environment)?;
         let roots = extra_roots(settings.ca_certs, settings.environment)?;
         let mut secrets = ConfiguredSecrets::default();
         rules.secrets(&mut secrets);
@@ -131,12 +136,44 @@ impl Http {
             secrets.redact_string(&mut reason);
             Error::InvalidOptions { option: "(http client)".into(), reason }
         })?;
-        Ok(Http { client, network: Arc::new(Network { rules, secrets: Arc::new(secrets) }) })
+        Ok(Http {
+            client,
+            network: Arc::new(Network {
+                rules,
+                secrets: Arc::new(secrets),
+                roots: root_ders,
+                websocket_tls: std::sync::OnceLock::new(),
+            }),
+        })
     }
 
     /// The client.
     pub fn client(&self) -> &reqwest::Client {
         &self.client
+    }
+
+    /// TLS settings for the clients that are not reqwest (the notification WebSocket): the same trust
+    /// as reqwest's — ring, the platform's verifier (system roots) plus `caCerts` and
+    /// `NODE_EXTRA_CA_CERTS` — built once.
+    pub fn websocket_tls(&self) -> Result<Arc<rustls::ClientConfig>> {
+        if let Some(c) = self.network.websocket_tls.get() {
+            return Ok(Arc::clone(c));
+        }
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let bad = |reason: String| Error::InvalidOptions { option: "caCerts".into(), reason };
+        let verifier = if self.network.roots.is_empty() {
+            rustls_platform_verifier::Verifier::new(Arc::clone(&provider))
+        } else {
+            rustls_platform_verifier::Verifier::new_with_extra_roots(self.network.roots.iter().cloned(), Arc::clone(&provider))
+        }
+        .map_err(|e| bad(e.to_string()))?;
+        let config = rustls::ClientConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .map_err(|e| bad(e.to_string()))?
+            .dangerous()
+            .with_custom_certificate_verifier(Arc::new(verifier))
+            .with_no_client_auth();
+        Ok(Arc::clone(self.network.websocket_tls.get_or_init(|| Arc::new(config))))
     }
 
     /// The proxy `url` goes through, if any.

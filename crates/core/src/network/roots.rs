@@ -43,6 +43,14 @@ pub fn pem_certificates(pem: &str, option: &str) -> Result<Vec<CertificateDer<'s
 /// variable — where Node prints a warning and carries on, the orchestrator refuses to start, since
 /// the CA it would miss is the one the proxy or the config service needs.
 pub fn extra_roots(ca_certs: Option<&str>, env: &Environment) -> Result<Vec<reqwest::Certificate>> {
+    extra_root_ders(ca_certs, env)?
+        .iter()
+        .map(|d| reqwest::Certificate::from_der(d).map_err(|e| Error::InvalidOptions { option: "caCerts".into(), reason: e.to_string() }))
+        .collect()
+}
+
+/// [`extra_roots`] as DER, for the TLS clients that are not reqwest (the notification WebSocket).
+pub fn extra_root_ders(ca_certs: Option<&str>, env: &Environment) -> Result<Vec<CertificateDer<'static>>> {
     let mut ders = match ca_certs {
         Some(pem) => pem_certificates(pem, "caCerts")?,
         None => Vec::new(),
@@ -63,7 +71,5 @@ pub fn extra_roots(ca_certs: Option<&str>, env: &Environment) -> Result<Vec<reqw
             other => other,
         })?);
     }
-    ders.iter()
-        .map(|d| reqwest::Certificate::from_der(d).map_err(|e| Error::InvalidOptions { option: "caCerts".into(), reason: e.to_string() }))
-        .collect()
+    Ok(ders)
 }
