@@ -128,8 +128,11 @@ async fn channels_and_subscriptions_over_rest() {
     // Listing: this token's channels, or all of the client's.
     let (_, mine) = e.api("GET", "/api/v2/notifications/channels", &token, None).await;
     assert_eq!(mine["entities"].as_array().unwrap().len(), 1);
+    // The other token's channel is shown without its id (or connectUri), as the API reference says.
     let (_, all) = e.api("GET", "/api/v2/notifications/channels?includechannels=oauthclient", &token, None).await;
-    assert_eq!(all["entities"].as_array().unwrap().len(), 2);
+    let all = all["entities"].as_array().unwrap();
+    assert_eq!((all.len(), &all[0]), (2, &ch));
+    assert_eq!(all[1].as_object().unwrap().keys().collect::<Vec<_>>(), ["expires"]);
 
     let subs = format!("/api/v2/notifications/channels/{id}/subscriptions");
     let (s, v) = e.subscribe(&token, id, &["v2.users.b.presence", "v2.users.a.presence"]).await;
@@ -159,12 +162,11 @@ async fn channels_and_subscriptions_over_rest() {
     let (s, _) = e.api("GET", &subs, "nope", None).await;
     assert_eq!(s, 401);
 
-    // HEAD: 404 until a socket is connected.
+    // HEAD: 200 while the channel exists (connected or not), 404 for another client or an unknown id.
     let head = format!("/api/v2/notifications/channels/{id}");
-    assert_eq!(e.api("HEAD", &head, &token, None).await.0, 404);
-    let ws = connect(&ch).await;
     assert_eq!(e.api("HEAD", &head, &token, None).await.0, 200);
-    drop(ws);
+    assert_eq!(e.api("HEAD", &head, &globex, None).await.0, 404);
+    assert_eq!(e.api("HEAD", "/api/v2/notifications/channels/streaming-0-nope", &token, None).await.0, 404);
     let c = e.ok("GET", "notifications/counters", Value::Null).await;
     // Every call on the subscriptions route counts, refused ones too: 5 good, 2 bad bodies, 1 unknown channel.
     assert_eq!(
@@ -174,39 +176,61 @@ async fn channels_and_subscriptions_over_rest() {
 }
 
 #[tokio::test]
-async fn the_21st_channel_evicts_the_oldest() {
+async fn the_21st_channel_evicts_the_least_recently_used_unconnected_first() {
     let e = env().await;
     let (client, _, token) = e.login("acme").await;
+    let all = |token: String| {
+        let e = &e;
+        async move {
+            let (_, v) = e.api("GET", "/api/v2/notifications/channels?includechannels=oauthclient", &token, None).await;
+            v["entities"].as_array().unwrap().iter().map(|c| c["id"].as_str().unwrap().to_string()).collect::<Vec<_>>()
+        }
+    };
+    // The oldest channel has a socket; the next 19 have none.
     let first = e.channel(&token).await;
     let first_id = first["id"].as_str().unwrap().to_string();
-    e.subscribe(&token, &first_id, &["v2.users.1.presence"]).await;
-    let mut ws = connect(&first).await;
-    for _ in 1..20 {
+    let _ws = connect(&first).await;
+    let second = e.channel(&token).await["id"].as_str().unwrap().to_string();
+    e.subscribe(&token, &second, &["v2.users.1.presence"]).await;
+    for _ in 2..20 {
         e.channel(&token).await;
     }
-    let (_, all) = e.api("GET", "/api/v2/notifications/channels?includechannels=oauthclient", &token, None).await;
-    assert_eq!(all["entities"].as_array().unwrap().len(), 20);
+    assert_eq!(all(token.clone()).await.len(), 20);
     let c = e.ok("GET", "notifications", Value::Null).await;
     assert_eq!(c["clients"][&client]["evictions"], 0);
 
+    // The 21st removes the oldest channel without a connection (the second), not the connected first one.
     let newest = e.channel(&token).await;
-    let (_, all) = e.api("GET", "/api/v2/notifications/channels?includechannels=oauthclient", &token, None).await;
-    let ids: Vec<&str> = all["entities"].as_array().unwrap().iter().map(|c| c["id"].as_str().unwrap()).collect();
+    let ids = all(token.clone()).await;
     assert_eq!(ids.len(), 20);
-    assert!(!ids.contains(&first_id.as_str()));
-    assert_eq!(ids.last(), newest["id"].as_str().as_ref());
-    // Its subscriptions are gone with it, and its socket is closed.
-    let (s, _) = e.api("GET", &format!("/api/v2/notifications/channels/{first_id}/subscriptions"), &token, None).await;
+    assert!(ids.contains(&first_id) && !ids.contains(&second));
+    assert_eq!(ids.last(), newest["id"].as_str().map(str::to_string).as_ref());
+    // Its subscriptions are gone with it.
+    let (s, _) = e.api("GET", &format!("/api/v2/notifications/channels/{second}/subscriptions"), &token, None).await;
     assert_eq!(s, 404);
-    assert_eq!(next_non_heartbeat(&mut ws).await, Some(Err("close channel evicted: too many channels for this client".into())));
     let c = e.ok("GET", "notifications", Value::Null).await;
     assert_eq!((c["clients"][&client]["evictions"].as_u64(), c["clients"][&client]["channelsCreated"].as_u64()), (Some(1), Some(21)));
-    // Another client's budget is its own.
+
+    // All connected: the least recently used goes, and its socket is closed. (A limit of 3 keeps it short.)
+    e.ok("PUT", "notifications/settings", json!({"maxChannelsPerClient": 3})).await;
     let (other, _, t2) = e.login("acme-corp").await;
+    let chans = [e.channel(&t2).await, e.channel(&t2).await, e.channel(&t2).await];
+    let mut sockets = Vec::new();
+    for ch in &chans {
+        sockets.push(connect(ch).await);
+    }
+    let id = |i: usize| chans[i]["id"].as_str().unwrap().to_string();
+    // Using the first (a subscription call) makes the second the least recently used.
+    e.api("GET", &format!("/api/v2/notifications/channels/{}/subscriptions", id(0)), &t2, None).await;
     e.channel(&t2).await;
+    let ids = all(t2.clone()).await;
+    assert!(ids.contains(&id(0)) && !ids.contains(&id(1)) && ids.contains(&id(2)), "{ids:?}");
+    assert_eq!(next_non_heartbeat(&mut sockets[1]).await, Some(Err("close channel evicted: too many channels for this client".into())));
     let c = e.ok("GET", "notifications", Value::Null).await;
-    assert_eq!(c["clients"][&other]["evictions"], 0);
-    assert_eq!(c["liveChannels"], 21);
+    assert_eq!(c["clients"][&other]["evictions"], 1);
+    // Another client's budget is its own.
+    assert_eq!(c["clients"][&client]["evictions"], 1);
+    assert_eq!(c["liveChannels"], 23);
 }
 
 #[tokio::test]
@@ -307,6 +331,32 @@ async fn a_channel_expires() {
 }
 
 #[tokio::test]
+async fn resubscribing_renews_a_channel() {
+    let e = env().await;
+    let (_, _, token) = e.login("acme-corp").await;
+    e.ok("PUT", "notifications/settings", json!({"channelLifetimeMs": 1_000})).await;
+    let ch = e.channel(&token).await;
+    let id = ch["id"].as_str().unwrap();
+    let _ws = connect(&ch).await;
+    let mut last = ch["expires"].as_str().unwrap().to_string();
+    // Twice its lifetime, renewed every quarter of it: still there, still connected, `expires` later each time.
+    for _ in 0..8 {
+        tokio::time::sleep(Duration::from_millis(250)).await;
+        let (s, _) = e.subscribe(&token, id, &["v2.users.1.presence"]).await;
+        assert_eq!(s, 200);
+        let (_, v) = e.api("GET", "/api/v2/notifications/channels", &token, None).await;
+        let now = v["entities"][0]["expires"].as_str().unwrap().to_string();
+        assert!(now > last, "{now} after {last}");
+        last = now;
+    }
+    let c = e.ok("GET", "notifications", Value::Null).await;
+    assert_eq!(
+        (c["channels"][0]["connected"].as_bool(), c["clients"].as_object().unwrap().values().next().unwrap()["expired"].as_u64()),
+        (Some(true), Some(0))
+    );
+}
+
+#[tokio::test]
 async fn events_fan_out_to_every_subscribed_channel() {
     let e = env().await;
     let (client, org, token) = e.login("acme-corp").await;
@@ -376,14 +426,24 @@ async fn kill_silence_and_a_paced_background_publish() {
         }
     }
     let head = |id: &str| format!("/api/v2/notifications/channels/{id}");
-    assert_eq!(e.api("HEAD", &head(kid), &token, None).await.0, 404);
     assert_eq!(e.api("GET", &format!("{}/subscriptions", head(kid)), &token, None).await.0, 200);
+    let connected = |c: &Value, id: &str| c["channels"].as_array().unwrap().iter().find(|x| x["id"] == id).unwrap()["connected"].clone();
+    let mut gone = false;
+    for _ in 0..200 {
+        // The server notices its socket ended right after it dropped it.
+        if connected(&e.ok("GET", "notifications", Value::Null).await, kid) == false {
+            gone = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert!(gone);
 
     // Silenced: still connected, but no heartbeat, event or pong reaches it.
     e.ok("POST", &format!("notifications/channels/{sid}/silence"), Value::Null).await;
     let v = e.ok("POST", "notifications/publish", json!({"topic": topic, "count": 3})).await;
     assert_eq!((v["queued"].as_u64(), v["undelivered"].as_u64()), (Some(0), Some(6)));
-    assert_eq!(e.api("HEAD", &head(sid), &token, None).await.0, 200);
+    assert_eq!(connected(&e.ok("GET", "notifications", Value::Null).await, sid), true);
     ws.send(Message::text(r#"{"message":"ping"}"#)).await.unwrap();
 
     // Paced in the background; progress by id. The silenced socket gets none of it.

@@ -65,6 +65,8 @@ pub(crate) enum Ctl {
     Kill,
     /// Stop heartbeats, events and pongs; keep the connection open.
     Silence,
+    /// The channel's `expires` moved (a subscription call renewed it).
+    Extend(Instant),
 }
 
 struct Socket {
@@ -87,6 +89,10 @@ struct Channel {
     token_hash: String,
     expires_at: Instant,
     expires_iso: String,
+    /// Its lifetime: a PUT or POST of its subscriptions renews `expires` by this much from then.
+    lifetime: Duration,
+    /// Creation, the last subscription call or the last socket connection: the eviction order.
+    last_used: Instant,
     connect_uri: String,
     topics: BTreeSet<String>,
     socket: Option<Socket>,
@@ -99,6 +105,17 @@ struct Channel {
 impl Channel {
     fn json(&self, id: &str) -> Value {
         json!({"id": id, "connectUri": self.connect_uri, "expires": self.expires_iso})
+    }
+
+    /// Renews `expires` to `lifetime` from now (the docs: "to maintain a channel for longer than 24 hours,
+    /// resubscribe to topics").
+    fn renew(&mut self) {
+        let now = Instant::now();
+        self.expires_at = now + self.lifetime;
+        self.expires_iso = format_iso(now_ms().saturating_add(self.lifetime.as_millis().min(i64::MAX as u128) as i64));
+        if let Some(s) = &self.socket {
+            s.tell(Ctl::Extend(self.expires_at));
+        }
     }
 }
 
@@ -172,27 +189,35 @@ impl Hub {
         lock(&self.inner).settings.clone()
     }
 
-    /// `POST /api/v2/notifications/channels`: a new channel; one over the limit evicts the client's oldest.
+    /// `POST /api/v2/notifications/channels`: a new channel. One over the limit evicts one of the client's: as
+    /// the API reference says, "the channel with oldest last used date", "channels without an active
+    /// connection … first".
     pub fn create(&self, client_id: &str, org_id: &str, token: &str) -> Value {
         let mut g = lock(&self.inner);
         let inner = &mut *g;
         prune(inner, Instant::now());
         let max = inner.settings.max_channels_per_client.max(1);
         while inner.order.get(client_id).is_some_and(|o| o.len() >= max) {
-            let oldest = inner.order.get_mut(client_id).and_then(VecDeque::pop_front);
-            if let Some(id) = oldest {
-                remove(inner, &id, Removal::Evicted);
+            let victim = inner.order.get(client_id).and_then(|o| {
+                o.iter().filter_map(|id| inner.channels.get(id).map(|c| (id, c))).min_by_key(|(_, c)| (c.socket.is_some(), c.last_used))
+            });
+            match victim.map(|(id, _)| id.clone()) {
+                Some(id) => remove(inner, &id, Removal::Evicted),
+                None => break,
             }
         }
         let id = format!("streaming-0-{}", hex::encode(rand::random::<[u8; 16]>()));
         let base = inner.settings.connect_uri_base.clone().or_else(|| self.base.get().cloned()).unwrap_or_default();
         let lifetime = inner.settings.channel_lifetime_ms;
+        let now = Instant::now();
         let ch = Channel {
             client_id: client_id.to_string(),
             org_id: org_id.to_string(),
             token_hash: hash(token),
-            expires_at: Instant::now() + Duration::from_millis(lifetime),
+            expires_at: now + Duration::from_millis(lifetime),
             expires_iso: format_iso(now_ms().saturating_add(lifetime.min(i64::MAX as u64) as i64)),
+            lifetime: Duration::from_millis(lifetime),
+            last_used: now,
             connect_uri: format!("{}/channels/{id}", base.trim_end_matches('/')),
             topics: BTreeSet::new(),
             socket: None,
@@ -208,7 +233,9 @@ impl Hub {
         answer
     }
 
-    /// `GET /api/v2/notifications/channels`: the client's channels (`all`), or those of this token.
+    /// `GET /api/v2/notifications/channels`: this token's channels, or (`all`) the client's — those of other
+    /// tokens without their id ("Channel Ids for other access tokens will not be shown, but will be presented
+    /// to show their existence", the API reference), so without `connectUri` either.
     pub fn list(&self, client_id: &str, token: &str, all: bool) -> Vec<Value> {
         let mut g = lock(&self.inner);
         prune(&mut g, Instant::now());
@@ -217,14 +244,15 @@ impl Hub {
         ids.iter()
             .filter_map(|id| g.channels.get(id).map(|c| (id, c)))
             .filter(|(_, c)| all || c.token_hash == h)
-            .map(|(id, c)| c.json(id))
+            .map(|(id, c)| if c.token_hash == h { c.json(id) } else { json!({"expires": c.expires_iso}) })
             .collect()
     }
 
-    /// `HEAD /channels/{id}`: the channel exists, is the client's, and has a socket.
-    pub fn connected(&self, client_id: &str, id: &str) -> bool {
+    /// `HEAD /channels/{id}`: the channel exists (not expired) and is the client's ("Returns a 200 OK if
+    /// channel exists, and a 404 Not Found if it doesnt").
+    pub fn exists_for(&self, client_id: &str, id: &str) -> bool {
         let g = lock(&self.inner);
-        g.channels.get(id).is_some_and(|c| c.client_id == client_id && c.expires_at > Instant::now() && c.socket.is_some())
+        g.channels.get(id).is_some_and(|c| c.client_id == client_id && c.expires_at > Instant::now())
     }
 
     /// Counts a call on the subscriptions route (any outcome).
@@ -246,7 +274,9 @@ impl Hub {
         }
         let max = inner.settings.max_topics_per_channel;
         let Some(ch) = inner.channels.get_mut(id) else { return Err(ApiError::not_found()) };
+        ch.last_used = now;
         let Some(change) = change else { return Ok(ch.topics.iter().cloned().collect()) };
+        let renews = !matches!(change, TopicChange::Clear);
         let next: BTreeSet<String> = match change {
             TopicChange::Replace(t) => t.into_iter().collect(),
             TopicChange::Add(t) => ch.topics.iter().cloned().chain(t).collect(),
@@ -268,6 +298,9 @@ impl Hub {
             inner.by_topic.entry(added.clone()).or_default().insert(id.to_string());
         }
         ch.topics = next;
+        if renews {
+            ch.renew();
+        }
         Ok(ch.topics.iter().cloned().collect())
     }
 
@@ -288,6 +321,7 @@ impl Hub {
         }
         ch.silenced = false;
         ch.connections += 1;
+        ch.last_used = Instant::now();
         Some(Attached { conn, events: erx, ctl: crx, expires_at: ch.expires_at, heartbeat })
     }
 

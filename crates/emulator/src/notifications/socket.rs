@@ -56,7 +56,7 @@ fn is_ping(text: &str) -> bool {
 async fn run(hub: &Hub, id: &str, mut socket: WebSocket, mut a: Attached) {
     let mut heartbeat = tokio::time::interval_at(Instant::now() + a.heartbeat, a.heartbeat);
     heartbeat.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    let expires = Instant::from_std(a.expires_at);
+    let mut expires = Instant::from_std(a.expires_at);
     let mut closing_at: Option<Instant> = None;
     let mut silenced = false;
     let mut batch = Vec::with_capacity(BATCH);
@@ -70,6 +70,7 @@ async fn run(hub: &Hub, id: &str, mut socket: WebSocket, mut a: Attached) {
                 Some(Ctl::Close(why)) => break End::Close(why),
                 Some(Ctl::Kill) => break End::Drop,
                 Some(Ctl::Silence) => silenced = true,
+                Some(Ctl::Extend(at)) => expires = Instant::from_std(at),
                 Some(Ctl::Closing(grace)) => {
                     if !silenced && !send(&mut socket, SOCKET_CLOSING.into()).await {
                         break End::Drop;

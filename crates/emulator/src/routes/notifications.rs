@@ -22,7 +22,7 @@ pub(super) fn list(state: &State, call: &Call<'_>) -> Reply {
 
 pub(super) fn head(state: &State, call: &Call<'_>) -> Result<Reply, ApiError> {
     let id = call.params.first().map(String::as_str).unwrap_or("");
-    if state.notifications.connected(&call.client.client_id, id) {
+    if state.notifications.exists_for(&call.client.client_id, id) {
         Ok(Reply::empty(200))
     } else {
         Err(ApiError::not_found())
