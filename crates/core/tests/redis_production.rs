@@ -6,7 +6,7 @@ mod common;
 use common::servers::{cli, free_port, temp_dir, Certs, Cluster, EchoRedis, Server};
 use genesys_tenants_core::crypto::EncryptionKey;
 use genesys_tenants_core::events::Events;
-use genesys_tenants_core::store::{unix_ms_now, RateWait, SharedStore, SharedToken, StageRecord, StoreError, StoreSettings};
+use genesys_tenants_core::store::{unix_ms_now, Budget, RateWait, Said, SharedStore, SharedToken, StageRecord, StoreError, StoreSettings};
 use genesys_tenants_core::{RedisTls, Secret};
 use serde_json::{json, Value};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -46,15 +46,19 @@ fn drain(rx: &mut tokio::sync::broadcast::Receiver<genesys_tenants_core::events:
     out
 }
 
+fn budget() -> Budget {
+    Budget { allowed: 100, window: Duration::from_secs(1), said: Said::Configured }
+}
+
 /// Every store operation a replica uses, for one tenant: lease, put, get, budget, pause.
 async fn round_trip(s: &SharedStore, tenant: &str) -> Result<(), StoreError> {
     let lease = s.try_lease(tenant, "fp").await?.expect("a free lease");
     let tok = SharedToken { value: format!("token-of-{tenant}"), obtained_at_ms: unix_ms_now(), expires_at_ms: unix_ms_now() + 60_000 };
     assert!(s.put_token(tenant, "fp", &lease, &tok).await?);
     assert_eq!(s.get_token(tenant, "fp").await?.expect("stored").value, tok.value);
-    assert!(matches!(s.rate_wait(tenant, 100, Duration::from_secs(1)).await?, RateWait::Go));
-    assert_eq!(s.pause(tenant, Duration::from_secs(5)).await?, Duration::from_secs(5));
-    assert!(matches!(s.rate_wait(tenant, 100, Duration::from_secs(1)).await?, RateWait::Paused(_)), "the pause is seen");
+    assert!(matches!(s.rate_wait(tenant, budget()).await?, RateWait::Go(_)));
+    assert_eq!(s.pause(tenant, Duration::from_secs(5), None).await?, Duration::from_secs(5));
+    assert!(matches!(s.rate_wait(tenant, budget()).await?, RateWait::Paused(_)), "the pause is seen");
     Ok(())
 }
 
@@ -329,7 +333,7 @@ async fn the_first_cause_of_an_outage_stays_until_the_store_answers_again() {
     let burst = |tag: &'static str| {
         let ops = (0..20).map(|i| {
             let s = Arc::clone(&s);
-            tokio::spawn(async move { s.rate_wait(&format!("{tag}-{i}"), 100, Duration::from_secs(1)).await })
+            tokio::spawn(async move { s.rate_wait(&format!("{tag}-{i}"), budget()).await })
         });
         futures::future::join_all(ops)
     };
@@ -362,6 +366,11 @@ fn minimal_acl(prefix: &str, except: &[&str]) -> Vec<String> {
         "+set",
         "+del",
         "+incr",
+        "+hmget",
+        "+hset",
+        "+hdel",
+        "+hincrby",
+        "+pexpire",
         "+pttl",
         "+time",
         "+publish",

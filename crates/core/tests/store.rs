@@ -4,7 +4,9 @@ use genesys_tenants_core::config::{parse_entry, ParsedEntry, Tenant};
 use genesys_tenants_core::crypto::EncryptionKey;
 use genesys_tenants_core::egress::EgressPolicy;
 use genesys_tenants_core::events::Events;
-use genesys_tenants_core::store::{unix_ms_now, RateWait, SharedStore, SharedToken, StoreSettings};
+use genesys_tenants_core::store::{
+    unix_ms_now, Budget, RateWait, Said, SharedStore, SharedToken, Slot, StoreSettings, SHARED_WINDOW_MARGIN,
+};
 use serde_json::json;
 use std::time::Duration;
 
@@ -103,21 +105,71 @@ async fn other_credentials_other_keys() {
     assert_eq!(s.fingerprint(&tenant("a")), store(&p, REDIS).fingerprint(&tenant("a")), "replicas agree");
 }
 
+fn budget(allowed: u32, window_s: u64, said: Said) -> Budget {
+    Budget { allowed, window: Duration::from_secs(window_s), said }
+}
+
+async fn window_hash(prefix: &str, tenant: &str) -> std::collections::HashMap<String, String> {
+    let client = redis::Client::open(REDIS).unwrap();
+    let mut c = client.get_multiplexed_async_connection().await.unwrap();
+    let key = genesys_tenants_core::store::Keys::new(prefix, tenant, "-").rate;
+    redis::cmd("HGETALL").arg(key).query_async(&mut c).await.unwrap()
+}
+
 #[tokio::test]
-async fn gcra_paces_evenly() {
+async fn the_shared_window_lets_its_whole_budget_go_at_once_across_replicas() {
     let p = prefix();
-    let s = store(&p, REDIS);
-    let mut go = 0;
-    let mut waits = Vec::new();
-    for _ in 0..5 {
-        match s.rate_wait("acme", 10, Duration::from_secs(1)).await.unwrap() {
-            RateWait::Go => go += 1,
-            RateWait::Pace(w) => waits.push(w),
-            RateWait::Paused(p) => panic!("no pause was set: {p:?}"),
+    let (a, b) = (store(&p, REDIS), store(&p, REDIS));
+    let mut slots = Vec::new();
+    for i in 0..10 {
+        let s = if i % 2 == 0 { &a } else { &b };
+        match s.rate_wait("acme", budget(10, 60, Said::Opener)).await.unwrap() {
+            RateWait::Go(slot) => slots.push(slot),
+            other => panic!("slot {} of 10 must go at once: {other:?}", i + 1),
         }
     }
-    assert_eq!(go, 1, "burst of one");
-    assert!(waits.iter().all(|w| *w <= Duration::from_millis(100)), "{waits:?}");
+    assert!(slots.iter().all(|s| s.generation == slots[0].generation), "one window: {slots:?}");
+    assert_eq!(slots.iter().map(|s| s.number).collect::<Vec<_>>(), (1..=10).collect::<Vec<_>>());
+    // The 11th waits for the window's end (60 s and the margin, from its start), not 60 s / 10.
+    match b.rate_wait("acme", budget(10, 60, Said::Opener)).await.unwrap() {
+        RateWait::Pace(d) => assert!(d > Duration::from_secs(50) && d <= Duration::from_secs(60) + SHARED_WINDOW_MARGIN, "{d:?}"),
+        other => panic!("the window is full: {other:?}"),
+    }
+    // Another tenant has its own window.
+    assert!(matches!(a.rate_wait("globex", budget(10, 60, Said::Opener)).await.unwrap(), RateWait::Go(Slot { number: 1, .. })));
+    cleanup(&p).await;
+}
+
+#[tokio::test]
+async fn a_replica_that_heard_no_header_goes_by_the_budget_another_one_heard() {
+    let p = prefix();
+    let (a, b) = (store(&p, REDIS), store(&p, REDIS));
+    assert!(matches!(a.rate_wait("acme", budget(3, 60, Said::Opener)).await.unwrap(), RateWait::Go(_)));
+    // b only knows the configured 300 a minute: the stored 3 a minute holds it.
+    for _ in 0..2 {
+        assert!(matches!(b.rate_wait("acme", budget(300, 60, Said::Configured)).await.unwrap(), RateWait::Go(_)));
+    }
+    assert!(matches!(b.rate_wait("acme", budget(300, 60, Said::Configured)).await.unwrap(), RateWait::Pace(_)));
+    // A countdown seen mid-window (Said::Headers) does not shorten the window the opener measured.
+    let _ = b.rate_wait("acme", budget(3, 20, Said::Headers)).await.unwrap();
+    assert_eq!(window_hash(&p, "acme").await["w"], "60000");
+    cleanup(&p).await;
+}
+
+#[tokio::test]
+async fn the_answer_that_opened_the_servers_window_re_anchors_the_shared_one() {
+    let p = prefix();
+    let s = store(&p, REDIS);
+    assert!(matches!(s.rate_wait("acme", budget(1, 60, Said::Opener)).await.unwrap(), RateWait::Go(_)));
+    // The opener's answer comes 1.5 s later (say, after a token request): the server's window
+    // started then at the earliest, so the shared window must not end before that plus 60 s.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    s.align("acme", 1, Duration::from_secs(60)).await.unwrap();
+    match s.rate_wait("acme", budget(1, 60, Said::Opener)).await.unwrap() {
+        // Without the re-anchoring, at most 58.52 s would be left.
+        RateWait::Pace(d) => assert!(d > Duration::from_secs(59), "{d:?}"),
+        other => panic!("{other:?}"),
+    }
     cleanup(&p).await;
 }
 
@@ -125,21 +177,59 @@ async fn gcra_paces_evenly() {
 async fn a_pause_one_replica_sets_holds_every_replica_and_takes_no_budget() {
     let p = prefix();
     let (a, b) = (store(&p, REDIS), store(&p, REDIS));
-    assert_eq!(b.rate_wait("acme", 10, Duration::from_secs(1)).await.unwrap(), RateWait::Go);
-    let left = a.pause("acme", Duration::from_millis(800)).await.unwrap();
+    assert!(matches!(b.rate_wait("acme", budget(10, 1, Said::Opener)).await.unwrap(), RateWait::Go(_)));
+    let left = a.pause("acme", Duration::from_millis(800), None).await.unwrap();
     assert_eq!(left, Duration::from_millis(800));
     // A shorter pause does not shorten it; other tenants are not paused.
-    assert!(b.pause("acme", Duration::from_millis(100)).await.unwrap() > Duration::from_millis(600));
-    assert_eq!(b.rate_wait("globex", 10, Duration::from_secs(1)).await.unwrap(), RateWait::Go);
+    assert!(b.pause("acme", Duration::from_millis(100), None).await.unwrap() > Duration::from_millis(600));
+    assert!(matches!(b.rate_wait("globex", budget(10, 1, Said::Opener)).await.unwrap(), RateWait::Go(_)));
     for _ in 0..3 {
-        match b.rate_wait("acme", 10, Duration::from_secs(1)).await.unwrap() {
-            RateWait::Paused(d) => assert!(d > Duration::from_millis(500) && d <= Duration::from_millis(800), "{d:?}"),
+        match b.rate_wait("acme", budget(10, 1, Said::Opener)).await.unwrap() {
+            RateWait::Paused(d) => assert!(d > Duration::ZERO && d <= Duration::from_millis(800), "{d:?}"),
             other => panic!("the other replica must see the pause: {other:?}"),
         }
     }
     tokio::time::sleep(Duration::from_millis(850)).await;
-    // Over: the budget goes on where it was (the paused calls took no slot).
-    assert_eq!(b.rate_wait("acme", 10, Duration::from_secs(1)).await.unwrap(), RateWait::Go);
+    // Over: a new window opens (the server's reset when the pause ended); the paused calls took no slot.
+    assert!(matches!(b.rate_wait("acme", budget(10, 1, Said::Opener)).await.unwrap(), RateWait::Go(Slot { number: 1, .. })));
+    cleanup(&p).await;
+}
+
+#[tokio::test]
+async fn without_headers_the_429s_of_a_window_teach_every_replica_the_budget() {
+    let p = prefix();
+    let (a, b) = (store(&p, REDIS), store(&p, REDIS));
+    let configured = budget(300, 60, Said::Configured);
+    let mut slots = Vec::new();
+    for _ in 0..12 {
+        match a.rate_wait("acme", configured).await.unwrap() {
+            RateWait::Go(slot) => slots.push(slot),
+            other => panic!("{other:?}"),
+        }
+    }
+    // The server admitted 9 of the 12 (a fixed window of 9): three 429s, each pausing for 1 s.
+    for slot in &slots[9..] {
+        a.pause("acme", Duration::from_millis(1000), Some(*slot)).await.unwrap();
+    }
+    assert!(matches!(b.rate_wait("acme", configured).await.unwrap(), RateWait::Paused(_)));
+    tokio::time::sleep(Duration::from_millis(1050)).await;
+    // After the pause, replica b (which heard nothing) goes by the learned 9 per 1 s.
+    let mut went = 0;
+    let waited = loop {
+        match b.rate_wait("acme", configured).await.unwrap() {
+            RateWait::Go(slot) => {
+                went += 1;
+                assert_eq!(slot.generation, slots[0].generation + 1, "a new window");
+            }
+            RateWait::Pace(d) => break d,
+            other => panic!("{other:?}"),
+        }
+        assert!(went <= 9, "more than the learned budget went");
+    };
+    assert_eq!(went, 9);
+    assert!(waited <= Duration::from_secs(1) + SHARED_WINDOW_MARGIN, "the window learned is 1 s: {waited:?}");
+    let h = window_hash(&p, "acme").await;
+    assert_eq!((h["a"].as_str(), h["w"].as_str(), h["src"].as_str()), ("9", "1000", "i"));
     cleanup(&p).await;
 }
 

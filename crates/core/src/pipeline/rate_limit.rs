@@ -11,6 +11,7 @@
 //! ~20 429s instead of 80.
 
 use crate::retry::retry_after::RateLimitHeaders;
+use crate::store::{Budget, Said};
 use crate::sync::lock;
 use std::sync::Mutex;
 use std::time::Duration;
@@ -25,6 +26,9 @@ struct Window {
     hold_until: Option<Instant>,
     /// True once the window length came from a header rather than the configured default.
     learned: bool,
+    /// True once that length came from the request that opened a server window (exact, not a
+    /// countdown seen mid-window).
+    exact: bool,
     /// Answers in this window that the server did not throttle.
     admitted: u32,
     /// True once `allowed` and `window` were inferred from a 429 (no header ever said).
@@ -77,8 +81,21 @@ pub const ALIGNMENT_MARGIN: Duration = Duration::from_millis(2);
 #[derive(Debug)]
 pub struct Limiter {
     state: Mutex<Window>,
+    /// The configured budget per minute, as handed to the shared window until a header says better.
+    per_minute: u32,
     /// Wakes waiters when what they wait for may have changed (new headers, a hold).
     changed: tokio::sync::Notify,
+}
+
+/// What a wait for the limiter takes into account.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Pacing {
+    /// In-process: the hold, the probe, the ramp and this process's window.
+    Local,
+    /// Shared mode, before the store's window: the hold, the probe and the ramp.
+    Gate,
+    /// Shared mode when the store failed: the hold and this process's window.
+    Window,
 }
 
 /// What [`Limiter::try_acquire`] decided.
@@ -101,6 +118,7 @@ impl Limiter {
                 reset_at: None,
                 hold_until: None,
                 learned: false,
+                exact: false,
                 admitted: 0,
                 inferred: false,
                 infer_from: None,
@@ -114,6 +132,7 @@ impl Limiter {
                 ramp_off: false,
             }),
             changed: tokio::sync::Notify::new(),
+            per_minute: per_minute.max(1),
         }
     }
 
@@ -132,13 +151,14 @@ impl Limiter {
     /// assert!(matches!(l.try_acquire(now), Decision::Wait(_)));
     /// ```
     pub fn try_acquire(&self, now: Instant) -> Decision {
-        self.decide(now, false)
+        self.decide(now, false, true)
     }
 
     /// [`Limiter::try_acquire`]; with `ramp`, for an attempt that reports its end
     /// ([`Limiter::attempt_over`]): it is counted in flight, and held back by the ramp while the
-    /// budget is unknown.
-    fn decide(&self, now: Instant, ramp: bool) -> Decision {
+    /// budget is unknown. Without `window` (the shared budget paces), no slot of this process's
+    /// window is taken: only the hold and the ramp apply.
+    fn decide(&self, now: Instant, ramp: bool, window: bool) -> Decision {
         let mut w = self.lock();
         if let Some(h) = w.hold_until {
             if now < h {
@@ -165,6 +185,12 @@ impl Limiter {
             }
             // Answers this slow are not worth waiting for: pace by the model alone.
             w.ramp_off = true;
+        }
+        if !window {
+            if ramp {
+                w.in_flight = w.in_flight.saturating_add(1);
+            }
+            return Decision::Go;
         }
         match w.reset_at {
             Some(r) if now < r => {}
@@ -222,17 +248,36 @@ impl Limiter {
     /// # }
     /// ```
     pub async fn acquire_within(&self, budget: Duration) -> Result<Duration, Duration> {
+        self.wait_within(budget, Pacing::Local).await
+    }
+
+    /// [`Limiter::acquire_within`] without this process's window, for shared mode (the store's
+    /// window paces every replica): a 429 hold, a cold limiter's probe and the ramp while no header
+    /// said the budget. An attempt let out is counted in flight: it must report its end
+    /// ([`Limiter::attempt_over`]).
+    pub async fn gate_within(&self, budget: Duration) -> Result<Duration, Duration> {
+        self.wait_within(budget, Pacing::Gate).await
+    }
+
+    /// [`Limiter::acquire_within`] by this process's window alone (no probe, no ramp, nothing counted
+    /// in flight): shared mode's fallback when the store fails, for an attempt the gate let out.
+    pub async fn window_within(&self, budget: Duration) -> Result<Duration, Duration> {
+        self.wait_within(budget, Pacing::Window).await
+    }
+
+    async fn wait_within(&self, budget: Duration, pacing: Pacing) -> Result<Duration, Duration> {
         let start = Instant::now();
         loop {
             let changed = self.changed.notified();
             let now = Instant::now();
             let left = budget.saturating_sub(now - start);
             self.check_hold(now, left)?;
-            let decision = match self.probe(now) {
+            let probe = if pacing == Pacing::Window { None } else { self.probe(now) };
+            let decision = match probe {
                 Some(d) => d,
                 // A slot further off than the budget allows is a fail-fast too (the probe's short
                 // wait for the first answer is not: it ends when that answer comes).
-                None => match self.decide(now, true) {
+                None => match self.decide(now, pacing != Pacing::Window, pacing != Pacing::Gate) {
                     Decision::Wait(d) if d > left => return Err(d),
                     d => d,
                 },
@@ -355,6 +400,7 @@ impl Limiter {
             if !w.learned || opened || reset > w.window {
                 w.window = reset.max(Duration::from_secs(1));
                 w.learned = true;
+                w.exact |= opened;
             }
         }
         if let Some(count) = h.count {
@@ -408,6 +454,17 @@ impl Limiter {
         w.hold_until = Some(w.hold_until.map_or(until, |h| h.max(until)));
     }
 
+    /// What this process knows of the budget, for the shared window: what the headers said, else the
+    /// configured budget (a budget inferred here from a 429 counts only this process's calls; the
+    /// shared window infers its own from every replica's).
+    pub fn shared_budget(&self) -> Budget {
+        let w = self.lock();
+        match (w.learned, w.exact) {
+            (false, _) => Budget { allowed: self.per_minute, window: Duration::from_secs(60), said: Said::Configured },
+            (true, exact) => Budget { allowed: w.allowed, window: w.window, said: if exact { Said::Opener } else { Said::Headers } },
+        }
+    }
+
     /// `(allowed, used, window)` for stats.
     pub fn snapshot(&self) -> (u32, u32, Duration) {
         let w = self.lock();
@@ -423,6 +480,8 @@ impl Drop for Wake<'_> {
         self.0.notify_waiters();
     }
 }
+
+pub mod shared;
 
 #[cfg(test)]
 mod tests;

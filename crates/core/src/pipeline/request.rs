@@ -13,7 +13,8 @@
 //!    after a 5xx or a lost answer when the call is safe to repeat, else fail.
 
 use super::classify::{preflight_refusal, to_error, Answer};
-use super::rate_limit::Limiter;
+use super::rate_limit::shared::Paced;
+use super::rate_limit::{self, Limiter};
 use super::Pipeline;
 use crate::config::Tenant;
 use crate::egress::Endpoints;
@@ -21,16 +22,16 @@ use crate::error::{Error, PermissionMode, Result};
 use crate::events::EventKind;
 use crate::operations::{missing_scopes, retry_safe};
 use crate::options::PreflightMode;
-use crate::retry::backoff::small_jitter_with;
 use crate::retry::budget::{AttemptEnd, RetryBudget, Verdict};
 use crate::retry::retry_after::{self, wait_after_429, RateLimitHeaders};
-use crate::store::RateWait;
+use crate::store::Slot;
+use crate::sync::lock;
 use crate::trace;
 use crate::transport::{describe_reqwest, read_limited, BodyError, MAX_API_BODY};
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 use std::sync::atomic::Ordering;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::time::Instant;
 
@@ -154,6 +155,8 @@ struct Call<'a> {
     body: Option<(bytes::Bytes, String)>,
     /// The call may be sent again (the catalogue's replay flag).
     safe: bool,
+    /// The slot its latest attempt took in the shared window (a 429 on it teaches the shared budget).
+    slot: Mutex<Option<Slot>>,
 }
 
 /// An answer that is not a success, kept to build the error from.
@@ -268,7 +271,8 @@ impl Pipeline {
                     // is sent; a store that is down leaves it local).
                     limiter.hold(server_wait, jitter, Instant::now());
                     if let Some(store) = &self.store {
-                        let _ = store.pause(tenant_id, server_wait).await;
+                        let slot = *lock(&call.slot);
+                        let _ = store.pause(tenant_id, server_wait, slot).await;
                     }
                     let correlation_id = match &sent {
                         Failed::Refused(r) => correlation_of(&r.headers),
@@ -323,7 +327,18 @@ impl Pipeline {
         }
         let path = format!("/{}", url.path().strip_prefix(endpoints.api_base.path()).unwrap_or(url.path()).trim_start_matches('/'));
         let safe = retry_safe(method.as_str(), &path);
-        Ok(Call { tenant_id, tenant, body: encode_body(req)?, method, endpoints, url, path, headers: &req.headers, safe })
+        Ok(Call {
+            tenant_id,
+            tenant,
+            body: encode_body(req)?,
+            method,
+            endpoints,
+            url,
+            path,
+            headers: &req.headers,
+            safe,
+            slot: Mutex::new(None),
+        })
     }
 
     /// Step 2, pre-flight: refuses a call of a tenant whose declared scopes include none the operation accepts. Not for a tenant
@@ -364,42 +379,15 @@ impl Pipeline {
             retry_after_ms: wait.as_millis() as u64,
             correlation_id: None,
         };
-        let mut paced_by_store = false;
-        let mut shared_wait = Duration::ZERO;
-        if let Some(store) = &self.store {
-            loop {
-                // Re-read the budget each round: the first answers teach the limiter the real one.
-                let (allowed, _, window) = limiter.snapshot();
-                match store.rate_wait(call.tenant_id, allowed, window).await {
-                    Ok(RateWait::Pace(d)) if shared_wait + d > allowance => return Err(too_long(d)),
-                    Ok(RateWait::Pace(d)) => {
-                        shared_wait += d;
-                        tokio::time::sleep(d).await;
-                    }
-                    Ok(RateWait::Paused(d)) => {
-                        // A replica (maybe this one) met a 429: hold as for a local one — within the
-                        // budget, else fail fast — then ask the budget again.
-                        limiter.hold_shared(d, small_jitter_with(rand::random()), Instant::now());
-                        shared_wait += limiter.wait_hold(allowance.saturating_sub(shared_wait)).await.map_err(too_long)?;
-                    }
-                    Ok(RateWait::Go) => {
-                        paced_by_store = true;
-                        break;
-                    }
-                    Err(_) => break,
-                }
-            }
-            if !shared_wait.is_zero() {
-                counters.limiter_wait_ms.fetch_add(shared_wait.as_millis() as u64, Ordering::Relaxed);
-            }
+        let paced = match &self.store {
+            Some(store) => rate_limit::shared::pace(store, limiter, call.tenant_id, allowance).await.map_err(too_long)?,
+            None => Paced { slot: None, waited: limiter.acquire_within(allowance).await.map_err(too_long)? },
+        };
+        *lock(&call.slot) = paced.slot;
+        if !paced.waited.is_zero() {
+            counters.limiter_wait_ms.fetch_add(paced.waited.as_millis() as u64, Ordering::Relaxed);
         }
-        let left = allowance.saturating_sub(shared_wait);
-        let waited = if paced_by_store { limiter.wait_hold(left).await } else { limiter.acquire_within(left).await };
-        let waited = waited.map_err(too_long)?;
-        if !waited.is_zero() {
-            counters.limiter_wait_ms.fetch_add(waited.as_millis() as u64, Ordering::Relaxed);
-        }
-        budget.spend_pacing(shared_wait + waited);
+        budget.spend_pacing(paced.waited);
         Ok(())
     }
 
@@ -444,7 +432,13 @@ impl Pipeline {
             return Err(Failed::Final(refused));
         }
         let headers = resp.headers().clone();
-        limiter.observe(&RateLimitHeaders::from_headers(&headers), Instant::now());
+        let said = RateLimitHeaders::from_headers(&headers);
+        limiter.observe(&said, Instant::now());
+        if let (Some(store), Some(count @ 0..=1)) = (&self.store, said.count) {
+            // This request opened the server's window: the shared one starts now (a store that is
+            // down leaves it as it was).
+            let _ = store.align(call.tenant_id, count, limiter.shared_budget().window).await;
+        }
         if status != 429 {
             limiter.admitted();
         }

@@ -1,48 +1,138 @@
-//! The rate budget every replica shares: one GCRA cell per tenant in Redis, evenly paced, so the
-//! requests of all replicas together never exceed the token's budget in any window — and the 429
-//! pause: when one replica meets a 429, every replica holds that tenant's calls until it ends.
+//! The rate budget every replica shares: one fixed window per tenant in Redis, counted as Genesys
+//! counts (at most `allowed` requests from a window's start until `window` later), so the replicas
+//! together use the whole window, in a burst if they have one, and never more — and the 429 pause:
+//! when one replica meets a 429, every replica holds that tenant's calls until it ends.
+//!
+//! The window is aligned with the server's: re-anchored by the answer to the request that opened
+//! the server's window (`inin-ratelimit-count` 1), and, without headers, ended by a 429 (the server's
+//! window resets when its `Retry-After` has passed; the next one opens with the first call after).
 
 use super::redis_store::{SharedStore, StoreError};
 use super::scripts;
 use std::time::Duration;
 
+/// Added to the shared window's length: the request that opens the server's window reaches it a
+/// little after its slot was taken in Redis (and, without headers, nothing re-anchors the window).
+pub const SHARED_WINDOW_MARGIN: Duration = Duration::from_millis(20);
+
+/// Where a replica's idea of the budget came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Said {
+    /// The configured budget (`rateLimitPerMinute`): nothing heard yet. A budget another replica
+    /// stored (from headers or a 429) is used instead.
+    Configured,
+    /// `inin-ratelimit-*` headers; the window from a countdown seen mid-window (a lower bound).
+    Headers,
+    /// Headers of the request that opened a server window: its countdown is the window's length.
+    Opener,
+}
+
+/// A replica's idea of the tenant's budget, handed to the shared window.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Budget {
+    /// Requests per window.
+    pub allowed: u32,
+    /// The window's length.
+    pub window: Duration,
+    /// Where these came from.
+    pub said: Said,
+}
+
+/// The slot a request took in the shared window: which window, and its place in it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Slot {
+    /// The window's generation (one more per window).
+    pub generation: u64,
+    /// 1 for the window's first request, and so on.
+    pub number: u32,
+}
+
 /// What the shared budget says about one request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RateWait {
-    /// Send now (a slot was taken).
-    Go,
-    /// Wait this long for a slot, then ask again.
+    /// Send now (this slot was taken).
+    Go(Slot),
+    /// The window is full: wait this long, until it ends, then ask again.
     Pace(Duration),
     /// A replica met a 429: the tenant is paused this much longer (no slot was taken).
     Paused(Duration),
 }
 
+fn ms(d: Duration) -> u64 {
+    (d.as_millis() as u64).max(1)
+}
+
 impl SharedStore {
     /// Shared rate budget and pause, in one round trip.
-    pub async fn rate_wait(&self, tenant_id: &str, allowed: u32, window: Duration) -> Result<RateWait, StoreError> {
+    ///
+    /// ```no_run
+    /// # async fn f(store: &genesys_tenants_core::store::SharedStore) {
+    /// use genesys_tenants_core::store::{Budget, RateWait, Said};
+    /// use std::time::Duration;
+    /// let budget = Budget { allowed: 300, window: Duration::from_secs(60), said: Said::Configured };
+    /// if let Ok(RateWait::Go(slot)) = store.rate_wait("acme", budget).await {
+    ///     assert!(slot.number >= 1);
+    /// }
+    /// # }
+    /// ```
+    pub async fn rate_wait(&self, tenant_id: &str, budget: Budget) -> Result<RateWait, StoreError> {
         let keys = self.keys(tenant_id, "-");
-        // Evenly paced (burst 1): the requests of every replica together never exceed `allowed`
-        // in any window, whatever the server's window alignment.
-        let emission = (window.as_millis() as u64 / allowed.max(1) as u64).max(1);
-        let wait_ms: i64 = self
+        let said = match budget.said {
+            Said::Configured => 0,
+            Said::Headers => 1,
+            Said::Opener => 2,
+        };
+        let (wait_ms, generation, number): (i64, u64, u32) = self
             .run(|mut c| async move {
-                redis::Script::new(scripts::GCRA).key(&keys.rate).key(&keys.pause).arg(emission).arg(0).invoke_async(&mut c).await
+                redis::Script::new(scripts::WINDOW)
+                    .key(&keys.rate)
+                    .key(&keys.pause)
+                    .arg(budget.allowed.max(1))
+                    .arg(ms(budget.window))
+                    .arg(said)
+                    .arg(ms(SHARED_WINDOW_MARGIN))
+                    .invoke_async(&mut c)
+                    .await
             })
             .await?;
         Ok(match wait_ms {
-            0 => RateWait::Go,
+            0 => RateWait::Go(Slot { generation, number }),
             w if w > 0 => RateWait::Pace(Duration::from_millis(w as u64)),
             w => RateWait::Paused(Duration::from_millis(w.unsigned_abs())),
         })
     }
 
-    /// Pauses the tenant for every replica for `wait` (a 429's `Retry-After`); a longer pause already
-    /// in force stays. Returns what the pause has left.
-    pub async fn pause(&self, tenant_id: &str, wait: Duration) -> Result<Duration, StoreError> {
+    /// The answer to the request that opened the server's window came (its `inin-ratelimit-count`
+    /// is `count`, 0 or 1): the server's window started before now, so the shared one starts now —
+    /// it ends late, never early. `window` is the length this replica learned.
+    pub async fn align(&self, tenant_id: &str, count: u32, window: Duration) -> Result<(), StoreError> {
         let keys = self.keys(tenant_id, "-");
-        let ms = (wait.as_millis() as u64).max(1);
-        let left: i64 =
-            self.run(|mut c| async move { redis::Script::new(scripts::PAUSE).key(&keys.pause).arg(ms).invoke_async(&mut c).await }).await?;
+        let _: i64 =
+            self.run(|mut c| async move {
+                redis::Script::new(scripts::ALIGN).key(&keys.rate).arg(count).arg(ms(window)).invoke_async(&mut c).await
+            })
+            .await?;
+        Ok(())
+    }
+
+    /// Pauses the tenant for every replica for `wait` (a 429's `Retry-After`); a longer pause already
+    /// in force stays. The shared window ends (the next opens after the pause); `slot`, the throttled
+    /// request's, counts the 429 against its window, which teaches the budget when no header said
+    /// it. Returns what the pause has left.
+    pub async fn pause(&self, tenant_id: &str, wait: Duration, slot: Option<Slot>) -> Result<Duration, StoreError> {
+        let keys = self.keys(tenant_id, "-");
+        let slot = slot.unwrap_or_default();
+        let left: i64 = self
+            .run(|mut c| async move {
+                redis::Script::new(scripts::PAUSE)
+                    .key(&keys.pause)
+                    .key(&keys.rate)
+                    .arg(ms(wait))
+                    .arg(slot.generation)
+                    .invoke_async(&mut c)
+                    .await
+            })
+            .await?;
         Ok(Duration::from_millis(left.max(0) as u64))
     }
 }

@@ -10,7 +10,7 @@ pub struct Keys {
     pub lock: String,
     /// Fence counter: bumped by each lease winner; a stale holder cannot overwrite.
     pub fence: String,
-    /// GCRA state of the shared rate budget.
+    /// The shared rate budget: the current fixed window and the budget replicas learned (a hash).
     pub rate: String,
     /// A 429 pause every replica honours (PX = what is left of it).
     pub pause: String,
@@ -32,7 +32,7 @@ impl Keys {
             token: format!("{tag}:tok:{kfp}"),
             lock: format!("{tag}:lock:{kfp}"),
             fence: format!("{tag}:fence"),
-            rate: format!("{tag}:rate"),
+            rate: format!("{tag}:win"),
             pause: format!("{tag}:pause"),
             stage: format!("{tag}:stage:{kfp}"),
         }

@@ -15,7 +15,7 @@ mod redis_store;
 mod scripts;
 mod staging;
 
-pub use budget::RateWait;
+pub use budget::{Budget, RateWait, Said, Slot, SHARED_WINDOW_MARGIN};
 pub use keys::Keys;
 pub use redis_store::{
     unix_ms_now, Lease, SharedStore, SharedToken, StoreError, StoreHealth, StoreSettings, DEFAULT_OP_TIMEOUT, DEFAULT_RETRY_PAUSE,
