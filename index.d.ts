@@ -103,6 +103,11 @@ export declare class NativeOrchestrator {
   subscribe(callback: (eventJson: string) => void): number
   /** Stops a subscription made with `subscribe`. */
   unsubscribe(id: number): void
+  /**
+   * Subscribes to a tenant's notification topics; resolves once the server has them (use
+   * `o.subscribe()` / `o.events()` from the package).
+   */
+  subscribeTopics(tenantId: string, topics: Array<string>): Promise<NativeSubscription>
   /** Stops every task and subscription; later calls reject with `CLOSED`. */
   close(): Promise<void>
 }
@@ -113,6 +118,21 @@ export declare class NativePageCursor {
   nextJson(): Promise<string>
   /** Ends the listing's call (its deadline and abort are forgotten). Idempotent. */
   close(): void
+}
+
+/** One subscription to some of a tenant's topics. Use `o.subscribe()` / `o.events()` from the package. */
+export declare class NativeSubscription {
+  /**
+   * The next events: JSON text `{"events":[{topicName, eventBody, metadata, tenantId}, …],"dropped":n}`,
+   * or `null` once closed.
+   */
+  nextBatch(): Promise<string | null>
+  /** Adds topics; resolves once the server has them. */
+  add(topics: Array<string>): Promise<void>
+  /** Removes topics. */
+  remove(topics: Array<string>): Promise<void>
+  /** Leaves: `nextBatch()` returns what was queued, then `null`. */
+  close(): Promise<void>
 }
 
 /** A call's bounds as the JS layer sends them. */
@@ -186,6 +206,25 @@ export interface GatewayOptions {
   pathParamsLogin?: string
   /** Path prefix for API traffic (SDK: `path_params_api`, also accepted). */
   pathParamsApi?: string
+}
+
+/** The Notifications API's channel manager (`o.subscribe()`, `o.events()`). */
+export interface NotificationsOptions {
+  /**
+   * Channels each tenant may hold, 1 to 19 (Genesys allows 20 per OAuth client; a move uses one
+   * more for a moment; the rest stays for the customer's own tools). Default `5` (5,000 topics).
+   */
+  channelBudget?: number
+  /**
+   * A socket silent this long (no heartbeat, pong or event) is replaced; a ping is sent after
+   * 40 % of it. 500 to 600000. Default `75000` (2.5 heartbeats of 30 s).
+   */
+  heartbeatTimeoutMs?: number
+  /**
+   * Events held per subscriber, 1 to 1000000; past it the oldest are dropped and counted
+   * (`notifications.dropped`). Default `10000`.
+   */
+  queueSize?: number
 }
 
 /**
@@ -323,6 +362,8 @@ export interface TenantOrchestratorOptions {
   redisLeaseMs?: number
   /** 256-bit key (64 hex characters or base64 of 32 bytes) for secrets and tokens at rest. */
   encryptionKey?: string
+  /** The Notifications API's channel manager: `{ channelBudget, heartbeatTimeoutMs, queueSize }`. */
+  notifications?: NotificationsOptions
   /**
    * Refresh a token when this fraction of its lifetime is left (at least 60 s before expiry,
    * at most a quarter of the lifetime for short tokens). Default `0.1`.

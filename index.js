@@ -837,6 +837,7 @@ module.exports.__napiBindingTarget = __napiStampBindingTarget(nativeBinding, __n
 module.exports = nativeBinding
 module.exports.NativeOrchestrator = nativeBinding.NativeOrchestrator
 module.exports.NativePageCursor = nativeBinding.NativePageCursor
+module.exports.NativeSubscription = nativeBinding.NativeSubscription
 module.exports.catalogueSource = nativeBinding.catalogueSource
 module.exports.classifyHttpError = nativeBinding.classifyHttpError
 module.exports.coreVersion = nativeBinding.coreVersion

@@ -306,7 +306,12 @@ export type EventKind =
   | 'preflight.warning'
   | 'store.unavailable'
   | 'store.available'
-  | 'events.dropped';
+  | 'events.dropped'
+  | 'notifications.channel-opened'
+  | 'notifications.channel-moved'
+  | 'notifications.channel-lost'
+  | 'notifications.channel-closed'
+  | 'notifications.dropped';
 
 export declare const EventKinds: readonly EventKind[];
 
@@ -339,6 +344,35 @@ export type TenantClient = SdkApiClient & {
   readonly api: Record<string, Record<string, (...args: any[]) => Promise<SdkExtendedResponse>>>;
 };
 
+/** One Notifications API event, as Genesys sent it, with the tenant it came from. */
+export interface NotificationEvent<T = unknown> {
+  /** E.g. `v2.users.{id}.presence`. */
+  topicName: string;
+  eventBody: T;
+  /** Genesys's `metadata` (`CorrelationId`, …); `{}` when it sent none. */
+  metadata: Record<string, unknown>;
+  tenantId: string;
+}
+
+/** A subscription made with `subscribe()`. */
+export interface NotificationSubscription {
+  readonly tenantId: string;
+  /** Events lost to the full queue (`notifications.queueSize`) because `onEvent` fell behind. */
+  readonly dropped: number;
+  /** Adds topics; resolves once the server has them. */
+  add(topics: string[]): Promise<void>;
+  /** Removes topics. */
+  remove(topics: string[]): Promise<void>;
+  /** Ends the subscription (its topics are released); idempotent. */
+  close(): Promise<void>;
+}
+
+/** What `events()` returns: an async iterator of events; `break` (or `signal`) closes it. */
+export interface NotificationEvents<T = unknown> extends AsyncIterableIterator<NotificationEvent<T>> {
+  /** Events lost to the full queue so far. */
+  readonly dropped: number;
+}
+
 export declare class TenantOrchestrator {
   /** A string is taken as `{ configEndpoint }` (the tutorial's `new TenantOrchestrator(configEndpoint)`). */
   constructor(options: TenantOrchestratorOptions | string);
@@ -366,6 +400,18 @@ export declare class TenantOrchestrator {
   rotationWebhook(options: RotationWebhookOptions): (req: WebhookRequest, res: WebhookResponse) => Promise<void>;
   /** Calls `callback(event)` for every event; returns a function that unsubscribes. */
   onEvent(callback: (event: OrchestratorEvent) => void): () => void;
+  /**
+   * Subscribes to a tenant's Notifications API topics (docs/notifications.md): resolves once the server has
+   * them; `onEvent` receives each event once, moves and reconnections included. `signal` closes it.
+   */
+  subscribe<T = unknown>(
+    tenantId: string,
+    topics: string[],
+    onEvent: (event: NotificationEvent<T>) => void,
+    options?: { signal?: AbortSignal },
+  ): Promise<NotificationSubscription>;
+  /** A tenant's Notifications API events as an async iterator (subscribed at once); leaving the loop closes it. */
+  events<T = unknown>(tenantId: string, topics: string[], options?: { signal?: AbortSignal }): NotificationEvents<T>;
   /**
    * Sends one API call through the pipeline; resolves on 2xx, rejects with a GenesysTenantsError.
    * `request.timeoutMs` / `request.signal` bound the whole call.

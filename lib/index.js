@@ -12,6 +12,7 @@ const { CredentialManager } = require('./tutorial/credential-manager.js');
 const tutorial = require('./tutorial/index.js');
 const { explainOperation, catalogueSource } = require('./catalogue.js');
 const { rotationWebhookHandler } = require('./webhook.js');
+const notifications = require('./notifications.js');
 
 /**
  * `options` with `gateway` taken from `GENESYS_TENANTS_GATEWAY` (a URL such as
@@ -175,6 +176,20 @@ class TenantOrchestrator {
   /** Calls `callback(event)` for every event; returns a function that unsubscribes. */
   onEvent(callback) {
     if (typeof callback !== 'function') {
+  /**
+   * Subscribes to a tenant's notification topics (docs/notifications.md): `onEvent({ topicName, eventBody,
+   * metadata, tenantId })` for each event; resolves to a handle `{ add, remove, close, dropped }` once the
+   * server has the topics. `signal` closes it.
+   */
+  subscribe(tenantId, topics, onEvent, options) {
+    return notifications.subscribe(this.#native, tenantId, topics, onEvent, options);
+  }
+
+  /** A tenant's notification events as an async iterator; leaving the loop (or `signal`) closes it. */
+  events(tenantId, topics, options) {
+    return notifications.events(this.#native, tenantId, topics, options);
+  }
+
       throw invalidOption('callback', 'must be a function', 'onEvent(callback): callback must be a function');
     }
     const id = this.#native.subscribe((text) => {

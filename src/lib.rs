@@ -9,6 +9,7 @@
 pub mod calls;
 mod errors;
 mod js_types;
+pub mod notifications;
 mod options;
 pub mod orchestrator;
 pub mod page_cursor;

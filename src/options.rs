@@ -64,6 +64,22 @@ pub struct ProxyOptions {
     pub proxy_loopback: Option<bool>,
 }
 
+/// The Notifications API's channel manager (`o.subscribe()`, `o.events()`).
+#[napi(object)]
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct NotificationsOptions {
+    /// Channels each tenant may hold, 1 to 19 (Genesys allows 20 per OAuth client; a move uses one
+    /// more for a moment; the rest stays for the customer's own tools). Default `5` (5,000 topics).
+    pub channel_budget: Option<f64>,
+    /// A socket silent this long (no heartbeat, pong or event) is replaced; a ping is sent after
+    /// 40 % of it. 500 to 600000. Default `75000` (2.5 heartbeats of 30 s).
+    pub heartbeat_timeout_ms: Option<f64>,
+    /// Events held per subscriber, 1 to 1000000; past it the oldest are dropped and counted
+    /// (`notifications.dropped`). Default `10000`.
+    pub queue_size: Option<f64>,
+}
+
 /// Options of `new TenantOrchestrator(options)`. Exactly one of `configEndpoint` / `configFile`.
 #[napi(object)]
 #[derive(Deserialize)]
@@ -102,6 +118,8 @@ pub struct TenantOrchestratorOptions {
     pub redis_lease_ms: Option<f64>,
     /// 256-bit key (64 hex characters or base64 of 32 bytes) for secrets and tokens at rest.
     pub encryption_key: Option<String>,
+    /// The Notifications API's channel manager: `{ channelBudget, heartbeatTimeoutMs, queueSize }`.
+    pub notifications: Option<NotificationsOptions>,
     /// Refresh a token when this fraction of its lifetime is left (at least 60 s before expiry,
     /// at most a quarter of the lifetime for short tokens). Default `0.1`.
     pub refresh_ahead_ratio: Option<f64>,
@@ -300,6 +318,12 @@ pub fn into_core(js: TenantOrchestratorOptions, env_token: Option<String>) -> Re
 }
 
 #[cfg(test)]
+    if let Some(n) = js.notifications {
+        let d = o.notifications;
+        o.notifications.channel_budget = count("notifications.channelBudget", n.channel_budget)?.unwrap_or(d.channel_budget);
+        o.notifications.heartbeat_timeout = millis(n.heartbeat_timeout_ms).unwrap_or(d.heartbeat_timeout);
+        o.notifications.queue_size = count("notifications.queueSize", n.queue_size)?.map_or(d.queue_size, |q| q as usize);
+    }
 mod tests {
     use super::*;
 

@@ -289,6 +289,21 @@ impl NativeOrchestrator {
         self.core.unsubscribe(id);
     }
 
+    /// Subscribes to a tenant's notification topics; resolves once the server has them (use
+    /// `o.subscribe()` / `o.events()` from the package).
+    #[napi(ts_return_type = "Promise<NativeSubscription>")]
+    pub fn subscribe_topics<'env>(
+        &self,
+        env: &'env Env,
+        tenant_id: String,
+        topics: Vec<String>,
+    ) -> Result<PromiseRaw<'env, crate::notifications::NativeSubscription>> {
+        let core = self.core.clone();
+        settle(env, async move { core.notifications().subscribe(&tenant_id, topics).await }, |_, s| {
+            Ok(crate::notifications::NativeSubscription::new(s))
+        })
+    }
+
     /// Stops every task and subscription; later calls reject with `CLOSED`.
     #[napi(ts_return_type = "Promise<void>")]
     pub fn close<'env>(&self, env: &'env Env) -> Result<PromiseRaw<'env, ()>> {
