@@ -117,7 +117,7 @@ test('the SDK sees the 1,000-topic limit as a 400 and the 21st channel evicts th
   await assert.rejects(api.getNotificationsChannelSubscriptions(first.id), (e) => e.status === 404 && e.code === 'not.found');
   const counters = await emu.notifications.counters();
   assert.deepEqual(counters.clients[clientId], {
-    channelsCreated: 21, evictions: 1, expired: 0, subscriptionCalls: 3, topicLimitRefusals: 1,
+    channelsCreated: 21, evictions: 1, expired: 0, subscriptionCalls: 3, topicLimitRefusals: 1, tokenDeaths: 0,
   });
 });
 

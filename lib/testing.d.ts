@@ -91,6 +91,8 @@ export interface EmulatorNotificationSettings {
   socketQueue?: number;
   /** A fault: `connectUri` under this `ws://`/`wss://` base instead of the emulator's own; `null` restores. */
   connectUriBase?: string | null;
+  /** A channel goes when the token that created it is revoked (at once) or expires (within 5 s). Default false. */
+  channelsDieWithToken?: boolean;
 }
 
 export interface PublishOptions {
@@ -126,7 +128,14 @@ export interface Publication {
 export interface NotificationCounters {
   clients: Record<
     string,
-    { channelsCreated: number; evictions: number; expired: number; subscriptionCalls: number; topicLimitRefusals: number }
+    {
+      channelsCreated: number;
+      evictions: number;
+      expired: number;
+      subscriptionCalls: number;
+      topicLimitRefusals: number;
+      tokenDeaths: number;
+    }
   >;
   channels: Array<{
     id: string;

@@ -141,12 +141,13 @@ fn add_client(state: &State, body: &[u8]) -> Result<Reply, Reply> {
 }
 
 fn revoke(state: &State, id: &str) -> Result<Reply, Reply> {
-    let mut n = 0;
-    for t in write(&state.tokens).values_mut().filter(|t| t.client_id == id) {
+    let mut revoked = Vec::new();
+    for (token, t) in write(&state.tokens).iter_mut().filter(|(_, t)| t.client_id == id) {
         t.revoked = true;
-        n += 1;
+        revoked.push(token.clone());
     }
-    Ok(Reply::json(json!({"revoked": n})))
+    state.notifications.tokens_gone(revoked.iter().map(String::as_str));
+    Ok(Reply::json(json!({"revoked": revoked.len()})))
 }
 
 fn budget(v: &Value, name: &str) -> Result<Option<Budget>, Reply> {

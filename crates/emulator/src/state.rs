@@ -302,12 +302,14 @@ impl State {
     pub fn prune_tokens(&self) {
         let now = Instant::now();
         let mut tokens = write(&self.tokens);
-        let before = tokens.len();
+        let expired: Vec<String> = tokens.iter().filter(|(_, t)| t.expires_at <= now).map(|(k, _)| k.clone()).collect();
         tokens.retain(|_, t| t.expires_at > now);
-        if tokens.len() != before {
+        if !expired.is_empty() {
             let live: std::collections::HashSet<String> = tokens.keys().cloned().collect();
             lock(&self.windows).retain(|k, _| live.contains(k));
         }
+        drop(tokens);
+        self.notifications.tokens_gone(expired.iter().map(String::as_str));
     }
 
     /// Counters as JSON.

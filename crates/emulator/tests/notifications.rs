@@ -510,3 +510,26 @@ async fn a_foreign_connect_uri_and_control_errors() {
     assert_eq!((c["liveChannels"].as_u64(), c["settings"]["heartbeatMs"].as_u64()), (Some(0), Some(30_000)));
     assert_eq!(e.emu.counters()["notifications"]["liveChannels"], 0);
 }
+
+#[tokio::test]
+async fn channels_die_with_their_token_when_asked() {
+    let e = env().await;
+    let (client, _, token) = e.login("acme-corp").await;
+    let kept = e.channel(&token).await;
+    // Off (the default): revoking the token leaves its channel.
+    e.ok("POST", &format!("clients/{client}/revoke"), Value::Null).await;
+    let (_, _, token) = e.login("acme-corp").await;
+    let (_, v) = e.api("GET", "/api/v2/notifications/channels?includechannels=oauthclient", &token, None).await;
+    assert_eq!(v["entities"].as_array().unwrap().len(), 1);
+
+    e.ok("PUT", "notifications/settings", json!({"channelsDieWithToken": true})).await;
+    let ch = e.channel(&token).await;
+    let mut ws = connect(&ch).await;
+    // DELETE /api/v2/tokens/me revokes the calling token: its channel goes, the older one (another token) stays.
+    assert_eq!(e.api("DELETE", "/api/v2/tokens/me", &token, None).await.0, 204);
+    assert_eq!(next_non_heartbeat(&mut ws).await, Some(Err("close the channel's token expired or was revoked".into())));
+    let c = e.ok("GET", "notifications", Value::Null).await;
+    assert_eq!(c["clients"][&client]["tokenDeaths"], 1);
+    let ids: Vec<&str> = c["channels"].as_array().unwrap().iter().map(|x| x["id"].as_str().unwrap()).collect();
+    assert_eq!(ids, [kept["id"].as_str().unwrap()]);
+}

@@ -82,6 +82,11 @@ fn settings(hub: &Hub, body: &[u8]) -> Result<Reply, Reply> {
     s.max_channels_per_client = int(&b, "maxChannelsPerClient", s.max_channels_per_client as u64, 1..=1_000)? as usize;
     s.max_topics_per_channel = int(&b, "maxTopicsPerChannel", s.max_topics_per_channel as u64, 1..=100_000)? as usize;
     s.socket_queue = int(&b, "socketQueue", s.socket_queue as u64, 1..=65_536)? as usize;
+    match b.get("channelsDieWithToken") {
+        None | Some(Value::Null) => {}
+        Some(Value::Bool(on)) => s.channels_die_with_token = *on,
+        Some(_) => return Err(bad("channelsDieWithToken must be a boolean")),
+    }
     match b.get("connectUriBase") {
         None => {}
         Some(Value::Null) => s.connect_uri_base = None,

@@ -39,6 +39,9 @@ pub struct Settings {
     pub socket_queue: usize,
     /// A fault: answer `connectUri` under this base (e.g. `wss://evil.example`) instead of the emulator's own.
     pub connect_uri_base: Option<String>,
+    /// A channel goes when the token that created it is revoked (at once) or expires (within the pruner's
+    /// 5 s). Off by default: the real behaviour is unconfirmed (see the README).
+    pub channels_die_with_token: bool,
 }
 
 impl Default for Settings {
@@ -50,6 +53,7 @@ impl Default for Settings {
             max_topics_per_channel: 1_000,
             socket_queue: 1_024,
             connect_uri_base: None,
+            channels_die_with_token: false,
         }
     }
 }
@@ -133,6 +137,8 @@ pub struct ClientCounts {
     pub subscription_calls: u64,
     /// Subscription calls refused for the topic limit.
     pub topic_limit_refusals: u64,
+    /// Channels closed because their token was revoked or expired (`channelsDieWithToken`).
+    pub token_deaths: u64,
 }
 
 #[derive(Default)]
@@ -153,6 +159,7 @@ struct Inner {
 enum Removal {
     Evicted,
     Expired,
+    TokenGone,
     Reset,
 }
 
@@ -355,6 +362,19 @@ impl Hub {
         }
     }
 
+    /// These tokens were revoked or expired: with `channelsDieWithToken`, the channels they created go.
+    pub fn tokens_gone<'a>(&self, tokens: impl IntoIterator<Item = &'a str>) {
+        let mut g = lock(&self.inner);
+        if !g.settings.channels_die_with_token {
+            return;
+        }
+        let gone: HashSet<String> = tokens.into_iter().map(hash).collect();
+        let ids: Vec<String> = g.channels.iter().filter(|(_, c)| gone.contains(&c.token_hash)).map(|(id, _)| id.clone()).collect();
+        for id in ids {
+            remove(&mut g, &id, Removal::TokenGone);
+        }
+    }
+
     /// Drops expired channels (the emulator's pruner calls this now and then).
     pub fn prune(&self) {
         prune(&mut lock(&self.inner), Instant::now());
@@ -460,6 +480,10 @@ fn remove(inner: &mut Inner, id: &str, why: Removal) {
         Removal::Expired => {
             counts.expired += 1;
             "channel expired"
+        }
+        Removal::TokenGone => {
+            counts.token_deaths += 1;
+            "the channel's token expired or was revoked"
         }
         Removal::Reset => "emulator reset",
     };

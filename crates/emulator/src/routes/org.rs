@@ -54,6 +54,7 @@ pub(super) fn revoke_self(state: &State, call: &Call<'_>) -> Reply {
     if let Some(t) = write(&state.tokens).get_mut(&call.token) {
         t.revoked = true;
     }
+    state.notifications.tokens_gone([call.token.as_str()]);
     Reply::empty(204)
 }
 
