@@ -1,5 +1,5 @@
 //! The Notifications API: channels per OAuth client (at most [`Settings::max_channels_per_client`],
-//! the oldest evicted by one more), their topics (at most [`Settings::max_topics_per_channel`]), the
+//! the least recently used evicted by one more), their topics (at most [`Settings::max_topics_per_channel`]), the
 //! topic → channels index events fan out through, each channel's live socket, and counters.
 //!
 //! One mutex over everything, held briefly and never across an await. A socket is reached through
@@ -8,55 +8,24 @@
 //! (closing warning, close, kill, silence: at most a handful per channel).
 
 pub mod control;
+mod counters;
 mod publish;
+mod settings;
 pub mod socket;
+
+pub use counters::ClientCounts;
+pub use settings::Settings;
 
 use crate::error_body::ApiError;
 use crate::state::lock;
 use crate::time::{format_iso, now_ms};
 use axum::extract::ws::Utf8Bytes;
-use serde::Serialize;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque};
 use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
-
-/// Behaviour that tests tune (`PUT /__control/notifications/settings`).
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
-#[serde(rename_all = "camelCase")]
-pub struct Settings {
-    /// Heartbeat period of new sockets (real: about 30 s).
-    pub heartbeat_ms: u64,
-    /// Lifetime of new channels (real: 24 h).
-    pub channel_lifetime_ms: u64,
-    /// Channels per OAuth client before the oldest is evicted (real: 20).
-    pub max_channels_per_client: usize,
-    /// Topics per channel (real: 1,000).
-    pub max_topics_per_channel: usize,
-    /// Events queued per socket before a publisher waits (then drops).
-    pub socket_queue: usize,
-    /// A fault: answer `connectUri` under this base (e.g. `wss://evil.example`) instead of the emulator's own.
-    pub connect_uri_base: Option<String>,
-    /// A channel goes when the token that created it is revoked (at once) or expires (within the pruner's
-    /// 5 s). Off by default: the real behaviour is unconfirmed (see the README).
-    pub channels_die_with_token: bool,
-}
-
-impl Default for Settings {
-    fn default() -> Self {
-        Settings {
-            heartbeat_ms: 30_000,
-            channel_lifetime_ms: 86_400_000,
-            max_channels_per_client: 20,
-            max_topics_per_channel: 1_000,
-            socket_queue: 1_024,
-            connect_uri_base: None,
-            channels_die_with_token: false,
-        }
-    }
-}
 
 /// What a socket is told besides events.
 #[derive(Debug, Clone, Copy)]
@@ -121,24 +90,6 @@ impl Channel {
             s.tell(Ctl::Extend(self.expires_at));
         }
     }
-}
-
-/// Counts of one OAuth client.
-#[derive(Debug, Clone, Default, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ClientCounts {
-    /// `POST /channels` answered with a channel.
-    pub channels_created: u64,
-    /// Channels removed because a newer one went over the limit.
-    pub evictions: u64,
-    /// Channels that reached `expires` (or were expired by a control call).
-    pub expired: u64,
-    /// Subscription calls (GET, PUT, POST, DELETE), any outcome.
-    pub subscription_calls: u64,
-    /// Subscription calls refused for the topic limit.
-    pub topic_limit_refusals: u64,
-    /// Channels closed because their token was revoked or expired (`channelsDieWithToken`).
-    pub token_deaths: u64,
 }
 
 #[derive(Default)]
@@ -378,53 +329,6 @@ impl Hub {
     /// Drops expired channels (the emulator's pruner calls this now and then).
     pub fn prune(&self) {
         prune(&mut lock(&self.inner), Instant::now());
-    }
-
-    /// Counts back to zero; with `world`, also every channel closed and forgotten and the settings back
-    /// to their defaults (as `POST /__control/reset` does with tokens).
-    pub fn reset(&self, world: bool) {
-        let mut g = lock(&self.inner);
-        g.counts.clear();
-        g.undelivered = 0;
-        for ch in g.channels.values_mut() {
-            (ch.delivered, ch.dropped, ch.connections) = (0, 0, 0);
-        }
-        if world {
-            let ids: Vec<String> = g.channels.keys().cloned().collect();
-            for id in ids {
-                remove(&mut g, &id, Removal::Reset);
-            }
-            let next_conn = g.next_conn;
-            *g = Inner { next_conn, ..Inner::default() };
-        }
-        drop(g);
-        self.publishes.clear();
-    }
-
-    /// Counters and channels, as `GET /__control/notifications` answers.
-    pub fn counters_json(&self) -> Value {
-        let g = lock(&self.inner);
-        let mut channels: Vec<Value> = g
-            .channels
-            .iter()
-            .map(|(id, c)| {
-                json!({
-                    "id": id, "clientId": c.client_id, "orgId": c.org_id, "topics": c.topics.len(),
-                    "connected": c.socket.is_some(), "silenced": c.silenced, "delivered": c.delivered,
-                    "dropped": c.dropped, "connections": c.connections, "expires": c.expires_iso,
-                })
-            })
-            .collect();
-        channels.sort_by(|a, b| a["id"].as_str().cmp(&b["id"].as_str()));
-        json!({
-            "clients": g.counts,
-            "channels": channels,
-            "liveChannels": g.channels.len(),
-            "liveSockets": g.channels.values().filter(|c| c.socket.is_some()).count(),
-            "eventsDelivered": g.channels.values().map(|c| c.delivered).sum::<u64>(),
-            "undelivered": g.undelivered,
-            "settings": g.settings,
-        })
     }
 }
 
