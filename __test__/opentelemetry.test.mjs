@@ -120,13 +120,12 @@ test('a call that met a 429 and a 401: one span, its attempts and token waits in
     tokens.map((t) => [t.attributes['genesys.token.cache'], t.attributes['genesys.token.joined']]),
     [
       ['miss', false],
-      ['hit', false],
       ['miss', false],
     ],
-    'the first token fetched, the cached one for the second attempt, a new one after the 401',
+    'the first token fetched and a new one after the 401 (the cached one for the second attempt is no span)',
   );
   for (const s of children) assert.ok(inside(s, call), `${s.name} lies inside the call's span`);
-  assert.ok(inside(tokens[2], attempts[2]), 'the token after the 401 is waited for inside the third attempt');
+  assert.ok(inside(tokens[0], attempts[0]) && inside(tokens[1], attempts[2]), 'each token is waited for inside its attempt');
   assert.equal(spans.length, children.length + 2, 'nothing else was traced (the call, its children, the caller)');
   assert.equal((await emu.counters(TENANT)).tokenRequests >= 2, true);
 
@@ -134,6 +133,35 @@ test('a call that met a 429 and a 401: one span, its attempts and token waits in
   const token = await o.getAccessToken(TENANT);
   const text = JSON.stringify(exporter.getFinishedSpans().map((s) => ({ n: s.name, a: s.attributes, e: s.events, st: s.status, l: s.links })));
   for (const needle of [token, secret, id, `/api/v2/users/${id}`]) assert.ok(!text.includes(needle), 'nothing secret or id-bearing in a span');
+});
+
+test('a call answered at once with a cached token is one span, no children; a no-op tracer asks for no record', async () => {
+  exporter.reset();
+  const o = orchestrator();
+  await o.initialize();
+  await o.getAccessToken(TENANT);
+  exporter.reset();
+  const [, caller] = await asCaller(() => o.request(TENANT, { path: '/api/v2/organizations/me' }));
+  const spans = exporter.getFinishedSpans();
+  assert.deepEqual(
+    spans.map((s) => [s.name, parentOf(s) === caller.spanContext().spanId]),
+    [
+      ['GET /api/v2/organizations/me', true],
+      ['caller', false],
+    ],
+  );
+  assert.equal(spans[0].attributes['genesys.token.cache'], 'hit');
+  assert.equal(spans[0].attributes['genesys.retry.count'], 0);
+
+  // With no SDK registered the API's tracer records nothing: the call goes untraced, and still works.
+  const noop = new TenantOrchestrator(emu.options({ openTelemetry: { tracerProvider: new api.ProxyTracerProvider() } }));
+  open.push(noop);
+  await noop.initialize();
+  assert.equal((await noop.request(TENANT, { path: '/api/v2/organizations/me' })).status, 200);
+  await noop.request('no-such-tenant', { path: '/x' }).then(
+    () => assert.fail('resolved'),
+    (e) => assert.equal(e.trace, undefined),
+  );
 });
 
 test('error.type is the rejection code; the span is an error; the record is taken off the error', async () => {

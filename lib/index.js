@@ -147,8 +147,11 @@ class TenantOrchestrator {
       tracing?.cachedToken(tenantId);
       return Promise.resolve(cached);
     }
-    if (!tracing) return withBounds(this.#native, bounds, (call) => this.#native.getAccessToken(tenantId, call));
-    const span = tracing.begin('genesys.getAccessToken', tenantId);
+    const span = tracing?.begin('genesys.getAccessToken', tenantId);
+    if (!span?.recording) {
+      span?.span.end();
+      return withBounds(this.#native, bounds, (call) => this.#native.getAccessToken(tenantId, call));
+    }
     return tracing.finish(span, withBounds(this.#native, bounds, (call) => this.#native.getAccessToken(tenantId, call), true));
   }
 
@@ -173,9 +176,6 @@ class TenantOrchestrator {
     return this.#native.reloadConfig();
   }
 
-  /** Calls `callback(event)` for every event; returns a function that unsubscribes. */
-  onEvent(callback) {
-    if (typeof callback !== 'function') {
   /**
    * Subscribes to a tenant's notification topics (docs/notifications.md): `onEvent({ topicName, eventBody,
    * metadata, tenantId })` for each event; resolves to a handle `{ add, remove, close, dropped }` once the
@@ -190,6 +190,9 @@ class TenantOrchestrator {
     return notifications.events(this.#native, tenantId, topics, options);
   }
 
+  /** Calls `callback(event)` for every event; returns a function that unsubscribes. */
+  onEvent(callback) {
+    if (typeof callback !== 'function') {
       throw invalidOption('callback', 'must be a function', 'onEvent(callback): callback must be a function');
     }
     const id = this.#native.subscribe((text) => {
@@ -224,7 +227,10 @@ class TenantOrchestrator {
       span && tracing.end(span, null, err);
       throw err;
     }
-    if (!span) return JSON.parse(await withBounds(this.#native, bounds, (call) => this.#native.requestJson(tenantId, text ?? 'null', call)));
+    if (!span?.recording) {
+      span?.span.end();
+      return JSON.parse(await withBounds(this.#native, bounds, (call) => this.#native.requestJson(tenantId, text ?? 'null', call)));
+    }
     return tracing.finish(span, withBounds(this.#native, bounds, (call) => this.#native.requestJson(tenantId, text ?? 'null', call), true));
   }
 
@@ -243,7 +249,10 @@ class TenantOrchestrator {
       span && tracing.end(span, null, err);
       throw err;
     }
-    if (!span) return JSON.parse(await withBounds(this.#native, bounds, (call) => this.#native.fetchAllJson(tenantId, req, o, call)));
+    if (!span?.recording) {
+      span?.span.end();
+      return JSON.parse(await withBounds(this.#native, bounds, (call) => this.#native.fetchAllJson(tenantId, req, o, call)));
+    }
     return tracing.finish(span, withBounds(this.#native, bounds, (call) => this.#native.fetchAllJson(tenantId, req, o, call), true));
   }
 

@@ -89,6 +89,10 @@ function callAttributes(requests) {
   return a;
 }
 
+// The record leaves out fields that are none, false, zero or empty (trace.rs): put the defaults back.
+const fullToken = (t) => ({ joined: false, ...t });
+const fullRequest = (r) => ({ retries: 0, holdMs: 0, ...r, attempts: r.attempts ?? [], tokens: (r.tokens ?? []).map(fullToken) });
+
 /** The record a traced call's rejection carries (`err.trace`, JSON text), taken off the error. */
 function takeRecord(err) {
   if (!err || typeof err !== 'object' || typeof err.trace !== 'string') return null;
@@ -113,7 +117,10 @@ class Tracing {
     this.#propagate = propagateContext;
   }
 
-  /** Starts a call's span (kind CLIENT) under the context active now. */
+  /**
+   * Starts a call's span (kind CLIENT) under the context active now. `recording` false (no SDK registered,
+   * or sampled out): the call needs no record and takes the untraced path; its context may still go out.
+   */
   begin(name, tenantId, attributes = {}) {
     const api = this.#api;
     const parent = api.context.active();
@@ -123,7 +130,7 @@ class Tracing {
       { kind: api.SpanKind.CLIENT, startTime: hr(startUs), attributes: { 'genesys.tenant.id': String(tenantId), ...attributes } },
       parent,
     );
-    return { span, ctx: api.trace.setSpan(parent, span), startUs, tenantId: String(tenantId) };
+    return { span, ctx: api.trace.setSpan(parent, span), startUs, tenantId: String(tenantId), recording: span.isRecording() };
   }
 
   /**
@@ -194,8 +201,8 @@ class Tracing {
   /** Ends a call's span from its record (`null`: none came) and `err` (the rejection, if any). */
   end(call, record, err) {
     const { span } = call;
-    const requests = record?.requests ?? [];
-    const tokens = record?.tokens ?? [];
+    const requests = (record?.requests ?? []).map(fullRequest);
+    const tokens = (record?.tokens ?? []).map(fullToken);
     const attributes = callAttributes(requests);
     if (requests.length === 1) span.updateName(spanName(requests[0]));
     if (tokens.length) {
@@ -225,10 +232,14 @@ class Tracing {
     span.end(hr(r.endUs));
   }
 
-  /** A request's attempts and token waits, under `ctx`. */
+  /**
+   * A request's attempts and token waits, under `ctx`. A request answered at its first attempt has no attempt
+   * span (the request's span is that attempt), and a token served from the cache no span (the request says
+   * `genesys.token.cache`): the common call costs one span.
+   */
   #children(ctx, r, tenantId) {
     const api = this.#api;
-    r.attempts.forEach((a, i) => {
+    if (r.attempts.length > 1) r.attempts.forEach((a, i) => {
       const attributes = { 'genesys.tenant.id': tenantId, 'http.request.method': method(r.method) };
       if (r.urlTemplate) attributes['url.template'] = r.urlTemplate;
       if (r.serverAddress) attributes['server.address'] = r.serverAddress;
@@ -243,7 +254,7 @@ class Tracing {
       if (failed) span.setStatus({ code: api.SpanStatusCode.ERROR });
       span.end(hr(Math.max(a.endUs, a.startUs)));
     });
-    for (const t of r.tokens) this.#token(ctx, t, tenantId);
+    for (const t of r.tokens) if (t.cache !== 'hit' || t.errorCode) this.#token(ctx, t, tenantId);
   }
 
   /** One wait for a token (INTERNAL: the login request itself is the token manager's, shared by its waiters). */
