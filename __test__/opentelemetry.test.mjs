@@ -180,6 +180,18 @@ test('error.type is the rejection code; the span is an error; the record is take
   assert.equal(call.status.message, undefined, 'no server text in the status');
   assert.equal(call.events.length, 0);
 
+  // A call cut short by its timeoutMs: the span ends with TIMEOUT and keeps what the request got to (its template).
+  exporter.reset();
+  const slow = await emu.control('POST', 'faults', { method: 'GET', path: `/api/v2/users/${userIds[2]}`, status: 0, latencyMs: 5000 });
+  const [late, caller3] = await asCaller(() => o.request(TENANT, { path: `/api/v2/users/${userIds[2]}`, timeoutMs: 200 }));
+  await emu.control('DELETE', `faults/${slow.id}`);
+  assert.equal(late.code, 'TIMEOUT');
+  const [cut] = exporter.getFinishedSpans().filter((s) => parentOf(s) === caller3.spanContext().spanId);
+  assert.equal(cut.name, 'GET /api/v2/users/{userId}');
+  assert.equal(cut.attributes['error.type'], 'TIMEOUT');
+  assert.equal(cut.attributes['url.template'], '/api/v2/users/{userId}');
+  assert.equal(cut.attributes['http.response.status_code'], undefined, 'no answer came');
+
   // A call refused before anything is sent still ends its span with the code.
   exporter.reset();
   const [bad, caller2] = await asCaller(() => o.request('no-such-tenant', { path: '/api/v2/users' }));
