@@ -533,3 +533,56 @@ async fn channels_die_with_their_token_when_asked() {
     let ids: Vec<&str> = c["channels"].as_array().unwrap().iter().map(|x| x["id"].as_str().unwrap()).collect();
     assert_eq!(ids, [kept["id"].as_str().unwrap()]);
 }
+
+/// Reads `n` events from `ws` (skipping heartbeats) and returns their `eventBody.seq` values.
+async fn read_seqs(mut ws: Ws, n: usize) -> Vec<u64> {
+    let mut seqs = Vec::with_capacity(n);
+    while seqs.len() < n {
+        match next_non_heartbeat(&mut ws).await {
+            Some(Ok(t)) => seqs.push(serde_json::from_str::<Value>(&t).unwrap()["eventBody"]["seq"].as_u64().unwrap()),
+            other => panic!("after {} events: {other:?}", seqs.len()),
+        }
+    }
+    seqs
+}
+
+#[tokio::test]
+async fn ten_thousand_events_reach_three_sockets_in_order_and_a_small_queue_only_slows_the_publisher() {
+    let e = env().await;
+    let (_, _, token) = e.login("acme-corp").await;
+    let topic = "v2.routing.queues.q1.conversations";
+    let mut readers = Vec::new();
+    for _ in 0..3 {
+        let ch = e.channel(&token).await;
+        e.subscribe(&token, ch["id"].as_str().unwrap(), &[topic]).await;
+        readers.push(tokio::spawn(read_seqs(connect(&ch).await, 10_000)));
+    }
+    let started = std::time::Instant::now();
+    let v = e.ok("POST", "notifications/publish", json!({"topic": topic, "count": 10_000})).await;
+    assert_eq!((v["queued"].as_u64(), v["undelivered"].as_u64()), (Some(30_000), Some(0)));
+    for r in readers {
+        assert_eq!(r.await.unwrap(), (1..=10_000).collect::<Vec<u64>>());
+    }
+    eprintln!("10,000 events x 3 sockets: {:?}", started.elapsed());
+
+    // A queue of 2 events: the publisher waits for the reader instead of dropping.
+    e.ok("PUT", "notifications/settings", json!({"socketQueue": 2})).await;
+    let ch = e.channel(&token).await;
+    e.subscribe(&token, ch["id"].as_str().unwrap(), &["v2.users.1.presence"]).await;
+    let reader = tokio::spawn(read_seqs(connect(&ch).await, 500));
+    let v = e.ok("POST", "notifications/publish", json!({"topic": "v2.users.1.presence", "count": 500})).await;
+    assert_eq!((v["queued"].as_u64(), v["undelivered"].as_u64()), (Some(500), Some(0)));
+    assert_eq!(reader.await.unwrap(), (1..=500).collect::<Vec<u64>>());
+    // A socket counts a batch once it is written: the count may trail the reader by a moment.
+    let mut delivered = 0;
+    for _ in 0..200 {
+        let c = e.ok("GET", "notifications", Value::Null).await;
+        assert_eq!(c["undelivered"], 0);
+        delivered = c["eventsDelivered"].as_u64().unwrap();
+        if delivered == 30_500 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert_eq!(delivered, 30_500);
+}

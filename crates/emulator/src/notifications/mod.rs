@@ -306,10 +306,21 @@ impl Hub {
         }
     }
 
-    /// Counts frames a socket wrote.
+    /// Counts events a socket is writing.
     pub(crate) fn count_delivered(&self, id: &str, n: u64) {
         if let Some(ch) = lock(&self.inner).channels.get_mut(id) {
             ch.delivered += n;
+        }
+    }
+
+    /// Takes back events a socket failed to write.
+    pub(crate) fn uncount_delivered(&self, id: &str, n: u64) {
+        if n == 0 {
+            return;
+        }
+        if let Some(ch) = lock(&self.inner).channels.get_mut(id) {
+            ch.delivered = ch.delivered.saturating_sub(n);
+            ch.dropped += n;
         }
     }
 

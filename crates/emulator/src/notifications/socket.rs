@@ -102,6 +102,10 @@ async fn run(hub: &Hub, id: &str, mut socket: WebSocket, mut a: Attached) {
                 if n == 0 {
                     break End::Close("channel closed");
                 }
+                // Counted before the writes and taken back (as dropped) for those not written — failed, or
+                // queued before a silence — so a reader that has an event never sees a count without it.
+                let pending = n as u64;
+                hub.count_delivered(id, pending);
                 let mut written = 0;
                 for text in batch.drain(..) {
                     if silenced {
@@ -112,7 +116,7 @@ async fn run(hub: &Hub, id: &str, mut socket: WebSocket, mut a: Attached) {
                     }
                     written += 1;
                 }
-                hub.count_delivered(id, written);
+                hub.uncount_delivered(id, pending - written);
                 if written < n as u64 && !silenced {
                     break End::Drop;
                 }
