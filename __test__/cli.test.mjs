@@ -23,6 +23,8 @@ test('demo: exit 0, a table per tenant and a verdict', async () => {
   assert.match(r.out, /tenant\s+calls\s+token requests\s+retries\s+429s\s+failures/);
   for (const t of ['acme-corp', 'acme', 'globex', 'initech', 'umbrella']) assert.match(r.out, new RegExp(`\\n\\s+${t}\\s+\\d+`));
   assert.match(r.out, /verdict: all \d+ checks held/);
+  // The live-events step: three tenants through a maintenance move, nothing lost or doubled.
+  for (const t of ['acme-corp', 'acme', 'globex']) assert.match(r.out, new RegExp(`${t}\\s+3000 events, 3000 distinct, 0 lost, 0 doubled`));
 });
 
 test('doctor names the missing permission with its fix and exits 1', async () => {

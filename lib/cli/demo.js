@@ -227,7 +227,44 @@ async function main(argv) {
     await emu.control('PUT', 'config-service', { mode: 'ok' });
     check(down.failed === 0 && stale > 0, `${down.done} calls during the outage, ${down.failed} failed; ${stale} config.stale events; last good config kept`);
 
-    step(9, 'Per tenant');
+    step(9, 'Live events for three tenants through a forced maintenance move (Notifications API)');
+    // Every tenant subscribes to one queue's conversation topic; Genesys (here the emulator) publishes 3,000
+    // events; half a second in, every socket is warned of maintenance (v2.system.socket_closing) and closed a
+    // second later. The orchestrator opens a new channel, subscribes and connects before the old socket goes.
+    const live = ['acme-corp', 'acme', 'globex'];
+    const topic = 'v2.routing.queues.0c2a6f4e-5d1b-4f8e-9a37-1b2c3d4e5f60.conversations';
+    const seqs = Object.fromEntries(live.map((t) => [t, []]));
+    const moves = [];
+    const offMoves = o.onEvent((e) => {
+      if (e.type === 'notifications.channel-moved') moves.push(e);
+    });
+    const subs = await Promise.all(live.map((t) => o.subscribe(t, [topic], (e) => seqs[t].push(e.eventBody.seq))));
+    const TOTAL = 3000;
+    const pub = await emu.notifications.publish(topic, { count: TOTAL, ratePerSecond: 1500, background: true });
+    await new Promise((r) => setTimeout(r, 500));
+    for (const t of live) {
+      // The client each tenant uses now (acme moved to its second client in step 6).
+      await emu.notifications.socketClosing({ clientId: o.stats().tenants[t].clientId }, { graceMs: 1000 });
+    }
+    let published = await emu.notifications.publication(pub.id);
+    for (let i = 0; i < 200 && !(published.done && live.every((t) => seqs[t].length >= TOTAL)); i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      published = await emu.notifications.publication(pub.id);
+    }
+    offMoves();
+    await Promise.all(subs.map((s) => s.close()));
+    for (const t of live) {
+      const got = seqs[t];
+      const distinct = new Set(got).size;
+      console.log(`  ${t.padEnd(10)} ${got.length} events, ${distinct} distinct, ${TOTAL - distinct} lost, ${got.length - distinct} doubled`);
+    }
+    const movedTenants = new Set(moves.map((e) => e.tenantId));
+    check(
+      live.every((t) => seqs[t].length === TOTAL && new Set(seqs[t]).size === TOTAL) && live.every((t) => movedTenants.has(t)),
+      `every tenant's channel moved (${moves.length} moves) and each of the ${live.length} tenants received all ${TOTAL} events exactly once`,
+    );
+
+    step(10, 'Per tenant');
     const stats = o.stats().tenants;
     const rows = [];
     for (const t of config) {
