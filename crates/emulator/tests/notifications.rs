@@ -586,3 +586,26 @@ async fn ten_thousand_events_reach_three_sockets_in_order_and_a_small_queue_only
     }
     assert_eq!(delivered, 30_500);
 }
+
+#[tokio::test]
+async fn a_socket_that_never_reads_is_closed_and_does_not_stall_the_others() {
+    let e = env().await;
+    let (_, _, token) = e.login("acme-corp").await;
+    let topic = "v2.users.1.presence";
+    e.ok("PUT", "notifications/settings", json!({"socketQueue": 4})).await;
+    let (stuck, live) = (e.channel(&token).await, e.channel(&token).await);
+    for ch in [&stuck, &live] {
+        e.subscribe(&token, ch["id"].as_str().unwrap(), &[topic]).await;
+    }
+    // The stuck client never reads: its TCP buffers fill, then its queue, then the publisher gives up on it once.
+    let _stuck_ws = connect(&stuck).await;
+    let reader = tokio::spawn(read_seqs(connect(&live).await, 300));
+    let pad = "x".repeat(64 * 1024);
+    let v = e.ok("POST", "notifications/publish", json!({"topic": topic, "count": 300, "eventBody": {"pad": pad}})).await;
+    assert_eq!(reader.await.unwrap(), (1..=300).collect::<Vec<u64>>(), "the reading socket got every event");
+    let queued = v["queued"].as_u64().unwrap();
+    assert!(queued < 600 && v["undelivered"].as_u64().unwrap() == 600 - queued, "{v}");
+    let c = e.ok("GET", "notifications", Value::Null).await;
+    let stuck_now = c["channels"].as_array().unwrap().iter().find(|x| x["id"] == stuck["id"]).unwrap().clone();
+    assert_eq!(stuck_now["connected"], false, "closed as too slow; the channel stays");
+}

@@ -15,7 +15,8 @@ use std::time::Duration;
 use tokio::sync::mpsc::error::TrySendError;
 use tokio::time::Instant;
 
-/// How long a publisher waits for room in a full socket queue before it drops the event for that socket.
+/// How long a publisher waits for room in a full socket queue. A socket still full after that is closed
+/// as too slow (once: its later events find no socket), so one stuck reader never throttles the others.
 const SLOW_READER: Duration = Duration::from_secs(5);
 /// How many publish statuses are kept for `GET /__control/notifications/publish/{id}`.
 const KEPT: usize = 64;
@@ -136,10 +137,16 @@ impl Hub {
             let text = Utf8Bytes::from(event.to_string());
             let (targets, undelivered) = self.targets(spec);
             status.undelivered.fetch_add(undelivered, Ordering::SeqCst);
-            for (id, tx) in targets {
+            for (id, conn, tx) in targets {
                 let sent = match tx.try_send(text.clone()) {
                     Ok(()) => true,
-                    Err(TrySendError::Full(t)) => tx.send_timeout(t, SLOW_READER).await.is_ok(),
+                    Err(TrySendError::Full(t)) => {
+                        let ok = tx.send_timeout(t, SLOW_READER).await.is_ok();
+                        if !ok {
+                            self.too_slow(&id, conn);
+                        }
+                        ok
+                    }
                     Err(TrySendError::Closed(_)) => false,
                 };
                 if sent {
@@ -156,7 +163,8 @@ impl Hub {
 
     /// The event queues of the live, listening channels subscribed to the topic (within the spec's org or
     /// client), and how many subscribed channels had no socket to take the event (or a silenced one).
-    fn targets(&self, spec: &Spec) -> (Vec<(String, tokio::sync::mpsc::Sender<Utf8Bytes>)>, u64) {
+    #[allow(clippy::type_complexity)]
+    fn targets(&self, spec: &Spec) -> (Vec<(String, u64, tokio::sync::mpsc::Sender<Utf8Bytes>)>, u64) {
         let mut g = lock(&self.inner);
         let inner = &mut *g;
         let now = std::time::Instant::now();
@@ -171,7 +179,7 @@ impl Hub {
                 continue;
             }
             match &ch.socket {
-                Some(s) if !ch.silenced => out.push((id.clone(), s.events.clone())),
+                Some(s) if !ch.silenced => out.push((id.clone(), s.conn, s.events.clone())),
                 _ => {
                     ch.dropped += 1;
                     missed += 1;
@@ -180,6 +188,18 @@ impl Hub {
         }
         inner.undelivered += missed;
         (out, missed)
+    }
+
+    /// Socket `conn` of channel `id` took no event for [`SLOW_READER`]: closed, the channel stays.
+    fn too_slow(&self, id: &str, conn: u64) {
+        let mut g = lock(&self.inner);
+        if let Some(ch) = g.channels.get_mut(id) {
+            if ch.socket.as_ref().is_some_and(|s| s.conn == conn) {
+                if let Some(s) = ch.socket.take() {
+                    s.tell(super::Ctl::Close("socket too slow: its queue stayed full"));
+                }
+            }
+        }
     }
 
     fn count_dropped(&self, id: &str) {
