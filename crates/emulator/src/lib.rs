@@ -1,7 +1,8 @@
 //! A local Genesys Cloud: the OAuth token endpoint, the Platform API routes this project uses
 //! (permissions ANY/ALL, optional scope enforcement, per-token rate limits with the real
-//! headers, paging in each of Genesys's styles), the reference tenant config service, and a
-//! control API for faults and counters. Tests, the demo and the benchmarks all run against it.
+//! headers, paging in each of Genesys's styles), the Notifications API (channels, subscriptions and
+//! the WebSocket at `connectUri`), the reference tenant config service, and a control API for faults
+//! and counters. Tests, the demo and the benchmarks all run against it.
 // `ApiError` / `Reply` are large, and many handlers return them in a `Result`. They only travel on
 // the cold path (a refused request), so they are not boxed.
 #![allow(clippy::result_large_err)]

@@ -115,6 +115,18 @@ enum Removal {
 }
 
 /// The Notifications API's state (one per emulator).
+///
+/// ```
+/// use genesys_emulator::notifications::{Hub, TopicChange};
+/// let hub = Hub::default();
+/// let ch = hub.create("client-1", "org-1", "token-1");
+/// let id = ch["id"].as_str().unwrap();
+/// assert!(id.starts_with("streaming-0-"));
+/// let topics = hub.subscriptions("client-1", id, Some(TopicChange::Replace(vec!["v2.users.u1.presence".into()]))).unwrap();
+/// assert_eq!(topics, ["v2.users.u1.presence"]);
+/// // Another client does not see it.
+/// assert!(hub.subscriptions("client-2", id, None).is_err());
+/// ```
 #[derive(Default)]
 pub struct Hub {
     inner: Mutex<Inner>,
