@@ -344,3 +344,72 @@ async fn close_ends_every_subscription_and_socket() {
     let e = o.notifications().subscribe("acme", vec![user_topic(1)]).await.unwrap_err();
     assert_eq!(e.code(), "CLOSED");
 }
+
+/// Shared mode: three replicas on one Redis subscribe the same tenants; each tenant's channels are
+/// opened once (by the replica holding its lease) and every replica receives every event; when the
+/// holder closes, another takes over and the events keep reaching the others.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn three_replicas_open_each_tenants_channels_once_and_all_receive_every_event() {
+    let env = common::emulator().await;
+    let prefix = format!("gt-ntf-{}:", std::process::id());
+    let mut replicas = Vec::new();
+    for _ in 0..3 {
+        let mut o = options(&env, NotificationOptions::default());
+        o.redis_url = Some("redis://127.0.0.1:6379".into());
+        o.encryption_key = Some(genesys_tenants_core::Secret::new("ab".repeat(32)));
+        o.redis_key_prefix = prefix.clone();
+        o.redis_lease = Duration::from_millis(1000);
+        replicas.push(env.orchestrator_with(o).await);
+    }
+    let tenants = ["acme", "globex"];
+    let topic = user_topic(5);
+    let mut subs = Vec::new();
+    for r in &replicas {
+        for t in tenants {
+            subs.push((t, r.notifications().subscribe(t, vec![topic.clone()]).await.unwrap()));
+        }
+    }
+    for t in tenants {
+        let chans = channels_of(&env, t).await;
+        assert_eq!(chans.len(), 1, "{t}: one channel for three replicas");
+        assert_eq!(chans[0]["topics"], 1);
+    }
+    publish(&env, &topic, 1000, 5000.0).await;
+    for (_, sub) in &subs {
+        assert_exact(&collect(sub, 1000, |_| None).await, 1000);
+    }
+    // The holder of acme's channels leaves: another replica takes over and opens them again.
+    let holder = replicas
+        .iter()
+        .position(|r| r.notifications().stats("acme").unwrap().channels.load(std::sync::atomic::Ordering::Relaxed) == 1)
+        .unwrap();
+    let gone = replicas.remove(holder);
+    gone.close().await;
+    let client = env.client_id("acme").await;
+    until("another replica holds acme's channels", || {
+        let (env, client) = (&env, &client);
+        async move {
+            let n = notif(env).await;
+            n["clients"][client]["channelsCreated"] == 2
+                && n["channels"].as_array().unwrap().iter().filter(|c| c["clientId"] == client.as_str() && c["connected"] == true).count()
+                    == 1
+        }
+    })
+    .await;
+    publish(&env, &topic, 500, 5000.0).await;
+    let mut checked = 0;
+    for (_, sub) in subs.iter().filter(|(t, _)| *t == "acme") {
+        // Subscriptions of the replica that left are closed (their batches end).
+        let seqs = collect(sub, 500, |_| None).await;
+        if seqs.is_empty() {
+            continue;
+        }
+        assert_exact(&seqs, 500);
+        checked += 1;
+    }
+    assert_eq!(checked, 2, "the two remaining replicas receive every event");
+    assert_eq!(evictions(&env).await, 0);
+    for r in replicas {
+        r.close().await;
+    }
+}

@@ -5,8 +5,10 @@
 //! the [`Router`], so they keep flowing while a REST call here waits.
 //!
 //! A move is make-before-break: a new channel is created, its socket connected, its topics
-//! subscribed, and only then is the old socket closed; the router's dedupe memory drops what both
-//! delivered. A lost socket is reconnected to its channel (its subscriptions set again), else the
+//! subscribed, and only then is the old socket closed — once it has drained: what the server queued
+//! on it before the new channel's subscription is delivered first. It is drained when an event
+//! arrives twice (the old socket has reached what both carry), when it has delivered nothing for
+//! [`QUIET`] twice over, or after [`MAX_DRAIN`]. The router's dedupe memory drops what both delivered. A lost socket is reconnected to its channel (its subscriptions set again), else the
 //! channel is rebuilt, with a doubling pause between failed attempts (at most [`MAX_BACKOFF`]).
 
 use super::packing::{plan, TOPICS_PER_CHANNEL};
@@ -33,6 +35,20 @@ use url::Url;
 pub(crate) const MAX_BACKOFF: Duration = Duration::from_secs(30);
 /// Longest margin before a channel's (or its token's) expiry at which it is moved.
 pub(crate) const MAX_MOVE_MARGIN: Duration = Duration::from_secs(600);
+
+/// How often a draining socket is looked at; two looks without an event: drained.
+pub(crate) const QUIET: Duration = Duration::from_millis(100);
+/// The longest an old socket is kept after a move.
+pub(crate) const MAX_DRAIN: Duration = Duration::from_secs(10);
+
+/// An old socket after a move, kept until it has delivered what only it carried.
+struct Drain {
+    socket: Socket,
+    duplicates: u64,
+    events: u64,
+    quiet_looks: u32,
+    until: Instant,
+}
 
 /// What a subscription asks of its tenant's manager.
 pub(crate) enum Command {
@@ -67,6 +83,7 @@ pub(crate) struct Manager {
     notes_tx: mpsc::UnboundedSender<Note>,
     notes_rx: mpsc::UnboundedReceiver<Note>,
     next_key: u64,
+    draining: Vec<Drain>,
 }
 
 impl Manager {
@@ -92,6 +109,7 @@ impl Manager {
             notes_tx,
             notes_rx,
             next_key: 0,
+            draining: Vec::new(),
         }
     }
 
@@ -122,12 +140,17 @@ impl Manager {
                     _ => {}
                 },
                 _ = tokio::time::sleep_until(due.unwrap_or_else(Instant::now)), if due.is_some() => self.due().await,
+                _ = tokio::time::sleep(QUIET), if !self.draining.is_empty() => self.drain().await,
             }
         }
         self.shutdown().await;
     }
 
     async fn shutdown(&mut self) {
+        for d in std::mem::take(&mut self.draining) {
+            self.stats.sockets.fetch_sub(1, Ordering::Relaxed);
+            d.socket.close().await;
+        }
         let channels = std::mem::take(&mut self.channels);
         for c in channels {
             if let Some(s) = c.socket {
@@ -352,13 +375,34 @@ impl Manager {
                 self.stats.moves.fetch_add(1, Ordering::Relaxed);
                 let new_id = new.id.clone();
                 let old = std::mem::replace(&mut self.channels[i], new);
-                if let Some(s) = old.socket {
-                    self.stats.sockets.fetch_sub(1, Ordering::Relaxed);
-                    s.close().await;
+                if let Some(socket) = old.socket {
+                    let events = socket.events.load(Ordering::Relaxed);
+                    let duplicates = self.router.duplicates.load(Ordering::Relaxed);
+                    self.draining.push(Drain { socket, duplicates, events, quiet_looks: 0, until: Instant::now() + MAX_DRAIN });
                 }
                 self.event(EventKind::NotificationsChannelMoved, json!({"fromChannelId": old.id, "channelId": new_id, "reason": reason}));
             }
             Err(e) => self.failed(i, reason, &e),
+        }
+    }
+
+    /// Closes the old sockets that have drained (see the module's comment).
+    async fn drain(&mut self) {
+        let duplicates = self.router.duplicates.load(Ordering::Relaxed);
+        let now = Instant::now();
+        let mut i = 0;
+        while i < self.draining.len() {
+            let d = &mut self.draining[i];
+            let events = d.socket.events.load(Ordering::Relaxed);
+            d.quiet_looks = if events == d.events { d.quiet_looks + 1 } else { 0 };
+            d.events = events;
+            if duplicates > d.duplicates || d.quiet_looks >= 2 || now >= d.until || d.socket.is_finished() {
+                let d = self.draining.swap_remove(i);
+                self.stats.sockets.fetch_sub(1, Ordering::Relaxed);
+                d.socket.close().await;
+                continue;
+            }
+            i += 1;
         }
     }
 

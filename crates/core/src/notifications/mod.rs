@@ -6,7 +6,8 @@
 //!   of at most 1,000, within `notifications.channelBudget`; [`dedupe`]: the memory that delivers an
 //!   event seen on two channels once; [`queue`]: a subscriber's bounded queue (drop-oldest);
 //!   [`router`]: one tenant's fan-out; [`rest`]: the channel REST calls, through the pipeline;
-//!   [`socket`]: one WebSocket; `manager`: one tenant's channels.
+//!   [`socket`]: one WebSocket; `manager`: one tenant's channels; `shared`: with `redisUrl`, one
+//!   replica holds each tenant's channels and every replica reads the events from a Redis stream.
 //! - [`Notifications`] holds one manager per tenant; [`Subscription`] is a caller's handle.
 //!
 //! The orchestrator builds it and closes it ([`Notifications::close`]).
@@ -18,6 +19,7 @@ pub mod packing;
 pub mod queue;
 pub mod rest;
 pub mod router;
+mod shared;
 pub mod socket;
 
 use crate::error::{Error, Result};
@@ -121,8 +123,17 @@ impl Notifications {
                     let (tx, rx) = mpsc::unbounded_channel();
                     let router = Arc::new(Router::new(tenant_id));
                     let stats = Arc::new(ChannelStats::default());
-                    let m = Manager::new(tenant_id.to_string(), Arc::clone(&self.pipeline), Arc::clone(&router), tls, Arc::clone(&stats));
-                    lock(&self.tasks).push(tokio::spawn(m.run(rx, self.stop.child_token())));
+                    let (pipeline, stop) = (Arc::clone(&self.pipeline), self.stop.child_token());
+                    let task = match self.pipeline.store.clone() {
+                        Some(store) => {
+                            let (tenant, router, stats) = (tenant_id.to_string(), Arc::clone(&router), Arc::clone(&stats));
+                            tokio::spawn(shared::Shared { tenant, pipeline, store, router, tls, stats }.run(rx, stop))
+                        }
+                        None => tokio::spawn(
+                            Manager::new(tenant_id.to_string(), pipeline, Arc::clone(&router), tls, Arc::clone(&stats)).run(rx, stop),
+                        ),
+                    };
+                    lock(&self.tasks).push(task);
                     tenants.insert(tenant_id.to_string(), TenantEntry { commands: tx, router, stats });
                     &tenants[tenant_id]
                 }

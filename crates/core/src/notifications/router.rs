@@ -101,6 +101,31 @@ impl Router {
         }
     }
 
+    /// Delivers an event already rendered and deduplicated (by the replica holding the tenant's
+    /// channels, in shared mode) to every subscriber of `topic` here.
+    pub fn deliver_text(&self, topic: &str, text: &Arc<str>) {
+        let s = lock(&self.state);
+        let mut any = false;
+        for sub in s.subscribers.values().filter(|sub| sub.topics.contains(topic)) {
+            sub.queue.push(Arc::clone(text));
+            any = true;
+        }
+        if any {
+            self.delivered.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    /// The topic of a text [`Router`] rendered (it starts with its `topicName`, which needs no escape).
+    ///
+    /// ```
+    /// use genesys_tenants_core::notifications::router::Router;
+    /// assert_eq!(Router::topic_of(r#"{"topicName":"v2.a","eventBody":1}"#), Some("v2.a"));
+    /// ```
+    pub fn topic_of(text: &str) -> Option<&str> {
+        let rest = text.strip_prefix(r#"{"topicName":""#)?;
+        rest.split('"').next()
+    }
+
     /// `{ topicName, eventBody, metadata, tenantId }` as JSON text; body and metadata as the server
     /// sent them (already checked to be JSON).
     fn render(&self, ev: &EventFrame) -> Arc<str> {

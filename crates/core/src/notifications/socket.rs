@@ -107,6 +107,8 @@ fn short(e: &tokio_tungstenite::tungstenite::Error) -> String {
 pub struct Socket {
     /// The manager's key of this socket (one per connection, never reused).
     pub key: u64,
+    /// Events this socket has delivered to the router (a drained old socket stops counting).
+    pub events: Arc<std::sync::atomic::AtomicU64>,
     stop: CancellationToken,
     task: tokio::task::JoinHandle<()>,
 }
@@ -115,8 +117,9 @@ impl Socket {
     /// Runs `ws` until [`Socket::close`] or its end (reported on `notes`).
     pub fn spawn(key: u64, ws: Ws, router: Arc<Router>, notes: UnboundedSender<Note>, heartbeat_timeout: Duration) -> Socket {
         let stop = CancellationToken::new();
-        let task = tokio::spawn(run(key, ws, router, notes, heartbeat_timeout, stop.clone()));
-        Socket { key, stop, task }
+        let events = Arc::new(std::sync::atomic::AtomicU64::new(0));
+        let task = tokio::spawn(run(key, ws, router, notes, heartbeat_timeout, stop.clone(), Arc::clone(&events)));
+        Socket { key, events, stop, task }
     }
 
     /// Closes the socket (a close frame, bounded) and waits for its task (bounded).
@@ -141,6 +144,7 @@ async fn run(
     notes: UnboundedSender<Note>,
     heartbeat_timeout: Duration,
     stop: CancellationToken,
+    events: Arc<std::sync::atomic::AtomicU64>,
 ) {
     let ping_after = heartbeat_timeout.mul_f64(0.4);
     let mut last = Instant::now();
@@ -159,7 +163,10 @@ async fn run(
                     last = Instant::now();
                     pinged = false;
                     match parse(text.as_str()) {
-                        Frame::Event(ev) => router.deliver(&ev),
+                        Frame::Event(ev) => {
+                            router.deliver(&ev);
+                            events.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        }
                         Frame::SocketClosing if !closing_told => {
                             closing_told = true;
                             let _ = notes.send(Note::Closing(key));

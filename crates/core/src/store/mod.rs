@@ -9,6 +9,7 @@ mod connection;
 mod deliveries;
 mod keys;
 mod lease;
+mod notifications;
 mod organizations;
 mod pubsub;
 mod redis_store;
@@ -17,6 +18,7 @@ mod staging;
 
 pub use budget::{Budget, RateWait, Said, Slot, SHARED_WINDOW_MARGIN};
 pub use keys::Keys;
+pub use notifications::{StreamEvent, READ_COUNT, STREAM_CAP};
 pub use redis_store::{
     unix_ms_now, Lease, SharedStore, SharedToken, StoreError, StoreHealth, StoreSettings, DEFAULT_OP_TIMEOUT, DEFAULT_RETRY_PAUSE,
 };
