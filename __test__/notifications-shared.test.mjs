@@ -40,7 +40,7 @@ function replica(job) {
       };
       check();
     });
-  return { ready: next(1), result: next(2).finally(() => clearTimeout(timer)) };
+  return { ready: next(1), result: next(2).finally(() => clearTimeout(timer)), kill: () => p.kill('SIGKILL') };
 }
 
 test('3 replicas on Redis open each tenant\'s channels once and all receive every event', async () => {
@@ -61,12 +61,49 @@ test('3 replicas on Redis open each tenant\'s channels once and all receive ever
     assert.equal(counters.clients[clientId].channelsCreated, 1, `${t}: one channel for three replicas`);
   }
   await emu.notifications.publish(topic, { count: 1000, ratePerSecond: 5000 });
+  // Still one channel per tenant while the events flow (a replica that closes later hands its lease over).
+  const during = await emu.notifications.counters();
+  for (const t of tenants) assert.equal(during.clients[await emu.clientId(t)].channelsCreated, 1, t);
   const results = await Promise.all(replicas.map((r) => r.result));
   const every = Array.from({ length: 1000 }, (_, i) => i + 1);
   for (const r of results) {
     for (const t of tenants) assert.deepEqual(r.seqs[t], every, `${t}: every event once in every replica`);
   }
-  assert.equal(results.reduce((n, r) => n + r.opened, 0), tenants.length, 'each tenant\'s channel opened once in the fleet');
   const after = await emu.notifications.counters();
   assert.equal(Object.values(after.clients).reduce((n, c) => n + c.evictions, 0), 0);
+});
+
+test('a holder that dies (SIGKILL) is replaced when its lease lapses; the others keep receiving', async () => {
+  const tenant = 'acme';
+  const topic = 'v2.users.00000000-0000-4000-8000-000000000043.presence';
+  const options = emu.options({
+    redisUrl: 'redis://127.0.0.1:6379',
+    encryptionKey: 'b2'.repeat(32),
+    redisKeyPrefix: `gt-ntf-js-${process.pid}-${Math.random().toString(36).slice(2, 8)}:`,
+    redisLeaseMs: 1000,
+    rateLimitPerMinute: 6000,
+  });
+  const clientId = await emu.clientId(tenant);
+  const created = async () => (await emu.notifications.counters()).clients[clientId]?.channelsCreated ?? 0;
+  const before = await created();
+  // The first replica takes the lease; the other two join it.
+  const holder = replica({ options, tenants: [tenant], topic, expect: 500 });
+  await holder.ready;
+  const others = [0, 1].map(() => replica({ options, tenants: [tenant], topic, expect: 500 }));
+  for (const r of others) await r.ready;
+  assert.equal(await created(), before + 1);
+  holder.kill();
+  await holder.result.catch(() => {});
+  // Its socket is gone at once; its lease lapses within redisLeaseMs and another replica opens the channel again.
+  const end = Date.now() + 30_000;
+  for (;;) {
+    const c = await emu.notifications.counters();
+    const live = c.channels.filter((ch) => ch.clientId === clientId && ch.connected && ch.topics === 1);
+    if ((await created()) === before + 2 && live.length === 1) break;
+    assert.ok(Date.now() < end, 'another replica took over');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  await emu.notifications.publish(topic, { count: 500, ratePerSecond: 5000 });
+  const every = Array.from({ length: 500 }, (_, i) => i + 1);
+  for (const r of await Promise.all(others.map((o) => o.result))) assert.deepEqual(r.seqs[tenant], every);
 });
