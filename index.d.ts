@@ -384,6 +384,12 @@ export interface TenantOrchestratorOptions {
    */
   rateLimitPerMinute?: number
   /**
+   * Tokens each tenant keeps, each with its own rate budget (Genesys counts its limits per token):
+   * 1 to 20, default `1`. A tenant entry's own `tokensPerTenant` overrides it. Each token is one
+   * more token request at first use and per refresh (docs/token-pools.md).
+   */
+  tokensPerTenant?: number
+  /**
    * When a tenant declares `requiredScopes` that do not cover an endpoint: `'enforce'` fails
    * with `SCOPE_MISSING` before sending, `'warn'` sends and emits `preflight.warning`, `'off'`
    * skips the check. Default `'enforce'`.

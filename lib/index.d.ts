@@ -499,6 +499,10 @@ export interface TenantMetrics {
   tokensAcquired: number;
   rotations: number;
   valid: boolean;
+  /** Tokens in the tenant's pool, for a tenant with more than one (`tokensPerTenant`, docs/token-pools.md). */
+  tokenSlots?: number;
+  /** Of those, the ones holding a usable token. */
+  tokenSlotsValid?: number;
 }
 
 /** What `metrics()` returns. */

@@ -133,6 +133,10 @@ pub struct TenantOrchestratorOptions {
     /// Client-side budget per token. Default `300` (Genesys's default per client-credentials
     /// token); refined from `inin-ratelimit-*` headers when the API sends them.
     pub rate_limit_per_minute: Option<f64>,
+    /// Tokens each tenant keeps, each with its own rate budget (Genesys counts its limits per token):
+    /// 1 to 20, default `1`. A tenant entry's own `tokensPerTenant` overrides it. Each token is one
+    /// more token request at first use and per refresh (docs/token-pools.md).
+    pub tokens_per_tenant: Option<f64>,
     /// When a tenant declares `requiredScopes` that do not cover an endpoint: `'enforce'` fails
     /// with `SCOPE_MISSING` before sending, `'warn'` sends and emits `preflight.warning`, `'off'`
     /// skips the check. Default `'enforce'`.
@@ -308,6 +312,7 @@ pub fn into_core(js: TenantOrchestratorOptions, env_token: Option<String>) -> Re
     o.max_retry_delay = millis(js.max_retry_delay_ms).unwrap_or(d.max_retry_delay);
     o.request_timeout = millis(js.request_timeout_ms).unwrap_or(d.request_timeout);
     o.rate_limit_per_minute = count("rateLimitPerMinute", js.rate_limit_per_minute)?.unwrap_or(d.rate_limit_per_minute);
+    o.tokens_per_tenant = count("tokensPerTenant", js.tokens_per_tenant)?.unwrap_or(d.tokens_per_tenant);
     if let Some(p) = js.preflight {
         o.preflight = PreflightMode::parse(&p).ok_or_else(|| Error::invalid_option("preflight", "must be 'enforce', 'warn' or 'off'"))?;
     }

@@ -42,6 +42,12 @@ pub struct TenantMetrics {
     pub rotations: u64,
     /// The config entry is usable.
     pub valid: bool,
+    /// Tokens in its pool, for a tenant with more than one (`tokensPerTenant`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub token_slots: Option<u32>,
+    /// Of those, the ones holding a usable token.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub token_slots_valid: Option<u32>,
 }
 
 /// Everything [`crate::Orchestrator::metrics`] reports.
@@ -90,6 +96,11 @@ impl Metrics {
                     tokens_acquired: t.token.tokens_acquired,
                     rotations: t.token.rotations,
                     valid: t.valid,
+                    token_slots: t.slots.as_ref().map(|s| s.len() as u32),
+                    token_slots_valid: t
+                        .slots
+                        .as_ref()
+                        .map(|s| s.iter().filter(|s| matches!(s.state, "valid" | "refresh-due")).count() as u32),
                 };
                 (id, m)
             })
@@ -171,6 +182,21 @@ impl Metrics {
         per_tenant(&mut out, "genesys_tenants_tenant_valid", "gauge", "1 when the tenant's config entry is usable.", &|t| {
             f64::from(u8::from(t.valid))
         });
+        // Only tenants with a token pool (`tokensPerTenant` > 1) have these series.
+        if self.tenants.values().any(|t| t.token_slots.is_some()) {
+            let pooled = |out: &mut String, name: &str, help: &str, value: fn(&TenantMetrics) -> Option<u32>| {
+                header(out, name, "gauge", help);
+                for (id, t) in &self.tenants {
+                    if let Some(v) = value(t) {
+                        let _ = writeln!(out, "{name}{{tenant=\"{}\"}} {v}", escape(id));
+                    }
+                }
+            };
+            pooled(&mut out, "genesys_tenants_token_slots", "Tokens in the tenant's pool (tokensPerTenant).", |t| t.token_slots);
+            pooled(&mut out, "genesys_tenants_token_slots_valid", "Tokens of the tenant's pool holding a usable token.", |t| {
+                t.token_slots_valid
+            });
+        }
         let single = |out: &mut String, name: &str, kind: &str, help: &str, v: f64| {
             header(out, name, kind, help);
             let _ = writeln!(out, "{name} {}", num(v));

@@ -62,6 +62,29 @@ pub struct TenantStats {
     /// Why it is unusable (invalid entries).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<EntryError>,
+    /// Each token of its pool, slot 0 first — only for a tenant with more than one
+    /// (`tokensPerTenant`); the fields above are the tenant's totals and slot 0's token.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub slots: Option<Vec<SlotStats>>,
+}
+
+/// One token of a tenant's pool.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SlotStats {
+    /// Its place in the pool (0: the token `getAccessToken()` hands out).
+    pub slot: usize,
+    /// `none`, `valid`, `refresh-due` or `expired`.
+    pub state: &'static str,
+    /// A token request of this slot is under way.
+    pub refreshing: bool,
+    /// Time left on its token.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expires_in_ms: Option<u64>,
+    /// Attempts sent with its token (in this process).
+    pub attempts: u64,
+    /// Its limiter's model of the server's window for its token.
+    pub rate_limit: RateLimitStats,
 }
 
 /// The limiter's model: `allowed` requests per `windowMs`, `used` in the current window.
@@ -109,6 +132,7 @@ impl Stats {
                 }
                 TenantEntry::Invalid(_) => (None, None),
             };
+            let slots = pool_stats(p, id);
             tenants.insert(
                 id.clone(),
                 TenantStats {
@@ -126,9 +150,39 @@ impl Stats {
                     pending_client_id,
                     promoted_from,
                     error,
+                    slots,
                 },
             );
         }
         Stats { tenants, config: p.config.health(), store: p.store.as_ref().map(|s| s.describe()), closed, initialized }
     }
+}
+
+/// The slots of the tenant's pool, when it has more than one token.
+fn pool_stats(p: &Pipeline, tenant_id: &str) -> Option<Vec<SlotStats>> {
+    let tokens = p.tokens.describe_pool(tenant_id);
+    if tokens.len() < 2 {
+        return None;
+    }
+    let limiters = p.peek_pool(tenant_id);
+    let slots = tokens
+        .into_iter()
+        .enumerate()
+        .map(|(k, t)| {
+            let used = limiters.get(k);
+            let (allowed, in_window, window) = match used {
+                Some(s) => s.limiter.snapshot(),
+                None => (p.options.rate_limit_per_minute, 0, std::time::Duration::from_secs(60)),
+            };
+            SlotStats {
+                slot: k,
+                state: t.state,
+                refreshing: t.refreshing,
+                expires_in_ms: t.expires_in_ms,
+                attempts: used.map_or(0, |s| s.attempts.load(Ordering::Relaxed)),
+                rate_limit: RateLimitStats { allowed, used: in_window, window_ms: window.as_millis() as u64 },
+            }
+        })
+        .collect();
+    Some(slots)
 }

@@ -48,6 +48,9 @@ pub struct Tenant {
     /// The organization the entry is pinned to (`organizationId`, a UUID, lower case): every
     /// credential's token is checked to belong to it before anything else is sent with it.
     pub organization_id: Option<String>,
+    /// `tokensPerTenant` of the entry (1 to [`crate::options::MAX_TOKENS_PER_TENANT`]): how many
+    /// tokens the tenant keeps, each with its own rate budget; `None` takes the orchestrator's option.
+    pub tokens_per_tenant: Option<u32>,
 }
 
 /// One OAuth client's credentials.
@@ -88,6 +91,7 @@ impl std::fmt::Debug for Tenant {
             .field("pending", &self.pending)
             .field("promoted_from", &self.promoted_from)
             .field("organization_id", &self.organization_id)
+            .field("tokens_per_tenant", &self.tokens_per_tenant)
             .finish()
     }
 }
@@ -121,6 +125,7 @@ impl Tenant {
             || self.pending_fingerprint() != old.pending_fingerprint()
             || self.promoted_from.as_ref().map(|c| &c.fingerprint) != old.promoted_from.as_ref().map(|c| &c.fingerprint)
             || self.organization_id != old.organization_id
+            || self.tokens_per_tenant != old.tokens_per_tenant
     }
 
     /// The fingerprint of the pending credential, if there is one.
@@ -288,6 +293,18 @@ pub fn parse_entry(value: &Value, index: usize, egress: &EgressPolicy) -> Parsed
         Err(r) => return invalid(t, "organizationId", r),
     };
 
+    let tokens_per_tenant = match obj.get("tokensPerTenant") {
+        None | Some(Value::Null) => None,
+        Some(Value::Number(n)) => match n.as_u64().and_then(|n| u32::try_from(n).ok()) {
+            Some(k) if (1..=crate::options::MAX_TOKENS_PER_TENANT).contains(&k) => Some(k),
+            _ => {
+                let max = crate::options::MAX_TOKENS_PER_TENANT;
+                return invalid(t, "tokensPerTenant", format!("must be a whole number between 1 and {max}"));
+            }
+        },
+        Some(other) => return invalid(t, "tokensPerTenant", format!("must be a number, got {}", type_name(other))),
+    };
+
     // A pending credential equal to the current one has nothing left to test.
     let pending = pending.filter(|p| p.fingerprint != current.fingerprint);
     let Credential { client_id, client_secret, fingerprint: credentials_fingerprint } = current;
@@ -307,6 +324,7 @@ pub fn parse_entry(value: &Value, index: usize, egress: &EgressPolicy) -> Parsed
         pending,
         promoted_from: None,
         organization_id,
+        tokens_per_tenant,
     })
 }
 
@@ -537,6 +555,21 @@ mod tests {
         let ParsedEntry::Valid(a) = entry(json!("6f1c2b1e-0e59-4a7e-9b6e-2f3a4b5c6d7e")) else { panic!() };
         let ParsedEntry::Valid(b) = entry(json!("00000000-0e59-4a7e-9b6e-2f3a4b5c6d7e")) else { panic!() };
         assert!(b.differs(&a) && !b.credentials_changed(&a), "a new pin is a change, not a new credential");
+    }
+
+    #[test]
+    fn tokens_per_tenant_is_a_small_whole_number() {
+        let entry = |n: Value| parse(json!({"tenantId":"a","clientId":"c","clientSecret":"s","tokensPerTenant": n}));
+        let ParsedEntry::Valid(t) = entry(json!(4)) else { panic!() };
+        assert_eq!(t.tokens_per_tenant, Some(4));
+        let ParsedEntry::Valid(t) = entry(Value::Null) else { panic!() };
+        assert_eq!(t.tokens_per_tenant, None);
+        for bad in [json!(0), json!(21), json!(2.5), json!(-1), json!("3"), json!(4_294_967_297u64)] {
+            assert_eq!(field_of(entry(bad.clone())).0, "tokensPerTenant", "{bad}");
+        }
+        let ParsedEntry::Valid(a) = entry(json!(1)) else { panic!() };
+        let ParsedEntry::Valid(b) = entry(json!(3)) else { panic!() };
+        assert!(b.differs(&a) && !b.credentials_changed(&a), "a new pool size is a change, not a new credential");
     }
 
     #[test]

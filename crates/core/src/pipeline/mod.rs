@@ -10,6 +10,8 @@ pub mod from_js;
 mod lookup_pacing;
 pub mod paginate;
 pub use paginate::page_end;
+mod pool;
+pub use pool::PoolSlot;
 pub mod rate_limit;
 pub mod request;
 
@@ -90,6 +92,8 @@ pub struct Pipeline {
     pub(crate) cancel: CancellationToken,
     limiters: RwLock<HashMap<String, Arc<Limiter>>>,
     counters: RwLock<HashMap<String, Arc<RequestCounters>>>,
+    /// The token pools of tenants with more than one token (`pool.rs`).
+    pools: pool::Pools,
 }
 
 impl std::fmt::Debug for Pipeline {
@@ -141,6 +145,7 @@ impl Pipeline {
             cancel,
             limiters: RwLock::new(HashMap::new()),
             counters: RwLock::new(HashMap::new()),
+            pools: Default::default(),
         });
         // Events carry server text (token endpoint reasons, …): redact the tenant's secrets there.
         let weak = Arc::downgrade(&pipeline);
@@ -176,9 +181,16 @@ impl Pipeline {
         (l, c)
     }
 
-    /// Forgets a tenant's limiter (the tenant left the config).
+    /// The slots of the tenant's token pool, if it has more than one token and has used them (for
+    /// stats; slot 0's limiter is [`Pipeline::limiter`]'s).
+    pub fn peek_pool(&self, tenant_id: &str) -> Vec<Arc<PoolSlot>> {
+        self.pools.peek(tenant_id)
+    }
+
+    /// Forgets a tenant's limiters (the tenant left the config).
     pub fn forget(&self, tenant_id: &str) {
         write(&self.limiters).remove(tenant_id);
+        self.pools.forget(tenant_id);
     }
 
     /// `CLOSED` once the orchestrator closed.

@@ -481,6 +481,7 @@ impl Drop for Wake<'_> {
     }
 }
 
+mod room;
 pub mod shared;
 
 #[cfg(test)]

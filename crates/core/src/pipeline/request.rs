@@ -30,7 +30,7 @@ use crate::trace;
 use crate::transport::{describe_reqwest, read_limited, BodyError, MAX_API_BODY};
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::time::Instant;
@@ -155,8 +155,18 @@ struct Call<'a> {
     body: Option<(bytes::Bytes, String)>,
     /// The call may be sent again (the catalogue's replay flag).
     safe: bool,
+    /// The slot of the tenant's token pool the current attempt uses (`pool.rs`; always 0 with one token).
+    pool_slot: AtomicUsize,
     /// The slot its latest attempt took in the shared window (a 429 on it teaches the shared budget).
     slot: Mutex<Option<Slot>>,
+}
+
+impl Call<'_> {
+    /// The name of the current attempt's token in the shared store: its shared budget and 429 pause
+    /// (the tenant id for slot 0, as before pools).
+    fn budget_id(&self) -> String {
+        crate::token::pool_store_id(self.tenant_id, self.pool_slot.load(Ordering::Relaxed))
+    }
 }
 
 /// An answer that is not a success, kept to build the error from.
@@ -219,13 +229,17 @@ impl Pipeline {
             trace::describe_request(template, call.url.host_str(), call.url.port());
         }
         self.preflight(&call)?;
-        let limiter = self.limiter(tenant_id);
         let counters = self.request_counters(tenant_id);
         let mut budget = RetryBudget::new(self.options.max_retries, self.options.max_retry_delay);
         loop {
+            // The token (and its limiter) this attempt goes through: the tenant's one, or the pool's
+            // slot with the most room (`pool.rs`).
+            let mut lane = self.lane(&call.tenant, &call.pool_slot);
+            let limiter = Arc::clone(&lane.limiter);
             trace::attempt_start();
             let paced = self.pace(&call, &limiter, &mut budget).await;
             paced.inspect_err(|_| trace::attempt_end(None, None))?;
+            lane.paced();
             // However this attempt ends, the limiter hears of it (a cold limiter's probe, the ramp).
             let _probe = EndProbe(&limiter);
             let token = self.authorize(&call).await.inspect_err(|_| trace::attempt_end(None, None))?;
@@ -272,7 +286,7 @@ impl Pipeline {
                     limiter.hold(server_wait, jitter, Instant::now());
                     if let Some(store) = &self.store {
                         let slot = *lock(&call.slot);
-                        let _ = store.pause(tenant_id, server_wait, slot).await;
+                        let _ = store.pause(&call.budget_id(), server_wait, slot).await;
                     }
                     let correlation_id = match &sent {
                         Failed::Refused(r) => correlation_of(&r.headers),
@@ -338,6 +352,7 @@ impl Pipeline {
             headers: &req.headers,
             safe,
             slot: Mutex::new(None),
+            pool_slot: AtomicUsize::new(0),
         })
     }
 
@@ -380,7 +395,7 @@ impl Pipeline {
             correlation_id: None,
         };
         let paced = match &self.store {
-            Some(store) => rate_limit::shared::pace(store, limiter, call.tenant_id, allowance).await.map_err(too_long)?,
+            Some(store) => rate_limit::shared::pace(store, limiter, &call.budget_id(), allowance).await.map_err(too_long)?,
             None => Paced { slot: None, waited: limiter.acquire_within(allowance).await.map_err(too_long)? },
         };
         *lock(&call.slot) = paced.slot;
@@ -398,7 +413,7 @@ impl Pipeline {
             host: call.url.host_str().unwrap_or_default().to_string(),
             reason,
         })?;
-        self.token(call.tenant_id).await
+        self.token_at(call.tenant_id, call.pool_slot.load(Ordering::Relaxed)).await
     }
 
     /// Steps 5 and 6, send and classify: one attempt — send, read the body up to its limit, tell a success from the rest.
@@ -437,7 +452,7 @@ impl Pipeline {
         if let (Some(store), Some(count @ 0..=1)) = (&self.store, said.count) {
             // This request opened the server's window: the shared one starts now (a store that is
             // down leaves it as it was).
-            let _ = store.align(call.tenant_id, count, limiter.shared_budget().window).await;
+            let _ = store.align(&call.budget_id(), count, limiter.shared_budget().window).await;
         }
         if status != 429 {
             limiter.admitted();

@@ -32,6 +32,8 @@ pub struct TokenSettings {
     pub max_retries: u32,
     /// Cap of the total waiting between retries of one token request.
     pub max_retry_delay: Duration,
+    /// Tokens per tenant unless its entry says (`tokensPerTenant`).
+    pub tokens_per_tenant: u32,
 }
 
 impl TokenSettings {
@@ -42,6 +44,7 @@ impl TokenSettings {
             request_timeout: o.request_timeout,
             max_retries: o.max_retries,
             max_retry_delay: o.max_retry_delay,
+            tokens_per_tenant: o.tokens_per_tenant,
         }
     }
 }
@@ -69,8 +72,10 @@ pub(super) struct Inflight {
     fut: SharedFetch,
 }
 
-/// One tenant's token state.
+/// One token of a tenant: slot 0, or one more of its pool (`tokensPerTenant`, `pool.rs`).
 pub struct Slot {
+    /// Its place in the tenant's pool (0: the token `getAccessToken()` hands out).
+    pub(super) index: usize,
     pub(super) current: ArcSwapOption<AccessToken>,
     /// The token `current` replaced (or the one the API refused): a server may still echo it.
     pub(super) previous: ArcSwapOption<AccessToken>,
@@ -89,10 +94,11 @@ pub struct Slot {
     /// When a fetch last failed: a background refresh toward new credentials waits
     /// [`CHANGE_RETRY_PAUSE`] after it, so a broken new credential is not hammered on every call.
     pub(super) failed_at: Mutex<Option<Instant>>,
-    /// The organizations its credentials were found to belong to (a pinned tenant's gate).
-    pub(super) organizations: super::organizations::Organizations,
-    /// Counters.
-    pub counters: TokenCounters,
+    /// The organizations its credentials were found to belong to (a pinned tenant's gate): one
+    /// record for all the tenant's slots (a credential's organization is the same for each token).
+    pub(super) organizations: Arc<super::organizations::Organizations>,
+    /// Counters, the tenant's (shared by its slots).
+    pub counters: Arc<TokenCounters>,
 }
 
 /// How long after a failed fetch a call served with a superseded credential's token waits before it
@@ -106,7 +112,8 @@ pub struct TokenManager {
     pub(super) config: Arc<ConfigManager>,
     pub(super) events: Events,
     pub(super) settings: TokenSettings,
-    slots: RwLock<HashMap<String, Arc<Slot>>>,
+    /// Each tenant's slots, slot 0 first (more when its pool has more tokens, `pool.rs`).
+    slots: RwLock<HashMap<String, Vec<Arc<Slot>>>>,
     pub(super) next_id: AtomicU64,
     pub(super) store: Option<Arc<SharedStore>>,
     /// Cancelled on close: a refresh in flight stops (no token request is sent after close).
@@ -151,21 +158,33 @@ impl TokenManager {
         }
     }
 
-    /// Drops the tenant's local token (another replica rotated it): the next caller reads the
-    /// shared one, or fetches.
+    /// Drops the tenant's local tokens (another replica rotated them): the next caller reads the
+    /// shared ones, or fetches.
     pub fn forget_local(&self, tenant_id: &str) {
-        if let Some(slot) = self.existing_slot(tenant_id) {
+        for slot in self.slots_of(tenant_id) {
             slot.current.store(None);
         }
     }
 
+    /// The tenant's slot 0.
     pub(super) fn slot(&self, tenant_id: &str) -> Arc<Slot> {
-        if let Some(s) = read(&self.slots).get(tenant_id) {
+        self.slot_at(tenant_id, 0)
+    }
+
+    /// The tenant's slot `k`, made (with those before it) on first use.
+    pub(super) fn slot_at(&self, tenant_id: &str, k: usize) -> Arc<Slot> {
+        if let Some(s) = read(&self.slots).get(tenant_id).and_then(|v| v.get(k)) {
             return Arc::clone(s);
         }
         let mut w = write(&self.slots);
-        Arc::clone(w.entry(tenant_id.to_string()).or_insert_with(|| {
-            Arc::new(Slot {
+        let slots = w.entry(tenant_id.to_string()).or_default();
+        while slots.len() <= k {
+            let (organizations, counters) = match slots.first() {
+                Some(first) => (Arc::clone(&first.organizations), Arc::clone(&first.counters)),
+                None => Default::default(),
+            };
+            slots.push(Arc::new(Slot {
+                index: slots.len(),
                 current: ArcSwapOption::empty(),
                 previous: ArcSwapOption::empty(),
                 refused: Mutex::new(None),
@@ -174,15 +193,21 @@ impl TokenManager {
                 fallback: ArcSwapOption::empty(),
                 probe: ArcSwapOption::empty(),
                 failed_at: Mutex::new(None),
-                organizations: Default::default(),
-                counters: TokenCounters::default(),
-            })
-        }))
+                organizations,
+                counters,
+            }));
+        }
+        Arc::clone(&slots[k])
     }
 
-    /// The slot of a tenant, if it has one (for stats).
+    /// Every slot the tenant has so far (none before its first token).
+    pub(super) fn slots_of(&self, tenant_id: &str) -> Vec<Arc<Slot>> {
+        read(&self.slots).get(tenant_id).cloned().unwrap_or_default()
+    }
+
+    /// The slot 0 of a tenant, if it has one (for stats).
     pub fn existing_slot(&self, tenant_id: &str) -> Option<Arc<Slot>> {
-        read(&self.slots).get(tenant_id).cloned()
+        read(&self.slots).get(tenant_id).and_then(|v| v.first()).cloned()
     }
 
     /// Forgets a tenant (removed from the config): its token is dropped at once.
@@ -197,10 +222,17 @@ impl TokenManager {
 
     /// A usable token for the tenant: the cached one (starting a background refresh when it is
     /// inside its refresh window or was minted with superseded credentials), else a new one — either
-    /// way through the organization gate of a pinned tenant (`pinning.rs`).
+    /// way through the organization gate of a pinned tenant (`pinning.rs`). Slot 0's token: the one
+    /// `getAccessToken()` hands out.
     pub async fn get(self: &Arc<Self>, tenant_id: &str) -> Result<Arc<AccessToken>> {
+        self.get_at(tenant_id, 0).await
+    }
+
+    /// [`TokenManager::get`] for slot `k` of the tenant's pool (`tokensPerTenant`): each slot is its
+    /// own token, refreshed ahead and single-flight on its own.
+    pub async fn get_at(self: &Arc<Self>, tenant_id: &str, k: usize) -> Result<Arc<AccessToken>> {
         let tenant = self.config.tenant(tenant_id)?;
-        let slot = self.slot(tenant_id);
+        let slot = self.slot_at(tenant_id, k);
         // A traced call (crate::trace) notes this wait: cache hit or miss, a flight joined or started.
         let mark = crate::trace::token_start();
         let now = Instant::now();
@@ -252,9 +284,9 @@ impl TokenManager {
     }
 
     /// Every token value of the tenant's a server could echo (current, previous, staged, fallback,
-    /// probe), for redaction.
+    /// probe, of every slot), for redaction.
     pub fn known_tokens(&self, tenant_id: &str, mut f: impl FnMut(&str)) {
-        if let Some(slot) = self.existing_slot(tenant_id) {
+        for slot in self.slots_of(tenant_id) {
             let all = [
                 slot.current.load_full(),
                 slot.previous.load_full(),
@@ -268,17 +300,18 @@ impl TokenManager {
         }
     }
 
-    /// Drops `token_id` if it is still the tenant's current token (after a 401 with it). Returns
-    /// true when it was.
+    /// Drops `token_id` if it is still the current token of one of the tenant's slots (after a 401
+    /// with it). Returns true when it was.
     pub fn invalidate(&self, tenant_id: &str, token_id: u64) -> bool {
-        let Some(slot) = self.existing_slot(tenant_id) else { return false };
+        let slots = self.slots_of(tenant_id);
+        let Some(slot) = slots.iter().find(|s| s.current.load().as_ref().is_some_and(|t| t.id == token_id)) else { return false };
         let cur = slot.current.load_full();
         match cur {
             Some(t) if t.id == token_id => {
                 *lock(&slot.refused) = Some(digest(t.value.expose()));
                 if let (Some(store), Ok(tenant)) = (self.store.clone(), self.config.tenant(tenant_id)) {
                     // Other replicas must not keep reading the refused token from the store.
-                    let (id, kfp, value) = (tenant_id.to_string(), store.fingerprint(&tenant), t.value.expose().to_string());
+                    let (id, kfp, value) = (slot.store_id(tenant_id), store.fingerprint(&tenant), t.value.expose().to_string());
                     tokio::spawn(async move { store.drop_token_if(&id, &kfp, &value).await });
                 }
                 slot.previous.store(Some(Arc::clone(&t)));
@@ -295,30 +328,39 @@ impl TokenManager {
     }
 
     /// Obtains a new token now with the tenant's current credentials, keeping the old token in
-    /// use until the new one is stored.
+    /// use until the new one is stored — for slot 0 and every other slot of its pool that holds a
+    /// token. Slot 0's token, or the first error.
     pub async fn renew(self: &Arc<Self>, tenant_id: &str) -> Result<Arc<AccessToken>> {
         let tenant = self.config.tenant(tenant_id)?;
         let slot = self.slot(tenant_id);
         slot.counters.rotations.fetch_add(1, Ordering::Relaxed);
         // Join a request already under way with the same credentials; it is as fresh as ours.
-        self.fetch(&slot, tenant, crate::store::unix_ms_now()).await
+        let fresh_after = crate::store::unix_ms_now();
+        let others: Vec<_> = self.other_held_slots(&tenant).iter().map(|s| self.fetch(s, Arc::clone(&tenant), fresh_after)).collect();
+        let first = self.fetch(&slot, tenant, fresh_after).await;
+        super::pool::first_error(first, futures::future::join_all(others).await)
     }
 
     /// A token of the tenant's credentials as they are now, for a rotation that found them just
     /// changed: the one [`TokenManager::credentials_changed`] fetched (or is fetching — joined),
     /// never a second request for the same new credentials, never the superseded credential's token.
+    /// Every slot of the pool holding a token is brought to the new credentials the same way.
     pub async fn renew_changed(self: &Arc<Self>, tenant_id: &str) -> Result<Arc<AccessToken>> {
         let tenant = self.config.tenant(tenant_id)?;
-        let slot = self.slot(tenant_id);
-        if let Some(tok) = slot.current.load_full() {
-            if tok.credentials_fingerprint == tenant.credentials_fingerprint && tok.is_usable(Instant::now()) {
-                return Ok(tok);
+        let changed = |slot: &Arc<Slot>| {
+            let tok = slot.current.load_full().filter(|t| t.credentials_fingerprint == tenant.credentials_fingerprint);
+            match tok.filter(|t| t.is_usable(Instant::now())) {
+                Some(tok) => futures::future::ready(Ok(tok)).boxed().shared(),
+                None => self.fetch(slot, Arc::clone(&tenant), 0),
             }
-        }
-        self.fetch(&slot, tenant, 0).await
+        };
+        let others: Vec<_> = self.other_held_slots(&tenant).iter().map(changed).collect();
+        let first = changed(&self.slot(tenant_id)).await;
+        super::pool::first_error(first, futures::future::join_all(others).await)
     }
 
-    /// Starts a refresh in the background when the tenant's credentials changed (config update).
+    /// Starts a refresh in the background when the tenant's credentials changed (config update),
+    /// for each slot of its pool that holds a token.
     pub fn credentials_changed(self: &Arc<Self>, tenant_id: &str) {
         let Ok(tenant) = self.config.tenant(tenant_id) else { return };
         let slot = self.slot(tenant_id);
@@ -326,6 +368,9 @@ impl TokenManager {
             return; // never used: nothing to prepare, the next caller fetches.
         }
         slot.counters.rotations.fetch_add(1, Ordering::Relaxed);
+        for other in self.other_held_slots(&tenant) {
+            drop(self.fetch(&other, Arc::clone(&tenant), 0));
+        }
         drop(self.fetch(&slot, tenant, 0));
     }
 
@@ -403,15 +448,16 @@ impl TokenManager {
             }
         }
         let lifetime = token.expires_at - token.obtained_at;
-        self.events.emit(
-            if prev.is_some() { EventKind::TokenRefreshed } else { EventKind::TokenAcquired },
-            Some(tenant_id),
-            json!({
-                "expiresInMs": lifetime.as_millis() as u64,
-                "refreshInMs": (token.refresh_at - token.obtained_at).as_millis() as u64,
-                "credentialsChanged": prev.as_ref().is_some_and(|p| p.credentials_fingerprint != token.credentials_fingerprint),
-            }),
-        );
+        let mut detail = json!({
+            "expiresInMs": lifetime.as_millis() as u64,
+            "refreshInMs": (token.refresh_at - token.obtained_at).as_millis() as u64,
+            "credentialsChanged": prev.as_ref().is_some_and(|p| p.credentials_fingerprint != token.credentials_fingerprint),
+        });
+        if slot.index > 0 {
+            // One more token of a pool (`tokensPerTenant`); slot 0's events read as before.
+            detail["slot"] = json!(slot.index);
+        }
+        self.events.emit(if prev.is_some() { EventKind::TokenRefreshed } else { EventKind::TokenAcquired }, Some(tenant_id), detail);
     }
 }
 

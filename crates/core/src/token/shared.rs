@@ -34,7 +34,9 @@ impl TokenManager {
         tenant: &Arc<Tenant>,
         fresh_after: u64,
     ) -> Option<Result<Arc<AccessToken>>> {
-        let id = tenant.tenant_id.as_str();
+        // Slot 0 under the tenant's id (today's keys); a pool's other slots each under their own.
+        let store_id = slot.store_id(&tenant.tenant_id);
+        let id = store_id.as_str();
         let kfp = store.fingerprint(tenant);
         let give_up = Instant::now() + store.lease() * 2;
         loop {

@@ -1,5 +1,6 @@
 //! A tenant's token state for `stats()`.
 
+use super::access_token::AccessToken;
 use super::manager::TokenManager;
 use crate::sync::lock;
 use serde::Serialize;
@@ -39,12 +40,7 @@ impl TokenManager {
         let now = Instant::now();
         let c = &slot.counters;
         let current = slot.current.load_full();
-        let state = match &current {
-            None => "none",
-            Some(t) if !t.is_usable(now) => "expired",
-            Some(t) if t.needs_refresh(now) => "refresh-due",
-            Some(_) => "valid",
-        };
+        let state = state_of(current.as_deref(), now);
         let refreshing = lock(&slot.inflight).is_some();
         TokenStats {
             state,
@@ -56,5 +52,15 @@ impl TokenManager {
             refreshing: Some(refreshing),
             expires_in_ms: current.map(|t| t.expires_at.saturating_duration_since(now).as_millis() as u64),
         }
+    }
+}
+
+/// `none`, `expired`, `refresh-due` or `valid`.
+pub(super) fn state_of(current: Option<&AccessToken>, now: Instant) -> &'static str {
+    match current {
+        None => "none",
+        Some(t) if !t.is_usable(now) => "expired",
+        Some(t) if t.needs_refresh(now) => "refresh-due",
+        Some(_) => "valid",
     }
 }

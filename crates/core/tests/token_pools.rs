@@ -1,0 +1,180 @@
+//! Token pools (issue 27, item 3): `tokensPerTenant` gives a tenant N tokens, each with its own rate
+//! budget. Counts from the emulator (token requests, 429s) and from `stats()`; no timings.
+
+mod common;
+
+use common::{emulator, get, Env};
+use futures::future::join_all;
+use genesys_tenants_core::{Error, Orchestrator, Secret};
+use serde_json::json;
+use std::time::Duration;
+
+const PATH: &str = "/api/v2/organizations/me";
+
+async fn pooled(env: &Env, n: u32) -> Orchestrator {
+    let mut o = env.options();
+    o.tokens_per_tenant = n;
+    env.orchestrator_with(o).await
+}
+
+/// `calls` concurrent calls of `tenant`, each its own task (as from many callers); the errors' codes.
+async fn burst(o: &Orchestrator, tenant: &str, calls: usize) -> Vec<&'static str> {
+    let all = (0..calls).map(|_| {
+        let o = o.clone();
+        let tenant = tenant.to_string();
+        tokio::spawn(async move { o.request(&tenant, get(PATH)).await })
+    });
+    join_all(all).await.into_iter().filter_map(|r| r.expect("call task").err().map(|e: Error| e.code())).collect()
+}
+
+/// A round trip as to a real region (20 ms): the calls of a burst are in flight together whatever
+/// the machine's load, instead of each finishing before the next starts.
+async fn slow(env: &Env) {
+    env.control("POST", "faults", json!({"method": "GET", "path": PATH, "status": 0, "latencyMs": 20})).await;
+}
+
+async fn throttled(env: &Env, tenant: &str) -> u64 {
+    env.counters(tenant).await["apiCalls"]["429"].as_u64().unwrap_or(0)
+}
+
+fn slots(o: &Orchestrator, tenant: &str) -> Vec<serde_json::Value> {
+    let stats = serde_json::to_value(o.stats()).unwrap();
+    stats["tenants"][tenant]["slots"].as_array().cloned().unwrap_or_default()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cold_burst_on_three_tokens_makes_exactly_three_token_requests() {
+    let env = emulator().await;
+    slow(&env).await;
+    let o = pooled(&env, 3).await;
+    assert_eq!(burst(&o, "acme", 100).await, Vec::<&str>::new());
+    assert_eq!(env.token_requests("acme").await, 3, "one token request per slot, not per caller");
+    let slots = slots(&o, "acme");
+    assert_eq!(slots.len(), 3);
+    assert!(slots.iter().all(|s| s["state"] == "valid"), "{slots:?}");
+    let attempts: Vec<u64> = slots.iter().map(|s| s["attempts"].as_u64().unwrap()).collect();
+    assert_eq!(attempts.iter().sum::<u64>(), 100);
+    assert!(attempts.iter().all(|a| *a > 0), "every slot served calls: {attempts:?}");
+    // getAccessToken() hands out slot 0's token: no further request.
+    o.access_token("acme").await.unwrap();
+    assert_eq!(env.token_requests("acme").await, 3);
+    let m = o.metrics();
+    assert_eq!((m.tenants["acme"].token_slots, m.tenants["acme"].token_slots_valid), (Some(3), Some(3)));
+    assert!(o.metrics().render_text().contains("genesys_tenants_token_slots{tenant=\"acme\"} 3\n"));
+    o.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_token_is_as_before_pools() {
+    let env = emulator().await;
+    let o = pooled(&env, 1).await;
+    assert_eq!(burst(&o, "acme", 50).await, Vec::<&str>::new());
+    assert_eq!(env.token_requests("acme").await, 1);
+    assert!(slots(&o, "acme").is_empty(), "no slots in stats for a tenant with one token");
+    assert!(!o.metrics().render_text().contains("genesys_tenants_token_slots"));
+    o.close().await;
+}
+
+/// 60 concurrent calls on a token limited to 20 per 2 s, each call allowed to wait 0.5 s at most:
+/// one window's worth goes out. One token serves 20 of them (the rest fail fast, RATE_LIMITED,
+/// without a 429); three tokens serve all 60 — three windows' worth in one — with no 429 either.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn three_tokens_serve_three_times_one_tokens_window() {
+    let env = emulator().await;
+    env.patch_client("acme", json!({"rateLimit": {"limit": 20, "windowSeconds": 2}})).await;
+    slow(&env).await;
+    let with = |n: u32| {
+        let mut o = env.options();
+        o.tokens_per_tenant = n;
+        o.max_retry_delay = Duration::from_millis(500);
+        o
+    };
+    let one = env.orchestrator_with(with(1)).await;
+    let failed = burst(&one, "acme", 60).await;
+    assert_eq!(failed.len(), 40, "one token: one window's worth (20) served");
+    assert!(failed.iter().all(|c| *c == "RATE_LIMITED"), "{failed:?}");
+    one.close().await;
+    assert_eq!(throttled(&env, "acme").await, 0);
+
+    let three = env.orchestrator_with(with(3)).await;
+    assert_eq!(burst(&three, "acme", 60).await, Vec::<&str>::new(), "three tokens: 60 served in the window");
+    assert_eq!(throttled(&env, "acme").await, 0, "each token kept to its own budget");
+    let attempts: Vec<u64> = slots(&three, "acme").iter().map(|s| s["attempts"].as_u64().unwrap()).collect();
+    assert_eq!(attempts, vec![20, 20, 20], "each token sent its own window's worth");
+    three.close().await;
+    assert_eq!(env.token_requests("acme").await, 1 + 3);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rotation_renews_every_slot_and_a_revocation_costs_one_request_per_slot() {
+    let env = emulator().await;
+    slow(&env).await;
+    let o = pooled(&env, 3).await;
+    assert_eq!(burst(&o, "acme", 30).await, Vec::<&str>::new());
+    assert_eq!(env.token_requests("acme").await, 3, "{:?}", slots(&o, "acme"));
+    let before: Vec<u64> = slots(&o, "acme").iter().map(|s| s["expiresInMs"].as_u64().unwrap()).collect();
+    assert_eq!(before.len(), 3);
+
+    o.rotate_credentials("acme").await.unwrap();
+    assert_eq!(env.token_requests("acme").await, 6, "a rotation renews each of the 3 slots");
+    let stats = serde_json::to_value(o.stats()).unwrap();
+    assert_eq!(stats["tenants"]["acme"]["tokensAcquired"], 6);
+    assert!(slots(&o, "acme").iter().all(|s| s["state"] == "valid"));
+
+    // Every token revoked: each slot meets its 401 once and fetches once.
+    env.revoke("acme").await;
+    assert_eq!(burst(&o, "acme", 30).await, Vec::<&str>::new());
+    // A call that met the 401 may go on through another slot: a slot no call used again keeps its
+    // (dead) token and costs nothing until one does.
+    let renewed = env.token_requests("acme").await - 6;
+    assert!((1..=3).contains(&renewed), "at most one new token per slot after the revocation: {renewed}");
+    o.close().await;
+}
+
+/// Two replicas on the real Redis share the three slots: three token requests for the fleet.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_replicas_share_the_three_slots_through_redis() {
+    let env = emulator().await;
+    slow(&env).await;
+    let prefix = format!("gt-pools-{}-{}:", std::process::id(), rand::random::<u32>());
+    let replica = || {
+        let mut o = env.options();
+        o.redis_url = Some("redis://127.0.0.1:6379".into());
+        o.encryption_key = Some(Secret::new("ab".repeat(32)));
+        o.redis_key_prefix = prefix.clone();
+        o.tokens_per_tenant = 3;
+        env.orchestrator_with(o)
+    };
+    let (a, b) = (replica().await, replica().await);
+    let (fa, fb) = tokio::join!(burst(&a, "acme", 50), burst(&b, "acme", 50));
+    assert_eq!((fa, fb), (vec![], vec![]));
+    assert_eq!(env.token_requests("acme").await, 3, "one token request per slot for both replicas");
+    for o in [&a, &b] {
+        let s = slots(o, "acme");
+        assert!(s.len() == 3 && s.iter().all(|s| s["state"] == "valid"), "{s:?}");
+    }
+    // Slot 0 keeps the tenant's own key: a replica with one token takes slot 0's, no new request.
+    let mut o = env.options();
+    o.redis_url = Some("redis://127.0.0.1:6379".into());
+    o.encryption_key = Some(Secret::new("ab".repeat(32)));
+    o.redis_key_prefix = prefix.clone();
+    let single = env.orchestrator_with(o).await;
+    assert_eq!(burst(&single, "acme", 5).await, Vec::<&str>::new());
+    assert_eq!(env.token_requests("acme").await, 3);
+    for o in [a, b, single] {
+        o.close().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pool_size_out_of_bounds_is_refused() {
+    let env = emulator().await;
+    for n in [0, 21] {
+        let mut o = env.options();
+        o.tokens_per_tenant = n;
+        match Orchestrator::new(o) {
+            Err(Error::InvalidOptions { option, .. }) => assert_eq!(option, "tokensPerTenant"),
+            other => panic!("expected INVALID_OPTIONS, got {:?}", other.err()),
+        }
+    }
+}
