@@ -24,6 +24,7 @@ pub mod reply;
 mod routes;
 mod server;
 pub mod state;
+pub mod sync;
 pub mod time;
 pub mod world;
 

@@ -5,7 +5,7 @@ use super::publish::Spec;
 use super::{Ctl, Hub, Removal};
 use crate::error_body::ApiError;
 use crate::reply::Reply;
-use crate::state::lock;
+use crate::sync::lock;
 use serde_json::{json, Map, Value};
 use std::sync::Arc;
 use std::time::{Duration, Instant};

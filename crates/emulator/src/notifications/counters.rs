@@ -1,7 +1,7 @@
 //! The Notifications API's counts (`GET /__control/notifications`) and resets.
 
 use super::{remove, Hub, Inner, Removal};
-use crate::state::lock;
+use crate::sync::lock;
 use serde::Serialize;
 use serde_json::{json, Value};
 

@@ -17,7 +17,7 @@ pub use counters::ClientCounts;
 pub use settings::Settings;
 
 use crate::error_body::ApiError;
-use crate::state::lock;
+use crate::sync::lock;
 use crate::time::{format_iso, now_ms};
 use axum::extract::ws::Utf8Bytes;
 use serde_json::{json, Value};

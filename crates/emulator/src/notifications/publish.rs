@@ -5,7 +5,7 @@
 
 use super::Hub;
 use crate::ids::random_uuid;
-use crate::state::lock;
+use crate::sync::lock;
 use axum::extract::ws::Utf8Bytes;
 use serde_json::{json, Map, Value};
 use std::collections::VecDeque;
