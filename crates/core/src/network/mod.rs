@@ -138,12 +138,7 @@ impl Http {
         })?;
         Ok(Http {
             client,
-            network: Arc::new(Network {
-                rules,
-                secrets: Arc::new(secrets),
-                roots: root_ders,
-                websocket_tls: std::sync::OnceLock::new(),
-            }),
+            network: Arc::new(Network { rules, secrets: Arc::new(secrets), roots: root_ders, websocket_tls: std::sync::OnceLock::new() }),
         })
     }
 
