@@ -25,9 +25,12 @@ pub struct PoolSlot {
     pub attempts: std::sync::atomic::AtomicU64,
 }
 
+/// One tenant's slots, chosen and counted under its lock.
+type TenantPool = Arc<Mutex<Vec<Arc<PoolSlot>>>>;
+
 /// Every tenant's pool (tenants with more than one token only).
 #[derive(Debug, Default)]
-pub(super) struct Pools(RwLock<HashMap<String, Arc<Mutex<Vec<Arc<PoolSlot>>>>>>);
+pub(super) struct Pools(RwLock<HashMap<String, TenantPool>>);
 
 impl Pools {
     /// Forgets a tenant's pool (it left the config).
