@@ -106,7 +106,7 @@ async fn three_tokens_serve_three_times_one_tokens_window() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_rotation_renews_every_slot_and_a_revocation_costs_one_request_per_slot() {
+async fn a_rotation_renews_every_slot_and_one_401_drops_them_all() {
     let env = emulator().await;
     slow(&env).await;
     let o = pooled(&env, 3).await;
@@ -121,13 +121,17 @@ async fn a_rotation_renews_every_slot_and_a_revocation_costs_one_request_per_slo
     assert_eq!(stats["tenants"]["acme"]["tokensAcquired"], 6);
     assert!(slots(&o, "acme").iter().all(|s| s["state"] == "valid"));
 
-    // Every token revoked: each slot meets its 401 once and fetches once.
+    // Every token revoked: the first 401 drops all the pool's tokens of that client, so each slot
+    // fetches when next used instead of meeting its own 401.
     env.revoke("acme").await;
+    o.request("acme", get(PATH)).await.unwrap();
+    let states: Vec<_> = slots(&o, "acme").iter().map(|s| s["state"].as_str().unwrap().to_string()).collect();
+    assert_eq!(states.iter().filter(|s| *s == "none").count(), 2, "{states:?}");
+    assert_eq!(env.counters("acme").await["apiCalls"]["401"], 1, "one 401 for the pool");
+    assert_eq!(env.token_requests("acme").await, 7);
     assert_eq!(burst(&o, "acme", 30).await, Vec::<&str>::new());
-    // A call that met the 401 may go on through another slot: a slot no call used again keeps its
-    // (dead) token and costs nothing until one does.
-    let renewed = env.token_requests("acme").await - 6;
-    assert!((1..=3).contains(&renewed), "at most one new token per slot after the revocation: {renewed}");
+    assert_eq!(env.token_requests("acme").await, 9, "one new token per slot after the revocation");
+    assert_eq!(env.counters("acme").await["apiCalls"]["401"], 1, "no slot met a 401 of its own");
     o.close().await;
 }
 

@@ -305,26 +305,31 @@ impl TokenManager {
     pub fn invalidate(&self, tenant_id: &str, token_id: u64) -> bool {
         let slots = self.slots_of(tenant_id);
         let Some(slot) = slots.iter().find(|s| s.current.load().as_ref().is_some_and(|t| t.id == token_id)) else { return false };
-        let cur = slot.current.load_full();
-        match cur {
-            Some(t) if t.id == token_id => {
-                *lock(&slot.refused) = Some(digest(t.value.expose()));
-                if let (Some(store), Ok(tenant)) = (self.store.clone(), self.config.tenant(tenant_id)) {
-                    // Other replicas must not keep reading the refused token from the store.
-                    let (id, kfp, value) = (slot.store_id(tenant_id), store.fingerprint(&tenant), t.value.expose().to_string());
-                    tokio::spawn(async move { store.drop_token_if(&id, &kfp, &value).await });
-                }
-                slot.previous.store(Some(Arc::clone(&t)));
-                let prev = slot.current.compare_and_swap(&Some(t), None);
-                let dropped = prev.as_ref().is_some_and(|p| p.id == token_id);
-                if dropped {
-                    slot.counters.invalidated.fetch_add(1, Ordering::Relaxed);
-                    self.events.emit(EventKind::TokenInvalidated, Some(tenant_id), json!({"reason": "the API answered 401 to it"}));
-                }
-                dropped
-            }
-            _ => false,
+        let Some(t) = slot.current.load_full().filter(|t| t.id == token_id) else { return false };
+        let dropped = self.drop_refused(tenant_id, slot, &t, "the API answered 401 to it");
+        if dropped {
+            self.drop_pool_older_than(tenant_id, &slots, slot.index, &t);
         }
+        dropped
+    }
+
+    /// Drops `t`, the slot's current token, as refused: never taken back (here or, in shared mode,
+    /// from the store, which loses it too), kept as `previous` for redaction. True when it was dropped.
+    pub(super) fn drop_refused(&self, tenant_id: &str, slot: &Slot, t: &Arc<AccessToken>, reason: &str) -> bool {
+        *lock(&slot.refused) = Some(digest(t.value.expose()));
+        if let (Some(store), Ok(tenant)) = (self.store.clone(), self.config.tenant(tenant_id)) {
+            // Other replicas must not keep reading the refused token from the store.
+            let (id, kfp, value) = (slot.store_id(tenant_id), store.fingerprint(&tenant), t.value.expose().to_string());
+            tokio::spawn(async move { store.drop_token_if(&id, &kfp, &value).await });
+        }
+        slot.previous.store(Some(Arc::clone(t)));
+        let prev = slot.current.compare_and_swap(&Some(Arc::clone(t)), None);
+        let dropped = prev.as_ref().is_some_and(|p| p.id == t.id);
+        if dropped {
+            slot.counters.invalidated.fetch_add(1, Ordering::Relaxed);
+            self.events.emit(EventKind::TokenInvalidated, Some(tenant_id), json!({"reason": reason}));
+        }
+        dropped
     }
 
     /// Obtains a new token now with the tenant's current credentials, keeping the old token in

@@ -61,6 +61,24 @@ impl TokenManager {
         self.slots_of(&tenant.tenant_id).into_iter().skip(1).take(n - 1).filter(|s| s.current.load().is_some()).collect()
     }
 
+    /// After slot `refused_slot`'s token `refused` met a 401: the pool's other tokens of the same
+    /// credential go too. A 401 most often means the client's tokens were revoked, which takes every
+    /// token minted before the revocation — every token the pool holds but one fetched since the
+    /// answer; each slot then fetches when next used instead of meeting its own 401. A single token
+    /// revoked alone costs the other slots a token request each: at most N−1 more.
+    pub(super) fn drop_pool_older_than(&self, tenant_id: &str, slots: &[Arc<Slot>], refused_slot: usize, refused: &AccessToken) {
+        let answered = tokio::time::Instant::now();
+        for slot in slots.iter().filter(|s| s.index != refused_slot) {
+            let older = slot
+                .current
+                .load_full()
+                .filter(|t| t.credentials_fingerprint == refused.credentials_fingerprint && t.obtained_at <= answered);
+            if let Some(t) = older {
+                self.drop_refused(tenant_id, slot, &t, "another token of the same client was refused (revoked with it)");
+            }
+        }
+    }
+
     /// Each slot of the tenant's pool (`pool_size` of them), slot 0 first, for `stats()`.
     pub fn describe_pool(&self, tenant_id: &str) -> Vec<SlotState> {
         let Ok(tenant) = self.config.tenant(tenant_id) else { return Vec::new() };
