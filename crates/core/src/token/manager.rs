@@ -343,7 +343,7 @@ impl TokenManager {
         let fresh_after = crate::store::unix_ms_now();
         let others: Vec<_> = self.other_held_slots(&tenant).iter().map(|s| self.fetch(s, Arc::clone(&tenant), fresh_after)).collect();
         let first = self.fetch(&slot, tenant, fresh_after).await;
-        super::pool::first_error(first, futures::future::join_all(others).await)
+        first_error(first, futures::future::join_all(others).await)
     }
 
     /// A token of the tenant's credentials as they are now, for a rotation that found them just
@@ -361,7 +361,7 @@ impl TokenManager {
         };
         let others: Vec<_> = self.other_held_slots(&tenant).iter().map(changed).collect();
         let first = changed(&self.slot(tenant_id)).await;
-        super::pool::first_error(first, futures::future::join_all(others).await)
+        first_error(first, futures::future::join_all(others).await)
     }
 
     /// Starts a refresh in the background when the tenant's credentials changed (config update),
@@ -479,4 +479,14 @@ fn may_refresh(slot: &Slot, tok: &AccessToken, tenant: &Tenant, now: Instant) ->
 /// yet inside its refresh window.
 fn is_current(tok: &AccessToken, tenant: &Tenant, now: Instant) -> bool {
     tok.credentials_fingerprint == tenant.credentials_fingerprint && !tok.needs_refresh(now)
+}
+
+/// Slot 0's outcome, unless another slot's renewal failed: then that error (the rotation failed for
+/// part of the pool; those slots keep their old token until it is refused).
+fn first_error(first: Result<Arc<AccessToken>>, others: Vec<Result<Arc<AccessToken>>>) -> Result<Arc<AccessToken>> {
+    let tok = first?;
+    match others.into_iter().find_map(|r| r.err()) {
+        Some(e) => Err(e),
+        None => Ok(tok),
+    }
 }

@@ -9,7 +9,6 @@
 use super::access_token::AccessToken;
 use super::manager::{Slot, TokenManager};
 use crate::config::Tenant;
-use crate::error::Result;
 use std::sync::Arc;
 
 impl Slot {
@@ -95,15 +94,5 @@ impl TokenManager {
                 }
             })
             .collect()
-    }
-}
-
-/// Slot 0's outcome, unless another slot's renewal failed: then that error (the rotation failed for
-/// part of the pool; those slots keep their old token until it is refused).
-pub(super) fn first_error(first: Result<Arc<AccessToken>>, others: Vec<Result<Arc<AccessToken>>>) -> Result<Arc<AccessToken>> {
-    let tok = first?;
-    match others.into_iter().find_map(|r| r.err()) {
-        Some(e) => Err(e),
-        None => Ok(tok),
     }
 }
