@@ -476,3 +476,38 @@ async fn a_private_ca_from_ca_certs_or_node_extra_ca_certs_is_trusted_for_the_ap
         }
     }
 }
+
+/// The notification WebSocket takes the same route as the REST calls: a CONNECT tunnel through the
+/// proxy (credentials included), TLS inside it with the private CA from `caCerts`; events arrive.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_notification_socket_tunnels_through_the_proxy_with_tls_inside() {
+    let net = Net::start().await;
+    let basic = format!("Basic {}", base64_of("u:p w"));
+    let proxy = TestProxy::start(Some(basic.clone()), net.route()).await;
+    // The emulator names its sockets on the gateway's host, as Genesys names streaming.<region>.
+    net.env.control("PUT", "notifications/settings", serde_json::json!({"connectUriBase": format!("wss://{API_HOST}:443")})).await;
+    let mut options = net.options("https", API_HOST, 443, Environment::fixed(Vec::<(String, String)>::new()));
+    options.proxy = explicit(proxy.with_credentials("u", "p%20w"), vec![], false);
+    let o = net.env.orchestrator_with(options).await;
+    let topic = "v2.users.00000000-0000-4000-8000-000000000001.presence".to_string();
+    let sub = tokio::time::timeout(LIMIT, o.notifications().subscribe(TENANT, vec![topic.clone()])).await.unwrap().expect("subscribed");
+    net.env.control("POST", "notifications/publish", serde_json::json!({"topic": topic, "count": 3})).await;
+    let mut seqs = Vec::new();
+    while seqs.len() < 3 {
+        let batch = tokio::time::timeout(LIMIT, sub.next_batch()).await.unwrap().unwrap();
+        let v: serde_json::Value = serde_json::from_str(&batch).unwrap();
+        seqs.extend(v["events"].as_array().unwrap().iter().map(|e| e["eventBody"]["seq"].as_u64().unwrap()));
+    }
+    assert_eq!(seqs, [1, 2, 3]);
+    let seen = proxy.seen();
+    assert!(seen.iter().all(|s| s.method == "CONNECT" && s.target == "api.genesys.test:443"), "{:?}", proxy.targets());
+    assert!(seen.iter().all(|s| s.proxy_authorization.as_deref() == Some(basic.as_str())));
+    // Login, the channel calls and the socket each opened tunnels; the socket's carried TLS, not a handshake in clear.
+    assert!(!contains(&proxy.tunnelled(), "Upgrade: websocket") && !contains(&proxy.tunnelled(), "/channels/"));
+    o.close().await;
+}
+
+fn base64_of(s: &str) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.encode(s)
+}

@@ -12,6 +12,7 @@
 mod no_proxy;
 mod proxy;
 mod roots;
+mod tunnel;
 
 pub use no_proxy::{is_loopback, NoProxy};
 pub use proxy::{ProxyEndpoint, ProxyOption, ProxyRules, ProxySettings};

@@ -118,7 +118,7 @@ impl ProxyEndpoint {
 }
 
 /// `%XX` decoded, `+` kept (what the HTTP client does to a proxy URL's userinfo).
-fn percent_decoded(s: &str) -> zeroize::Zeroizing<String> {
+pub(super) fn percent_decoded(s: &str) -> zeroize::Zeroizing<String> {
     let as_form = zeroize::Zeroizing::new(format!("x={}", s.replace('+', "%2B")));
     zeroize::Zeroizing::new(url::form_urlencoded::parse(as_form.as_bytes()).next().map(|(_, v)| v.into_owned()).unwrap_or_default())
 }

@@ -317,7 +317,7 @@ impl Manager {
 
     async fn connect(&mut self, channel_id: &str, uri: &Url) -> Result<Socket> {
         let within = self.pipeline.options().request_timeout;
-        let ws = connect(uri, &self.tls, within).await.map_err(|reason| Error::Network {
+        let ws = connect(uri, &self.pipeline.http, &self.tls, within).await.map_err(|reason| Error::Network {
             tenant_id: Some(self.tenant.clone()),
             reason: format!("notification channel {channel_id}: {reason}"),
         })?;

@@ -58,15 +58,20 @@ impl Lost {
     }
 }
 
-/// Opens the WebSocket at `url` (already passed by the egress guard) within `within`.
-pub async fn connect(url: &Url, tls: &Arc<rustls::ClientConfig>, within: Duration) -> Result<Ws, String> {
+/// Opens the WebSocket at `url` (already passed by the egress guard) within `within`, through the
+/// proxy `http`'s rule names for it, if any.
+pub async fn connect(url: &Url, http: &crate::network::Http, tls: &Arc<rustls::ClientConfig>, within: Duration) -> Result<Ws, String> {
     let host = url.host().ok_or("the channel URI has no host")?;
     let port = url.port_or_known_default().ok_or("the channel URI has no port")?;
     let work = async {
-        let tcp = match host {
-            url::Host::Domain(d) => tokio::net::TcpStream::connect((d, port)).await,
-            url::Host::Ipv4(ip) => tokio::net::TcpStream::connect((ip, port)).await,
-            url::Host::Ipv6(ip) => tokio::net::TcpStream::connect((ip, port)).await,
+        // Through the proxy the orchestrator's rule names for this host, as its REST calls go.
+        let tcp = match http.tunnel(url).await? {
+            Some(tunnel) => Ok(tunnel),
+            None => match host {
+                url::Host::Domain(d) => tokio::net::TcpStream::connect((d, port)).await,
+                url::Host::Ipv4(ip) => tokio::net::TcpStream::connect((ip, port)).await,
+                url::Host::Ipv6(ip) => tokio::net::TcpStream::connect((ip, port)).await,
+            },
         }
         .map_err(|e| format!("connecting failed: {}", e.kind()))?;
         let _ = tcp.set_nodelay(true);
