@@ -349,6 +349,31 @@ mod tests {
     }
 
     #[test]
+    fn a_channel_uri_must_be_the_streaming_host_or_the_gateway() {
+        let region = EgressPolicy::default();
+        let ok = "wss://streaming.mypurecloud.com/channels/streaming-0-ab";
+        assert!(region.verify_stream_url("mypurecloud.com", ok).is_ok());
+        for bad in [
+            "wss://streaming.mypurecloud.de/channels/x",
+            "wss://streaming.mypurecloud.com:8443/channels/x",
+            "wss://u:p@streaming.mypurecloud.com/channels/x",
+            "wss://streaming.mypurecloud.com/channels/x#f",
+            "wss://streaming.mypurecloud.com.evil.example/channels/x",
+            "https://streaming.mypurecloud.com/channels/x",
+            " wss://streaming.mypurecloud.com/channels/x",
+            "wss://api.mypurecloud.com/channels/x",
+            "not a url",
+        ] {
+            assert_eq!(region.verify_stream_url("mypurecloud.com", bad).unwrap_err().code(), "HOST_NOT_ALLOWED", "{bad}");
+        }
+        let gateway = EgressPolicy { gateway: Some(gw()), allowed_hosts: vec![] };
+        assert!(gateway.verify_stream_url("mypurecloud.com", "ws://127.0.0.1:8080/channels/x").is_ok());
+        assert!(gateway.verify_stream_url("mypurecloud.com", "wss://127.0.0.1:8080/channels/x").is_err(), "another scheme");
+        assert!(gateway.verify_stream_url("mypurecloud.com", "ws://127.0.0.1:8081/channels/x").is_err(), "another port");
+        assert!(gateway.verify_stream_url("mypurecloud.com", ok).is_err(), "the region's host, with a gateway set");
+    }
+
+    #[test]
     fn bad_gateways_are_invalid_options() {
         let mut g = gw();
         g.protocol = "ftp".into();

@@ -158,6 +158,26 @@ mod tests {
         assert_eq!((&*e.body, &*e.metadata), ("null", "{}"));
     }
 
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig { cases: 384, ..Default::default() })]
+        /// No text panics the reader, and an event it accepts has a valid topic and JSON parts.
+        #[test]
+        fn no_frame_panics(text in ".{0,400}") {
+            let _ = parse(&text);
+        }
+
+        #[test]
+        fn json_shaped_frames(topic in "[ -~]{0,60}", body in "[ -~]{0,60}", corr in "[ -~]{0,40}") {
+            let text = format!(r#"{{"topicName":{},"eventBody":{body},"metadata":{{"CorrelationId":{}}}}}"#,
+                serde_json::to_string(&topic).unwrap(), serde_json::to_string(&corr).unwrap());
+            if let Frame::Event(e) = parse(&text) {
+                proptest::prop_assert!(valid_topic(&e.topic));
+                proptest::prop_assert!(serde_json::from_str::<serde_json::Value>(&e.body).is_ok());
+                proptest::prop_assert!(e.correlation_id.iter().all(|c| c.bytes().all(|b| b.is_ascii_graphic())));
+            }
+        }
+    }
+
     #[test]
     fn pong_and_heartbeat() {
         assert_eq!(parse(r#"{"topicName":"channel.metadata","eventBody":{"message":"pong"}}"#), Frame::Pong);
