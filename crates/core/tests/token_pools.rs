@@ -182,3 +182,51 @@ async fn a_pool_size_out_of_bounds_is_refused() {
         }
     }
 }
+
+/// A pinned entry's pool: the organization check is once per credential for the whole pool, not
+/// once per token — and a pasted client of another organization is refused on every slot, having
+/// been sent that one check only.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pinned_pool_checks_its_organization_once() {
+    let env = emulator().await;
+    slow(&env).await;
+    let org_of = |id: String| {
+        let env = &env;
+        async move {
+            let o = env.orchestrator().await;
+            let me = o.request(&id, get(PATH)).await.unwrap().body["id"].as_str().unwrap().to_string();
+            o.close().await;
+            me
+        }
+    };
+    let acme_org = org_of("acme".into()).await;
+    let mut doc = env.tenants().await;
+    let globex = doc.iter().find(|t| t["tenantId"] == "globex").cloned().unwrap();
+    for t in doc.iter_mut() {
+        if t["tenantId"] == "acme" {
+            t["organizationId"] = json!(acme_org);
+            t["tokensPerTenant"] = json!(3);
+        }
+        if t["tenantId"] == "acme-corp" {
+            // Another customer's client pasted under a pinned entry.
+            t["clientId"] = globex["clientId"].clone();
+            t["clientSecret"] = globex["clientSecret"].clone();
+            t["organizationId"] = json!(acme_org);
+            t["tokensPerTenant"] = json!(3);
+        }
+    }
+    env.control("PUT", "config-service/tenants", serde_json::Value::Array(doc)).await;
+    let (calls_before, tokens_before) = (env.api_calls("acme").await, env.token_requests("acme").await);
+    let globex_before = env.api_calls("globex").await;
+    let o = env.orchestrator().await;
+
+    assert_eq!(burst(&o, "acme", 30).await, Vec::<&str>::new());
+    assert_eq!(env.token_requests("acme").await - tokens_before, 3);
+    assert_eq!(env.api_calls("acme").await - calls_before, 30 + 1, "the 30 calls and one check for the 3 tokens");
+
+    let refused = burst(&o, "acme-corp", 30).await;
+    assert_eq!(refused.len(), 30);
+    assert!(refused.iter().all(|c| *c == "ORGANIZATION_MISMATCH"), "{refused:?}");
+    assert_eq!(env.api_calls("globex").await - globex_before, 1, "the check, and nothing else, on any slot");
+    o.close().await;
+}
