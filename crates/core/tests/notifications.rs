@@ -413,3 +413,25 @@ async fn three_replicas_open_each_tenants_channels_once_and_all_receive_every_ev
         r.close().await;
     }
 }
+
+/// A tenant that leaves the config: its channels close and its subscriptions end.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tenant_removed_from_the_config_loses_its_channels_and_subscriptions() {
+    let env = common::emulator().await;
+    let o = env.orchestrator_with(options(&env, NotificationOptions::default())).await;
+    let gone = o.notifications().subscribe("acme", vec![user_topic(1)]).await.unwrap();
+    let kept = o.notifications().subscribe("globex", vec![user_topic(1)]).await.unwrap();
+    assert_eq!(notif(&env).await["liveSockets"], 2);
+    let rest: Vec<Value> = env.tenants().await.into_iter().filter(|t| t["tenantId"] != "acme").collect();
+    env.control("PUT", "config-service/tenants", Value::Array(rest)).await;
+    assert_eq!(o.reload_config().await.unwrap().removed, ["acme"]);
+    assert_eq!(timeout(BOUND, gone.next_batch()).await.unwrap(), None, "acme's subscription ended");
+    until("acme's socket closed", || {
+        let env = &env;
+        async move { notif(env).await["liveSockets"] == 1 }
+    })
+    .await;
+    publish(&env, &user_topic(1), 3, 1000.0).await;
+    assert_exact(&collect(&kept, 3, |_| None).await, 3);
+    o.close().await;
+}

@@ -136,6 +136,8 @@ impl Manager {
                             self.move_channel(i, "rotation").await;
                         }
                     }
+                    // A tenant that left the config: its channels close and its subscriptions end.
+                    Ok(ev) if super::removed_from_config(&ev, &self.tenant) => break,
                     Err(tokio::sync::broadcast::error::RecvError::Closed) => break,
                     _ => {}
                 },

@@ -84,6 +84,12 @@ impl std::fmt::Debug for Notifications {
     }
 }
 
+/// True for the `config.updated` event that removes `tenant_id` from the config.
+fn removed_from_config(ev: &crate::events::Event, tenant_id: &str) -> bool {
+    ev.kind == EventKind::ConfigUpdated.as_str()
+        && ev.data.get("removed").and_then(|r| r.as_array()).is_some_and(|r| r.iter().any(|t| t.as_str() == Some(tenant_id)))
+}
+
 /// Checks a call's topics: 1 to [`MAX_TOPICS_PER_CALL`], each a topic name.
 fn check_topics(topics: &[String]) -> Result<()> {
     if topics.len() > MAX_TOPICS_PER_CALL {

@@ -58,6 +58,7 @@ impl Shared {
         let mut cursor: Option<String> = None;
         let mut last_hold = Instant::now() - self.lease();
         let mut last_want = Instant::now();
+        let mut bus = self.pipeline.events.subscribe();
         let mut tick = interval(POLL);
         tick.set_missed_tick_behavior(MissedTickBehavior::Delay);
         loop {
@@ -67,6 +68,12 @@ impl Shared {
                 cmd = commands.recv() => match cmd {
                     Some(c) => self.command(c, &mut subs).await,
                     None => break,
+                },
+                ev = bus.recv() => match ev {
+                    // A tenant that left the config: its channels close and its subscriptions end.
+                    Ok(ev) if super::removed_from_config(&ev, &self.tenant) => break,
+                    Err(tokio::sync::broadcast::error::RecvError::Closed) => break,
+                    _ => {}
                 },
                 _ = tick.tick() => {
                     // Read from where we left off; a new reader starts at the stream's end.
