@@ -5,6 +5,8 @@ mod common;
 
 use common::{emulator, get, Env};
 use futures::future::join_all;
+use genesys_tenants_core::store::Keys;
+use genesys_tenants_core::token::pool_store_id;
 use genesys_tenants_core::{Error, Orchestrator, Secret};
 use serde_json::json;
 use std::time::Duration;
@@ -229,4 +231,41 @@ async fn a_pinned_pool_checks_its_organization_once() {
     assert!(refused.iter().all(|c| *c == "ORGANIZATION_MISMATCH"), "{refused:?}");
     assert_eq!(env.api_calls("globex").await - globex_before, 1, "the check, and nothing else, on any slot");
     o.close().await;
+}
+
+/// Shared mode: each slot's budget is shared by the replicas under that slot's keys — two replicas
+/// with a pool of 3, 30 calls each on tokens limited to 20 per 2 s and 0.5 s to wait: the 60 go out
+/// in one window (20 per token, whichever replica sends them), without a 429.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn replicas_share_each_slots_budget() {
+    let env = emulator().await;
+    env.patch_client("acme", json!({"rateLimit": {"limit": 20, "windowSeconds": 2}})).await;
+    slow(&env).await;
+    let prefix = format!("gt-pools-budget-{}-{}:", std::process::id(), rand::random::<u32>());
+    let replica = || {
+        let mut o = env.options();
+        o.redis_url = Some("redis://127.0.0.1:6379".into());
+        o.encryption_key = Some(Secret::new("ab".repeat(32)));
+        o.redis_key_prefix = prefix.clone();
+        o.tokens_per_tenant = 3;
+        o.max_retry_delay = Duration::from_millis(500);
+        env.orchestrator_with(o)
+    };
+    let (a, b) = (replica().await, replica().await);
+    let (fa, fb) = tokio::join!(burst(&a, "acme", 30), burst(&b, "acme", 30));
+    assert_eq!((fa, fb), (vec![], vec![]), "3 tokens' budgets serve the 60");
+    assert_eq!(throttled(&env, "acme").await, 0);
+    assert_eq!(env.token_requests("acme").await, 3);
+    // Each slot's shared window is its own, under its own key; slot 0's is the tenant's as before pools.
+    let redis = redis::Client::open("redis://127.0.0.1:6379").unwrap();
+    let mut c = redis.get_multiplexed_async_connection().await.unwrap();
+    for k in 0..3 {
+        let key = Keys::new(&prefix, &pool_store_id("acme", k), "-").rate;
+        let window: std::collections::HashMap<String, String> = redis::cmd("HGETALL").arg(&key).query_async(&mut c).await.unwrap();
+        assert!(!window.is_empty(), "slot {k}'s shared budget at {key}");
+    }
+    assert_eq!(pool_store_id("acme", 0), "acme");
+    for o in [a, b] {
+        o.close().await;
+    }
 }
