@@ -132,7 +132,11 @@ impl Stats {
                 }
                 TenantEntry::Invalid(_) => (None, None),
             };
-            let slots = pool_stats(p, id);
+            // Only a tenant with more than one token has slots to list (no work for the others).
+            let slots = match entry {
+                TenantEntry::Valid(t) if p.tokens.pool_size(t) > 1 => pool_stats(p, id),
+                _ => None,
+            };
             tenants.insert(
                 id.clone(),
                 TenantStats {
