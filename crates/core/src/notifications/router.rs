@@ -101,10 +101,16 @@ impl Router {
         }
     }
 
-    /// Delivers an event already rendered and deduplicated (by the replica holding the tenant's
-    /// channels, in shared mode) to every subscriber of `topic` here.
+    /// Delivers an event already rendered (by the replica holding the tenant's channels, in shared
+    /// mode) to every subscriber of `topic` here, once.
     pub fn deliver_text(&self, topic: &str, text: &Arc<str>) {
-        let s = lock(&self.state);
+        let mut s = lock(&self.state);
+        // Two holders for a moment (a lease taken over while the old holder still had its socket)
+        // append the same text: delivered once.
+        if !s.seen.first(topic, None, text) {
+            self.duplicates.fetch_add(1, Ordering::Relaxed);
+            return;
+        }
         let mut any = false;
         for sub in s.subscribers.values().filter(|sub| sub.topics.contains(topic)) {
             sub.queue.push(Arc::clone(text));

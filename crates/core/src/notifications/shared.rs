@@ -32,6 +32,8 @@ struct Holding {
     stop: CancellationToken,
     manager: tokio::task::JoinHandle<()>,
     forwarder: tokio::task::JoinHandle<()>,
+    /// Renews the lease every third of it; ends when a renewal fails (another replica may hold it).
+    renewer: tokio::task::JoinHandle<()>,
     /// The topics the manager has (the fleet's union it last applied).
     topics: BTreeSet<String>,
     applied: u64,
@@ -94,17 +96,17 @@ impl Shared {
                         last_want = now;
                         let _ = self.store.put_wanted_topics(&self.tenant, &union(&subs)).await;
                     }
-                    if now.duration_since(last_hold) >= self.lease() / 3 {
+                    // The holder's lease is renewed by its own task (a long apply() must not let it
+                    // lapse); a renewal that fails ends the holding here.
+                    if holding.as_ref().is_some_and(|h| h.renewer.is_finished()) {
+                        if let Some(h) = holding.take() {
+                            stop_holding(h).await;
+                        }
+                    }
+                    if holding.is_none() && now.duration_since(last_hold) >= self.lease() / 3 {
                         last_hold = now;
-                        let held = self.store.hold_channels(&self.tenant, self.lease()).await.unwrap_or(false);
-                        match (held, holding.is_some()) {
-                            (true, false) => holding = Some(self.start_holding()),
-                            (false, true) => {
-                                if let Some(h) = holding.take() {
-                                    stop_holding(h).await;
-                                }
-                            }
-                            _ => {}
+                        if self.store.hold_channels(&self.tenant, self.lease()).await.unwrap_or(false) {
+                            holding = Some(self.start_holding());
                         }
                     }
                     if let Some(h) = holding.as_mut() {
@@ -187,7 +189,19 @@ impl Shared {
                 let _ = store.publish_events(&tenant, &events).await;
             }
         });
-        Holding { commands: tx, stop, manager, forwarder, topics: BTreeSet::new(), applied: 0 }
+        let (store, tenant, lease, until) = (Arc::clone(&self.store), self.tenant.clone(), self.lease(), stop.clone());
+        let renewer = tokio::spawn(async move {
+            loop {
+                tokio::select! {
+                    _ = until.cancelled() => return,
+                    _ = tokio::time::sleep(lease / 3) => {}
+                }
+                if !store.hold_channels(&tenant, lease).await.unwrap_or(false) {
+                    return;
+                }
+            }
+        });
+        Holding { commands: tx, stop, manager, forwarder, renewer, topics: BTreeSet::new(), applied: 0 }
     }
 
     /// Brings the holder's channels to the fleet's union, then records the version.
@@ -223,6 +237,7 @@ impl Shared {
 
 async fn stop_holding(h: Holding) {
     h.stop.cancel();
+    h.renewer.abort();
     let _ = tokio::time::timeout(Duration::from_secs(5), h.manager).await;
     // The manager closed its router, hence the holder's queue: the forwarder ends after what is left.
     let _ = tokio::time::timeout(Duration::from_secs(5), h.forwarder).await;
