@@ -87,7 +87,10 @@ field read more in JS; in the core, a task-local lookup that finds nothing at ea
 does not record, so the call asks for no record either. Traced, the core keeps the record (a few allocations, the
 catalogue lookup for the template, about 0.4 KB of JSON) and it crosses once with the answer; the span is made on
 Node's thread. Everything here — Node, the addon's threads and the emulator — shares the machine's cores, so that work
-costs throughput directly.
+costs throughput directly: the SDK's span (~2.5 µs of Node's thread in a warm loop, 6–10 µs between idle waits), the
+larger JSON (+2.3 µs to parse) and the core's record (1.1 µs to keep and serialise, 0.3 µs to look the template up, on
+the addon's threads; measured apart). Keeping the spans (the in-memory exporter holds every one) costs the difference
+between the last two rows. The core's notes on an untraced call cost 14 ns in all.
 `;
   return { markdown, verdicts };
 };
