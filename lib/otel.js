@@ -140,9 +140,11 @@ class Tracing {
    */
   withContext(call, init) {
     if (!this.#propagate || init === null || typeof init !== 'object' || Array.isArray(init)) return init;
+    const given = init.headers;
+    if (given !== undefined && given !== null && (typeof given !== 'object' || Array.isArray(given))) return init; // the core names the fault
     const sc = call.span.spanContext();
     if (!this.#api.trace.isSpanContextValid(sc)) return init;
-    const headers = { ...(init.headers ?? {}) };
+    const headers = { ...(given ?? {}) };
     const has = (name) => Object.keys(headers).some((k) => k.toLowerCase() === name);
     if (!has('traceparent')) {
       headers.traceparent = `00-${sc.traceId}-${sc.spanId}-${(sc.traceFlags & 0xff).toString(16).padStart(2, '0')}`;
