@@ -268,12 +268,6 @@ class Tracing {
     if (t.errorCode) span.setStatus({ code: api.SpanStatusCode.ERROR });
     span.end(hr(Math.max(t.endUs, t.startUs)));
   }
-
-  /** A `getAccessToken()` served on Node's thread from the cache: a span with no wait in it. */
-  cachedToken(tenantId) {
-    const call = this.begin('genesys.getAccessToken', tenantId, { 'genesys.token.cache': 'hit', 'genesys.token.joined': false });
-    call.span.end(hr(nowUs()));
-  }
 }
 
 /**
