@@ -435,3 +435,31 @@ async fn a_tenant_removed_from_the_config_loses_its_channels_and_subscriptions()
     assert_exact(&collect(&kept, 3, |_| None).await, 3);
     o.close().await;
 }
+
+/// A channel that dies with its token (the emulator's `channelsDieWithToken`): the token is revoked,
+/// the channel closes, and the manager rebuilds it with a new token; later events arrive.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_channel_whose_token_died_is_rebuilt_with_a_new_token() {
+    let env = common::emulator().await;
+    settings(&env, json!({"channelsDieWithToken": true})).await;
+    let o = env.orchestrator_with(options(&env, NotificationOptions::default())).await;
+    let topic = user_topic(3);
+    let sub = o.notifications().subscribe("acme", vec![topic.clone()]).await.unwrap();
+    let tokens_before = env.token_requests("acme").await;
+    env.revoke("acme").await;
+    let client = env.client_id("acme").await;
+    until("a new channel, connected", || {
+        let (env, client) = (&env, &client);
+        async move {
+            let n = notif(env).await;
+            n["clients"][client]["channelsCreated"] == 2
+                && n["channels"].as_array().unwrap().iter().any(|c| c["clientId"] == client.as_str() && c["connected"] == true)
+        }
+    })
+    .await;
+    assert!(env.token_requests("acme").await > tokens_before, "the new channel was made with a new token");
+    assert_eq!(o.notifications().stats("acme").unwrap().rebuilds.load(std::sync::atomic::Ordering::Relaxed), 1);
+    publish(&env, &topic, 100, 1000.0).await;
+    assert_exact(&collect(&sub, 100, |_| None).await, 100);
+    o.close().await;
+}
