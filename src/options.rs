@@ -318,17 +318,17 @@ pub fn into_core(js: TenantOrchestratorOptions, env_token: Option<String>) -> Re
     }
     o.proxy = proxy_option(js.proxy)?;
     o.ca_certs = js.ca_certs;
-    o.validate()?;
-    Ok(o)
-}
-
-#[cfg(test)]
     if let Some(n) = js.notifications {
         let d = o.notifications;
         o.notifications.channel_budget = count("notifications.channelBudget", n.channel_budget)?.unwrap_or(d.channel_budget);
         o.notifications.heartbeat_timeout = millis(n.heartbeat_timeout_ms).unwrap_or(d.heartbeat_timeout);
         o.notifications.queue_size = count("notifications.queueSize", n.queue_size)?.map_or(d.queue_size, |q| q as usize);
     }
+    o.validate()?;
+    Ok(o)
+}
+
+#[cfg(test)]
 mod tests {
     use super::*;
 
