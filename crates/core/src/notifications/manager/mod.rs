@@ -11,6 +11,8 @@
 //! [`QUIET`] twice over, or after [`MAX_DRAIN`]. The router's dedupe memory drops what both delivered. A lost socket is reconnected to its channel (its subscriptions set again), else the
 //! channel is rebuilt, with a doubling pause between failed attempts (at most [`MAX_BACKOFF`]).
 
+mod moves;
+
 use super::packing::{plan, TOPICS_PER_CHANNEL};
 use super::queue::Queue;
 use super::rest::{create_channel, set_subscriptions};
@@ -25,7 +27,7 @@ use serde_json::json;
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 use tokio::sync::{mpsc, oneshot};
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
@@ -329,20 +331,6 @@ impl Manager {
         Ok(Socket::spawn(self.next_key, ws, Arc::clone(&self.router), self.notes_tx.clone(), self.settings.heartbeat_timeout))
     }
 
-    /// When to move a channel: a margin (a fifth of what is left, at most [`MAX_MOVE_MARGIN`])
-    /// before the earlier of its expiry and its token's.
-    fn move_at(&self, expires: Option<SystemTime>) -> Option<Instant> {
-        let now = Instant::now();
-        let channel = expires.map(|e| now + e.duration_since(SystemTime::now()).unwrap_or_default());
-        let token = self.pipeline.tokens.cached(&self.tenant).map(|t| t.expires_at);
-        let end = match (channel, token) {
-            (Some(c), Some(t)) => c.min(t),
-            (c, t) => c.or(t)?,
-        };
-        let left = end.saturating_duration_since(now);
-        Some(end - (left / 5).min(MAX_MOVE_MARGIN))
-    }
-
     fn index_of(&self, key: u64) -> Option<usize> {
         self.channels.iter().position(|c| c.socket.as_ref().is_some_and(|s| s.key == key))
     }
@@ -366,99 +354,6 @@ impl Manager {
                 self.event(EventKind::NotificationsChannelLost, json!({"channelId": id, "reason": why.as_str()}));
                 self.rebuild(i).await;
             }
-        }
-    }
-
-    /// Replaces channel `i` by a new one with the same topics, then closes the old socket.
-    async fn move_channel(&mut self, i: usize, reason: &str) {
-        let topics: Vec<String> = self.channels[i].topics.iter().cloned().collect();
-        match self.open(topics, reason).await {
-            Ok(new) => {
-                self.stats.moves.fetch_add(1, Ordering::Relaxed);
-                let new_id = new.id.clone();
-                let old = std::mem::replace(&mut self.channels[i], new);
-                if let Some(socket) = old.socket {
-                    let events = socket.events.load(Ordering::Relaxed);
-                    let duplicates = self.router.duplicates.load(Ordering::Relaxed);
-                    self.draining.push(Drain { socket, duplicates, events, quiet_looks: 0, until: Instant::now() + MAX_DRAIN });
-                }
-                self.event(EventKind::NotificationsChannelMoved, json!({"fromChannelId": old.id, "channelId": new_id, "reason": reason}));
-            }
-            Err(e) => self.failed(i, reason, &e),
-        }
-    }
-
-    /// Closes the old sockets that have drained (see the module's comment).
-    async fn drain(&mut self) {
-        let duplicates = self.router.duplicates.load(Ordering::Relaxed);
-        let now = Instant::now();
-        let mut i = 0;
-        while i < self.draining.len() {
-            let d = &mut self.draining[i];
-            let events = d.socket.events.load(Ordering::Relaxed);
-            d.quiet_looks = if events == d.events { d.quiet_looks + 1 } else { 0 };
-            d.events = events;
-            if duplicates > d.duplicates || d.quiet_looks >= 2 || now >= d.until || d.socket.is_finished() {
-                let d = self.draining.swap_remove(i);
-                self.stats.sockets.fetch_sub(1, Ordering::Relaxed);
-                d.socket.close().await;
-                continue;
-            }
-            i += 1;
-        }
-    }
-
-    /// After a lost socket: the same channel again (its subscriptions set again, which also proves
-    /// it still exists), else a new one.
-    async fn rebuild(&mut self, i: usize) {
-        let c = &self.channels[i];
-        let (id, uri) = (c.id.clone(), c.uri.clone());
-        let topics: Vec<String> = c.topics.iter().cloned().collect();
-        if c.failures == 0 {
-            if let Ok(socket) = self.connect(&id, &uri).await {
-                if set_subscriptions(&self.pipeline, &self.tenant, &id, &topics).await.is_ok() {
-                    let c = &mut self.channels[i];
-                    c.socket = Some(socket);
-                    c.failures = 0;
-                    c.retry_at = None;
-                    self.stats.rebuilds.fetch_add(1, Ordering::Relaxed);
-                    return;
-                }
-                self.stats.sockets.fetch_sub(1, Ordering::Relaxed);
-                socket.close().await;
-            }
-        }
-        match self.open(topics, "rebuild").await {
-            Ok(new) => {
-                self.stats.rebuilds.fetch_add(1, Ordering::Relaxed);
-                self.channels[i] = new;
-            }
-            Err(e) => self.failed(i, "rebuild", &e),
-        }
-    }
-
-    fn failed(&mut self, i: usize, what: &str, e: &Error) {
-        let c = &mut self.channels[i];
-        c.failures = c.failures.saturating_add(1);
-        let pause = Duration::from_millis(500u64.saturating_mul(1 << c.failures.min(10))).min(MAX_BACKOFF);
-        c.retry_at = Some(Instant::now() + pause);
-        let id = c.id.clone();
-        self.event(
-            EventKind::NotificationsChannelLost,
-            json!({"channelId": id, "reason": format!("{what} failed"), "code": e.code(), "retryInMs": pause.as_millis() as u64}),
-        );
-    }
-
-    /// A timer fired: the first channel due is rebuilt (after a failure) or moved (ahead of expiry).
-    async fn due(&mut self) {
-        let now = Instant::now();
-        let Some(i) = self.channels.iter().position(|c| c.retry_at.or(c.move_at).is_some_and(|t| t <= now)) else { return };
-        let c = &mut self.channels[i];
-        if c.retry_at.take().is_some() && c.socket.is_none() {
-            self.rebuild(i).await;
-        } else {
-            c.move_at = None;
-            self.move_channel(i, "expiring").await;
         }
     }
 }
