@@ -69,6 +69,8 @@ impl Queue {
     /// Ends the queue: [`Queue::next_batch`] returns what is left, then `None`.
     pub fn close(&self) {
         lock(&self.state).closed = true;
+        // Every waiter (two `next()` calls at once), and a permit for one that is about to wait.
+        self.notify.notify_waiters();
         self.notify.notify_one();
     }
 
@@ -117,6 +119,26 @@ mod tests {
         q.push("b".into());
         assert_eq!(q.next_batch().await.unwrap().items.len(), 1);
         assert_eq!(q.next_batch().await, None);
+    }
+
+    #[tokio::test]
+    async fn close_wakes_every_waiter() {
+        let q = Arc::new(Queue::new(10));
+        let waiters: Vec<_> = (0..3)
+            .map(|_| {
+                tokio::spawn({
+                    let q = Arc::clone(&q);
+                    async move { q.next_batch().await }
+                })
+            })
+            .collect();
+        for _ in 0..10 {
+            tokio::task::yield_now().await;
+        }
+        q.close();
+        for w in waiters {
+            assert_eq!(tokio::time::timeout(std::time::Duration::from_secs(5), w).await.unwrap().unwrap(), None);
+        }
     }
 
     #[tokio::test]
