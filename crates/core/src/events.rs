@@ -253,3 +253,36 @@ pub async fn pump(mut rx: broadcast::Receiver<Event>, deliver: impl Fn(String) -
         }
     }
 }
+
+/// The JSON listeners of one orchestrator (`subscribe_json`): each a [`pump`] task, aborted by
+/// [`Listeners::remove`] or, all at once, [`Listeners::clear`].
+#[derive(Debug, Default)]
+pub struct Listeners {
+    inner: std::sync::Mutex<(u32, std::collections::HashMap<u32, tokio::task::JoinHandle<()>>)>,
+}
+
+impl Listeners {
+    /// Starts a [`pump`] of `rx` into `deliver`; its id. Must be called inside a Tokio runtime.
+    pub fn add(&self, rx: broadcast::Receiver<Event>, deliver: impl Fn(String) -> bool + Send + 'static) -> u32 {
+        let task = tokio::spawn(pump(rx, deliver));
+        let mut l = crate::sync::lock(&self.inner);
+        l.0 += 1;
+        let id = l.0;
+        l.1.insert(id, task);
+        id
+    }
+
+    /// Stops one listener (nothing when it is gone already).
+    pub fn remove(&self, id: u32) {
+        if let Some(t) = crate::sync::lock(&self.inner).1.remove(&id) {
+            t.abort();
+        }
+    }
+
+    /// Stops every listener.
+    pub fn clear(&self) {
+        for (_, t) in crate::sync::lock(&self.inner).1.drain() {
+            t.abort();
+        }
+    }
+}

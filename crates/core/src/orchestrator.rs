@@ -9,7 +9,7 @@ use crate::config::Tenant;
 use crate::config::{ConfigDiff, ConfigManager, ConfigSettings, TenantEntry};
 use crate::egress::EgressPolicy;
 use crate::error::{Error, Result};
-use crate::events::{Event, Events};
+use crate::events::{Event, Events, Listeners};
 use crate::options::Options;
 use crate::pipeline::paginate::{FetchAll, PageOptions, Paginator};
 
@@ -38,8 +38,8 @@ struct Running {
 
 struct Inner {
     pipeline: Arc<Pipeline>,
-    /// Event subscriptions (`subscribe_json`), aborted by `unsubscribe` and `close`.
-    subscriptions: Mutex<(u32, std::collections::HashMap<u32, tokio::task::JoinHandle<()>>)>,
+    /// Event listeners (`subscribe_json`), stopped by `unsubscribe` and `close`.
+    listeners: Listeners,
     closed: AtomicBool,
     running: Mutex<Option<Running>>,
     init_lock: tokio::sync::Mutex<()>,
@@ -110,7 +110,7 @@ impl Orchestrator {
                 staging: Staging::new(Arc::clone(&pipeline)),
                 notifications: Notifications::new(Arc::clone(&pipeline)),
                 pipeline,
-                subscriptions: Mutex::default(),
+                listeners: Listeners::default(),
                 closed: AtomicBool::new(false),
                 running: Mutex::new(None),
                 init_lock: tokio::sync::Mutex::new(()),
@@ -343,19 +343,12 @@ impl Orchestrator {
     /// # }
     /// ```
     pub fn subscribe_json(&self, deliver: impl Fn(String) -> bool + Send + 'static) -> u32 {
-        let task = tokio::spawn(crate::events::pump(self.subscribe(), deliver));
-        let mut subs = lock(&self.inner.subscriptions);
-        subs.0 += 1;
-        let id = subs.0;
-        subs.1.insert(id, task);
-        id
+        self.inner.listeners.add(self.subscribe(), deliver)
     }
 
     /// Ends a subscription made with [`Orchestrator::subscribe_json`].
     pub fn unsubscribe(&self, id: u32) {
-        if let Some(t) = lock(&self.inner.subscriptions).1.remove(&id) {
-            t.abort();
-        }
+        self.inner.listeners.remove(id);
     }
 
     /// The Notifications API: [`Notifications::subscribe`] and each tenant's channel counters.
@@ -389,9 +382,7 @@ impl Orchestrator {
         self.inner.pipeline.cancel.cancel();
         self.inner.calls.clear();
         self.inner.staging.clear();
-        for (_, t) in lock(&self.inner.subscriptions).1.drain() {
-            t.abort();
-        }
+        self.inner.listeners.clear();
         self.inner.notifications.close().await; // every socket closed, every subscription ended
         let running = lock(&self.inner.running).take();
         if let Some(r) = running {
