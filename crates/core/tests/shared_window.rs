@@ -87,9 +87,10 @@ async fn without_headers_the_first_429s_teach_every_replica_the_budget() {
     assert_eq!(burst(&rs, 33).await, 0, "none failed");
     assert_eq!(status_count(&env, "200").await, 99);
     // Each replica ramps up on its own (at most as many in flight as the server admitted it), so the
-    // first window costs at most about a window's worth; after it, the learned budget holds.
+    // first window costs about a window's worth (13-27 seen; 79 with no ramp: all 99 at once less
+    // the 20 admitted); after it, the learned budget holds (below).
     let throttled = status_count(&env, "429").await;
-    assert!(throttled <= 25, "{throttled} 429s");
+    assert!(throttled <= 40, "{throttled} 429s");
     let h = window_hash(&prefix).await;
     assert_eq!((h["a"].as_str(), h["w"].as_str(), h["src"].as_str()), ("20", "2000", "i"), "the budget the 429s taught");
     assert_eq!(env.token_requests("acme").await, 1);

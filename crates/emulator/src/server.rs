@@ -232,7 +232,18 @@ async fn dispatch(AxState(app): AxState<Arc<App>>, method: Method, uri: Uri, hea
     };
     if let Some(f) = state.take_fault(&method, &path, client_hint.as_deref()) {
         if let Some(ms) = f.latency_ms {
+            // A request held by a latency fault is in flight (a test's gate counts it in maxConcurrency).
+            let held = client_hint.as_deref().filter(|_| is_api);
+            if let Some(c) = held {
+                state.count(c, |k| {
+                    k.in_flight += 1;
+                    k.max_concurrency = k.max_concurrency.max(k.in_flight);
+                });
+            }
             tokio::time::sleep(Duration::from_millis(ms)).await;
+            if let Some(c) = held {
+                state.count(c, |k| k.in_flight = k.in_flight.saturating_sub(1));
+            }
         }
         if f.status != 0 {
             if let Some(c) = &client_hint {

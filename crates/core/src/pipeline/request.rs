@@ -3,8 +3,10 @@
 //! 1. **guard** — the method parses, the path is an API path on the tenant's API host (or the
 //!    gateway), checked again on the final URL of every attempt;
 //! 2. **pre-flight** — the tenant's declared `requiredScopes` include one the operation accepts;
-//! 3. **pace** — the tenant's limiter (the shared Redis budget first, in shared mode) and any 429
-//!    hold, within what is left of the retry budget;
+//! 3. **pace** — the call's turn among its token's calls (at most [`rate_limit::MAX_IN_FLIGHT`] past it, first
+//!    come, first served: one tenant's bulk listing does not crowd out another's calls), then the
+//!    tenant's limiter (the shared Redis window first, in shared mode) and any 429 hold, within what is
+//!    left of the retry budget;
 //! 4. **authorize** — the current token, taken inside the retry loop so every attempt is signed
 //!    with the newest one;
 //! 5. **send** — pooled reqwest, per-attempt timeout, the body read up to its limit;
@@ -159,6 +161,8 @@ struct Call<'a> {
     pool_slot: AtomicUsize,
     /// The slot its latest attempt took in the shared window (a 429 on it teaches the shared budget).
     slot: Mutex<Option<Slot>>,
+    /// Its turn among the token's attempts ([`Limiter::admit`]), held until the next attempt's or its end.
+    turn: Mutex<Option<tokio::sync::OwnedSemaphorePermit>>,
 }
 
 impl Call<'_> {
@@ -352,6 +356,7 @@ impl Pipeline {
             headers: &req.headers,
             safe,
             slot: Mutex::new(None),
+            turn: Mutex::new(None),
             pool_slot: AtomicUsize::new(0),
         })
     }
@@ -394,15 +399,24 @@ impl Pipeline {
             retry_after_ms: wait.as_millis() as u64,
             correlation_id: None,
         };
+        // Its turn first (first come, first served among the token's calls), then the limiter: a bulk
+        // listing's thousands of calls wait here, asleep, not in the limiter or on the wire.
+        let started = Instant::now();
+        drop(lock(&call.turn).take());
+        let turn = limiter.admit(allowance).await.map_err(too_long)?;
+        *lock(&call.turn) = Some(turn);
+        let queued = started.elapsed();
+        let allowance = allowance.saturating_sub(queued);
         let paced = match &self.store {
             Some(store) => rate_limit::shared::pace(store, limiter, &call.budget_id(), allowance).await.map_err(too_long)?,
             None => Paced { slot: None, waited: limiter.acquire_within(allowance).await.map_err(too_long)? },
         };
         *lock(&call.slot) = paced.slot;
-        if !paced.waited.is_zero() {
-            counters.limiter_wait_ms.fetch_add(paced.waited.as_millis() as u64, Ordering::Relaxed);
+        let waited = queued + paced.waited;
+        if !waited.is_zero() {
+            counters.limiter_wait_ms.fetch_add(waited.as_millis() as u64, Ordering::Relaxed);
         }
-        budget.spend_pacing(paced.waited);
+        budget.spend_pacing(waited);
         Ok(())
     }
 
