@@ -14,7 +14,7 @@ const settings = {
   latencyCalls: Number(process.env.BENCH_LATENCY_CALLS || 1000),
   throughputMs: Number(process.env.BENCH_THROUGHPUT_MS || 2000),
 };
-const SCENARIOS = ['calls', 'tracing', 'tokens', 'storms', 'goodput', 'pools', 'rotation', 'scale', 'operator', 'pagination', 'catalogue', 'criterion'];
+const SCENARIOS = ['calls', 'tracing', 'tokens', 'storms', 'goodput', 'pools', 'fairness', 'rotation', 'scale', 'operator', 'pagination', 'catalogue', 'criterion'];
 const only = process.env.BENCH_ONLY ? process.env.BENCH_ONLY.split(',') : null;
 
 async function main() {

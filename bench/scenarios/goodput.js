@@ -106,10 +106,12 @@ module.exports = async function goodput({ runs }) {
 ${CALLS} concurrent calls on a token the emulator limits to ${LIMIT} requests per ${WINDOW_S} s (a fixed window, as Genesys
 counts); the theoretical minimum is ${(MINIMUM_MS / 1000).toFixed(0)} s. A fresh orchestrator (so a fresh token and window)
 each run; ${runs} runs, median (min–max). The shared-mode rows run ${REPLICAS} replica processes on one token (their time
-is the slowest replica's, from a common start), which share its budget through Redis. Without the headers the
+is the slowest replica's, from a common start), which share its budget through one fixed window in Redis: they
+burst up to what the window allows (before, a GCRA paced one call every window ÷ limit: 1.28×). Without the headers the
 budget can only be learned from a 429: until then a burst ramps up (in flight at most what the server has admitted
 so far, doubling each round trip), so the first 429 comes back with at most about one window's worth in flight; its
-hold stops the rest, and the calls admitted before it cap the next windows.
+hold stops the rest, and the calls admitted before it cap the next windows (in shared mode each replica ramps on its
+own, and the shared window counts the first window's 429s to learn the budget every replica then goes by).
 
 | client | time | ÷ minimum | 429s provoked | calls failed |
 |---|---|---|---|---|
