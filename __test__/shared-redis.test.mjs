@@ -147,8 +147,15 @@ for (const backend of backends) {
       assert.equal(c.tokenRequests, 1);
       const [first, ...rest] = c.recentCalls;
       assert.equal(first[1], 429, 'the injected 429 came first');
-      const inPause = rest.filter(([at]) => at < first[0] + 3000 - 50);
-      assert.deepEqual(inPause, [], 'nothing was sent by any replica inside the 3 s pause');
+      // The three replicas' first calls go out together; the shared window lets the two whose first
+      // answers were 200s burst at once (up to the window's budget), so calls that left before the
+      // 429's replica could write the pause reach the server with it. Once it is written (well within
+      // 250 ms), nothing is sent until it ends.
+      const GRACE = 250;
+      const beforeKnown = rest.filter(([at]) => at < first[0] + GRACE);
+      assert.ok(beforeKnown.length <= 20, `at most the window's budget left before the pause was known: ${beforeKnown.length}`);
+      const inPause = rest.filter(([at]) => at >= first[0] + GRACE && at < first[0] + 3000 - 50);
+      assert.deepEqual(inPause, [], 'nothing was sent by any replica inside the 3 s pause once it was known');
       assert.ok(rest.length >= 150);
       await emu.control('DELETE', 'faults');
     });
