@@ -38,8 +38,8 @@ pub mod stats;
 pub mod store;
 mod sync;
 pub mod token;
-pub mod transport;
 pub mod trace;
+pub mod transport;
 pub mod untrusted;
 pub mod webhook;
 
