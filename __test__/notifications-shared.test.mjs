@@ -107,3 +107,84 @@ test('a holder that dies (SIGKILL) is replaced when its lease lapses; the others
   const every = Array.from({ length: 500 }, (_, i) => i + 1);
   for (const r of await Promise.all(others.map((o) => o.result))) assert.deepEqual(r.seqs[tenant], every);
 });
+
+const STEPS = path.join(root, '__test__', 'fixtures', 'notifications-steps-child.cjs');
+
+/** A child replica driven over stdin: `ask(cmd)` resolves to its answer line. Killed after 90 s. */
+function stepped(options) {
+  const p = spawn(process.execPath, [STEPS], { env: { ...process.env, GENESYS_CHILD: JSON.stringify({ options }) }, stdio: ['pipe', 'pipe', 'inherit'] });
+  const timer = setTimeout(() => p.kill('SIGKILL'), 90_000);
+  p.once('exit', () => clearTimeout(timer));
+  const waiting = [];
+  readline.createInterface({ input: p.stdout }).on('line', (l) => waiting.shift()?.(JSON.parse(l)));
+  const answer = () => new Promise((resolve) => waiting.push(resolve));
+  const ready = answer();
+  return {
+    ready,
+    ask(cmd) {
+      const a = answer();
+      p.stdin.write(`${JSON.stringify(cmd)}\n`);
+      return a;
+    },
+    kill: () => p.kill('SIGKILL'),
+  };
+}
+
+test('a budget refusal on the holder rejects the asking replica\'s subscribe() at once, as in process (2 processes)', async () => {
+  const topic = (i) => `v2.users.00000000-0000-4000-8000-${String(i).padStart(12, '0')}.presence`;
+  const budget = { channelBudget: 1 };
+  const options = emu.options({
+    redisUrl: 'redis://127.0.0.1:6379',
+    encryptionKey: 'b2'.repeat(32),
+    redisKeyPrefix: `gt-ntf-js-${process.pid}-${Math.random().toString(36).slice(2, 8)}:`,
+    redisLeaseMs: 1000,
+    rateLimitPerMinute: 6000,
+    requestTimeoutMs: 20_000,
+    notifications: budget,
+  });
+  const tenant = 'globex';
+  const clientId = await emu.clientId(tenant);
+  const created = async () => (await emu.notifications.counters()).clients[clientId]?.channelsCreated ?? 0;
+  const mine = Array.from({ length: 999 }, (_, i) => topic(i));
+
+  // The same refusal in process: 999 topics, then 2 more, on a budget of one channel.
+  const { TenantOrchestrator } = await import('../lib/index.mjs');
+  const local = new TenantOrchestrator(emu.options({ notifications: budget }));
+  await local.initialize();
+  const held = await local.subscribe(tenant, mine, () => {});
+  const inProcess = await local.subscribe(tenant, [topic(1000), topic(1001)], () => {}).then(
+    () => assert.fail('in process: refused'),
+    (e) => ({ ...e, code: e.code, message: e.message }),
+  );
+  await held.close();
+  await local.close();
+  assert.equal(inProcess.code, 'INVALID_OPTIONS');
+
+  const before = await created();
+  const a = stepped(options);
+  const b = stepped(options);
+  try {
+    assert.deepEqual(await a.ready, { ready: true });
+    assert.equal((await a.ask({ op: 'subscribe', tenant, topics: mine })).ok, true, 'the first replica holds the lease and 999 topics');
+    assert.deepEqual(await b.ready, { ready: true });
+    const refused = await b.ask({ op: 'subscribe', tenant, topics: [topic(1000), topic(1001)] });
+    assert.deepEqual(refused.error, inProcess, 'the same code, fields and message as in process');
+    assert.ok(refused.ms < 20_000, `rejected before requestTimeoutMs (${refused.ms} ms)`);
+    // Nothing of the refused call stayed in the fleet's topics: one more topic fits and its events arrive.
+    const ok = await b.ask({ op: 'subscribe', tenant, topics: [topic(1000)] });
+    assert.equal(ok.ok, true);
+    await emu.notifications.publish(topic(1000), { count: 10 });
+    let seqs = [];
+    for (let i = 0; i < 500 && seqs.length < 10; i++) {
+      seqs = (await b.ask({ op: 'seqs', sub: ok.sub })).seqs;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    assert.deepEqual(seqs, [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+    assert.equal(await created(), before + 1, 'one channel for the fleet (1,000 topics)');
+    assert.deepEqual(await b.ask({ op: 'close' }), { closed: true });
+    assert.deepEqual(await a.ask({ op: 'close' }), { closed: true });
+  } finally {
+    a.kill();
+    b.kill();
+  }
+});

@@ -7,7 +7,8 @@
 //!   event seen on two channels once; [`queue`]: a subscriber's bounded queue (drop-oldest);
 //!   [`router`]: one tenant's fan-out; [`rest`]: the channel REST calls, through the pipeline;
 //!   [`socket`]: one WebSocket; `manager`: one tenant's channels; `shared`: with `redisUrl`, one
-//!   replica holds each tenant's channels and every replica reads the events from a Redis stream.
+//!   replica holds each tenant's channels and every replica reads the events from a Redis stream;
+//!   `wire`: a typed error as JSON, how a holder's refusal reaches the replica that asked.
 //! - [`Notifications`] holds one manager per tenant; [`Subscription`] is a caller's handle.
 //!
 //! The orchestrator builds it and closes it ([`Notifications::close`]).
@@ -21,6 +22,7 @@ pub mod rest;
 pub mod router;
 mod shared;
 pub mod socket;
+mod wire;
 
 use crate::error::{Error, Result};
 use crate::events::EventKind;

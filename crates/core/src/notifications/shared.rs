@@ -11,7 +11,7 @@ use super::manager::{Command, Manager};
 use super::queue::Queue;
 use super::router::Router;
 use super::ChannelStats;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::pipeline::Pipeline;
 use crate::store::SharedStore;
 use std::collections::{BTreeSet, HashMap, HashSet};
@@ -34,9 +34,34 @@ struct Holding {
     forwarder: tokio::task::JoinHandle<()>,
     /// Renews the lease every third of it; ends when a renewal fails (another replica may hold it).
     renewer: tokio::task::JoinHandle<()>,
-    /// The topics the manager has (the fleet's union it last applied).
+    /// The topics the manager has (the fleet's union it last applied, less what it refused).
     topics: BTreeSet<String>,
     applied: u64,
+    /// Each replica's new topics last refused (not asked again while they stay the same).
+    refused: HashMap<String, Refusal>,
+}
+
+/// What the holder could not apply of one replica's topics, and why.
+struct Refusal {
+    topics: BTreeSet<String>,
+    /// The error, as `wire` writes it (redacted).
+    error: serde_json::Value,
+    /// The version it was last recorded at.
+    version: u64,
+}
+
+/// A caller waiting for the holder: its answer, and for an `add`, what to take back if refused.
+struct Asked {
+    reply: oneshot::Sender<Result<()>>,
+    undo: Option<(u64, Vec<String>, mpsc::UnboundedSender<Undo>)>,
+}
+
+/// An `add` the holder refused, sent back to the tenant's task to be taken back, then answered.
+struct Undo {
+    sub: u64,
+    topics: Vec<String>,
+    error: Error,
+    reply: oneshot::Sender<Result<()>>,
 }
 
 pub(crate) struct Shared {
@@ -63,14 +88,16 @@ impl Shared {
         let mut bus = self.pipeline.events.subscribe();
         let mut tick = interval(POLL);
         tick.set_missed_tick_behavior(MissedTickBehavior::Delay);
+        let (undo_tx, mut undo_rx) = mpsc::unbounded_channel::<Undo>();
         loop {
             tokio::select! {
                 biased;
                 _ = stop.cancelled() => break,
                 cmd = commands.recv() => match cmd {
-                    Some(c) => self.command(c, &mut subs).await,
+                    Some(c) => self.command(c, &mut subs, &undo_tx).await,
                     None => break,
                 },
+                Some(u) = undo_rx.recv() => self.undo(u, &mut subs).await,
                 ev = bus.recv() => match ev {
                     // A tenant that left the config: its channels close and its subscriptions end.
                     Ok(ev) if super::removed_from_config(&ev, &self.tenant) => break,
@@ -123,12 +150,16 @@ impl Shared {
         self.router.close_all();
     }
 
-    async fn command(&self, c: Command, subs: &mut HashMap<u64, HashSet<String>>) {
+    async fn command(&self, c: Command, subs: &mut HashMap<u64, HashSet<String>>, undo: &mpsc::UnboundedSender<Undo>) {
         match c {
             Command::Add { sub, queue, topics, reply } => {
-                self.router.add(sub, &queue, &topics);
-                subs.entry(sub).or_default().extend(topics);
-                self.publish_wants(subs, Some(reply)).await;
+                let mine = subs.entry(sub).or_default();
+                let mut added: Vec<String> = topics.into_iter().filter(|t| !mine.contains(t)).collect();
+                added.sort();
+                added.dedup();
+                self.router.add(sub, &queue, &added);
+                mine.extend(added.iter().cloned());
+                self.publish_wants(subs, Some(Asked { reply, undo: Some((sub, added, undo.clone())) })).await;
             }
             Command::Remove { sub, topics, reply } => {
                 self.router.remove(sub, &topics);
@@ -137,7 +168,7 @@ impl Shared {
                         mine.remove(t);
                     }
                 }
-                self.publish_wants(subs, Some(reply)).await;
+                self.publish_wants(subs, Some(Asked { reply, undo: None })).await;
             }
             Command::Leave { sub, reply } => {
                 self.router.drop_subscriber(sub);
@@ -150,10 +181,24 @@ impl Shared {
         }
     }
 
-    /// Writes this replica's topics; `reply` is answered once the holder applied them (bounded).
-    async fn publish_wants(&self, subs: &HashMap<u64, HashSet<String>>, reply: Option<oneshot::Sender<Result<()>>>) {
+    /// An `add` the holder refused: its topics leave the subscription (as an in-process refusal
+    /// leaves nothing behind), this replica's topics are written again, then the `add` rejects.
+    async fn undo(&self, u: Undo, subs: &mut HashMap<u64, HashSet<String>>) {
+        self.router.remove(u.sub, &u.topics);
+        if let Some(mine) = subs.get_mut(&u.sub) {
+            for t in &u.topics {
+                mine.remove(t);
+            }
+        }
+        let _ = self.store.put_wanted_topics(&self.tenant, &union(subs)).await;
+        let _ = u.reply.send(Err(u.error));
+    }
+
+    /// Writes this replica's topics; `asked` is answered once the holder applied them, or — for an
+    /// `add` — refused them (bounded by `requestTimeoutMs`: no holder, no answer).
+    async fn publish_wants(&self, subs: &HashMap<u64, HashSet<String>>, asked: Option<Asked>) {
         let version = self.store.put_wanted_topics(&self.tenant, &union(subs)).await;
-        let Some(reply) = reply else { return };
+        let Some(Asked { reply, undo }) = asked else { return };
         let Ok(version) = version else {
             // Redis is down: nothing can reach the holder now; the periodic write retries.
             let _ = reply.send(Ok(()));
@@ -164,8 +209,16 @@ impl Shared {
         tokio::spawn(async move {
             let end = Instant::now() + within;
             while Instant::now() < end && !reply.is_closed() {
-                if store.applied(&tenant).await.is_ok_and(|a| a >= version) {
-                    break;
+                match store.wanted_outcome(&tenant).await {
+                    // Refused at this version or a later one (which still held these topics).
+                    Ok((_, Some((at, error)))) if at >= version && undo.is_some() => {
+                        if let (Some((sub, topics, tx)), Some(error)) = (undo, super::wire::from_wire(&error)) {
+                            let _ = tx.send(Undo { sub, topics, error, reply });
+                        }
+                        return;
+                    }
+                    Ok((applied, _)) if applied >= version => break,
+                    _ => {}
                 }
                 tokio::time::sleep(POLL).await;
             }
@@ -201,20 +254,25 @@ impl Shared {
                 }
             }
         });
-        Holding { commands: tx, stop, manager, forwarder, renewer, topics: BTreeSet::new(), applied: 0 }
+        Holding { commands: tx, stop, manager, forwarder, renewer, topics: BTreeSet::new(), applied: 0, refused: HashMap::new() }
     }
 
-    /// Brings the holder's channels to the fleet's union, then records the version.
+    /// Brings the holder's channels to the fleet's union, then records the version. Each replica's
+    /// new topics are added on their own: topics one replica wants that do not fit the budget (or
+    /// whose REST calls fail) are refused to that replica only — the refusal, written to Redis, rejects
+    /// its `add` with the error an in-process one gets — and the others' are applied.
     async fn apply(&self, h: &mut Holding) {
         // A replica silent for three lease periods is gone: its topics no longer count.
-        let Ok((version, wanted)) = self.store.wanted_topics(&self.tenant, self.lease() * 3).await else { return };
+        let Ok((version, by_replica)) = self.store.wanted_by_replica(&self.tenant, self.lease() * 3).await else { return };
+        let by_replica: Vec<(String, BTreeSet<String>)> = by_replica
+            .into_iter()
+            .map(|(owner, topics)| (owner, topics.into_iter().filter(|t| super::frame::valid_topic(t)).collect()))
+            .collect();
+        let wanted: BTreeSet<String> = by_replica.iter().flat_map(|(_, t)| t.iter().cloned()).collect();
         if version == h.applied && wanted == h.topics {
             return;
         }
-        let wanted: BTreeSet<String> = wanted.into_iter().filter(|t| super::frame::valid_topic(t)).collect();
-        let add: Vec<String> = wanted.difference(&h.topics).cloned().collect();
         let remove: Vec<String> = h.topics.difference(&wanted).cloned().collect();
-        let queue = Arc::new(Queue::new(1)); // unused: sub 0 already has the holder's queue in its router
         if !remove.is_empty() {
             let (tx, rx) = oneshot::channel();
             let _ = h.commands.send(Command::Remove { sub: 0, topics: remove, reply: tx });
@@ -222,14 +280,51 @@ impl Shared {
                 return;
             }
         }
-        if !add.is_empty() {
+        let mut topics: BTreeSet<String> = h.topics.intersection(&wanted).cloned().collect();
+        let mut refusals: Vec<String> = Vec::new();
+        h.refused.retain(|owner, _| by_replica.iter().any(|(o, _)| o == owner));
+        for (owner, theirs) in &by_replica {
+            let new: BTreeSet<String> = theirs.difference(&topics).cloned().collect();
+            if new.is_empty() {
+                h.refused.remove(owner);
+                continue;
+            }
+            // Refused already: not asked again while that replica wants the same, refused again at
+            // this version (another `add` of the same topics gets the same answer).
+            if let Some(r) = h.refused.get_mut(owner).filter(|r| r.topics == new) {
+                if r.version < version {
+                    r.version = version;
+                    refusals.push(owner.clone());
+                }
+                continue;
+            }
+            let queue = Arc::new(Queue::new(1)); // unused: sub 0 already has the holder's queue in its router
             let (tx, rx) = oneshot::channel();
-            let _ = h.commands.send(Command::Add { sub: 0, queue, topics: add, reply: tx });
-            if !matches!(rx.await, Ok(Ok(()))) {
-                return;
+            let _ = h.commands.send(Command::Add { sub: 0, queue, topics: new.iter().cloned().collect(), reply: tx });
+            match rx.await {
+                Ok(Ok(())) => {
+                    h.refused.remove(owner);
+                    topics.extend(new);
+                }
+                Ok(Err(e)) => {
+                    let e = match self.pipeline.redacted(&self.tenant, Err::<(), _>(e)) {
+                        Err(e) => e,
+                        Ok(()) => continue,
+                    };
+                    let error = super::wire::to_wire(&e);
+                    h.refused.insert(owner.clone(), Refusal { topics: new, error, version });
+                    refusals.push(owner.clone());
+                }
+                Err(_) => return, // the manager ended
             }
         }
-        h.topics = wanted;
+        // The refusals before the version: a replica that sees the version applied has seen them.
+        for owner in refusals {
+            if let Some(r) = h.refused.get(&owner) {
+                let _ = self.store.refuse_wanted(&self.tenant, &[owner], version, &r.error).await;
+            }
+        }
+        h.topics = topics;
         h.applied = version;
         let _ = self.store.set_applied(&self.tenant, version).await;
     }

@@ -62,6 +62,7 @@ struct NKeys {
     wants: String,
     version: String,
     applied: String,
+    refused: String,
     stream: String,
 }
 
@@ -89,6 +90,7 @@ impl SharedStore {
             wants: format!("{tag}:ntf:wants"),
             version: format!("{tag}:ntf:ver"),
             applied: format!("{tag}:ntf:applied"),
+            refused: format!("{tag}:ntf:refused"),
             stream: format!("{tag}:ntf:events"),
         }
     }
@@ -130,8 +132,9 @@ impl SharedStore {
         Ok(v.max(0) as u64)
     }
 
-    /// The tenant's version and the union of the topics of the replicas that said so within `fresh`.
-    pub async fn wanted_topics(&self, tenant_id: &str, fresh: Duration) -> Result<(u64, BTreeSet<String>), StoreError> {
+    /// The tenant's version and each replica's topics (`(replica, topics)`, by replica id), of the
+    /// replicas that said so within `fresh`.
+    pub async fn wanted_by_replica(&self, tenant_id: &str, fresh: Duration) -> Result<(u64, Vec<(String, BTreeSet<String>)>), StoreError> {
         let k = self.nkeys(tenant_id);
         let (version, all): (Option<u64>, Vec<(String, String)>) = self
             .run(|mut c| async move {
@@ -141,15 +144,61 @@ impl SharedStore {
             })
             .await?;
         let oldest = unix_ms().saturating_sub(fresh.as_millis() as u64);
-        let mut union = BTreeSet::new();
-        for (_, text) in all {
-            if let Ok(w) = serde_json::from_str::<Wants>(&text) {
-                if w.at >= oldest {
-                    union.extend(w.topics);
-                }
-            }
+        let mut out: Vec<(String, BTreeSet<String>)> = all
+            .into_iter()
+            .filter_map(|(owner, text)| {
+                serde_json::from_str::<Wants>(&text).ok().filter(|w| w.at >= oldest).map(|w| (owner, w.topics.into_iter().collect()))
+            })
+            .collect();
+        out.sort_by(|a, b| a.0.cmp(&b.0));
+        Ok((version.unwrap_or(0), out))
+    }
+
+    /// Records, for each replica of `owners`, that the holder could not apply the topics it
+    /// wanted at `version`: `error` (JSON, `notifications::wire`), sealed.
+    pub async fn refuse_wanted(
+        &self,
+        tenant_id: &str,
+        owners: &[String],
+        version: u64,
+        error: &serde_json::Value,
+    ) -> Result<(), StoreError> {
+        if owners.is_empty() {
+            return Ok(());
         }
-        Ok((version.unwrap_or(0), union))
+        let k = self.nkeys(tenant_id).refused;
+        let text = serde_json::json!({"version": version, "error": error}).to_string();
+        let sealed = self.key.seal(text.as_bytes(), &Self::refusal_aad(tenant_id));
+        let mut pipe = redis::pipe();
+        for owner in owners {
+            pipe.cmd("HSET").arg(&k).arg(owner).arg(&sealed).ignore();
+        }
+        pipe.cmd("PEXPIRE").arg(&k).arg(86_400_000u64).ignore();
+        self.run(|mut c| async move { pipe.query_async::<()>(&mut c).await }).await
+    }
+
+    /// Where this replica's wanted topics stand: the version the holder applied, and its last
+    /// refusal of this replica's topics (`(version, error JSON)`), if any.
+    pub async fn wanted_outcome(&self, tenant_id: &str) -> Result<(u64, Option<(u64, serde_json::Value)>), StoreError> {
+        let k = self.nkeys(tenant_id);
+        let owner = self.origin.clone();
+        let (applied, refused): (Option<u64>, Option<String>) = self
+            .run(|mut c| async move {
+                let a: Option<u64> = redis::cmd("GET").arg(&k.applied).query_async(&mut c).await?;
+                let r: Option<String> = redis::cmd("HGET").arg(&k.refused).arg(&owner).query_async(&mut c).await?;
+                Ok((a, r))
+            })
+            .await?;
+        let refusal = refused.and_then(|sealed| {
+            let plain = self.key.open(&sealed, &Self::refusal_aad(tenant_id)).ok()?;
+            let v: serde_json::Value = serde_json::from_slice(&plain).ok()?;
+            Some((v.get("version")?.as_u64()?, v.get("error")?.clone()))
+        });
+        Ok((applied.unwrap_or(0), refusal))
+    }
+
+    fn refusal_aad(tenant_id: &str) -> Vec<u8> {
+        format!("notification-refusal|{tenant_id}").into_bytes()
     }
 
     /// Records the version the holder has subscribed.
@@ -157,13 +206,6 @@ impl SharedStore {
         let k = self.nkeys(tenant_id).applied;
         self.run(|mut c| async move { redis::cmd("SET").arg(&k).arg(version).arg("PX").arg(86_400_000u64).query_async::<()>(&mut c).await })
             .await
-    }
-
-    /// The version the holder has subscribed (0: none yet).
-    pub async fn applied(&self, tenant_id: &str) -> Result<u64, StoreError> {
-        let k = self.nkeys(tenant_id).applied;
-        let v: Option<u64> = self.run(|mut c| async move { redis::cmd("GET").arg(&k).query_async(&mut c).await }).await?;
-        Ok(v.unwrap_or(0))
     }
 
     /// Appends events (`(topic, text)`), sealed, to the tenant's stream.
