@@ -258,6 +258,15 @@ export interface ProxyOptions {
    * The proxy: `'http://proxy.corp:3128'`; with credentials `'http://user:password@proxy.corp:3128'`
    * (sent as `Proxy-Authorization: Basic`, redacted from every error and event); `'https://…'`
    * for TLS to the proxy itself.
+/**
+ * `text` with every control, line-break and bidi character written as a visible escape: the
+ * core's one rule for printing an outside value (the CLI's `printable`).
+ */
+export declare function printable(text: string): string
+
+/** JSON text with those characters written as `\uXXXX` (the CLI's `safeJson`). */
+export declare function printableJson(json: string): string
+
    */
   url: string
   /**

@@ -1,7 +1,8 @@
 //! Node binding for genesys-tenants: converts JS values and delegates to `genesys_tenants_core`.
 //! No logic lives here; see `crates/core`. One file per class: `orchestrator.rs`
 //! (`NativeOrchestrator`), `page_cursor.rs` (`NativePageCursor`); the tutorial's helpers in
-//! `tutorial.rs`; how a call's bounds cross in `calls.rs`; promises in `promise.rs`.
+//! `tutorial.rs`; how a call's bounds cross in `calls.rs`; promises in `promise.rs`, settled through
+//! one queue per JS environment (`settle_queue.rs`).
 #![deny(clippy::all)]
 // The core's `Error` is large (see crates/core/src/lib.rs); it only travels on the cold path.
 #![allow(clippy::result_large_err)]
@@ -14,6 +15,7 @@ mod options;
 pub mod orchestrator;
 pub mod page_cursor;
 mod promise;
+mod settle_queue;
 pub mod tutorial;
 
 use genesys_tenants_core::Error as CoreError;
@@ -71,4 +73,17 @@ pub fn event_kinds() -> Vec<&'static str> {
 #[napi]
 pub fn catalogue_source() -> String {
     genesys_tenants_core::operations::catalogue().sdk.to_string()
+}
+
+/// `text` with every control, line-break and bidi character written as a visible escape: the
+/// core's one rule for printing an outside value (the CLI's `printable`).
+#[napi]
+pub fn printable(text: String) -> String {
+    genesys_tenants_core::untrusted::printable(&text)
+}
+
+/// JSON text with those characters written as `\uXXXX` (the CLI's `safeJson`).
+#[napi]
+pub fn printable_json(json: String) -> String {
+    genesys_tenants_core::untrusted::printable_json(&json)
 }

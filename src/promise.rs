@@ -1,6 +1,7 @@
-//! Promises and JSON text across the boundary: every async method settles through [`settle`].
+//! Promises and JSON text across the boundary: every async method settles through [`settle`], which
+//! hands its future to the environment's one settle queue (`settle_queue.rs`).
 
-use crate::errors;
+use crate::{errors, settle_queue};
 use genesys_tenants_core::trace::CallRecord;
 use genesys_tenants_core::Error as CoreError;
 use napi::bindgen_prelude::*;
@@ -18,19 +19,19 @@ pub(crate) fn settle_traced<'env, F>(env: &'env Env, fut: F) -> Result<PromiseRa
 where
     F: Future<Output = (std::result::Result<String, CoreError>, Option<CallRecord>)> + Send + 'static,
 {
-    let fut = Box::pin(fut);
-    env.spawn_future_with_callback(async move { Ok(fut.await) }, move |env, (outcome, record)| {
+    let promise = settle_queue::spawn(env, Box::pin(fut), move |env, (outcome, record): (_, Option<CallRecord>)| {
         let trace = record.map(|r| serde_json::to_string(&r).unwrap_or_else(|_| "null".into()));
         match (outcome, trace) {
             (Ok(v), None) => Ok(v),
             (Ok(v), Some(t)) => Ok(format!("{{\"trace\":{t},\"response\":{v}}}")),
             (Err(e), t) => Err(errors::to_js_traced(env, &e, t)),
         }
-    })
+    })?;
+    Ok(PromiseRaw::new(env.raw(), promise))
 }
 
-/// Runs `fut` on the addon's runtime and settles a Promise: core errors reject with a JS `Error`
-/// carrying `code` and fields.
+/// Runs `fut` on the addon's runtime and settles a Promise through the environment's settle queue:
+/// core errors reject with a JS `Error` carrying `code` and fields.
 pub(crate) fn settle<'env, T, V, F, M>(env: &'env Env, fut: F, map: M) -> Result<PromiseRaw<'env, V>>
 where
     T: Send + 'static,
@@ -40,9 +41,9 @@ where
 {
     // On the heap at once: a large future moved by value down the runtime's spawn on Node's thread made
     // a call throw `undefined` instead of returning its Promise (fetchAll, inside node:test).
-    let fut = Box::pin(fut);
-    env.spawn_future_with_callback(async move { Ok(fut.await) }, move |env, outcome| match outcome {
+    let promise = settle_queue::spawn(env, Box::pin(fut), move |env, outcome| match outcome {
         Ok(v) => map(env, v),
         Err(e) => Err(errors::to_js(env, &e)),
-    })
+    })?;
+    Ok(PromiseRaw::new(env.raw(), promise))
 }

@@ -45,38 +45,91 @@ pub fn uuid(id: &str) -> Option<&str> {
 /// The longest server message an error's `message` quotes.
 pub const MAX_MESSAGE_CHARS: usize = 500;
 
+/// True for the characters no printed value may carry raw: C0 and C1 controls, DEL, the Unicode
+/// line and paragraph separators, and the bidi marks, embeddings, overrides and isolates. Raw, they
+/// could drive a terminal (ESC sequences, C1 CSI), reorder what is shown, or make one value read as
+/// several lines of a log.
+///
+/// ```
+/// use genesys_tenants_core::untrusted::is_unsafe;
+/// assert!(is_unsafe('\u{1b}') && is_unsafe('\u{9b}') && is_unsafe('\u{202e}'));
+/// assert!(!is_unsafe('é') && !is_unsafe(' '));
+/// ```
+pub fn is_unsafe(c: char) -> bool {
+    matches!(c, '\u{0}'..='\u{1f}' | '\u{7f}'..='\u{9f}' | '\u{61c}' | '\u{200e}' | '\u{200f}' | '\u{2028}' | '\u{2029}')
+        || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+}
+
+fn push_escaped(out: &mut String, c: char) {
+    use std::fmt::Write as _;
+    match c {
+        '\n' => out.push_str("\\n"),
+        '\r' => out.push_str("\\r"),
+        '\t' => out.push_str("\\t"),
+        c if (c as u32) < 0x100 => {
+            let _ = write!(out, "\\x{:02x}", c as u32);
+        }
+        c => {
+            let _ = write!(out, "\\u{:04x}", c as u32);
+        }
+    }
+}
+
+/// `text` as one line of plain text, whole: every [`is_unsafe`] character written as a visible
+/// escape (`\n`, `\x1b`, `\x9b`, `\u202e`). The CLI prints every outside value through this (the
+/// binding's `printable`), and [`message`] is its bounded form: one rule for both.
+///
+/// ```
+/// use genesys_tenants_core::untrusted::printable;
+/// assert_eq!(printable("a\u{1b}[2J\nb\u{9b}\u{202e}"), "a\\x1b[2J\\nb\\x9b\\u202e");
+/// ```
+pub fn printable(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if is_unsafe(c) {
+            push_escaped(&mut out, c)
+        } else {
+            out.push(c)
+        }
+    }
+    out
+}
+
+/// JSON text (made by a JSON serializer) with every [`is_unsafe`] character written as the JSON
+/// escape `\uXXXX`: the same value, and no raw control character in the printed text. Outside
+/// strings a serializer writes only its own whitespace, which is left as it is.
+///
+/// ```
+/// use genesys_tenants_core::untrusted::printable_json;
+/// assert_eq!(printable_json("{\n  \"a\": \"x\u{202e}\u{85}\"\n}"), "{\n  \"a\": \"x\\u202e\\u0085\"\n}");
+/// ```
+pub fn printable_json(json: &str) -> String {
+    use std::fmt::Write as _;
+    let mut out = String::with_capacity(json.len());
+    for c in json.chars() {
+        if is_unsafe(c) && !matches!(c, '\n' | '\r' | '\t') {
+            let _ = write!(out, "\\u{:04x}", c as u32);
+        } else {
+            out.push(c)
+        }
+    }
+    out
+}
+
 /// A server's free text (`message` of an error body) as an error may print it: at most
-/// [`MAX_MESSAGE_CHARS`] characters, with every control, line-break and bidi-override character
-/// written as a visible escape (`\x1b`, `\n`, `\u202e`, as the CLI writes them), so a message is the one line it looks
-/// like in a log. The body itself keeps the server's bytes, as data.
+/// [`MAX_MESSAGE_CHARS`] characters, [`printable`] (every control, line-break and bidi-override
+/// character written as a visible escape), so a message is the one line it looks like in a log.
+/// The body itself keeps the server's bytes, as data.
 ///
 /// ```
 /// use genesys_tenants_core::untrusted::message;
 /// assert_eq!(message("bad\u{1b}[31m\nrequest\u{202e}"), "bad\\x1b[31m\\nrequest\\u202e");
 /// ```
 pub fn message(text: &str) -> String {
-    let mut out = String::with_capacity(text.len().min(MAX_MESSAGE_CHARS));
-    for (i, c) in text.chars().enumerate() {
-        if i == MAX_MESSAGE_CHARS {
-            out.push('…');
-            break;
-        }
-        match c {
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if (c as u32) < 0x20 || c == '\u{7f}' => out.push_str(&format!("\\x{:02x}", c as u32)),
-            c if ('\u{80}'..='\u{9f}').contains(&c)
-                || matches!(c, '\u{2028}' | '\u{2029}' | '\u{200e}' | '\u{200f}' | '\u{061c}')
-                || ('\u{202a}'..='\u{202e}').contains(&c)
-                || ('\u{2066}'..='\u{2069}').contains(&c) =>
-            {
-                out.push_str(&format!("\\u{:04x}", c as u32))
-            }
-            c => out.push(c),
-        }
+    match text.char_indices().nth(MAX_MESSAGE_CHARS) {
+        Some((at, _)) => printable(&text[..at]) + "…",
+        None => printable(text),
     }
-    out
 }
 
 #[cfg(test)]
@@ -99,7 +152,7 @@ mod tests {
     #[test]
     fn messages_are_one_bounded_line() {
         assert_eq!(message("plain text: ok"), "plain text: ok");
-        assert_eq!(message("a\r\nb\tc\u{7f}\u{85}\u{2028}"), "a\\r\\nb\\tc\\x7f\\u0085\\u2028");
+        assert_eq!(message("a\r\nb\tc\u{7f}\u{85}\u{2028}"), "a\\r\\nb\\tc\\x7f\\x85\\u2028");
         let long = "x".repeat(MAX_MESSAGE_CHARS + 10);
         assert_eq!(message(&long).chars().count(), MAX_MESSAGE_CHARS + 1);
         assert!(!message("\u{1b}]0;title\u{7}").chars().any(char::is_control));
