@@ -114,8 +114,17 @@ export declare class NativeOrchestrator {
 
 /** A cursor over one listing: each `next()` fetches one page, `null` after the last. */
 export declare class NativePageCursor {
-  /** The next page as JSON text `{ items, index, total }`, or `null` after the last. */
-  nextJson(): Promise<string>
+  /**
+   * The next page as JSON text `{ items, index, total }`, or `null` after the last. `traceparent`
+   * / `tracestate`: the page span's context, sent with this page's API requests only (lib/otel.js,
+   * `propagateContext`).
+   */
+  nextJson(traceparent?: string | undefined | null, tracestate?: string | undefined | null): Promise<string>
+  /**
+   * Whether the listing has ended: the next `nextJson()` sends nothing and resolves to `null` (false
+   * while a page is being fetched).
+   */
+  isDone(): boolean
   /** Ends the listing's call (its deadline and abort are forgotten). Idempotent. */
   close(): void
 }

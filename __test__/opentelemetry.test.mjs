@@ -317,6 +317,52 @@ test('propagateContext: traceparent/tracestate on API requests only, off by defa
   }
 });
 
+test('propagateContext: each paginate() page sends its own page span\'s traceparent, to the API only', async () => {
+  const fwd = await forwarder();
+  try {
+    const url = `http://127.0.0.1:${fwd.port}`;
+    const via = { configEndpoint: url, gateway: { protocol: 'http', host: '127.0.0.1', port: fwd.port } };
+    const o = orchestrator({ ...via, openTelemetry: { tracerProvider: provider, propagateContext: true } });
+    await o.initialize();
+    fwd.seen.length = 0;
+    exporter.reset();
+    const [n, caller] = await asCaller(async () => {
+      let items = 0;
+      for await (const page of o.paginate(TENANT, { path: '/api/v2/users' }, { pageSize: 500 })) items += page.items.length;
+      return items;
+    });
+    assert.equal(n, 1234);
+    const pages = exporter.getFinishedSpans().filter((s) => parentOf(s) === caller.spanContext().spanId);
+    assert.equal(pages.length, 3, 'three pages of 500, no span for the end of the listing');
+    const sent = fwd.seen.filter((r) => r.path === '/api/v2/users');
+    assert.equal(sent.length, 3);
+    // Each page's request carries its own page span's context, in order: not the first page's, not the caller's.
+    assert.deepEqual(
+      sent.map((r) => r.traceparent),
+      pages.map((s) => `00-${s.spanContext().traceId}-${s.spanContext().spanId}-01`),
+    );
+    assert.equal(new Set(sent.map((r) => r.traceparent)).size, 3);
+    for (const r of fwd.seen.filter((x) => !x.path.startsWith('/api/v2/'))) assert.equal(r.traceparent, undefined, `no traceparent to ${r.method} ${r.path}`);
+
+    // A traceparent the caller gave the listing wins on every page; off by default, nothing is sent.
+    fwd.seen.length = 0;
+    const mine = `00-${'c'.repeat(32)}-${'d'.repeat(16)}-01`;
+    for await (const page of o.paginate(TENANT, { path: '/api/v2/users', headers: { traceparent: mine } }, { pageSize: 500 })) assert.ok(page.items.length);
+    assert.deepEqual(
+      fwd.seen.filter((r) => r.path === '/api/v2/users').map((r) => r.traceparent),
+      [mine, mine, mine],
+    );
+    fwd.seen.length = 0;
+    const quiet = orchestrator(via);
+    await quiet.initialize();
+    for await (const page of quiet.paginate(TENANT, { path: '/api/v2/users' }, { pageSize: 500 })) assert.ok(page.items.length);
+    assert.ok(fwd.seen.some((r) => r.path === '/api/v2/users'));
+    for (const r of fwd.seen) assert.equal(r.traceparent, undefined);
+  } finally {
+    await fwd.close();
+  }
+});
+
 test('an OTLP/HTTP exporter sends the spans as JSON to a local receiver', async () => {
   const bodies = [];
   const server = http.createServer((req, res) => {

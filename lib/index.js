@@ -286,8 +286,13 @@ class TenantOrchestrator {
             if (done) return { done: true, value: undefined };
             let page;
             try {
-              // Traced: one span per page that made a request, under the context active at this next().
-              page = tracing ? await tracing.page(tenantId, cursor.nextJson()) : JSON.parse(await cursor.nextJson());
+              if (tracing && !cursor.isDone()) {
+                // Traced: a span per page that sends a request, under the context active at this next();
+                // with propagateContext that page's API requests carry its traceparent.
+                const span = tracing.begin('genesys.page', tenantId);
+                const out = tracing.traceHeaders(span);
+                page = await tracing.page(span, cursor.nextJson(out?.traceparent, out?.tracestate));
+              } else page = tracing ? await tracing.page(null, cursor.nextJson()) : JSON.parse(await cursor.nextJson());
             } catch (e) {
               // A failed page ends the listing: its call is closed, nothing more is fetched.
               done = true;

@@ -50,48 +50,99 @@ function createTracing(config) {
 
 const hr = (us) => [Math.floor(us / 1e6), Math.round(us % 1e6) * 1000];
 const nowUs = () => Date.now() * 1000;
+const NONE = Object.freeze([]);
 
+// The core's record of a call, as it crosses (crates/core/src/trace/wire.rs): arrays in a fixed order,
+// absent values null, times in µs after the record's base (µs since the epoch). Read by index: this runs
+// for every traced call on Node's thread, where named fields cost a larger text to parse.
+//   record  [baseUs, [request…], [token…]]
+//   request [start, end, method, urlTemplate, serverAddress, serverPort, status, errorCode, retries, holdMs, [attempt…], [token…]]
+//   attempt [start, end, status, lost, holdMs, tokenRefreshed]
+//   token   [start, end, cache, joined, errorCode]
+const REC_BASE = 0;
+const REC_REQUESTS = 1;
+const REC_TOKENS = 2;
+const R_START = 0;
+const R_END = 1;
+const R_METHOD = 2;
+const R_TEMPLATE = 3;
+const R_HOST = 4;
+const R_PORT = 5;
+const R_STATUS = 6;
+const R_ERROR = 7;
+const R_RETRIES = 8;
+const R_HOLD = 9;
+const R_ATTEMPTS = 10;
+const R_TOKENS = 11;
+const A_START = 0;
+const A_END = 1;
+const A_STATUS = 2;
+const A_LOST = 3;
+const A_HOLD = 4;
+const A_REFRESHED = 5;
+const T_START = 0;
+const T_END = 1;
+const T_CACHE = 2;
+const T_JOINED = 3;
+const T_ERROR = 4;
+
+/** The method as the conventions name it (the core gives it upper case). */
 function method(m) {
+  if (METHODS.has(m)) return m;
   const up = String(m || 'GET').toUpperCase();
   return METHODS.has(up) ? up : '_OTHER';
 }
 
 function spanName(r) {
-  return r.urlTemplate ? `${method(r.method)} ${r.urlTemplate}` : method(r.method);
+  return r[R_TEMPLATE] ? `${method(r[R_METHOD])} ${r[R_TEMPLATE]}` : method(r[R_METHOD]);
 }
 
-/** The attributes of one HTTP request of the call (semantic conventions for HTTP client spans). */
+/** `miss` when any of `tokens` waited for a fetch, `hit` when all came from the cache, undefined for none. */
+function tokenCache(tokens) {
+  if (!tokens.length) return undefined;
+  for (const t of tokens) if (t[T_CACHE] === 'miss') return 'miss';
+  return 'hit';
+}
+
+/**
+ * The attributes of one HTTP request of the call (semantic conventions for HTTP client spans). One shape
+ * for every request, absent values undefined (the API leaves those unset): built once per call, cheaply.
+ */
 function requestAttributes(r) {
-  const a = { 'http.request.method': method(r.method) };
-  if (r.urlTemplate) a['url.template'] = r.urlTemplate;
-  if (r.serverAddress) a['server.address'] = r.serverAddress;
-  if (r.serverPort != null) a['server.port'] = r.serverPort;
-  if (r.status != null) a['http.response.status_code'] = r.status;
-  if (r.errorCode) a['error.type'] = r.errorCode;
-  a['genesys.retry.count'] = r.retries;
-  a['genesys.ratelimit.hold_ms'] = r.holdMs;
-  if (r.tokens.length) a['genesys.token.cache'] = r.tokens.some((t) => t.cache === 'miss') ? 'miss' : 'hit';
-  return a;
+  return {
+    'http.request.method': method(r[R_METHOD]),
+    'url.template': r[R_TEMPLATE] ?? undefined,
+    'server.address': r[R_HOST] ?? undefined,
+    'server.port': r[R_PORT] ?? undefined,
+    'http.response.status_code': r[R_STATUS] ?? undefined,
+    'error.type': r[R_ERROR] ?? undefined,
+    'genesys.retry.count': r[R_RETRIES],
+    'genesys.ratelimit.hold_ms': r[R_HOLD],
+    'genesys.token.cache': tokenCache(r[R_TOKENS]),
+  };
 }
 
-/** The same, summed over the requests of a call that made several (a listing's pages, an analytics job). */
+/** The same, summed over the requests of a call that made none or several (a listing's pages, an analytics job). */
 function callAttributes(requests) {
-  if (requests.length === 1) return requestAttributes(requests[0]);
-  const a = requests.length ? { ...requestAttributes(requests[0]) } : {};
-  delete a['http.response.status_code'];
-  delete a['error.type'];
-  a['genesys.retry.count'] = requests.reduce((n, r) => n + r.retries, 0);
-  a['genesys.ratelimit.hold_ms'] = requests.reduce((n, r) => n + r.holdMs, 0);
+  if (!requests.length) return {};
+  const a = requestAttributes(requests[0]);
+  a['http.response.status_code'] = undefined;
+  a['error.type'] = undefined;
+  let retries = 0;
+  let hold = 0;
+  let cache;
+  for (const r of requests) {
+    retries += r[R_RETRIES];
+    hold += r[R_HOLD];
+    const c = tokenCache(r[R_TOKENS]);
+    if (c && cache !== 'miss') cache = c;
+  }
+  a['genesys.retry.count'] = retries;
+  a['genesys.ratelimit.hold_ms'] = hold;
+  a['genesys.token.cache'] = cache;
   a['genesys.request.count'] = requests.length;
-  const tokens = requests.flatMap((r) => r.tokens);
-  if (tokens.length) a['genesys.token.cache'] = tokens.some((t) => t.cache === 'miss') ? 'miss' : 'hit';
-  else delete a['genesys.token.cache'];
   return a;
 }
-
-// The record leaves out fields that are none, false, zero or empty (trace.rs): put the defaults back.
-const fullToken = (t) => ({ joined: false, ...t });
-const fullRequest = (r) => ({ retries: 0, holdMs: 0, ...r, attempts: r.attempts ?? [], tokens: (r.tokens ?? []).map(fullToken) });
 
 /** The record a traced call's rejection carries (`err.trace`, JSON text), taken off the error. */
 function takeRecord(err) {
@@ -109,28 +160,38 @@ class Tracing {
   #api;
   #tracer;
   #propagate;
+  #client;
 
   constructor(api, { tracerProvider, propagateContext }) {
     this.#api = api;
     const provider = tracerProvider ?? api.trace.getTracerProvider();
     this.#tracer = provider.getTracer(SCOPE, require('../package.json').version);
     this.#propagate = propagateContext;
+    this.#client = api.SpanKind.CLIENT;
   }
 
   /**
-   * Starts a call's span (kind CLIENT) under the context active now. `recording` false (no SDK registered,
-   * or sampled out): the call needs no record and takes the untraced path; its context may still go out.
+   * Starts a call's span (kind CLIENT) under the context active now, with the tenant as its one attribute
+   * (a sampler may use it; the rest come with the record). `recording` false (no SDK registered, or
+   * sampled out): the call needs no record and takes the untraced path; its context may still go out.
    */
-  begin(name, tenantId, attributes = {}) {
-    const api = this.#api;
-    const parent = api.context.active();
-    const startUs = nowUs();
-    const span = this.#tracer.startSpan(
-      name,
-      { kind: api.SpanKind.CLIENT, startTime: hr(startUs), attributes: { 'genesys.tenant.id': String(tenantId), ...attributes } },
-      parent,
-    );
-    return { span, ctx: api.trace.setSpan(parent, span), startUs, tenantId: String(tenantId), recording: span.isRecording() };
+  begin(name, tenantId) {
+    const parent = this.#api.context.active();
+    const tenant = String(tenantId);
+    const span = this.#tracer.startSpan(name, { kind: this.#client, attributes: { 'genesys.tenant.id': tenant } }, parent);
+    return { span, parent, tenantId: tenant, recording: span.isRecording() };
+  }
+
+  /**
+   * The call span's `traceparent` and `tracestate` (null: none) when `propagateContext` is on and the
+   * span's context is valid; null otherwise.
+   */
+  traceHeaders(call) {
+    if (!this.#propagate) return null;
+    const sc = call.span.spanContext();
+    if (!this.#api.trace.isSpanContextValid(sc)) return null;
+    const traceparent = `00-${sc.traceId}-${sc.spanId}-${(sc.traceFlags & 0xff).toString(16).padStart(2, '0')}`;
+    return { traceparent, tracestate: sc.traceState?.serialize() || null };
   }
 
   /**
@@ -142,14 +203,13 @@ class Tracing {
     if (!this.#propagate || init === null || typeof init !== 'object' || Array.isArray(init)) return init;
     const given = init.headers;
     if (given !== undefined && given !== null && (typeof given !== 'object' || Array.isArray(given))) return init; // the core names the fault
-    const sc = call.span.spanContext();
-    if (!this.#api.trace.isSpanContextValid(sc)) return init;
+    const out = this.traceHeaders(call);
+    if (!out) return init;
     const headers = { ...(given ?? {}) };
     const has = (name) => Object.keys(headers).some((k) => k.toLowerCase() === name);
     if (!has('traceparent')) {
-      headers.traceparent = `00-${sc.traceId}-${sc.spanId}-${(sc.traceFlags & 0xff).toString(16).padStart(2, '0')}`;
-      const state = sc.traceState?.serialize();
-      if (state && !has('tracestate')) headers.tracestate = state;
+      headers.traceparent = out.traceparent;
+      if (out.tracestate && !has('tracestate')) headers.tracestate = out.tracestate;
     }
     return { ...init, headers };
   }
@@ -158,116 +218,138 @@ class Tracing {
    * Settles a traced native call: `pending` resolves to `{ trace, response }` JSON text or rejects with
    * the record on the error (`trace`, taken off here). Ends the call's span; resolves to the response.
    */
-  async finish(call, pending) {
-    let out;
-    try {
-      out = JSON.parse(await pending);
-    } catch (err) {
-      this.end(call, takeRecord(err), err);
-      throw err;
-    }
-    this.end(call, out.trace, null);
-    return out.response;
+  finish(call, pending) {
+    return pending.then(
+      (text) => {
+        const out = JSON.parse(text);
+        this.end(call, out.trace, null);
+        return out.response;
+      },
+      (err) => {
+        this.end(call, takeRecord(err), err);
+        throw err;
+      },
+    );
   }
 
   /**
-   * Settles one traced page of `paginate()` (`pending` as for `finish`): its span is made after the fact,
-   * under the context active now, from its first request's start — none for the end of the listing, which
-   * sends nothing.
+   * Settles one traced page of `paginate()` (`pending` as for `finish`): `call` is its span, begun before
+   * the page was asked for, or null when the listing had ended (the cursor said so: that `next()` sends
+   * nothing and makes no span). A page that made no request (a listing that ended unannounced) leaves
+   * its span unended, so never exported.
    */
-  async page(tenantId, pending) {
-    const api = this.#api;
-    const parent = api.context.active();
-    const make = (record, err) => {
-      const requests = record?.requests ?? [];
-      if (!requests.length && !err) return;
-      const startUs = requests.length ? Math.min(...requests.map((r) => r.startUs)) : nowUs();
-      const span = this.#tracer.startSpan(
-        'genesys.page',
-        { kind: api.SpanKind.CLIENT, startTime: hr(startUs), attributes: { 'genesys.tenant.id': String(tenantId) } },
-        parent,
-      );
-      this.end({ span, ctx: api.trace.setSpan(parent, span), startUs, tenantId: String(tenantId) }, record, err);
-    };
-    let out;
-    try {
-      out = JSON.parse(await pending);
-    } catch (err) {
-      make(takeRecord(err), err);
-      throw err;
-    }
-    make(out.trace, null);
-    return out.response;
+  page(call, pending) {
+    return pending.then(
+      (text) => {
+        const out = JSON.parse(text);
+        if (call && (out.response !== null || out.trace?.[REC_REQUESTS]?.length)) this.end(call, out.trace, null);
+        return out.response;
+      },
+      (err) => {
+        const record = takeRecord(err);
+        if (call) this.end(call, record, err);
+        throw err;
+      },
+    );
   }
 
   /** Ends a call's span from its record (`null`: none came) and `err` (the rejection, if any). */
   end(call, record, err) {
     const { span } = call;
-    const requests = (record?.requests ?? []).map(fullRequest);
-    const tokens = (record?.tokens ?? []).map(fullToken);
-    const attributes = callAttributes(requests);
-    if (requests.length === 1) span.updateName(spanName(requests[0]));
+    const base = record ? record[REC_BASE] : 0;
+    const requests = record ? record[REC_REQUESTS] : NONE;
+    const tokens = record ? record[REC_TOKENS] : NONE;
+    let attributes;
+    let last = 0;
+    if (requests.length === 1) {
+      const r = requests[0];
+      span.updateName(spanName(r));
+      attributes = requestAttributes(r);
+      last = r[R_END];
+    } else {
+      attributes = callAttributes(requests);
+      for (const r of requests) if (r[R_END] > last) last = r[R_END];
+    }
     if (tokens.length) {
-      attributes['genesys.token.cache'] = tokens.some((t) => t.cache === 'miss') ? 'miss' : 'hit';
-      attributes['genesys.token.joined'] = tokens.some((t) => t.joined);
+      attributes['genesys.token.cache'] = tokenCache(tokens);
+      attributes['genesys.token.joined'] = tokens.some((t) => t[T_JOINED]);
+      for (const t of tokens) if (t[T_END] > last) last = t[T_END];
     }
     if (err) attributes['error.type'] = typeof err.code === 'string' ? err.code : 'Error';
     span.setAttributes(attributes);
     if (err) span.setStatus({ code: this.#api.SpanStatusCode.ERROR });
-    if (requests.length === 1) this.#children(call.ctx, requests[0], call.tenantId);
-    else for (const r of requests) this.#request(call.ctx, r, call.tenantId);
-    for (const t of tokens) this.#token(call.ctx, t, call.tenantId);
-    const last = Math.max(0, ...requests.map((r) => r.endUs), ...tokens.map((t) => t.endUs));
-    span.end(hr(Math.max(nowUs(), last)));
+    // Children only for what the call span does not say (the common call has none, and no context is made).
+    let ctx = null;
+    const under = () => (ctx ??= this.#api.trace.setSpan(call.parent, span));
+    if (requests.length === 1) {
+      if (hasChildren(requests[0])) this.#children(under(), requests[0], base, call.tenantId, attributes);
+    } else for (const r of requests) this.#request(under(), r, base, call.tenantId);
+    for (const t of tokens) this.#token(under(), t, base, call.tenantId);
+    const now = nowUs();
+    span.end(hr(record && base + last > now ? base + last : now));
   }
 
   /** One HTTP request of a call that made several: its own CLIENT span, its attempts under it. */
-  #request(ctx, r, tenantId) {
+  #request(ctx, r, base, tenantId) {
     const api = this.#api;
-    const span = this.#tracer.startSpan(
-      spanName(r),
-      { kind: api.SpanKind.CLIENT, startTime: hr(r.startUs), attributes: { 'genesys.tenant.id': tenantId, ...requestAttributes(r) } },
-      ctx,
-    );
-    if (r.errorCode) span.setStatus({ code: api.SpanStatusCode.ERROR });
-    this.#children(api.trace.setSpan(ctx, span), r, tenantId);
-    span.end(hr(r.endUs));
+    const attributes = requestAttributes(r);
+    const span = this.#tracer.startSpan(spanName(r), { kind: this.#client, startTime: hr(base + r[R_START]), attributes: { 'genesys.tenant.id': tenantId } }, ctx);
+    span.setAttributes(attributes);
+    if (r[R_ERROR]) span.setStatus({ code: api.SpanStatusCode.ERROR });
+    if (hasChildren(r)) this.#children(api.trace.setSpan(ctx, span), r, base, tenantId, attributes);
+    span.end(hr(base + r[R_END]));
   }
 
   /**
-   * A request's attempts and token waits, under `ctx`. A request answered at its first attempt has no attempt
-   * span (the request's span is that attempt), and a token served from the cache no span (the request says
-   * `genesys.token.cache`): the common call costs one span.
+   * A request's attempts and token waits, under `ctx` (`req` the request's attributes). A request answered
+   * at its first attempt has no attempt span (the request's span is that attempt), and a token served from
+   * the cache no span (the request says `genesys.token.cache`): the common call costs one span.
    */
-  #children(ctx, r, tenantId) {
+  #children(ctx, r, base, tenantId, req) {
     const api = this.#api;
-    if (r.attempts.length > 1) r.attempts.forEach((a, i) => {
-      const attributes = { 'genesys.tenant.id': tenantId, 'http.request.method': method(r.method) };
-      if (r.urlTemplate) attributes['url.template'] = r.urlTemplate;
-      if (r.serverAddress) attributes['server.address'] = r.serverAddress;
-      if (r.serverPort != null) attributes['server.port'] = r.serverPort;
-      if (a.status != null) attributes['http.response.status_code'] = a.status;
-      if (i > 0) attributes['http.request.resend_count'] = i;
-      if (a.holdMs) attributes['genesys.ratelimit.hold_ms'] = a.holdMs;
-      if (a.tokenRefreshed) attributes['genesys.token.refreshed'] = true;
-      const failed = a.lost ?? (a.status >= 400 ? String(a.status) : null);
-      if (failed) attributes['error.type'] = failed;
-      const span = this.#tracer.startSpan(`${spanName(r)} attempt ${i + 1}`, { kind: api.SpanKind.CLIENT, startTime: hr(a.startUs), attributes }, ctx);
-      if (failed) span.setStatus({ code: api.SpanStatusCode.ERROR });
-      span.end(hr(Math.max(a.endUs, a.startUs)));
-    });
-    for (const t of r.tokens) if (t.cache !== 'hit' || t.errorCode) this.#token(ctx, t, tenantId);
+    const attempts = r[R_ATTEMPTS];
+    if (attempts.length > 1) {
+      const name = spanName(r);
+      attempts.forEach((a, i) => {
+        const start = base + a[A_START];
+        const status = a[A_STATUS];
+        const failed = a[A_LOST] ?? (status >= 400 ? String(status) : null);
+        const attributes = {
+          'genesys.tenant.id': tenantId,
+          'http.request.method': req['http.request.method'],
+          'url.template': req['url.template'],
+          'server.address': req['server.address'],
+          'server.port': req['server.port'],
+          'http.response.status_code': status ?? undefined,
+          'http.request.resend_count': i > 0 ? i : undefined,
+          'genesys.ratelimit.hold_ms': a[A_HOLD] || undefined,
+          'genesys.token.refreshed': a[A_REFRESHED] || undefined,
+          'error.type': failed ?? undefined,
+        };
+        const span = this.#tracer.startSpan(`${name} attempt ${i + 1}`, { kind: this.#client, startTime: hr(start), attributes }, ctx);
+        if (failed) span.setStatus({ code: api.SpanStatusCode.ERROR });
+        span.end(hr(Math.max(base + a[A_END], start)));
+      });
+    }
+    for (const t of r[R_TOKENS]) if (t[T_CACHE] !== 'hit' || t[T_ERROR]) this.#token(ctx, t, base, tenantId);
   }
 
   /** One wait for a token (INTERNAL: the login request itself is the token manager's, shared by its waiters). */
-  #token(ctx, t, tenantId) {
+  #token(ctx, t, base, tenantId) {
     const api = this.#api;
-    const attributes = { 'genesys.tenant.id': tenantId, 'genesys.token.cache': t.cache, 'genesys.token.joined': t.joined };
-    if (t.errorCode) attributes['error.type'] = t.errorCode;
-    const span = this.#tracer.startSpan('genesys.token', { kind: api.SpanKind.INTERNAL, startTime: hr(t.startUs), attributes }, ctx);
-    if (t.errorCode) span.setStatus({ code: api.SpanStatusCode.ERROR });
-    span.end(hr(Math.max(t.endUs, t.startUs)));
+    const start = base + t[T_START];
+    const attributes = { 'genesys.tenant.id': tenantId, 'genesys.token.cache': t[T_CACHE], 'genesys.token.joined': t[T_JOINED], 'error.type': t[T_ERROR] ?? undefined };
+    const span = this.#tracer.startSpan('genesys.token', { kind: api.SpanKind.INTERNAL, startTime: hr(start), attributes }, ctx);
+    if (t[T_ERROR]) span.setStatus({ code: api.SpanStatusCode.ERROR });
+    span.end(hr(Math.max(base + t[T_END], start)));
   }
+}
+
+/** Whether a request has spans under it: several attempts, or a token wait that was not a clean cache hit. */
+function hasChildren(r) {
+  if (r[R_ATTEMPTS].length > 1) return true;
+  for (const t of r[R_TOKENS]) if (t[T_CACHE] !== 'hit' || t[T_ERROR]) return true;
+  return false;
 }
 
 /**

@@ -34,16 +34,28 @@ impl NativePageCursor {
 
 #[napi]
 impl NativePageCursor {
-    /// The next page as JSON text `{ items, index, total }`, or `null` after the last.
+    /// The next page as JSON text `{ items, index, total }`, or `null` after the last. `traceparent`
+    /// / `tracestate`: the page span's context, sent with this page's API requests only (lib/otel.js,
+    /// `propagateContext`).
     #[napi(ts_return_type = "Promise<string>")]
-    pub fn next_json<'env>(&self, env: &'env Env) -> Result<PromiseRaw<'env, String>> {
+    pub fn next_json<'env>(
+        &self,
+        env: &'env Env,
+        traceparent: Option<String>,
+        tracestate: Option<String>,
+    ) -> Result<PromiseRaw<'env, String>> {
         let pager = std::sync::Arc::clone(&self.pager);
         let bounds = self.bounds.clone();
         let tenant_id = self.tenant_id.clone();
+        let headers: Vec<(String, String)> = [("traceparent", traceparent), ("tracestate", tracestate)]
+            .into_iter()
+            .filter_map(|(name, value)| value.map(|v| (name.to_owned(), v)))
+            .collect();
         let run = async move {
             bounds
                 .run(Some(&tenant_id), async {
                     let mut p = pager.lock().await;
+                    p.set_page_headers(headers);
                     Ok(p.next_page().await?.map(|page| page.to_json().to_string()).unwrap_or_else(|| "null".into()))
                 })
                 .await
@@ -52,6 +64,13 @@ impl NativePageCursor {
             return settle_traced(env, trace::collect(true, run));
         }
         settle(env, run, |_, v| Ok(v))
+    }
+
+    /// Whether the listing has ended: the next `nextJson()` sends nothing and resolves to `null` (false
+    /// while a page is being fetched).
+    #[napi]
+    pub fn is_done(&self) -> bool {
+        self.pager.try_lock().is_ok_and(|p| p.is_done())
     }
 
     /// Ends the listing's call (its deadline and abort are forgotten). Idempotent.

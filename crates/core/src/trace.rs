@@ -7,15 +7,16 @@
 //! it, and the `attempt_*` / [`token_start`] / [`token_end`] notes land in the innermost open record.
 //! With no record in scope every note is one task-local lookup that finds nothing: a call that did
 //! not ask costs nothing else. The record holds no secret, no token and no concrete path (only the
-//! catalogue's template, e.g. `/api/v2/users/{userId}`), so it may go anywhere a span goes. Fields
-//! that are none, false, zero or empty are left out of its JSON (it crosses once per traced call).
+//! catalogue's template, e.g. `/api/v2/users/{userId}`), so it may go anywhere a span goes. Its JSON
+//! is a compact wire form ([`wire`]): it crosses once per traced call and is parsed on Node's thread.
 
 use crate::error::{Error, Result};
 use crate::sync::lock;
-use serde::Serialize;
 use std::future::Future;
 use std::sync::{Arc, Mutex};
 use std::time::{SystemTime, UNIX_EPOCH};
+
+mod wire;
 
 tokio::task_local! {
     static CALL: Arc<Mutex<CallRecord>>;
@@ -29,20 +30,16 @@ pub fn now_us() -> u64 {
 
 /// What one call did: its HTTP requests (one for `request()`, one per page for a listing) and the
 /// token fetches it waited for outside any request (`getAccessToken()`).
-#[derive(Debug, Default, Clone, Serialize, PartialEq)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Default, Clone, PartialEq)]
 pub struct CallRecord {
     /// Each HTTP request of the call, in the order they started.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub requests: Vec<RequestRecord>,
     /// Token fetches outside a request.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub tokens: Vec<TokenRecord>,
 }
 
 /// One API request: from the pipeline's entry to its answer or error, retries included.
-#[derive(Debug, Default, Clone, Serialize, PartialEq)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Default, Clone, PartialEq)]
 pub struct RequestRecord {
     /// Start, µs since the epoch.
     pub start_us: u64,
@@ -52,59 +49,44 @@ pub struct RequestRecord {
     pub method: String,
     /// The catalogue's path template (`/api/v2/users/{userId}`); none for an operation it does not
     /// know — never the concrete path, which may hold ids.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub url_template: Option<&'static str>,
     /// The host the request went to (the API host or the gateway).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub server_address: Option<String>,
     /// Its port, when not the scheme's default.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub server_port: Option<u16>,
     /// The last answer's HTTP status, if any.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub status: Option<u16>,
     /// The error code the request failed with.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub error_code: Option<&'static str>,
     /// Retries: attempts after the first.
-    #[serde(skip_serializing_if = "is_zero")]
     pub retries: u32,
     /// Total 429 hold (server wait plus jitter) decided after its attempts, ms.
-    #[serde(skip_serializing_if = "is_zero")]
     pub hold_ms: u64,
     /// Each attempt.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub attempts: Vec<AttemptRecord>,
     /// The token fetches it waited for.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub tokens: Vec<TokenRecord>,
 }
 
 /// One attempt of a request: from its pacing (limiter, 429 hold) through the token to the answer.
-#[derive(Debug, Default, Clone, Serialize, PartialEq)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Default, Clone, PartialEq)]
 pub struct AttemptRecord {
     /// Start, µs since the epoch.
     pub start_us: u64,
     /// End, µs since the epoch.
     pub end_us: u64,
     /// The answer's status; none when no answer came.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub status: Option<u16>,
     /// No complete answer: `"timeout"` or `"network"`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub lost: Option<&'static str>,
     /// The 429 hold this attempt's answer imposed on the next, ms.
-    #[serde(skip_serializing_if = "is_zero")]
     pub hold_ms: u64,
     /// This attempt met a 401 and the token was refreshed for the next.
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub token_refreshed: bool,
 }
 
 /// One wait for a token.
-#[derive(Debug, Default, Clone, Serialize, PartialEq)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Default, Clone, PartialEq)]
 pub struct TokenRecord {
     /// Start, µs since the epoch.
     pub start_us: u64,
@@ -113,10 +95,8 @@ pub struct TokenRecord {
     /// `"hit"`: served from the cache; `"miss"`: waited for a fetch.
     pub cache: &'static str,
     /// The fetch was already under way for another caller (single flight), this one joined it.
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub joined: bool,
     /// The error code the wait ended with.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub error_code: Option<&'static str>,
 }
 
@@ -130,14 +110,20 @@ pub struct TokenRecord {
 /// assert!(trace::collect(false, async {}).await.1.is_none());
 /// # }
 /// ```
-pub async fn collect<T>(on: bool, fut: impl Future<Output = T>) -> (T, Option<CallRecord>) {
-    if !on {
-        return (fut.await, None);
+pub fn collect<T, F: Future<Output = T>>(on: bool, fut: F) -> impl Future<Output = (T, Option<CallRecord>)> {
+    // Boxed here, once: a call's future is large (a request's ~13 KB), and an async fn that held it
+    // in its scope would be twice that, moved and allocated on Node's thread for every traced call
+    // (what the binding spawns is this small future).
+    let fut = Box::pin(fut);
+    async move {
+        if !on {
+            return (fut.await, None);
+        }
+        let record = Arc::new(Mutex::new(CallRecord::default()));
+        let out = CALL.scope(Arc::clone(&record), fut).await;
+        let taken = std::mem::take(&mut *lock(&record));
+        (out, Some(taken))
     }
-    let record = Arc::new(Mutex::new(CallRecord::default()));
-    let out = CALL.scope(Arc::clone(&record), fut).await;
-    let taken = std::mem::take(&mut *lock(&record));
-    (out, Some(taken))
 }
 
 /// Whether a record is being collected here.
@@ -189,11 +175,6 @@ impl Drop for OpenRequest {
             self.end(None, None);
         }
     }
-}
-
-/// Zero fields are left out of the record's JSON (it crosses once per traced call; smaller is cheaper).
-fn is_zero<T: Default + PartialEq>(n: &T) -> bool {
-    *n == T::default()
 }
 
 fn error_status(e: &Error) -> Option<u16> {

@@ -150,6 +150,8 @@ pub struct Paginator {
     next: Option<NextStep>,
     total: Option<u64>,
     seen: u64,
+    /// Headers for the next page's requests only (its trace context), beside the listing's own.
+    page_headers: Vec<(String, String)>,
 }
 
 #[derive(Debug, Clone)]
@@ -169,12 +171,36 @@ impl Paginator {
             PageStyle::AnalyticsJob => NextStep::SubmitJob,
             _ => NextStep::Number(1),
         });
-        Paginator { pipeline, tenant_id: tenant_id.to_string(), base: req, style, opts, index: 0, next, total: None, seen: 0 }
+        Paginator {
+            pipeline,
+            tenant_id: tenant_id.to_string(),
+            base: req,
+            style,
+            opts,
+            index: 0,
+            next,
+            total: None,
+            seen: 0,
+            page_headers: Vec::new(),
+        }
     }
 
     /// The style in use.
     pub fn style(&self) -> PageStyle {
         self.style
+    }
+
+    /// Whether the listing has ended: the next [`Paginator::next_page`] sends nothing and is `None`.
+    pub fn is_done(&self) -> bool {
+        self.next.is_none()
+    }
+
+    /// Headers sent with every request of the next page, and of no other (replacing those given
+    /// before): a page's own trace context (`traceparent`), where the listing's headers are the same
+    /// for all its pages. A header of the same name among the listing's wins. Like those, they go to
+    /// the API only, never to the login host or the config service.
+    pub fn set_page_headers(&mut self, headers: Vec<(String, String)>) {
+        self.page_headers = headers;
     }
 
     /// The next page, or `None` after the last; `CLOSED` at once when the orchestrator closes.
@@ -258,7 +284,12 @@ impl Paginator {
         })
     }
 
-    async fn send(&self, req: ApiRequest) -> Result<ApiResponse> {
+    async fn send(&self, mut req: ApiRequest) -> Result<ApiResponse> {
+        for (name, value) in &self.page_headers {
+            if !req.headers.iter().any(|(k, _)| k.eq_ignore_ascii_case(name)) {
+                req.headers.push((name.clone(), value.clone()));
+            }
+        }
         self.pipeline.request(&self.tenant_id, req).await
     }
 }
