@@ -92,12 +92,11 @@ async fn without_headers_the_first_429s_teach_every_replica_the_budget() {
     let throttled = status_count(&env, "429").await;
     assert!(throttled <= 40, "{throttled} 429s");
     let h = window_hash(&prefix).await;
-    // What the replicas counted as admitted in the window they saw: the server's 20 when their view
-    // of the window matched the server's, fewer when a loaded machine shifted it (13 seen) — never
-    // more, which would be a budget the server refuses.
-    let taught: u32 = h["a"].parse().unwrap_or(0);
-    assert!((1..=20).contains(&taught), "the budget the 429s taught: {taught}");
-    assert_eq!((h["w"].as_str(), h["src"].as_str()), ("2000", "i"), "a 2 s window, learned from 429s");
+    // What every replica sent in the window the 429s closed, less the 429s and the slots never sent:
+    // the server's 20. (13 was seen under load before the shared window was re-anchored on its first
+    // answer and a slot taken before its replica's hold was handed back: a later window, shifted or
+    // carrying old slots, re-taught a lower budget; tests/shared_learning.rs repeats this.)
+    assert_eq!((h["a"].as_str(), h["w"].as_str(), h["src"].as_str()), ("20", "2000", "i"), "20 per 2 s, learned from 429s");
     assert_eq!(env.token_requests("acme").await, 1);
     close(rs).await;
 }

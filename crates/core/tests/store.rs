@@ -233,6 +233,97 @@ async fn without_headers_the_429s_of_a_window_teach_every_replica_the_budget() {
     cleanup(&p).await;
 }
 
+/// Takes a slot, or panics with what the window said.
+async fn go(s: &SharedStore, b: Budget) -> Slot {
+    match s.rate_wait("acme", b).await.unwrap() {
+        RateWait::Go(slot) => slot,
+        other => panic!("expected a slot: {other:?}"),
+    }
+}
+
+/// Learns `admitted` per 1 s from 429s, as without headers: `admitted + 1` slots, the last one a 429.
+async fn learn(s: &SharedStore, admitted: usize) {
+    let configured = budget(300, 60, Said::Configured);
+    let mut last = None;
+    for _ in 0..=admitted {
+        last = Some(go(s, configured).await);
+    }
+    s.pause("acme", Duration::from_millis(1000), last).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(1050)).await;
+}
+
+#[tokio::test]
+async fn without_headers_the_answer_to_a_windows_first_slot_re_anchors_it() {
+    let p = prefix();
+    let s = store(&p, REDIS);
+    let slot = go(&s, budget(1, 60, Said::Configured)).await;
+    // Its answer comes 1.5 s later: the server's window opened when it arrived, so after the slot.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    s.anchor("acme", slot).await.unwrap();
+    match s.rate_wait("acme", budget(1, 60, Said::Configured)).await.unwrap() {
+        // Without the re-anchoring, at most 58.52 s would be left.
+        RateWait::Pace(d) => assert!(d > Duration::from_secs(59), "{d:?}"),
+        other => panic!("{other:?}"),
+    }
+    cleanup(&p).await;
+}
+
+#[tokio::test]
+async fn a_slot_never_sent_is_not_counted_as_admitted() {
+    let p = prefix();
+    let s = store(&p, REDIS);
+    let configured = budget(300, 60, Said::Configured);
+    let mut slots = Vec::new();
+    for _ in 0..12 {
+        slots.push(go(&s, configured).await);
+    }
+    // One slot was handed back (its replica's hold started before it was sent), two met 429s: the
+    // server admitted 9.
+    s.unused("acme", slots[5]).await.unwrap();
+    for slot in &slots[10..] {
+        s.pause("acme", Duration::from_millis(300), Some(*slot)).await.unwrap();
+    }
+    tokio::time::sleep(Duration::from_millis(350)).await;
+    let _ = go(&s, configured).await;
+    assert_eq!(window_hash(&p, "acme").await["a"], "9");
+    cleanup(&p).await;
+}
+
+#[tokio::test]
+async fn an_inferred_budget_is_probed_one_slot_at_a_time_after_full_windows_without_a_429() {
+    let p = prefix();
+    let (a, b) = (store(&p, REDIS), store(&p, REDIS));
+    let configured = budget(300, 60, Said::Configured);
+    learn(&a, 3).await;
+    // Windows that use the learned 3 whole, without a 429: no slot beyond it.
+    for _ in 0..genesys_tenants_core::store::PROBE_AFTER_FULL_WINDOWS {
+        for _ in 0..3 {
+            assert!(!go(&a, configured).await.probe);
+        }
+        let RateWait::Pace(d) = b.rate_wait("acme", configured).await.unwrap() else { panic!("the window is full") };
+        tokio::time::sleep(d + Duration::from_millis(5)).await;
+    }
+    // Then one slot beyond it, and no second one while the first is unanswered.
+    for _ in 0..3 {
+        assert!(!go(&a, configured).await.probe);
+    }
+    let probe = go(&b, configured).await;
+    assert!(probe.probe && probe.number == 4, "{probe:?}");
+    assert!(matches!(a.rate_wait("acme", configured).await.unwrap(), RateWait::Pace(_)), "one probe at a time");
+    // Admitted: the budget is 4 for every replica, and the next probe may go.
+    b.probed("acme", probe).await.unwrap();
+    assert_eq!(window_hash(&p, "acme").await["a"], "4");
+    let next = go(&a, configured).await;
+    assert!(next.probe && next.number == 5, "{next:?}");
+    // Refused: the window's 429 re-learns the budget (4 admitted), as the first one did.
+    a.pause("acme", Duration::from_millis(500), Some(next)).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(550)).await;
+    assert!(!go(&b, configured).await.probe);
+    let h = window_hash(&p, "acme").await;
+    assert_eq!((h["a"].as_str(), h["src"].as_str(), h["c"].as_str()), ("4", "i", "0"));
+    cleanup(&p).await;
+}
+
 #[tokio::test]
 async fn redis_down_is_reported_fast_and_recovers() {
     let s = store(&prefix(), "redis://127.0.0.1:1");

@@ -96,6 +96,9 @@ pub struct Limiter {
     admission: std::sync::Arc<tokio::sync::Semaphore>,
     /// Wakes waiters when what they wait for may have changed (new headers, a hold).
     changed: tokio::sync::Notify,
+    /// Wakes the callers waiting for the shared window's end when a probe beyond the inferred
+    /// budget came back admitted: the next probe may go (see [`Limiter::nap`]).
+    probed: tokio::sync::Notify,
 }
 
 /// What a wait for the limiter takes into account.
@@ -143,6 +146,7 @@ impl Limiter {
                 ramp_off: false,
             }),
             changed: tokio::sync::Notify::new(),
+            probed: tokio::sync::Notify::new(),
             per_minute: per_minute.max(1),
             admission: std::sync::Arc::new(tokio::sync::Semaphore::new(MAX_IN_FLIGHT)),
         }
@@ -334,6 +338,25 @@ impl Limiter {
                 }
             }
         }
+    }
+
+    /// Sleeps `d` (a wait for the shared window's end), or less when a probe of this process's comes
+    /// back admitted ([`Limiter::probe_answered`]).
+    pub async fn nap(&self, d: Duration) {
+        tokio::select! {
+            _ = tokio::time::sleep(d) => {}
+            _ = self.probed.notified() => {}
+        }
+    }
+
+    /// A probe beyond the shared inferred budget came back admitted: wakes [`Limiter::nap`]pers.
+    pub fn probe_answered(&self) {
+        self.probed.notify_waiters();
+    }
+
+    /// True while a 429 hold (this process's or one the shared store said) is in force at `now`.
+    pub fn holding(&self, now: Instant) -> bool {
+        self.lock().hold_until.is_some_and(|h| h > now)
     }
 
     /// `Err(remaining)` when a hold is in force at `now` and lasts longer than `budget`.

@@ -468,6 +468,18 @@ impl Pipeline {
             // down leaves it as it was).
             let _ = store.align(&call.budget_id(), count, limiter.shared_budget().window).await;
         }
+        let slot = *lock(&call.slot);
+        if let (Some(store), true, Some(slot @ Slot { number: 1, .. })) = (&self.store, said.is_empty(), slot) {
+            // Without headers, the answer to a shared window's first slot: the server's window opened
+            // before now, so the shared one is re-anchored on it (ends late, never early).
+            let _ = store.anchor(&call.budget_id(), slot).await;
+        }
+        if let (Some(store), Some(slot @ Slot { probe: true, .. }), true) = (&self.store, slot, status != 429) {
+            // A probe beyond the inferred budget was admitted: the budget grows to it, and this
+            // process's callers waiting for the window look again (the next probe may go).
+            let _ = store.probed(&call.budget_id(), slot).await;
+            limiter.probe_answered();
+        }
         if status != 429 {
             limiter.admitted();
         }

@@ -4,8 +4,9 @@
 //! when one replica meets a 429, every replica holds that tenant's calls until it ends.
 //!
 //! The window is aligned with the server's: re-anchored by the answer to the request that opened
-//! the server's window (`inin-ratelimit-count` 1), and, without headers, ended by a 429 (the server's
-//! window resets when its `Retry-After` has passed; the next one opens with the first call after).
+//! the server's window (`inin-ratelimit-count` 1), and, without headers, by the answer to the window's
+//! first slot, and ended by a 429 (the server's window resets when its `Retry-After` has passed; the
+//! next one opens with the first call after).
 
 use super::redis_store::{SharedStore, StoreError};
 use super::scripts;
@@ -14,6 +15,14 @@ use std::time::Duration;
 /// Added to the shared window's length: the request that opens the server's window reaches it a
 /// little after its slot was taken in Redis (and, without headers, nothing re-anchors the window).
 pub const SHARED_WINDOW_MARGIN: Duration = Duration::from_millis(20);
+
+/// Full windows in a row without a 429 after which a budget inferred from 429s is probed upward, one
+/// slot at a time (each let out once the previous one came back admitted): an under-estimate (a 429
+/// another cause provoked, another client of the token) is corrected in the window after, and a budget
+/// that was right costs one 429 every this many full windows and one (before: a tenth more after 10
+/// windows, in one burst — a tenth of the budget in 429s when it was right, and 13 took 77 windows to
+/// reach 20).
+pub const PROBE_AFTER_FULL_WINDOWS: u32 = 3;
 
 /// Where a replica's idea of the budget came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -45,6 +54,9 @@ pub struct Slot {
     pub generation: u64,
     /// 1 for the window's first request, and so on.
     pub number: u32,
+    /// One beyond an inferred budget: its answer, when admitted, is reported
+    /// ([`SharedStore::probed`]).
+    pub probe: bool,
 }
 
 /// What the shared budget says about one request.
@@ -82,7 +94,7 @@ impl SharedStore {
             Said::Headers => 1,
             Said::Opener => 2,
         };
-        let (wait_ms, generation, number): (i64, u64, u32) = self
+        let (wait_ms, generation, number, probe): (i64, u64, u32, u8) = self
             .run(|mut c| async move {
                 redis::Script::new(scripts::WINDOW)
                     .key(&keys.rate)
@@ -91,12 +103,13 @@ impl SharedStore {
                     .arg(ms(budget.window))
                     .arg(said)
                     .arg(ms(SHARED_WINDOW_MARGIN))
+                    .arg(PROBE_AFTER_FULL_WINDOWS)
                     .invoke_async(&mut c)
                     .await
             })
             .await?;
         Ok(match wait_ms {
-            0 => RateWait::Go(Slot { generation, number }),
+            0 => RateWait::Go(Slot { generation, number, probe: probe == 1 }),
             w if w > 0 => RateWait::Pace(Duration::from_millis(w as u64)),
             w => RateWait::Paused(Duration::from_millis(w.unsigned_abs())),
         })
@@ -111,6 +124,40 @@ impl SharedStore {
             self.run(|mut c| async move {
                 redis::Script::new(scripts::ALIGN).key(&keys.rate).arg(count).arg(ms(window)).invoke_async(&mut c).await
             })
+            .await?;
+        Ok(())
+    }
+
+    /// Without headers, the answer to a window's first slot (`slot.number` 1) came back: the shared
+    /// window is re-anchored to start now, once per window (the server's opened before the answer
+    /// came), so it ends late, never early. Nothing happens for another window's slot,
+    /// or when headers said the budget (they align it instead, [`SharedStore::align`]).
+    pub async fn anchor(&self, tenant_id: &str, slot: Slot) -> Result<(), StoreError> {
+        let keys = self.keys(tenant_id, "-");
+        let _: i64 = self
+            .run(|mut c| async move { redis::Script::new(scripts::ANCHOR).key(&keys.rate).arg(slot.generation).invoke_async(&mut c).await })
+            .await?;
+        Ok(())
+    }
+
+    /// A probe slot's answer came back admitted: the shared budget is raised to it (less the window's
+    /// slots never sent) and the next probe may go.
+    pub async fn probed(&self, tenant_id: &str, slot: Slot) -> Result<(), StoreError> {
+        let keys = self.keys(tenant_id, "-");
+        let _: i64 = self
+            .run(|mut c| async move {
+                redis::Script::new(scripts::PROBED).key(&keys.rate).arg(slot.generation).arg(slot.number).invoke_async(&mut c).await
+            })
+            .await?;
+        Ok(())
+    }
+
+    /// A slot taken but never sent (a hold of its replica started meanwhile; the request takes a fresh
+    /// slot after it): the budget a 429 teaches does not count it as admitted.
+    pub async fn unused(&self, tenant_id: &str, slot: Slot) -> Result<(), StoreError> {
+        let keys = self.keys(tenant_id, "-");
+        let _: i64 = self
+            .run(|mut c| async move { redis::Script::new(scripts::UNUSED).key(&keys.rate).arg(slot.generation).invoke_async(&mut c).await })
             .await?;
         Ok(())
     }

@@ -40,11 +40,20 @@ pub async fn pace(store: &SharedStore, limiter: &Limiter, tenant_id: &str, allow
     let slot = loop {
         // Re-read the budget each round: the first answers teach the limiter the real one.
         match store.rate_wait(tenant_id, limiter.shared_budget()).await {
+            Ok(RateWait::Go(slot)) if limiter.holding(Instant::now()) => {
+                // A 429 of this process's came back after the gate let this attempt out: the slot is
+                // in the window that 429 ended, and would be sent in the next server window without
+                // counting in it. Hand it back (before the pause ends and its window's budget is
+                // learned), wait the hold out, then take a fresh one.
+                let _ = store.unused(tenant_id, slot).await;
+                waited += limiter.wait_hold(allowance.saturating_sub(waited)).await?;
+            }
             Ok(RateWait::Go(slot)) => break Some(slot),
             Ok(RateWait::Pace(d)) if waited + d > allowance => return Err(d),
             Ok(RateWait::Pace(d)) => {
-                waited += d;
-                tokio::time::sleep(d).await;
+                let started = Instant::now();
+                limiter.nap(d).await;
+                waited += started.elapsed();
             }
             Ok(RateWait::Paused(d)) => {
                 // A replica (maybe this one) met a 429: hold as for a local one — within the
@@ -55,12 +64,9 @@ pub async fn pace(store: &SharedStore, limiter: &Limiter, tenant_id: &str, allow
             Err(_) => break None,
         }
     };
-    let left = allowance.saturating_sub(waited);
-    waited += match slot {
-        // A hold of this process's that started meanwhile.
-        Some(_) => limiter.wait_hold(left).await?,
-        None => limiter.window_within(left).await?,
-    };
+    if slot.is_none() {
+        waited += limiter.window_within(allowance.saturating_sub(waited)).await?;
+    }
     undo.0 = None;
     Ok(Paced { slot, waited })
 }
