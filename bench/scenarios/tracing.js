@@ -1,15 +1,29 @@
 'use strict';
-// The cost of OpenTelemetry tracing (issue 28): request() of GET /api/v2/organizations/me with tracing off
-// (no `openTelemetry` option: the path every untraced caller takes, nothing of OpenTelemetry loaded), with
-// `openTelemetry: true` and no SDK registered (the API's no-op tracer), and with the real SDK (a
-// BasicTracerProvider, a BatchSpanProcessor and an InMemorySpanExporter, emptied after every run). Three
-// orchestrators on one emulator, interleaved in every run so machine noise hits them alike.
+// The cost of OpenTelemetry tracing (issue 28), three ways in one run, every contender interleaved in every run so
+// machine noise hits them alike:
+// (a) request() of GET /api/v2/organizations/me at c=64 against the emulator answering at once: tracing off (no
+//     `openTelemetry` option: nothing of OpenTelemetry loaded), `openTelemetry: true` with no SDK registered (the API's
+//     no-op tracer), traced with the real SDK (a BasicTracerProvider, a BatchSpanProcessor and an InMemorySpanExporter,
+//     emptied after every run), and traced with an exporter that drops the spans. The client is CPU-bound here: Node,
+//     the addon's threads and the emulator share the machine, so CPU per call is throughput.
+// (b) the same with the server answering in LATENCY_MS (an emulator latency fault on the path; Genesys's API answers
+//     in tens of ms), where the client is not CPU-bound: throughput, and the CPU each call costs.
+// (c) the yardstick: what OpenTelemetry's own HTTP instrumentation (@opentelemetry/instrumentation-http, the spans a
+//     Node service gets today for its outgoing node:http calls) adds to the plain-Node floor (node:http, static
+//     token, as in calls.js), traced the same way (same provider, in-memory exporter) vs not.
+// CPU per call: process.cpuUsage() around the loop (every thread of this process: Node's, the addon's, libuv's), and
+// Node's own thread alone from /proc/self/task/<pid>/schedstat (its time on a CPU, ns).
+const fs = require('node:fs');
+const http = require('node:http');
 const { TenantOrchestrator } = require('../../lib/index.js');
 const { BasicTracerProvider, BatchSpanProcessor, InMemorySpanExporter } = require('@opentelemetry/sdk-trace-base');
+const { HttpInstrumentation } = require('@opentelemetry/instrumentation-http');
 const { startEmulator } = require('../lib/emulator.js');
-const { median, cell, latency, throughput } = require('../lib/measure.js');
+const { median, cell, latency, throughput, yes } = require('../lib/measure.js');
 
 const PATH = '/api/v2/organizations/me';
+const CONCURRENCY = 64;
+const LATENCY_MS = 20;
 
 // An exporter that drops what it is given: the cost of making the spans, without that of keeping them.
 class DiscardingExporter {
@@ -23,12 +37,54 @@ class DiscardingExporter {
     return Promise.resolve();
   }
 }
-const CONCURRENCY = 64;
+
+/** Node's main thread's time on a CPU so far, µs (null where /proc does not say). */
+function mainThreadUs() {
+  try {
+    return Number(fs.readFileSync(`/proc/self/task/${process.pid}/schedstat`, 'utf8').split(' ')[0]) / 1000;
+  } catch {
+    return null;
+  }
+}
+
+/** Throughput of `call` at c=64 for `ms`, and the CPU µs each call cost: the whole process's and Node's thread's. */
+async function measured(call, ms) {
+  const cpu0 = process.cpuUsage();
+  const main0 = mainThreadUs();
+  const rps = await throughput(call, ms, CONCURRENCY);
+  const cpu = process.cpuUsage(cpu0);
+  const main1 = mainThreadUs();
+  const calls = (rps * ms) / 1000;
+  return { rps, procUs: (cpu.user + cpu.system) / calls, mainUs: main0 === null ? NaN : (main1 - main0) / calls };
+}
+
+function floorCaller(port, token) {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: CONCURRENCY });
+  const call = () =>
+    new Promise((resolve, reject) => {
+      // `http.request` looked up at each call: the instrumentation patches the module's export while enabled.
+      const req = http.request({ host: '127.0.0.1', port, path: PATH, agent, headers: { Authorization: `Bearer ${token}`, Accept: 'application/json' } }, (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (d) => (body += d));
+        res.on('end', () => (res.statusCode === 200 ? resolve(JSON.parse(body)) : reject(new Error(`HTTP ${res.statusCode}`))));
+      });
+      req.on('error', reject);
+      req.end();
+    });
+  return { call, close: () => agent.destroy() };
+}
 
 module.exports = async function tracing({ runs, latencyCalls, throughputMs }) {
   const emu = await startEmulator();
   const t = (await emu.tenants()).find((x) => x.tenantId === 'acme-corp');
   await emu.control('PATCH', `clients/${t.clientId}`, { rateLimit: { limit: 100_000_000, windowSeconds: 60 } });
+  const login = await fetch(`${emu.url}/oauth/token`, {
+    method: 'POST',
+    headers: { Authorization: `Basic ${Buffer.from(`${t.clientId}:${t.clientSecret}`).toString('base64')}`, 'Content-Type': 'application/x-www-form-urlencoded' },
+    body: 'grant_type=client_credentials',
+  });
+  const { access_token: token } = await login.json();
   const base = { configEndpoint: emu.url, configServiceToken: emu.configServiceToken, gateway: emu.gateway, rateLimitPerMinute: 1_000_000 };
   const exporter = new InMemorySpanExporter();
   const batch = { maxQueueSize: 100_000, maxExportBatchSize: 1000, scheduledDelayMillis: 200 };
@@ -40,57 +96,122 @@ module.exports = async function tracing({ runs, latencyCalls, throughputMs }) {
   const dropped = new TenantOrchestrator({ ...base, openTelemetry: { tracerProvider: dropping } });
   const all = [off, noop, on, dropped];
   for (const o of all) await o.initialize();
+  // OpenTelemetry's HTTP instrumentation, enabled only around its contender (it patches node:http for the process).
+  const instrumentation = new HttpInstrumentation({ enabled: false });
+  instrumentation.setTracerProvider(provider);
+  const floor = floorCaller(emu.port, token);
+  const floorTraced = async () => {
+    instrumentation.enable();
+    require('node:http'); // the first enable() patches the module when it is next required
+  };
 
+  const req = (o) => () => o.request('acme-corp', { path: PATH });
+  // [name, call, set-up, tear-down, at latency too]
   const contenders = [
-    ['request(), tracing off (no openTelemetry option)', off],
-    ['request(), openTelemetry: true, no SDK registered (no-op tracer)', noop],
-    ['request(), traced: sdk-trace-base, BatchSpanProcessor, in-memory exporter', on],
-    ['request(), traced, the spans dropped at export (their making only)', dropped],
+    ['request(), tracing off (no openTelemetry option)', req(off), null, null, true],
+    ['request(), openTelemetry: true, no SDK registered (no-op tracer)', req(noop), null, null, false],
+    ['request(), traced: sdk-trace-base, BatchSpanProcessor, in-memory exporter', req(on), null, null, true],
+    ['request(), traced, the spans dropped at export (their making only)', req(dropped), null, null, false],
+    ['floor: node:http, static token, untraced', floor.call, null, null, true],
+    ['floor traced by @opentelemetry/instrumentation-http (same SDK set-up, in-memory exporter)', floor.call, floorTraced, () => instrumentation.disable(), true],
   ];
-  const results = contenders.map(([name]) => ({ name, p50: [], rps: [] }));
+  const fast = contenders.map(([name]) => ({ name, p50: [], rps: [], procUs: [], mainUs: [] }));
+  const slow = contenders.map(([name]) => ({ name, rps: [], procUs: [], mainUs: [] }));
   let spans = 0;
-  for (let run = 0; run < runs; run++) {
-    for (const [i, [, o]] of contenders.entries()) {
-      const call = () => o.request('acme-corp', { path: PATH });
-      results[i].p50.push((await latency(call, latencyCalls)).p50);
-      results[i].rps.push(await throughput(call, throughputMs, CONCURRENCY));
-    }
+  let floorSpans = 0;
+  const collect = async () => {
     await provider.forceFlush();
-    spans += exporter.getFinishedSpans().length;
+    const got = exporter.getFinishedSpans();
+    spans += got.length;
+    floorSpans += got.filter((s) => s.instrumentationScope.name.includes('instrumentation-http')).length;
     exporter.reset();
+  };
+  for (let run = 0; run < runs; run++) {
+    for (const [i, [, call, setUp, tearDown]] of contenders.entries()) {
+      await setUp?.();
+      fast[i].p50.push((await latency(call, latencyCalls)).p50);
+      const m = await measured(call, throughputMs);
+      await tearDown?.();
+      fast[i].rps.push(m.rps);
+      fast[i].procUs.push(m.procUs);
+      fast[i].mainUs.push(m.mainUs);
+      await collect();
+    }
+    const fault = await emu.control('POST', 'faults', { path: PATH, status: 0, latencyMs: LATENCY_MS });
+    for (const [i, [, call, setUp, tearDown, atLatency]] of contenders.entries()) {
+      if (!atLatency) continue;
+      await setUp?.();
+      for (let k = 0; k < CONCURRENCY; k++) await call(); // warm: every connection open, the JIT warm
+      const m = await measured(call, throughputMs);
+      await tearDown?.();
+      slow[i].rps.push(m.rps);
+      slow[i].procUs.push(m.procUs);
+      slow[i].mainUs.push(m.mainUs);
+      await collect();
+    }
+    await emu.control('DELETE', `faults/${fault.id}`);
     process.stderr.write(`  tracing: run ${run + 1}/${runs}\n`);
   }
   for (const o of all) await o.close();
+  floor.close();
   await provider.shutdown();
   await dropping.shutdown();
   await emu.stop();
 
-  const [offR, , onR] = results;
-  const ratio = median(onR.rps) / median(offR.rps);
-  const rows = results.map(
-    (r) => `| ${r.name} | ${cell(r.p50, (x) => x.toFixed(3))} ms | ${cell(r.rps, (x) => String(Math.round(x)))} | ${(median(r.rps) / median(offR.rps)).toFixed(2)} |`,
-  );
-  const verdicts = [['request() traced (real SDK): throughput at c=64 within 5 % of tracing off', ratio >= 0.95]];
+  const us = (x) => x.toFixed(1);
+  const ratioTo = (rows, i, j) => median(rows[i].rps) / median(rows[j].rps);
+  const [OFF, , ON, , FLOOR, FLOOR_TRACED] = [0, 1, 2, 3, 4, 5];
+  const fastRows = fast.map((r, i) => {
+    const ref = i >= FLOOR ? FLOOR : OFF;
+    return `| ${r.name} | ${cell(r.p50, (x) => x.toFixed(3))} ms | ${cell(r.rps, (x) => String(Math.round(x)))} | ${ratioTo(fast, i, ref).toFixed(2)} | ${cell(r.mainUs, us)} | ${cell(r.procUs, us)} |`;
+  });
+  const slowRows = slow
+    .map((r, i) => [r, i])
+    .filter(([r]) => r.rps.length)
+    .map(([r, i]) => {
+      const ref = i >= FLOOR ? FLOOR : OFF;
+      return `| ${r.name} | ${cell(r.rps, (x) => String(Math.round(x)))} | ${ratioTo(slow, i, ref).toFixed(3)} | ${cell(r.mainUs, us)} | ${cell(r.procUs, us)} |`;
+    });
+  const fastRatio = ratioTo(fast, ON, OFF);
+  const slowRatio = ratioTo(slow, ON, OFF);
+  const added = (rows, i, ref, k) => median(rows[i][k]) - median(rows[ref][k]);
+  const ours = { fast: added(fast, ON, OFF, 'mainUs'), slow: added(slow, ON, OFF, 'mainUs') };
+  const theirs = { fast: added(fast, FLOOR_TRACED, FLOOR, 'mainUs'), slow: added(slow, FLOOR_TRACED, FLOOR, 'mainUs') };
+  const oursProc = { fast: added(fast, ON, OFF, 'procUs'), slow: added(slow, ON, OFF, 'procUs') };
+  const verdicts = [
+    [`request() traced (real SDK): throughput at c=${CONCURRENCY} within 5 % of tracing off, server answering in ${LATENCY_MS} ms`, slowRatio >= 0.95],
+    [`request() traced (real SDK): throughput at c=${CONCURRENCY} within 5 % of tracing off, server answering at once (CPU-bound, 2 cores shared with the emulator)`, fastRatio >= 0.95],
+    [`request() tracing adds no more CPU of Node's thread per call than @opentelemetry/instrumentation-http adds to a node:http call`, ours.fast <= theirs.fast && ours.slow <= theirs.slow],
+  ];
   const markdown = `## OpenTelemetry tracing: its cost
 
-\`GET ${PATH}\` through \`request()\` on four orchestrators of one emulator, interleaved in every run: tracing off, tracing
-asked for with no SDK registered, traced with the real SDK, and traced with an exporter that drops the spans (one span a call: a cached token, answered at once;
-${spans} spans exported in all). ${latencyCalls} sequential calls for p50, then ${CONCURRENCY} concurrent loops for
-${throughputMs} ms; ${runs} runs, medians (min–max).
+\`GET ${PATH}\`, ${CONCURRENCY} concurrent loops for ${throughputMs} ms (after ${latencyCalls} sequential calls for p50), ${runs} runs,
+medians (min–max), every contender interleaved in every run. \`request()\` on four orchestrators of one emulator: tracing
+off, tracing asked for with no SDK registered, traced with the real SDK (\`sdk-trace-base\`, \`BatchSpanProcessor\`, an
+in-memory exporter that keeps every span), and traced with an exporter that drops the spans; one span a call (a cached
+token, one attempt). Beside them the yardstick: the plain-Node floor (\`node:http\`, a static token) untraced, and traced
+by OpenTelemetry's own \`@opentelemetry/instrumentation-http\` on the same SDK set-up — the span a Node service already
+pays for each outgoing call it makes with \`http\`. ${spans} spans exported in all (${floorSpans} of them the
+instrumentation's). CPU per call: \`process.cpuUsage()\` around the loop (every thread of the process: for \`request()\`
+the addon's HTTP threads too) and Node's thread alone (\`/proc/self/task/<pid>/schedstat\`).
 
-| contender | p50 latency | requests/s at c=${CONCURRENCY} | ÷ off |
-|---|---|---|---|
-${rows.join('\n')}
+**(a) The server answers at once** (the emulator on the same 2 cores: CPU-bound, every µs of CPU is throughput):
 
-With tracing off nothing of OpenTelemetry is loaded and the call takes the same path as before the feature (one
-field read more in JS; in the core, a task-local lookup that finds nothing at each note). With no SDK the API's span
-does not record, so the call asks for no record either. Traced, the core keeps the record (a few allocations, the
-catalogue lookup for the template, about 0.4 KB of JSON) and it crosses once with the answer; the span is made on
-Node's thread. Everything here — Node, the addon's threads and the emulator — shares the machine's cores, so that work
-costs throughput directly: the SDK's span (~2.5 µs of Node's thread in a warm loop, 6–10 µs between idle waits), the
-larger JSON (+2.3 µs to parse) and the core's record (1.1 µs to keep and serialise, 0.3 µs to look the template up, on
-the addon's threads; measured apart). Keeping the spans (the in-memory exporter holds every one) costs the difference
-between the last two rows. The core's notes on an untraced call cost 14 ns in all.
+| contender | p50 latency | requests/s at c=${CONCURRENCY} | ÷ untraced | Node's thread, µs/call | process, µs/call |
+|---|---|---|---|---|---|
+${fastRows.join('\n')}
+
+**(b) The server answers in ${LATENCY_MS} ms** (an emulator latency fault on the path; Genesys's API answers in tens of ms):
+the client waits, it is not CPU-bound.
+
+| contender | requests/s at c=${CONCURRENCY} | ÷ untraced | Node's thread, µs/call | process, µs/call |
+|---|---|---|---|---|
+${slowRows.join('\n')}
+
+**(c) Against the yardstick.** Tracing adds to Node's thread ${us(ours.fast)} µs a call at once and ${us(ours.slow)} µs at
+${LATENCY_MS} ms (the whole process: ${us(oursProc.fast)} / ${us(oursProc.slow)} µs); OpenTelemetry's HTTP instrumentation adds
+${us(theirs.fast)} / ${us(theirs.slow)} µs to a \`node:http\` call. Throughput traced ÷ untraced: \`request()\` ${fastRatio.toFixed(2)} at once,
+${slowRatio.toFixed(3)} at ${LATENCY_MS} ms; the instrumented floor ${ratioTo(fast, FLOOR_TRACED, FLOOR).toFixed(2)} / ${ratioTo(slow, FLOOR_TRACED, FLOOR).toFixed(3)}.
 `;
   return { markdown, verdicts };
 };
