@@ -53,10 +53,12 @@ const nowUs = () => Date.now() * 1000;
 const NONE = Object.freeze([]);
 
 // The core's record of a call, as it crosses (crates/core/src/trace/wire.rs): arrays in a fixed order,
-// absent values null, times in µs after the record's base (µs since the epoch). Read by index: this runs
-// for every traced call on Node's thread, where named fields cost a larger text to parse.
+// absent values null, times in µs after the record's base (µs since the epoch), and only what spans are
+// made of: a request's attempts when it made several, its token waits that were not a clean cache hit
+// (`tokenCache` sums them all). Read by index: this runs for every traced call on Node's thread, where
+// named fields cost a larger text to parse.
 //   record  [baseUs, [request…], [token…]]
-//   request [start, end, method, urlTemplate, serverAddress, serverPort, status, errorCode, retries, holdMs, [attempt…], [token…]]
+//   request [start, end, method, urlTemplate, serverAddress, serverPort, status, errorCode, retries, holdMs, [attempt…], [token…], tokenCache]
 //   attempt [start, end, status, lost, holdMs, tokenRefreshed]
 //   token   [start, end, cache, joined, errorCode]
 const REC_BASE = 0;
@@ -74,6 +76,7 @@ const R_RETRIES = 8;
 const R_HOLD = 9;
 const R_ATTEMPTS = 10;
 const R_TOKENS = 11;
+const R_CACHE = 12;
 const A_START = 0;
 const A_END = 1;
 const A_STATUS = 2;
@@ -118,7 +121,7 @@ function requestAttributes(r) {
     'error.type': r[R_ERROR] ?? undefined,
     'genesys.retry.count': r[R_RETRIES],
     'genesys.ratelimit.hold_ms': r[R_HOLD],
-    'genesys.token.cache': tokenCache(r[R_TOKENS]),
+    'genesys.token.cache': r[R_CACHE] ?? undefined,
   };
 }
 
@@ -134,7 +137,7 @@ function callAttributes(requests) {
   for (const r of requests) {
     retries += r[R_RETRIES];
     hold += r[R_HOLD];
-    const c = tokenCache(r[R_TOKENS]);
+    const c = r[R_CACHE];
     if (c && cache !== 'miss') cache = c;
   }
   a['genesys.retry.count'] = retries;
@@ -303,7 +306,8 @@ class Tracing {
   /**
    * A request's attempts and token waits, under `ctx` (`req` the request's attributes). A request answered
    * at its first attempt has no attempt span (the request's span is that attempt), and a token served from
-   * the cache no span (the request says `genesys.token.cache`): the common call costs one span.
+   * the cache no span (the request says `genesys.token.cache`): the common call costs one span. The record
+   * carries neither (wire.rs).
    */
   #children(ctx, r, base, tenantId, req) {
     const api = this.#api;
@@ -331,7 +335,7 @@ class Tracing {
         span.end(hr(Math.max(base + a[A_END], start)));
       });
     }
-    for (const t of r[R_TOKENS]) if (t[T_CACHE] !== 'hit' || t[T_ERROR]) this.#token(ctx, t, base, tenantId);
+    for (const t of r[R_TOKENS]) this.#token(ctx, t, base, tenantId);
   }
 
   /** One wait for a token (INTERNAL: the login request itself is the token manager's, shared by its waiters). */
@@ -347,9 +351,7 @@ class Tracing {
 
 /** Whether a request has spans under it: several attempts, or a token wait that was not a clean cache hit. */
 function hasChildren(r) {
-  if (r[R_ATTEMPTS].length > 1) return true;
-  for (const t of r[R_TOKENS]) if (t[T_CACHE] !== 'hit' || t[T_ERROR]) return true;
-  return false;
+  return r[R_ATTEMPTS].length > 1 || r[R_TOKENS].length > 0;
 }
 
 /**

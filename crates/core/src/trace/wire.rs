@@ -1,12 +1,15 @@
 //! The record's JSON: what crosses to JS once per traced call (lib/otel.js reads it). It is parsed on
 //! Node's thread for every traced call, beside the answer, so it is compact: arrays in a fixed order
-//! instead of objects with named fields, absent values `null`, and times as µs after the record's
-//! first start (small integers, where µs since the epoch would be 16 digits each):
+//! instead of objects with named fields, absent values `null`, times as µs after the record's first
+//! start (small integers, where µs since the epoch would be 16 digits each), and only what a span
+//! is made of — a request's attempts when it made more than one (a lone attempt is the request
+//! itself), its token waits that were not a clean cache hit (the rest is its `tokenCache`):
 //!
 //! ```text
 //! record  [baseUs, [request…], [token…]]        baseUs: µs since the epoch; the call's own token waits
 //! request [start, end, method, urlTemplate, serverAddress, serverPort, status, errorCode,
-//!          retries, holdMs, [attempt…], [token…]]
+//!          retries, holdMs, [attempt…], [token…], tokenCache]    tokenCache: "miss" if any wait missed,
+//!                                                               "hit", or null for none
 //! attempt [start, end, status, lost, holdMs, tokenRefreshed]
 //! token   [start, end, cache, joined, errorCode]
 //! ```
@@ -37,6 +40,26 @@ where
     }
 }
 
+/// A request's token waits that make spans: those that missed the cache or failed.
+struct Waits<'a>(&'a [TokenRecord], u64);
+
+impl Serialize for Waits<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(self.0.iter().filter(|t| t.cache != "hit" || t.error_code.is_some()).map(|t| At(t, self.1)))
+    }
+}
+
+/// `miss` when any of `tokens` waited for a fetch, `hit` when all came from the cache, none for none.
+fn token_cache(tokens: &[TokenRecord]) -> Option<&'static str> {
+    if tokens.is_empty() {
+        None
+    } else if tokens.iter().any(|t| t.cache == "miss") {
+        Some("miss")
+    } else {
+        Some("hit")
+    }
+}
+
 /// `us` after `base` (an attempt never ended, 0, is at the base: JS reads it as not after its start).
 fn after(us: u64, base: u64) -> u64 {
     us.saturating_sub(base)
@@ -56,8 +79,9 @@ impl Serialize for At<'_, RequestRecord> {
             r.error_code,
             r.retries,
             r.hold_ms,
-            Each(&r.attempts, base),
-            Each(&r.tokens, base),
+            Each(if r.attempts.len() > 1 { &r.attempts } else { &[] }, base),
+            Waits(&r.tokens, base),
+            token_cache(&r.tokens),
         )
             .serialize(s)
     }
@@ -82,7 +106,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_common_call_is_a_few_short_arrays() {
+    fn the_common_call_is_one_short_array_without_its_lone_attempt_or_cached_token() {
         let t0 = 1_765_000_000_000_000;
         let record = CallRecord {
             requests: vec![RequestRecord {
@@ -100,12 +124,12 @@ mod tests {
         };
         assert_eq!(
             serde_json::to_string(&record).unwrap(),
-            r#"[1765000000000000,[[0,180,"GET","/api/v2/organizations/me","api.mypurecloud.com",null,200,null,0,0,[[2,170,200,null,0,false]],[[5,6,"hit",false,null]]]],[]]"#
+            r#"[1765000000000000,[[0,180,"GET","/api/v2/organizations/me","api.mypurecloud.com",null,200,null,0,0,[],[],"hit"]],[]]"#
         );
     }
 
     #[test]
-    fn a_token_wait_alone_sets_the_base_and_an_unended_attempt_is_at_it() {
+    fn a_retried_request_keeps_its_attempts_and_missed_waits_and_the_earliest_start_is_the_base() {
         let t0 = 1_765_000_000_000_000;
         let record = CallRecord {
             requests: vec![RequestRecord {
@@ -119,13 +143,17 @@ mod tests {
                     AttemptRecord { start_us: t0 + 10, end_us: t0 + 20, status: Some(429), hold_ms: 1200, ..Default::default() },
                     AttemptRecord { start_us: t0 + 30, end_us: 0, lost: Some("timeout"), token_refreshed: true, ..Default::default() },
                 ],
+                tokens: vec![
+                    TokenRecord { start_us: t0 + 11, end_us: t0 + 12, cache: "hit", ..Default::default() },
+                    TokenRecord { start_us: t0 + 31, end_us: t0 + 40, cache: "miss", ..Default::default() },
+                ],
                 ..Default::default()
             }],
             tokens: vec![TokenRecord { start_us: t0, end_us: t0 + 4, cache: "miss", joined: true, error_code: None }],
         };
         assert_eq!(
             serde_json::to_string(&record).unwrap(),
-            r#"[1765000000000000,[[10,50,"POST",null,null,null,null,"TIMEOUT",1,1200,[[10,20,429,null,1200,false],[30,0,null,"timeout",0,true]],[]]],[[0,4,"miss",true,null]]]"#
+            r#"[1765000000000000,[[10,50,"POST",null,null,null,null,"TIMEOUT",1,1200,[[10,20,429,null,1200,false],[30,0,null,"timeout",0,true]],[[31,40,"miss",false,null]],"miss"]],[[0,4,"miss",true,null]]]"#
         );
         assert_eq!(serde_json::to_string(&CallRecord::default()).unwrap(), "[0,[],[]]");
     }
