@@ -325,6 +325,26 @@ async fn an_inferred_budget_is_probed_one_slot_at_a_time_after_full_windows_with
 }
 
 #[tokio::test]
+async fn headers_heard_during_a_pause_hold_the_replicas_that_heard_none_after_it() {
+    // The shared-redis "Retry-After: 3" proof, once in ~14 runs: the first call met an injected 429
+    // (no headers) and the pause was written before the replica whose first answer said 20 per 2 s
+    // asked for a slot; the pause answer came before the budget was stored, so when it ended the
+    // other replicas burst their configured 300 a minute (26-29 429s).
+    let p = prefix();
+    let (a, b) = (store(&p, REDIS), store(&p, REDIS));
+    let configured = budget(300, 60, Said::Configured);
+    let first = go(&a, configured).await;
+    a.pause("acme", Duration::from_millis(300), Some(first)).await.unwrap();
+    assert!(matches!(b.rate_wait("acme", budget(3, 2, Said::Opener)).await.unwrap(), RateWait::Paused(_)));
+    tokio::time::sleep(Duration::from_millis(350)).await;
+    for _ in 0..3 {
+        let _ = go(&a, configured).await;
+    }
+    assert!(matches!(a.rate_wait("acme", configured).await.unwrap(), RateWait::Pace(_)), "held by the 3 b heard");
+    cleanup(&p).await;
+}
+
+#[tokio::test]
 async fn redis_down_is_reported_fast_and_recovers() {
     let s = store(&prefix(), "redis://127.0.0.1:1");
     let t0 = std::time::Instant::now();

@@ -44,12 +44,6 @@ return 0
 /// window ends, or minus the milliseconds a 429 pause still has to run (no slot is taken then); probe 1
 /// when the slot is one beyond the inferred budget (its answer is reported, see `PROBED`).
 pub(crate) const WINDOW: &str = r#"
-local paused = redis.call('PTTL', KEYS[2])
-if paused > 0 then
-  return {-paused, 0, 0, 0}
-end
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local h = redis.call('HMGET', KEYS[1], 'g', 's', 'n', 'a', 'w', 'src', 'c', 'ig', 'z', 'iw', 'u', 'pn')
 local a, w, said = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
 local sa, sw = tonumber(h[4]), tonumber(h[5])
@@ -62,6 +56,14 @@ if said > 0 then
 elseif h[6] then
   a, w = sa, sw
 end
+-- What headers said is stored even during a pause (above): the replicas that heard nothing go by it
+-- when the pause ends, instead of bursting their configured budget into the server's window.
+local paused = redis.call('PTTL', KEYS[2])
+if paused > 0 then
+  return {-paused, 0, 0, 0}
+end
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local g, s, n = tonumber(h[1] or '0'), tonumber(h[2]), tonumber(h[3] or '0')
 local margin = tonumber(ARGV[4])
 local ended = not s or now >= s + w + margin
