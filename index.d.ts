@@ -408,6 +408,14 @@ export interface TenantOrchestratorOptions {
    */
   tokensPerTenant?: number
   /**
+   * Most calls of one token past their turn at once (waiting for the rate limiter, in flight, or
+   * between two attempts), the rest queued first come, first served: fairness between tenants.
+   * 1 to 10000, default `32`. Per token: a pool of `tokensPerTenant` tokens has that many times it.
+   * Raise it for a raised Genesys limit, slow endpoints or a gateway; lower it for stricter
+   * fairness (docs/requests.md).
+   */
+  maxInFlightPerToken?: number
+  /**
    * When a tenant declares `requiredScopes` that do not cover an endpoint: `'enforce'` fails
    * with `SCOPE_MISSING` before sending, `'warn'` sends and emits `preflight.warning`, `'off'`
    * skips the check. Default `'enforce'`.

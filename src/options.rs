@@ -137,6 +137,12 @@ pub struct TenantOrchestratorOptions {
     /// 1 to 20, default `1`. A tenant entry's own `tokensPerTenant` overrides it. Each token is one
     /// more token request at first use and per refresh (docs/token-pools.md).
     pub tokens_per_tenant: Option<f64>,
+    /// Most calls of one token past their turn at once (waiting for the rate limiter, in flight, or
+    /// between two attempts), the rest queued first come, first served: fairness between tenants.
+    /// 1 to 10000, default `32`. Per token: a pool of `tokensPerTenant` tokens has that many times it.
+    /// Raise it for a raised Genesys limit, slow endpoints or a gateway; lower it for stricter
+    /// fairness (docs/requests.md).
+    pub max_in_flight_per_token: Option<f64>,
     /// When a tenant declares `requiredScopes` that do not cover an endpoint: `'enforce'` fails
     /// with `SCOPE_MISSING` before sending, `'warn'` sends and emits `preflight.warning`, `'off'`
     /// skips the check. Default `'enforce'`.
@@ -313,6 +319,7 @@ pub fn into_core(js: TenantOrchestratorOptions, env_token: Option<String>) -> Re
     o.request_timeout = millis(js.request_timeout_ms).unwrap_or(d.request_timeout);
     o.rate_limit_per_minute = count("rateLimitPerMinute", js.rate_limit_per_minute)?.unwrap_or(d.rate_limit_per_minute);
     o.tokens_per_tenant = count("tokensPerTenant", js.tokens_per_tenant)?.unwrap_or(d.tokens_per_tenant);
+    o.max_in_flight_per_token = count("maxInFlightPerToken", js.max_in_flight_per_token)?.unwrap_or(d.max_in_flight_per_token);
     if let Some(p) = js.preflight {
         o.preflight = PreflightMode::parse(&p).ok_or_else(|| Error::invalid_option("preflight", "must be 'enforce', 'warn' or 'off'"))?;
     }
@@ -362,6 +369,13 @@ mod tests {
             "proxy.noProxy[1]"
         );
         assert_eq!(option_of(r#"{"configEndpoint": "http://x", "caCerts": "/etc/ssl/ca.pem"}"#), "caCerts");
+        for bad in ["0", "-1", "1.5", r#""x""#, "10001", "1e300"] {
+            let text = format!(r#"{{"configEndpoint": "http://x", "maxInFlightPerToken": {bad}}}"#);
+            assert_eq!(option_of(&text), "maxInFlightPerToken", "{bad}");
+        }
+        let o = from_json(r#"{"configEndpoint": "http://x", "maxInFlightPerToken": 4}"#, None).unwrap();
+        assert_eq!(o.max_in_flight_per_token, 4);
+        assert_eq!(from_json(r#"{"configEndpoint": "http://x"}"#, None).unwrap().max_in_flight_per_token, 32);
     }
 
     #[test]

@@ -33,6 +33,12 @@ pub const DEFAULT_TOKENS_PER_TENANT: u32 = 1;
 /// Most tokens one tenant may keep (`tokensPerTenant`): each costs a token request at first use and
 /// per refresh, against the client's token-creation limit.
 pub const MAX_TOKENS_PER_TENANT: u32 = 20;
+/// Default `maxInFlightPerToken`: at Genesys's round trips (~100 ms) 32 in flight carry ~300 calls a
+/// second, 60 times a token's default budget, while a bulk listing still waits its turn.
+pub const DEFAULT_MAX_IN_FLIGHT_PER_TOKEN: u32 = 32;
+/// Largest `maxInFlightPerToken`: every call past its turn holds a connection and a task; beyond
+/// this the cap no longer shares anything.
+pub const MAX_IN_FLIGHT_PER_TOKEN: u32 = 10_000;
 
 /// Default `notifications.channelBudget`: channels per tenant (Genesys allows 20 per OAuth client;
 /// the rest is left to the customer's own tools, and one more is used for a moment during a move).
@@ -166,6 +172,10 @@ pub struct Options {
     /// Tokens each tenant keeps, each with its own rate budget (a tenant entry's `tokensPerTenant`
     /// overrides it): 1 to [`MAX_TOKENS_PER_TENANT`].
     pub tokens_per_tenant: u32,
+    /// Most calls of one token past their turn at once — pacing, in flight or between two attempts —
+    /// the rest queued first come, first served (fairness between tenants, docs/requests.md): 1 to
+    /// [`MAX_IN_FLIGHT_PER_TOKEN`]. Per token, so a tenant with a pool of N tokens has N times this.
+    pub max_in_flight_per_token: u32,
     /// Pre-flight scope check against the tenant's declared `requiredScopes`.
     pub preflight: PreflightMode,
     /// Outbound proxy for the config service, login and API traffic (never Redis): the
@@ -207,6 +217,7 @@ impl Default for Options {
             request_timeout: DEFAULT_REQUEST_TIMEOUT,
             rate_limit_per_minute: DEFAULT_RATE_LIMIT_PER_MINUTE,
             tokens_per_tenant: DEFAULT_TOKENS_PER_TENANT,
+            max_in_flight_per_token: DEFAULT_MAX_IN_FLIGHT_PER_TOKEN,
             preflight: Default::default(),
             proxy: ProxyOption::Environment,
             ca_certs: None,
@@ -284,6 +295,9 @@ impl Options {
         }
         if !(1..=MAX_TOKENS_PER_TENANT).contains(&self.tokens_per_tenant) {
             return Err(Error::invalid_option("tokensPerTenant", format!("must be between 1 and {MAX_TOKENS_PER_TENANT}")));
+        }
+        if !(1..=MAX_IN_FLIGHT_PER_TOKEN).contains(&self.max_in_flight_per_token) {
+            return Err(Error::invalid_option("maxInFlightPerToken", format!("must be between 1 and {MAX_IN_FLIGHT_PER_TOKEN}")));
         }
         if self.snapshot_path.is_some() && self.encryption_key.is_none() {
             return Err(Error::invalid_option(
@@ -408,6 +422,8 @@ mod tests {
             ("rateLimitPerMinute", Options { rate_limit_per_minute: 1_000_001, ..base() }),
             ("tokensPerTenant", Options { tokens_per_tenant: 0, ..base() }),
             ("tokensPerTenant", Options { tokens_per_tenant: MAX_TOKENS_PER_TENANT + 1, ..base() }),
+            ("maxInFlightPerToken", Options { max_in_flight_per_token: 0, ..base() }),
+            ("maxInFlightPerToken", Options { max_in_flight_per_token: MAX_IN_FLIGHT_PER_TOKEN + 1, ..base() }),
             ("configServiceToken", Options { config_service_token: Some(Secret::new("")), ..base() }),
             ("redisKeyPrefix", Options { redis_key_prefix: String::new(), ..base() }),
             (
@@ -456,5 +472,8 @@ mod tests {
             }
         }
         assert!(base().validate().is_ok());
+        for n in [1, MAX_IN_FLIGHT_PER_TOKEN] {
+            assert!(Options { max_in_flight_per_token: n, ..base() }.validate().is_ok(), "{n}");
+        }
     }
 }

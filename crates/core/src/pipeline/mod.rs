@@ -166,7 +166,12 @@ impl Pipeline {
 
     /// The tenant's client-side rate limiter.
     pub fn limiter(&self, tenant_id: &str) -> Arc<Limiter> {
-        get_or_insert(&self.limiters, tenant_id, || Limiter::new(self.options.rate_limit_per_minute))
+        get_or_insert(&self.limiters, tenant_id, || self.new_limiter())
+    }
+
+    /// A limiter as the options say: the budget per minute and the cap on calls past their turn.
+    pub(super) fn new_limiter(&self) -> Limiter {
+        Limiter::with_max_in_flight(self.options.rate_limit_per_minute, self.options.max_in_flight_per_token as usize)
     }
 
     /// The tenant's request counters.

@@ -93,7 +93,7 @@ impl Pipeline {
         // reading the same loads and piling onto one slot.
         let mut slots = lock(&pool);
         while slots.len() < n {
-            let limiter = if slots.is_empty() { self.limiter(id) } else { Arc::new(Limiter::new(self.options.rate_limit_per_minute)) };
+            let limiter = if slots.is_empty() { self.limiter(id) } else { Arc::new(self.new_limiter()) };
             slots.push(Arc::new(PoolSlot { limiter, waiting: AtomicU32::new(0), busy: AtomicU32::new(0), attempts: Default::default() }));
         }
         let now = Instant::now();

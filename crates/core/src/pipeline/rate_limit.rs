@@ -77,13 +77,15 @@ pub const MAX_NAP: Duration = Duration::from_millis(250);
 /// Added when aligning on a server window, for clock granularity on either side.
 pub const ALIGNMENT_MARGIN: Duration = Duration::from_millis(2);
 
-/// Most attempts of one token (a tenant, or one slot of its pool) past admission at once: pacing,
-/// in flight or between two attempts. A tenant's bulk listing of 10,000 calls does not put 10,000
-/// waiters on the limiter (each waking to look again, all woken by every answer) nor, when its window
-/// opens, a window's worth of requests at once on the shared runtime, connection pool and server,
-/// ahead of another tenant's calls; the rest wait their turn in order, asleep. At Genesys's round
-/// trips (~100 ms) 32 in flight carry ~300 calls a second, 60 times a token's budget.
-pub const MAX_IN_FLIGHT: usize = 32;
+/// Default of the most attempts of one token (a tenant, or one slot of its pool) past admission at
+/// once — pacing, in flight or between two attempts — the `maxInFlightPerToken` option
+/// ([`crate::options::Options::max_in_flight_per_token`]). A tenant's bulk listing of 10,000 calls
+/// does not put 10,000 waiters on the limiter (each waking to look again, all woken by every answer)
+/// nor, when its window opens, a window's worth of requests at once on the shared runtime, connection
+/// pool and server, ahead of another tenant's calls; the rest wait their turn in order, asleep. At
+/// Genesys's round trips (~100 ms) 32 in flight carry ~300 calls a second, 60 times a token's budget;
+/// a raised budget or slow endpoints (seconds a call) may need more.
+pub const DEFAULT_MAX_IN_FLIGHT: usize = crate::options::DEFAULT_MAX_IN_FLIGHT_PER_TOKEN as usize;
 
 /// A per-tenant limiter.
 #[derive(Debug)]
@@ -91,7 +93,8 @@ pub struct Limiter {
     state: Mutex<Window>,
     /// The configured budget per minute, as handed to the shared window until a header says better.
     per_minute: u32,
-    /// Admission: at most [`MAX_IN_FLIGHT`] attempts past it at once, the others queued first come,
+    /// Admission: at most its cap ([`DEFAULT_MAX_IN_FLIGHT`] unless [`Limiter::with_max_in_flight`]
+    /// says) of attempts past it at once, the others queued first come,
     /// first served (see [`Limiter::admit`]).
     admission: std::sync::Arc<tokio::sync::Semaphore>,
     /// Wakes waiters when what they wait for may have changed (new headers, a hold).
@@ -122,8 +125,15 @@ pub enum Decision {
 }
 
 impl Limiter {
-    /// A limiter allowing `per_minute` requests per 60 s until headers say otherwise.
+    /// A limiter allowing `per_minute` requests per 60 s until headers say otherwise, with at most
+    /// [`DEFAULT_MAX_IN_FLIGHT`] attempts past admission at once.
     pub fn new(per_minute: u32) -> Self {
+        Self::with_max_in_flight(per_minute, DEFAULT_MAX_IN_FLIGHT)
+    }
+
+    /// [`Limiter::new`] with at most `max_in_flight` (at least 1) attempts past admission at once
+    /// ([`Limiter::admit`]): the `maxInFlightPerToken` option.
+    pub fn with_max_in_flight(per_minute: u32, max_in_flight: usize) -> Self {
         Limiter {
             state: Mutex::new(Window {
                 allowed: per_minute.max(1),
@@ -148,7 +158,7 @@ impl Limiter {
             changed: tokio::sync::Notify::new(),
             probed: tokio::sync::Notify::new(),
             per_minute: per_minute.max(1),
-            admission: std::sync::Arc::new(tokio::sync::Semaphore::new(MAX_IN_FLIGHT)),
+            admission: std::sync::Arc::new(tokio::sync::Semaphore::new(max_in_flight.clamp(1, tokio::sync::Semaphore::MAX_PERMITS))),
         }
     }
 
@@ -163,11 +173,11 @@ impl Limiter {
     ///
     /// ```
     /// # tokio::runtime::Builder::new_current_thread().enable_time().build().unwrap().block_on(async {
-    /// use genesys_tenants_core::pipeline::rate_limit::{Limiter, MAX_IN_FLIGHT};
+    /// use genesys_tenants_core::pipeline::rate_limit::Limiter;
     /// use std::time::Duration;
-    /// let l = Limiter::new(300);
+    /// let l = Limiter::with_max_in_flight(300, 4);
     /// let mut held = Vec::new();
-    /// for _ in 0..MAX_IN_FLIGHT {
+    /// for _ in 0..4 {
     ///     held.push(l.admit(Duration::from_secs(1)).await.unwrap());
     /// }
     /// assert!(l.admit(Duration::from_millis(10)).await.is_err(), "the next waits its turn");

@@ -3,7 +3,7 @@
 //! 1. **guard** — the method parses, the path is an API path on the tenant's API host (or the
 //!    gateway), checked again on the final URL of every attempt;
 //! 2. **pre-flight** — the tenant's declared `requiredScopes` include one the operation accepts;
-//! 3. **pace** — the call's turn among its token's calls (at most [`rate_limit::MAX_IN_FLIGHT`] past it, first
+//! 3. **pace** — the call's turn among its token's calls (at most `maxInFlightPerToken` past it, first
 //!    come, first served: one tenant's bulk listing does not crowd out another's calls), then the
 //!    tenant's limiter (the shared Redis window first, in shared mode) and any 429 hold, within what is
 //!    left of the retry budget;
