@@ -259,15 +259,6 @@ export interface OpenTelemetryOptions {
 export declare function pageStep(summaryJson: string, stateJson: string): string
 
 /**
- * An outbound proxy for the config service, login and API traffic (Redis is never proxied). HTTPS
- * goes through it with `CONNECT`, so TLS runs end to end.
- */
-export interface ProxyOptions {
-  /**
-   * The proxy: `'http://proxy.corp:3128'`; with credentials `'http://user:password@proxy.corp:3128'`
-   * (sent as `Proxy-Authorization: Basic`, redacted from every error and event); `'https://…'`
-   * for TLS to the proxy itself.
-/**
  * `text` with every control, line-break and bidi character written as a visible escape: the
  * core's one rule for printing an outside value (the CLI's `printable`).
  */
@@ -276,6 +267,15 @@ export declare function printable(text: string): string
 /** JSON text with those characters written as `\uXXXX` (the CLI's `safeJson`). */
 export declare function printableJson(json: string): string
 
+/**
+ * An outbound proxy for the config service, login and API traffic (Redis is never proxied). HTTPS
+ * goes through it with `CONNECT`, so TLS runs end to end.
+ */
+export interface ProxyOptions {
+  /**
+   * The proxy: `'http://proxy.corp:3128'`; with credentials `'http://user:password@proxy.corp:3128'`
+   * (sent as `Proxy-Authorization: Basic`, redacted from every error and event); `'https://…'`
+   * for TLS to the proxy itself.
    */
   url: string
   /**
