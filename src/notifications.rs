@@ -27,21 +27,21 @@ impl NativeSubscription {
     #[napi(ts_return_type = "Promise<string | null>")]
     pub fn next_batch<'env>(&self, env: &'env Env) -> Result<PromiseRaw<'env, Option<String>>> {
         let sub = Arc::clone(&self.inner);
-        settle(env, async move { Ok(sub.next_batch().await) }, |_, v| Ok(v))
+        settle(env, move || async move { Ok(sub.next_batch().await) }, |_, v| Ok(v))
     }
 
     /// Adds topics; resolves once the server has them.
     #[napi(ts_return_type = "Promise<void>")]
     pub fn add<'env>(&self, env: &'env Env, topics: Vec<String>) -> Result<PromiseRaw<'env, ()>> {
         let sub = Arc::clone(&self.inner);
-        settle(env, async move { sub.add(topics).await }, |_, ()| Ok(()))
+        settle(env, move || async move { sub.add(topics).await }, |_, ()| Ok(()))
     }
 
     /// Removes topics.
     #[napi(ts_return_type = "Promise<void>")]
     pub fn remove<'env>(&self, env: &'env Env, topics: Vec<String>) -> Result<PromiseRaw<'env, ()>> {
         let sub = Arc::clone(&self.inner);
-        settle(env, async move { sub.remove(topics).await }, |_, ()| Ok(()))
+        settle(env, move || async move { sub.remove(topics).await }, |_, ()| Ok(()))
     }
 
     /// Leaves: `nextBatch()` returns what was queued, then `null`.
@@ -50,7 +50,7 @@ impl NativeSubscription {
         let sub = Arc::clone(&self.inner);
         settle(
             env,
-            async move {
+            move || async move {
                 sub.close().await;
                 Ok(())
             },

@@ -38,7 +38,7 @@ impl NativeOrchestrator {
     #[napi(ts_return_type = "Promise<string[]>")]
     pub fn initialize<'env>(&self, env: &'env Env) -> Result<PromiseRaw<'env, Vec<String>>> {
         let core = self.core.clone();
-        settle(env, async move { core.initialize().await }, |_, ids| Ok(ids))
+        settle(env, move || async move { core.initialize().await }, |_, ids| Ok(ids))
     }
 
     /// Usable tenant ids, sorted.
@@ -114,12 +114,16 @@ impl NativeOrchestrator {
         let on = traced(&call);
         let (core, call) = (self.core.clone(), open_call(env, self.core.calls(), call)?);
         if on {
-            return settle_traced(env, async move {
+            return settle_traced(env, move || async move {
                 let (r, record) = trace::collect(true, call.run(Some(&tenant_id), core.access_token(&tenant_id))).await;
                 (r.map(|s| serde_json::Value::from(s.expose()).to_string()), record)
             });
         }
-        settle(env, async move { call.run(Some(&tenant_id), core.access_token(&tenant_id)).await }, |_, s| Ok(s.expose().to_string()))
+        settle(
+            env,
+            move || async move { call.run(Some(&tenant_id), core.access_token(&tenant_id)).await },
+            |_, s| Ok(s.expose().to_string()),
+        )
     }
 
     /// Aborts an open call (its `AbortSignal` fired): it rejects with `ABORTED` and sends nothing more.
@@ -132,7 +136,7 @@ impl NativeOrchestrator {
     #[napi(ts_return_type = "Promise<void>")]
     pub fn rotate_credentials<'env>(&self, env: &'env Env, tenant_id: String) -> Result<PromiseRaw<'env, ()>> {
         let core = self.core.clone();
-        settle(env, async move { core.rotate_credentials(&tenant_id).await }, |_, ()| Ok(()))
+        settle(env, move || async move { core.rotate_credentials(&tenant_id).await }, |_, ()| Ok(()))
     }
 
     /// Checks `rotationWebhook()`'s options (JSON text); throws `INVALID_OPTIONS` naming the bad one.
@@ -158,7 +162,7 @@ impl NativeOrchestrator {
         let body = body.to_vec();
         settle(
             env,
-            async move {
+            move || async move {
                 let settings = options::webhook_from_json(&options_json)?;
                 let a = core.rotation_webhook(&settings, signature.as_deref(), &body).await;
                 Ok(serde_json::json!({"status": a.status, "body": a.body}).to_string())
@@ -171,9 +175,11 @@ impl NativeOrchestrator {
     #[napi]
     pub fn reload_config<'env>(&self, env: &'env Env) -> Result<PromiseRaw<'env, js_types::ConfigDiff>> {
         let core = self.core.clone();
-        settle(env, async move { core.reload_config().await }, |_, d| {
-            Ok(js_types::ConfigDiff { added: d.added, removed: d.removed, changed: d.changed })
-        })
+        settle(
+            env,
+            move || async move { core.reload_config().await },
+            |_, d| Ok(js_types::ConfigDiff { added: d.added, removed: d.removed, changed: d.changed }),
+        )
     }
 
     /// Sends one API call through the pipeline. Takes and returns JSON text (`{ method, path, query?,
@@ -189,7 +195,7 @@ impl NativeOrchestrator {
     ) -> Result<PromiseRaw<'env, String>> {
         let on = traced(&call);
         let (core, call) = (self.core.clone(), open_call(env, self.core.calls(), call)?);
-        let run = async move {
+        let run = move || async move {
             let work = async {
                 let req = json_arg(&request, "request").and_then(|value| ApiRequest::from_json(&value))?;
                 core.request_raw(&tenant_id, req).await
@@ -197,7 +203,7 @@ impl NativeOrchestrator {
             call.run(Some(&tenant_id), work).await.map(|r| r.to_envelope_json())
         };
         if on {
-            return settle_traced(env, trace::collect(true, run));
+            return settle_traced(env, move || trace::collect(true, run()));
         }
         settle(env, run, |_, v| Ok(v))
     }
@@ -215,7 +221,7 @@ impl NativeOrchestrator {
     ) -> Result<PromiseRaw<'env, String>> {
         let on = traced(&call);
         let (core, call) = (self.core.clone(), open_call(env, self.core.calls(), call)?);
-        let run = async move {
+        let run = move || async move {
             let work = async {
                 let (req, opts) = listing_args(&request_json, options_json.as_deref())?;
                 // Boxed, so this future stays small (see `settle`).
@@ -224,7 +230,7 @@ impl NativeOrchestrator {
             call.run(Some(&tenant_id), work).await.map(|r| r.to_json().to_string())
         };
         if on {
-            return settle_traced(env, trace::collect(true, run));
+            return settle_traced(env, move || trace::collect(true, run()));
         }
         settle(env, run, |_, v| Ok(v))
     }
@@ -299,9 +305,11 @@ impl NativeOrchestrator {
         topics: Vec<String>,
     ) -> Result<PromiseRaw<'env, crate::notifications::NativeSubscription>> {
         let core = self.core.clone();
-        settle(env, async move { core.notifications().subscribe(&tenant_id, topics).await }, |_, s| {
-            Ok(crate::notifications::NativeSubscription::new(s))
-        })
+        settle(
+            env,
+            move || async move { core.notifications().subscribe(&tenant_id, topics).await },
+            |_, s| Ok(crate::notifications::NativeSubscription::new(s)),
+        )
     }
 
     /// Stops every task and subscription; later calls reject with `CLOSED`.
@@ -310,7 +318,7 @@ impl NativeOrchestrator {
         let core = self.core.clone();
         settle(
             env,
-            async move {
+            move || async move {
                 core.close().await;
                 Ok(())
             },

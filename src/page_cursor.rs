@@ -51,7 +51,7 @@ impl NativePageCursor {
             .into_iter()
             .filter_map(|(name, value)| value.map(|v| (name.to_owned(), v)))
             .collect();
-        let run = async move {
+        let run = move || async move {
             bounds
                 .run(Some(&tenant_id), async {
                     let mut p = pager.lock().await;
@@ -61,7 +61,7 @@ impl NativePageCursor {
                 .await
         };
         if self.traced {
-            return settle_traced(env, trace::collect(true, run));
+            return settle_traced(env, move || trace::collect(true, run()));
         }
         settle(env, run, |_, v| Ok(v))
     }

@@ -15,11 +15,12 @@ pub(crate) fn json_arg(text: &str, option: &str) -> std::result::Result<serde_js
 /// [`settle`] for a call that may carry its trace record (core `trace.rs`): with a record it
 /// resolves to `{"trace":…,"response":…}` (`response` being the JSON text `fut` made) or rejects with
 /// the record as the error's `trace`; without one, exactly as [`settle`].
-pub(crate) fn settle_traced<'env, F>(env: &'env Env, fut: F) -> Result<PromiseRaw<'env, String>>
+pub(crate) fn settle_traced<'env, F, K>(env: &'env Env, make: K) -> Result<PromiseRaw<'env, String>>
 where
     F: Future<Output = (std::result::Result<String, CoreError>, Option<CallRecord>)> + Send + 'static,
+    K: FnOnce() -> F + Send + 'static,
 {
-    let promise = settle_queue::spawn(env, Box::pin(fut), move |env, (outcome, record): (_, Option<CallRecord>)| {
+    let promise = settle_queue::spawn(env, make, move |env, (outcome, record): (_, Option<CallRecord>)| {
         let trace = record.map(|r| serde_json::to_string(&r).unwrap_or_else(|_| "null".into()));
         match (outcome, trace) {
             (Ok(v), None) => Ok(v),
@@ -30,18 +31,18 @@ where
     Ok(PromiseRaw::new(env.raw(), promise))
 }
 
-/// Runs `fut` on the addon's runtime and settles a Promise through the environment's settle queue:
-/// core errors reject with a JS `Error` carrying `code` and fields.
-pub(crate) fn settle<'env, T, V, F, M>(env: &'env Env, fut: F, map: M) -> Result<PromiseRaw<'env, V>>
+/// Runs the future `make` makes on the addon's runtime (made there, not on Node's thread: see
+/// `settle_queue::spawn`) and settles a Promise through the environment's settle queue: core errors
+/// reject with a JS `Error` carrying `code` and fields.
+pub(crate) fn settle<'env, T, V, F, K, M>(env: &'env Env, make: K, map: M) -> Result<PromiseRaw<'env, V>>
 where
     T: Send + 'static,
     V: ToNapiValue,
     F: Future<Output = std::result::Result<T, CoreError>> + Send + 'static,
+    K: FnOnce() -> F + Send + 'static,
     M: FnOnce(&Env, T) -> Result<V> + 'static,
 {
-    // On the heap at once: a large future moved by value down the runtime's spawn on Node's thread made
-    // a call throw `undefined` instead of returning its Promise (fetchAll, inside node:test).
-    let promise = settle_queue::spawn(env, Box::pin(fut), move |env, outcome| match outcome {
+    let promise = settle_queue::spawn(env, make, move |env, outcome| match outcome {
         Ok(v) => map(env, v),
         Err(e) => Err(errors::to_js(env, &e)),
     })?;

@@ -17,7 +17,7 @@ pub fn read_tenant_config_json<'env>(env: &'env Env, options_json: String) -> Re
     let options = options::from_json(&options_json, env_token).map_err(|e| errors::to_js(env, &e))?;
     settle(
         env,
-        async move { genesys_tenants_core::config::read_once(&options).await.map(|t| t.to_json_exposing_secrets().to_string()) },
+        move || async move { genesys_tenants_core::config::read_once(&options).await.map(|t| t.to_json_exposing_secrets().to_string()) },
         |_, v| Ok(v),
     )
 }
@@ -74,7 +74,7 @@ pub fn retry_wait(error_json: String, retries: u32, waited_ms: f64, max_retries:
 pub fn sleep(env: &Env, ms: u32) -> Result<PromiseRaw<'_, ()>> {
     settle(
         env,
-        async move {
+        move || async move {
             tokio::time::sleep(std::time::Duration::from_millis(u64::from(ms))).await;
             Ok(())
         },
