@@ -155,3 +155,84 @@ test('typed errors: bad arguments, the channel budget, a connectUri on another h
   }
   await o.close();
 });
+
+test('stats(), metrics(), metricsText() and OpenTelemetry: exact figures after 1,000 events and one socket_closing', async () => {
+  const { createRequire } = await import('node:module');
+  const require = createRequire(import.meta.url);
+  const { MeterProvider, MetricReader } = require('@opentelemetry/sdk-metrics');
+  const o = await orchestrator();
+  assert.equal(o.stats().tenants.globex.notifications, undefined, 'no figures before a subscription');
+  const seqs = [];
+  const h = await o.subscribe('globex', [topic(60)], (e) => seqs.push(e.eventBody.seq));
+  // The live one (channels of earlier tests stay on the server until they expire).
+  const first = (await channelsOf('globex')).find((c) => c.connected && c.topics === 1);
+  await emu.notifications.publish(topic(60), { count: 1000, ratePerSecond: 1000, background: true });
+  await until('a few events', () => seqs.length >= 200);
+  await emu.notifications.socketClosing({ channelId: first.id }, { graceMs: 2000 });
+  await until('1,000 events', () => seqs.length >= 1000);
+  // Moved, and the old socket drained and closed: one socket again.
+  await until('the move', () => o.stats().tenants.globex.notifications.moves === 1);
+  await until('one socket', () => o.stats().tenants.globex.notifications.sockets === 1);
+  assert.deepEqual([...seqs].sort((a, b) => a - b), Array.from({ length: 1000 }, (_, i) => i + 1), '0 lost, 0 doubled');
+  const n = o.stats().tenants.globex.notifications;
+  const { duplicates } = n;
+  assert.deepEqual(n, {
+    channels: 1,
+    sockets: 1,
+    channelsCreated: 2,
+    connections: 2,
+    delivered: 1000,
+    dropped: 0,
+    duplicates,
+    moves: 1,
+    renewals: 0,
+    lost: 0,
+    rebuilds: 0,
+  });
+  assert.deepEqual(o.metrics().tenants.globex.notifications, n);
+  assert.equal(o.metrics().tenants.acme.notifications, undefined, 'a tenant that never subscribed has none');
+  const text = o.metricsText();
+  assert.match(text, /^# TYPE genesys_tenants_notification_channels gauge$/m);
+  assert.match(text, /^genesys_tenants_notification_events_delivered_total\{tenant="globex"\} 1000$/m);
+  assert.match(text, /^genesys_tenants_notification_channel_moves_total\{tenant="globex"\} 1$/m);
+  assert.match(text, /^genesys_tenants_notification_sockets\{tenant="globex"\} 1$/m);
+  assert.doesNotMatch(text, /notification_[a-z_]+\{tenant="acme"\}/);
+  assert.equal(o.metrics().notificationFigures.length, Object.keys(n).length, 'one figure per field');
+
+  class TestReader extends MetricReader {
+    async onForceFlush() {}
+    async onShutdown() {}
+  }
+  const reader = new TestReader();
+  const mp = new MeterProvider({ readers: [reader] });
+  const unregister = o.registerOpenTelemetryMetrics(mp.getMeter('test'));
+  const { resourceMetrics } = await reader.collect();
+  const got = {};
+  for (const sm of resourceMetrics.scopeMetrics) for (const m of sm.metrics) got[m.descriptor.name] = m;
+  const at = (name) => got[name].dataPoints.find((p) => p.attributes['genesys.tenant.id'] === 'globex')?.value;
+  assert.equal(at('genesys_tenants.notification.events.delivered'), 1000);
+  assert.equal(at('genesys_tenants.notification.channel.moves'), 1);
+  assert.equal(at('genesys_tenants.notification.channels'), 1);
+  assert.equal(at('genesys_tenants.notification.events.dropped'), 0);
+  assert.equal(got['genesys_tenants.notification.events.delivered'].descriptor.unit, '{event}');
+  unregister();
+  await mp.shutdown();
+  await h.close();
+  await o.close();
+});
+
+test('a slow consumer: dropped counts exactly what a full queue lost', async () => {
+  const o = await orchestrator({ notifications: { queueSize: 10 } });
+  const it = o.events('acme-corp', [topic(61)]);
+  await until('subscribed', async () => (await channelsOf('acme-corp')).some((c) => c.topics === 1 && c.connected));
+  await emu.notifications.publish(topic(61), { count: 50 });
+  await until('50 events', () => o.stats().tenants['acme-corp'].notifications?.delivered === 50);
+  const n = o.metrics().tenants['acme-corp'].notifications;
+  assert.equal(n.dropped, 40, 'a queue of 10, nobody reading, 50 events');
+  assert.match(o.metricsText(), /^genesys_tenants_notification_events_dropped_total\{tenant="acme-corp"\} 40$/m);
+  const first = await it.next();
+  assert.equal(first.value.eventBody.seq, 41, 'the oldest were dropped');
+  assert.equal(it.dropped, 40);
+  await it.return();
+  await o.close();
+});

@@ -503,12 +503,56 @@ export interface TenantMetrics {
   tokenSlots?: number;
   /** Of those, the ones holding a usable token. */
   tokenSlotsValid?: number;
+  /** Real-time events, for a tenant that subscribed in this process (docs/notifications.md). */
+  notifications?: NotificationStats;
+}
+
+/**
+ * One tenant's real-time-event figures in this process (in `stats().tenants[id].notifications` and
+ * `metrics().tenants[id].notifications`). In shared mode channels and sockets are the holder's (0 elsewhere);
+ * events are those delivered to this process's subscriptions.
+ */
+export interface NotificationStats {
+  /** Channels held now. */
+  channels: number;
+  /** WebSockets connected now (one draining after a move included). */
+  sockets: number;
+  /** Channels created, moves and rebuilds included. */
+  channelsCreated: number;
+  /** WebSocket connections made. */
+  connections: number;
+  /** Events delivered to this process's subscriptions, each once. */
+  delivered: number;
+  /** Events dropped by a full subscription queue (a slow consumer). */
+  dropped: number;
+  /** Events seen again (a move's overlap) and not delivered again. */
+  duplicates: number;
+  /** Channels moved to a new channel (socket_closing, expiry, rotation). */
+  moves: number;
+  /** Channels renewed in place ahead of their expiry. */
+  renewals: number;
+  /** Sockets lost (closed unasked, or silent). */
+  lost: number;
+  /** Lost sockets replaced (reconnected, or a new channel). */
+  rebuilds: number;
+}
+
+/** One real-time-event figure: its key in `NotificationStats`, its metric name, kind, unit and meaning. */
+export interface NotificationFigure {
+  key: keyof NotificationStats;
+  /** After `genesys_tenants_` (Prometheus, `_total` added to a counter) or `genesys_tenants.` (OpenTelemetry, `_` read as `.`). */
+  name: string;
+  kind: 'counter' | 'gauge';
+  unit: string;
+  help: string;
 }
 
 /** What `metrics()` returns. */
 export interface Metrics {
   /** The upper bounds, in seconds, of every latency histogram's buckets (`+Inf` left out). */
   latencyBucketsSeconds: number[];
+  /** The real-time-event figures `tenants[id].notifications` carries, named (the one list the Prometheus text and OpenTelemetry use). */
+  notificationFigures: NotificationFigure[];
   tenants: Record<string, TenantMetrics>;
   configReads: number;
   configNotModified: number;

@@ -387,6 +387,12 @@ function registerMetrics(meter, readMetrics) {
     storeFailures: counter('genesys_tenants.store.failures', '{operation}', 'Shared-store operations that failed'),
     storeOutages: counter('genesys_tenants.store.outages', '{outage}', 'Times the shared store went down'),
   };
+  // Real-time events: the core's one list of figures (names, kinds, units), read once.
+  const figures = (readMetrics().notificationFigures ?? []).map((f) => ({
+    key: f.key,
+    instrument: (f.kind === 'gauge' ? gauge : counter)(`genesys_tenants.${f.name.replaceAll('_', '.')}`, f.unit, f.help.replace(/\.$/, '')),
+  }));
+  for (const f of figures) i[`notifications.${f.key}`] = f.instrument;
   const observe = (result) => {
     const m = readMetrics();
     const bounds = m.latencyBucketsSeconds;
@@ -406,6 +412,7 @@ function registerMetrics(meter, readMetrics) {
       result.observe(i.tokensAcquired, t.tokensAcquired, tenant);
       result.observe(i.rotations, t.rotations, tenant);
       result.observe(i.valid, t.valid ? 1 : 0, tenant);
+      if (t.notifications) for (const f of figures) result.observe(f.instrument, t.notifications[f.key], tenant);
     }
     result.observe(i.configReads, m.configReads);
     result.observe(i.configNotModified, m.configNotModified);

@@ -1,5 +1,6 @@
 //! Metrics operators scrape: per tenant, calls by outcome, call latency, retries, 429s and the time
-//! held, limiter waits, token requests and rotations; the config source's reads and staleness; the
+//! held, limiter waits, token requests and rotations, real-time events (channels, sockets, events
+//! delivered, dropped and suppressed, moves, renewals, lost sockets and rebuilds); the config source's reads and staleness; the
 //! shared store's availability. Read from the same atomics `stats()` reads (nothing extra on the hot
 //! path but the latency histogram and the outcome counter), and rendered in the Prometheus text
 //! exposition format (0.0.4), which Prometheus, prom-client's registry merge and OpenTelemetry's
@@ -9,6 +10,8 @@
 //! one of the fixed error codes) and the histogram's `le`. No path, no id from an API answer.
 
 use crate::histogram::{HistogramSnapshot, BUCKETS_S};
+use crate::notifications::figures::{Figure, FIGURES};
+use crate::notifications::NotificationStats;
 use crate::pipeline::RequestCounters;
 use crate::stats::Stats;
 use serde::Serialize;
@@ -48,6 +51,9 @@ pub struct TenantMetrics {
     /// Of those, the ones holding a usable token.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub token_slots_valid: Option<u32>,
+    /// Real-time events, for a tenant that subscribed in this process.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub notifications: Option<NotificationStats>,
 }
 
 /// Everything [`crate::Orchestrator::metrics`] reports.
@@ -56,6 +62,9 @@ pub struct TenantMetrics {
 pub struct Metrics {
     /// The upper bounds (seconds) of every latency histogram's buckets, `+Inf` left out.
     pub latency_buckets_seconds: &'static [f64],
+    /// The real-time-event figures' names, kinds, units and meanings (what `registerMetrics` makes
+    /// instruments of): [`FIGURES`].
+    pub notification_figures: &'static [Figure],
     /// By tenant id.
     pub tenants: std::collections::BTreeMap<String, TenantMetrics>,
     /// Config reads (the service or the file), 304s included.
@@ -101,6 +110,7 @@ impl Metrics {
                         .slots
                         .as_ref()
                         .map(|s| s.iter().filter(|s| matches!(s.state, "valid" | "refresh-due")).count() as u32),
+                    notifications: t.notifications,
                 };
                 (id, m)
             })
@@ -108,6 +118,7 @@ impl Metrics {
         let store = stats.store.as_ref();
         Metrics {
             latency_buckets_seconds: &BUCKETS_S,
+            notification_figures: FIGURES,
             tenants,
             config_reads: stats.config.reads,
             config_not_modified: stats.config.not_modified,
@@ -124,7 +135,7 @@ impl Metrics {
     ///
     /// ```
     /// use genesys_tenants_core::metrics::Metrics;
-    /// let m = Metrics { latency_buckets_seconds: &[], tenants: Default::default(), config_reads: 3, config_not_modified: 1, config_consecutive_failures: 0,
+    /// let m = Metrics { latency_buckets_seconds: &[], notification_figures: &[], tenants: Default::default(), config_reads: 3, config_not_modified: 1, config_consecutive_failures: 0,
     ///     config_last_success_at: None, config_from_snapshot: false, store_up: None, store_failures: 0, store_outages: 0 };
     /// assert!(m.render_text().contains("genesys_tenants_config_reads_total 3\n"));
     /// ```
@@ -196,6 +207,18 @@ impl Metrics {
             pooled(&mut out, "genesys_tenants_token_slots_valid", "Tokens of the tenant's pool holding a usable token.", |t| {
                 t.token_slots_valid
             });
+        }
+        // Only tenants that subscribed to real-time events have these series.
+        if self.tenants.values().any(|t| t.notifications.is_some()) {
+            for f in FIGURES {
+                let name = format!("genesys_tenants_{}{}", f.name, if f.kind == "counter" { "_total" } else { "" });
+                header(&mut out, &name, f.kind, f.help);
+                for (id, t) in &self.tenants {
+                    if let Some(n) = &t.notifications {
+                        let _ = writeln!(out, "{name}{{tenant=\"{}\"}} {}", escape(id), (f.value)(n));
+                    }
+                }
+            }
         }
         let single = |out: &mut String, name: &str, kind: &str, help: &str, v: f64| {
             header(out, name, kind, help);

@@ -370,7 +370,11 @@ impl Orchestrator {
 
     /// Per-tenant counters and cache state, and the config source's health.
     pub fn stats(&self) -> Stats {
-        Stats::gather(&self.inner.pipeline, self.inner.closed.load(Ordering::Acquire), lock(&self.inner.running).is_some())
+        let mut s = Stats::gather(&self.inner.pipeline, self.inner.closed.load(Ordering::Acquire), lock(&self.inner.running).is_some());
+        for (id, t) in s.tenants.iter_mut() {
+            t.notifications = self.inner.notifications.figures(id);
+        }
+        s
     }
 
     /// Stops the poller and the scheduler, drops every token. Idempotent. Calls made afterwards

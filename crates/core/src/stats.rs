@@ -1,7 +1,8 @@
 //! What `Orchestrator::stats()` reports, as types: per tenant its token state, request counters,
-//! limiter model and validity; the config source's health; the shared store's.
+//! limiter model and validity, its real-time events; the config source's health; the shared store's.
 
 use crate::config::{ConfigHealth, TenantEntry};
+use crate::notifications::NotificationStats;
 use crate::pipeline::Pipeline;
 use crate::store::StoreHealth;
 use crate::token::TokenStats;
@@ -66,6 +67,10 @@ pub struct TenantStats {
     /// (`tokensPerTenant`); the fields above are the tenant's totals and slot 0's token.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub slots: Option<Vec<SlotStats>>,
+    /// Real-time events in this process — only for a tenant that subscribed (filled by the
+    /// orchestrator, which holds the notification managers).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub notifications: Option<NotificationStats>,
 }
 
 /// One token of a tenant's pool.
@@ -155,6 +160,7 @@ impl Stats {
                     promoted_from,
                     error,
                     slots,
+                    notifications: None,
                 },
             );
         }

@@ -14,6 +14,7 @@
 //! The orchestrator builds it and closes it ([`Notifications::close`]).
 
 pub mod dedupe;
+pub mod figures;
 pub mod frame;
 mod manager;
 pub mod packing;
@@ -28,6 +29,7 @@ use crate::error::{Error, Result};
 use crate::events::EventKind;
 use crate::pipeline::Pipeline;
 use crate::sync::lock;
+pub use figures::NotificationStats;
 use manager::{Command, Manager};
 use queue::Queue;
 use router::Router;
@@ -63,6 +65,12 @@ pub struct ChannelStats {
     pub lost: AtomicU64,
     /// Lost sockets replaced (the same channel again, or a new one).
     pub rebuilds: AtomicU64,
+    /// Channels renewed in place ahead of their expiry.
+    pub renewals: AtomicU64,
+    /// Shared mode: duplicates the holder's own dedupe dropped (its router is not the tenant's).
+    pub holder_duplicates: AtomicU64,
+    /// Shared mode: events the holder's queue to Redis dropped (Redis slower than the sockets).
+    pub holder_dropped: AtomicU64,
 }
 
 struct TenantEntry {
@@ -164,11 +172,25 @@ impl Notifications {
         lock(&self.tenants).get(tenant_id).map(|e| Arc::clone(&e.stats))
     }
 
-    /// Events delivered and duplicates dropped for a tenant: `(delivered, duplicates)`.
-    pub fn deliveries(&self, tenant_id: &str) -> Option<(u64, u64)> {
-        lock(&self.tenants)
-            .get(tenant_id)
-            .map(|e| (e.router.delivered.load(Ordering::Relaxed), e.router.duplicates.load(Ordering::Relaxed)))
+    /// A tenant's figures in this process (`None`: it never subscribed), for `stats()` and `metrics()`.
+    pub fn figures(&self, tenant_id: &str) -> Option<NotificationStats> {
+        let tenants = lock(&self.tenants);
+        let e = tenants.get(tenant_id)?;
+        let (s, r) = (&e.stats, &e.router);
+        let load = |a: &AtomicU64| a.load(Ordering::Relaxed);
+        Some(NotificationStats {
+            channels: s.channels.load(Ordering::Relaxed) as u64,
+            sockets: s.sockets.load(Ordering::Relaxed) as u64,
+            channels_created: load(&s.created),
+            connections: load(&s.connections),
+            delivered: load(&r.delivered),
+            dropped: load(&r.dropped) + load(&s.holder_dropped),
+            duplicates: load(&r.duplicates) + load(&s.holder_duplicates),
+            moves: load(&s.moves),
+            renewals: load(&s.renewals),
+            lost: load(&s.lost),
+            rebuilds: load(&s.rebuilds),
+        })
     }
 
     /// Stops every manager: every socket closed, every subscription ended (their batches return

@@ -42,7 +42,7 @@ impl Queue {
         Queue { state: Mutex::default(), notify: Notify::new(), capacity: capacity.max(1) }
     }
 
-    /// Adds an item; when full, the oldest is dropped and counted. Nothing once closed.
+    /// Adds an item; when full, the oldest is dropped and counted (then `true`). Nothing once closed.
     ///
     /// ```
     /// use genesys_tenants_core::notifications::queue::Queue;
@@ -51,19 +51,22 @@ impl Queue {
     /// let b = q.try_batch().unwrap();
     /// assert_eq!((b.items.len(), &*b.items[0], b.dropped), (2, "b", 1));
     /// ```
-    pub fn push(&self, item: Arc<str>) {
-        {
+    pub fn push(&self, item: Arc<str>) -> bool {
+        let dropped = {
             let mut s = lock(&self.state);
             if s.closed {
-                return;
+                return false;
             }
-            if s.items.len() >= self.capacity {
+            let full = s.items.len() >= self.capacity;
+            if full {
                 s.items.pop_front();
                 s.dropped += 1;
             }
             s.items.push_back(item);
-        }
+            full
+        };
         self.notify.notify_one();
+        dropped
     }
 
     /// Ends the queue: [`Queue::next_batch`] returns what is left, then `None`.

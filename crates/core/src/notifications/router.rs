@@ -29,6 +29,8 @@ pub struct Router {
     pub delivered: AtomicU64,
     /// Events seen a second time (a move's overlap) and not delivered again.
     pub duplicates: AtomicU64,
+    /// Events a full subscriber queue dropped (a slow consumer), one per queue.
+    pub dropped: AtomicU64,
 }
 
 impl std::fmt::Debug for Router {
@@ -45,6 +47,7 @@ impl Router {
             state: Mutex::default(),
             delivered: AtomicU64::new(0),
             duplicates: AtomicU64::new(0),
+            dropped: AtomicU64::new(0),
         }
     }
 
@@ -94,7 +97,9 @@ impl Router {
         let mut text: Option<Arc<str>> = None;
         for sub in s.subscribers.values().filter(|sub| sub.topics.contains(&ev.topic)) {
             let t = text.get_or_insert_with(|| self.render(ev));
-            sub.queue.push(Arc::clone(t));
+            if sub.queue.push(Arc::clone(t)) {
+                self.dropped.fetch_add(1, Ordering::Relaxed);
+            }
         }
         if text.is_some() {
             self.delivered.fetch_add(1, Ordering::Relaxed);
@@ -113,7 +118,9 @@ impl Router {
         }
         let mut any = false;
         for sub in s.subscribers.values().filter(|sub| sub.topics.contains(topic)) {
-            sub.queue.push(Arc::clone(text));
+            if sub.queue.push(Arc::clone(text)) {
+                self.dropped.fetch_add(1, Ordering::Relaxed);
+            }
             any = true;
         }
         if any {

@@ -15,6 +15,7 @@ use crate::error::{Error, Result};
 use crate::pipeline::Pipeline;
 use crate::store::SharedStore;
 use std::collections::{BTreeSet, HashMap, HashSet};
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{mpsc, oneshot};
@@ -39,6 +40,20 @@ struct Holding {
     applied: u64,
     /// Each replica's new topics last refused (not asked again while they stay the same).
     refused: HashMap<String, Refusal>,
+    /// The holder's own fan-out (to its queue to Redis), and its duplicates and drops already counted
+    /// in the tenant's figures.
+    router: Arc<Router>,
+    counted: (u64, u64),
+}
+
+impl Holding {
+    /// Adds what the holder's dedupe and queue dropped since the last look to the tenant's figures.
+    fn count(&mut self, stats: &ChannelStats) {
+        let now = (self.router.duplicates.load(Ordering::Relaxed), self.router.dropped.load(Ordering::Relaxed));
+        stats.holder_duplicates.fetch_add(now.0.saturating_sub(self.counted.0), Ordering::Relaxed);
+        stats.holder_dropped.fetch_add(now.1.saturating_sub(self.counted.1), Ordering::Relaxed);
+        self.counted = now;
+    }
 }
 
 /// What the holder could not apply of one replica's topics, and why.
@@ -127,7 +142,7 @@ impl Shared {
                     // lapse); a renewal that fails ends the holding here.
                     if holding.as_ref().is_some_and(|h| h.renewer.is_finished()) {
                         if let Some(h) = holding.take() {
-                            stop_holding(h).await;
+                            stop_holding(h, &self.stats).await;
                         }
                     }
                     if holding.is_none() && now.duration_since(last_hold) >= self.lease() / 3 {
@@ -138,12 +153,13 @@ impl Shared {
                     }
                     if let Some(h) = holding.as_mut() {
                         self.apply(h).await;
+                        h.count(&self.stats);
                     }
                 }
             }
         }
         if let Some(h) = holding.take() {
-            stop_holding(h).await;
+            stop_holding(h, &self.stats).await;
             self.store.release_channels(&self.tenant).await;
         }
         let _ = self.store.put_wanted_topics(&self.tenant, &BTreeSet::new()).await;
@@ -232,7 +248,13 @@ impl Shared {
         router.add(0, &queue, &[]);
         let (tx, rx) = mpsc::unbounded_channel();
         let stop = self.pipeline.cancel.child_token();
-        let m = Manager::new(self.tenant.clone(), Arc::clone(&self.pipeline), router, Arc::clone(&self.tls), Arc::clone(&self.stats));
+        let m = Manager::new(
+            self.tenant.clone(),
+            Arc::clone(&self.pipeline),
+            Arc::clone(&router),
+            Arc::clone(&self.tls),
+            Arc::clone(&self.stats),
+        );
         let manager = tokio::spawn(m.run(rx, stop.clone()));
         let (store, tenant) = (Arc::clone(&self.store), self.tenant.clone());
         let forwarder = tokio::spawn(async move {
@@ -254,7 +276,18 @@ impl Shared {
                 }
             }
         });
-        Holding { commands: tx, stop, manager, forwarder, renewer, topics: BTreeSet::new(), applied: 0, refused: HashMap::new() }
+        Holding {
+            commands: tx,
+            stop,
+            manager,
+            forwarder,
+            renewer,
+            topics: BTreeSet::new(),
+            applied: 0,
+            refused: HashMap::new(),
+            router,
+            counted: (0, 0),
+        }
     }
 
     /// Brings the holder's channels to the fleet's union, then records the version. Each replica's
@@ -330,7 +363,8 @@ impl Shared {
     }
 }
 
-async fn stop_holding(h: Holding) {
+async fn stop_holding(mut h: Holding, stats: &ChannelStats) {
+    h.count(stats);
     h.stop.cancel();
     h.renewer.abort();
     let _ = tokio::time::timeout(Duration::from_secs(5), h.manager).await;
