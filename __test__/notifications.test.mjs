@@ -38,7 +38,7 @@ async function channelsOf(tenantId) {
 }
 
 test('the event kinds include the notifications ones', () => {
-  for (const k of ['notifications.channel-opened', 'notifications.channel-moved', 'notifications.channel-lost', 'notifications.dropped']) {
+  for (const k of ['notifications.channel-opened', 'notifications.channel-moved', 'notifications.channel-renewed', 'notifications.channel-lost', 'notifications.dropped']) {
     assert.ok(EventKinds.includes(k), k);
   }
 });

@@ -309,6 +309,7 @@ export type EventKind =
   | 'events.dropped'
   | 'notifications.channel-opened'
   | 'notifications.channel-moved'
+  | 'notifications.channel-renewed'
   | 'notifications.channel-lost'
   | 'notifications.channel-closed'
   | 'notifications.dropped';

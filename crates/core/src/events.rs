@@ -76,6 +76,8 @@ pub enum EventKind {
     NotificationsChannelOpened,
     /// `notifications.channel-moved`: A channel's topics moved to a new channel before the old one closed (`fromChannelId`, `channelId`, `reason`: socket-closing, expiring, rotation).
     NotificationsChannelMoved,
+    /// `notifications.channel-renewed`: A channel's expiry was extended in place ahead of it, its subscriptions set again (`channelId`).
+    NotificationsChannelRenewed,
     /// `notifications.channel-lost`: A channel's socket ended unasked, or a move or rebuild failed (`channelId`, `reason`, `code`, `retryInMs`).
     NotificationsChannelLost,
     /// `notifications.channel-closed`: A channel is no longer needed (its last topic was removed, or close()).
@@ -113,6 +115,7 @@ impl EventKind {
         EventKind::EventsDropped,
         EventKind::NotificationsChannelOpened,
         EventKind::NotificationsChannelMoved,
+        EventKind::NotificationsChannelRenewed,
         EventKind::NotificationsChannelLost,
         EventKind::NotificationsChannelClosed,
         EventKind::NotificationsDropped,
@@ -147,6 +150,7 @@ impl EventKind {
             EventKind::EventsDropped => "events.dropped",
             EventKind::NotificationsChannelOpened => "notifications.channel-opened",
             EventKind::NotificationsChannelMoved => "notifications.channel-moved",
+            EventKind::NotificationsChannelRenewed => "notifications.channel-renewed",
             EventKind::NotificationsChannelLost => "notifications.channel-lost",
             EventKind::NotificationsChannelClosed => "notifications.channel-closed",
             EventKind::NotificationsDropped => "notifications.dropped",

@@ -182,17 +182,42 @@ async fn socket_closing_mid_stream_loses_and_doubles_nothing() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn expiry_mid_stream_loses_and_doubles_nothing() {
+async fn expiry_mid_stream_renews_in_place_and_loses_and_doubles_nothing() {
     let env = common::emulator().await;
-    // Channels live 2 s: 10,000 events at 2,000 a second outlive two of them.
+    // Channels live 2 s: 10,000 events at 2,000 a second outlive two lifetimes. Each is renewed in
+    // place (its subscriptions set again) ahead of its expiry: the same channel and socket throughout.
     settings(&env, json!({"channelLifetimeMs": 2000})).await;
     let o = env.orchestrator_with(options(&env, NotificationOptions::default())).await;
     ten_thousand_through(&env, &o, "acme", |_| tokio::spawn(async {})).await;
-    let moves = o.notifications().stats("acme").unwrap().moves.load(std::sync::atomic::Ordering::Relaxed);
-    assert!(moves >= 2, "moved ahead of each expiry ({moves})");
-    let expired = notif(&env).await["clients"][env.client_id("acme").await]["expired"].as_u64().unwrap();
-    assert!(expired >= 2, "the old channels expired on the server ({expired})");
+    let f = o.notifications().figures("acme").unwrap();
+    assert!(f.renewals >= 2, "renewed ahead of each expiry ({})", f.renewals);
+    assert_eq!((f.moves, f.channels_created, f.connections, f.duplicates, f.delivered), (0, 1, 1, 0, 10_000));
+    let client = env.client_id("acme").await;
+    let n = notif(&env).await;
+    assert_eq!(n["clients"][client.as_str()]["expired"].as_u64(), Some(0), "no channel expired on the server");
+    let live: Vec<&Value> = n["channels"].as_array().unwrap().iter().filter(|c| c["clientId"] == client.as_str()).collect();
+    assert_eq!(live.len(), 1);
+    assert_eq!(live[0]["connections"].as_u64(), Some(1), "one socket throughout");
     assert_eq!(evictions(&env).await, 0);
+    o.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_renewal_that_fails_falls_back_to_a_move() {
+    let env = common::emulator().await;
+    settings(&env, json!({"channelLifetimeMs": 2000})).await;
+    let o = env.orchestrator_with(options(&env, NotificationOptions::default())).await;
+    let topic = user_topic(8);
+    let sub = o.notifications().subscribe("acme", vec![topic.clone()]).await.unwrap();
+    // The next PUT of subscriptions (the renewal's) is refused; the move's own PUT goes through.
+    env.control("POST", "faults", json!({"method": "PUT", "path": "/api/v2/notifications/channels/*", "status": 400, "count": 1})).await;
+    publish(&env, &topic, 6_000, 2_000.0).await;
+    let seqs = collect(&sub, 6_000, |_| None).await;
+    assert_exact(&seqs, 6_000);
+    let f = o.notifications().figures("acme").unwrap();
+    assert!(f.moves >= 1, "the failed renewal became a move ({f:?})");
+    assert!(f.renewals >= 1, "the moved channel is renewed ({f:?})");
+    sub.close().await;
     o.close().await;
 }
 

@@ -1,5 +1,5 @@
 //! The channel REST calls, through the pipeline (tokens, 401 recovery, 429 holds, the limiter and
-//! typed errors apply): create a channel, set its subscriptions. The answers are untrusted: the
+//! typed errors apply): create a channel, set its subscriptions (which also renews it), read its expiry. The answers are untrusted: the
 //! channel's fields are checked for their shape, its `connectUri` by the egress guard.
 
 use crate::error::{Error, Result};
@@ -64,6 +64,19 @@ pub async fn set_subscriptions(pipeline: &Pipeline, tenant_id: &str, channel_id:
         ..Default::default()
     };
     pipeline.request(tenant_id, req).await.map(|_| ())
+}
+
+/// `GET /api/v2/notifications/channels`: when the server now expires channel `channel_id`
+/// (`None`: not listed — the listing shows the calling token's channels only — or no `expires`).
+pub async fn channel_expires(pipeline: &Pipeline, tenant_id: &str, channel_id: &str) -> Result<Option<SystemTime>> {
+    let req = ApiRequest { method: "GET".into(), path: "/api/v2/notifications/channels".into(), ..Default::default() };
+    let answer = pipeline.request(tenant_id, req).await?;
+    let listed = answer.body.get("entities").and_then(Value::as_array).and_then(|all| {
+        all.iter()
+            .find(|c| c.get("id").and_then(Value::as_str) == Some(channel_id))
+            .and_then(|c| c.get("expires")?.as_str().and_then(parse_utc))
+    });
+    Ok(listed)
 }
 
 /// An ISO-8601 UTC time as Genesys writes it (`2026-12-06T15:25:27.123Z`, `…+00:00`); `None`

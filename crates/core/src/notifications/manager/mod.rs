@@ -1,7 +1,7 @@
 //! One tenant's channel manager: a task that owns the tenant's channels and answers, one at a
 //! time, subscribers' commands (add and remove topics, leave), its sockets' notes
-//! (`socket_closing`, lost) and its timers (a move ahead of expiry, a rebuild after a failure), and
-//! rotations announced on the event bus. Events never pass through it: the sockets hand them to
+//! (`socket_closing`, lost) and its timers (a renewal in place, or a move, ahead of expiry; a
+//! rebuild after a failure), and rotations announced on the event bus. Events never pass through it: the sockets hand them to
 //! the [`Router`], so they keep flowing while a REST call here waits.
 //!
 //! A move is make-before-break: a new channel is created, its socket connected, its topics
@@ -64,8 +64,15 @@ struct Channel {
     uri: Url,
     topics: BTreeSet<String>,
     socket: Option<Socket>,
-    /// When to move it ahead of its expiry (or its token's).
+    /// When to renew it (`renew`) or move it ahead of its expiry (or its token's).
     move_at: Option<Instant>,
+    /// `move_at` is for a renewal in place (its own expiry comes first), not a move (its token's).
+    renew: bool,
+    /// When the server expires it, as last known.
+    expires: Option<std::time::SystemTime>,
+    /// Its lifetime as created (`expires` less the creation time): what a renewal is assumed to give
+    /// when the server's listing does not show it (another token's channel).
+    lifetime: Option<Duration>,
     /// When to try again after a failed move or rebuild.
     retry_at: Option<Instant>,
     failures: u32,
@@ -307,13 +314,17 @@ impl Manager {
             return Err(e);
         }
         self.event(EventKind::NotificationsChannelOpened, json!({"channelId": info.id, "topics": topics.len(), "reason": reason}));
-        let move_at = self.move_at(info.expires);
+        let (move_at, renew) = self.move_at(info.expires).map_or((None, false), |(at, renew)| (Some(at), renew));
+        let lifetime = info.expires.and_then(|e| e.duration_since(std::time::SystemTime::now()).ok());
         Ok(Channel {
             id: info.id,
             uri: info.connect_uri,
             topics: topics.into_iter().collect(),
             socket: Some(socket),
             move_at,
+            renew,
+            expires: info.expires,
+            lifetime,
             retry_at: None,
             failures: 0,
         })

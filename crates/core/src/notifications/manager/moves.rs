@@ -1,28 +1,62 @@
-//! How a channel changes hands: a move (make-before-break, the old socket drained before it is
-//! closed), a rebuild after a lost socket, the pause after a failure, and the timers that start them.
+//! How a channel lasts or changes hands: a renewal in place ahead of its expiry, a move
+//! (make-before-break, the old socket drained before it is closed), a rebuild after a lost socket,
+//! the pause after a failure, and the timers that start them.
 
 use super::{Drain, Manager, MAX_BACKOFF, MAX_DRAIN, MAX_MOVE_MARGIN};
 use crate::error::Error;
 use crate::events::EventKind;
-use crate::notifications::rest::set_subscriptions;
+use crate::notifications::rest::{channel_expires, set_subscriptions};
 use serde_json::json;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, SystemTime};
 use tokio::time::Instant;
 
 impl Manager {
-    /// When to move a channel: a margin (a fifth of what is left, at most [`MAX_MOVE_MARGIN`])
-    /// before the earlier of its expiry and its token's.
-    pub(super) fn move_at(&self, expires: Option<SystemTime>) -> Option<Instant> {
+    /// When to act on a channel, and whether by a renewal (`true`: its own expiry comes first —
+    /// setting its subscriptions again extends it, as Genesys documents) or a move (its token's
+    /// expiry comes first: a channel may die with the token that created it): a margin (a fifth of
+    /// what is left, at most [`MAX_MOVE_MARGIN`]) before the earlier of the two.
+    pub(super) fn move_at(&self, expires: Option<SystemTime>) -> Option<(Instant, bool)> {
         let now = Instant::now();
         let channel = expires.map(|e| now + e.duration_since(SystemTime::now()).unwrap_or_default());
         let token = self.pipeline.tokens.cached(&self.tenant).map(|t| t.expires_at);
-        let end = match (channel, token) {
-            (Some(c), Some(t)) => c.min(t),
-            (c, t) => c.or(t)?,
+        let (end, renew) = match (channel, token) {
+            (Some(c), Some(t)) => (c.min(t), c <= t),
+            (Some(c), None) => (c, true),
+            (None, Some(t)) => (t, false),
+            (None, None) => return None,
         };
         let left = end.saturating_duration_since(now);
-        Some(end - (left / 5).min(MAX_MOVE_MARGIN))
+        Some((end - (left / 5).min(MAX_MOVE_MARGIN), renew))
+    }
+
+    /// Renews channel `i` in place ahead of its expiry: its subscriptions set again (same channel,
+    /// same socket: nothing to drain, no reorder). The new expiry is read back from the server's
+    /// listing; a channel the listing does not show (another token's) is given its lifetime again.
+    /// A failed call, or an expiry the server did not extend, falls back to a move.
+    pub(super) async fn renew(&mut self, i: usize) {
+        let c = &self.channels[i];
+        let (id, before, lifetime) = (c.id.clone(), c.expires, c.lifetime);
+        let topics: Vec<String> = c.topics.iter().cloned().collect();
+        let renewed = match set_subscriptions(&self.pipeline, &self.tenant, &id, &topics).await {
+            Ok(()) => match channel_expires(&self.pipeline, &self.tenant, &id).await {
+                Ok(Some(e)) if before.is_none_or(|b| e > b) => Some(e),
+                Ok(Some(_)) => None, // listed, not extended: renewal does not work here
+                Ok(None) => lifetime.map(|l| SystemTime::now() + l),
+                Err(_) => None,
+            },
+            Err(_) => None,
+        };
+        let Some(expires) = renewed else {
+            self.move_channel(i, "expiring").await;
+            return;
+        };
+        self.stats.renewals.fetch_add(1, Ordering::Relaxed);
+        let next = self.move_at(Some(expires));
+        let c = &mut self.channels[i];
+        c.expires = Some(expires);
+        (c.move_at, c.renew) = next.map_or((None, false), |(at, renew)| (Some(at), renew));
+        self.event(EventKind::NotificationsChannelRenewed, json!({"channelId": id}));
     }
 
     /// Replaces channel `i` by a new one with the same topics, then closes the old socket.
@@ -105,7 +139,8 @@ impl Manager {
         );
     }
 
-    /// A timer fired: the first channel due is rebuilt (after a failure) or moved (ahead of expiry).
+    /// A timer fired: the first channel due is rebuilt (after a failure), or renewed or moved (ahead
+    /// of expiry).
     pub(super) async fn due(&mut self) {
         let now = Instant::now();
         let Some(i) = self.channels.iter().position(|c| c.retry_at.or(c.move_at).is_some_and(|t| t <= now)) else { return };
@@ -114,7 +149,11 @@ impl Manager {
             self.rebuild(i).await;
         } else {
             c.move_at = None;
-            self.move_channel(i, "expiring").await;
+            if c.renew && c.socket.is_some() {
+                self.renew(i).await;
+            } else {
+                self.move_channel(i, "expiring").await;
+            }
         }
     }
 }
