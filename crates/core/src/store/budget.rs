@@ -140,8 +140,8 @@ impl SharedStore {
         Ok(())
     }
 
-    /// A probe slot's answer came back admitted: the shared budget is raised to it (less the window's
-    /// slots never sent) and the next probe may go.
+    /// A probe slot's answer came back admitted: the shared budget is raised to it and the next probe
+    /// may go.
     pub async fn probed(&self, tenant_id: &str, slot: Slot) -> Result<(), StoreError> {
         let keys = self.keys(tenant_id, "-");
         let _: i64 = self
@@ -153,7 +153,8 @@ impl SharedStore {
     }
 
     /// A slot taken but never sent (a hold of its replica started meanwhile; the request takes a fresh
-    /// slot after it): the budget a 429 teaches does not count it as admitted.
+    /// slot after it) goes back to its window: not spent, and not counted as admitted by the budget a
+    /// 429 teaches.
     pub async fn unused(&self, tenant_id: &str, slot: Slot) -> Result<(), StoreError> {
         let keys = self.keys(tenant_id, "-");
         let _: i64 = self

@@ -35,8 +35,7 @@ return 0
 /// start until `window` (+ margin) later, taken as fast as callers come. The hash `KEYS[1]` holds the
 /// window (`g` generation, `s` start on Redis's clock, `n` slots taken) and the budget every replica
 /// goes by (`a`, `w`, `src`: `h` said by headers, `i` inferred from a 429). Without headers it also holds
-/// `o` (when the window opened, before any anchoring: what a 429 measures the window's length from) and
-/// `u` (slots taken but never sent: they count toward neither the server's window nor the budget).
+/// `o` (when the window opened, before any anchoring: what a 429 measures the window's length from).
 /// KEYS: window, pause. ARGV: allowed, window ms, said (0 configured, 1 headers, 2 headers of the
 /// request that opened a server window: its length is exact), margin ms, how many full windows without
 /// a 429 an inferred budget needs before it is probed.
@@ -44,7 +43,7 @@ return 0
 /// window ends, or minus the milliseconds a 429 pause still has to run (no slot is taken then); probe 1
 /// when the slot is one beyond the inferred budget (its answer is reported, see `PROBED`).
 pub(crate) const WINDOW: &str = r#"
-local h = redis.call('HMGET', KEYS[1], 'g', 's', 'n', 'a', 'w', 'src', 'c', 'ig', 'z', 'iw', 'u', 'pn')
+local h = redis.call('HMGET', KEYS[1], 'g', 's', 'n', 'a', 'w', 'src', 'c', 'ig', 'z', 'iw', 'pn')
 local a, w, said = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
 local sa, sw = tonumber(h[4]), tonumber(h[5])
 if said > 0 then
@@ -67,12 +66,12 @@ local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local g, s, n = tonumber(h[1] or '0'), tonumber(h[2]), tonumber(h[3] or '0')
 local margin = tonumber(ARGV[4])
 local ended = not s or now >= s + w + margin
-local src, clean, pending = h[6], tonumber(h[7] or '0'), tonumber(h[12] or '0')
+local src, clean, pending = h[6], tonumber(h[7] or '0'), tonumber(h[11] or '0')
 if ended and h[6] ~= 'h' and tonumber(h[8]) == g and g > 0 then
   -- The window that ended met 429s and no header ever said the budget: every slot taken in it has
   -- been answered by now (the pause outlasted them), so what the server admitted — every replica's
-  -- slots, less the 429s and the slots never sent — is the budget.
-  a = math.max(1, n - tonumber(h[9] or '0') - tonumber(h[11] or '0'))
+  -- slots (less those handed back unsent), less the 429s — is the budget.
+  a = math.max(1, n - tonumber(h[9] or '0'))
   redis.call('HSET', KEYS[1], 'a', a, 'w', tonumber(h[10]), 'src', 'i', 'c', 0)
   redis.call('HDEL', KEYS[1], 'ig')
   w = tonumber(h[10])
@@ -86,7 +85,7 @@ elseif ended then
 end
 if ended then
   g, s, n, pending = g + 1, now, 0, 0
-  redis.call('HSET', KEYS[1], 'o', now, 'u', 0, 'pn', 0)
+  redis.call('HSET', KEYS[1], 'o', now, 'pn', 0)
 end
 if n >= a then
   if said == 0 and src == 'i' and clean >= tonumber(ARGV[5]) and pending == 0 then
@@ -121,7 +120,7 @@ if s and w and now < s + w then
   if count > n then redis.call('HSET', KEYS[1], 'n', count) end
   return 1
 end
-redis.call('HSET', KEYS[1], 'g', tonumber(h[4] or '0') + 1, 's', now, 'o', now, 'n', count, 'u', 0)
+redis.call('HSET', KEYS[1], 'g', tonumber(h[4] or '0') + 1, 's', now, 'o', now, 'n', count)
 redis.call('PEXPIRE', KEYS[1], math.max(2 * w, 3600000))
 return 2
 "#;
@@ -146,16 +145,16 @@ redis.call('HSET', KEYS[1], 'an', ARGV[1])
 return 1
 "#;
 
-/// A probe slot's answer came back admitted (not a 429): the budget is at least that slot's number,
-/// less the window's slots never sent, and the next probe may go. KEYS: window. ARGV: the slot's
+/// A probe slot's answer came back admitted (not a 429): the budget is at least that slot's number
+/// (slots handed back unsent were taken out of the count), and the next probe may go. KEYS: window. ARGV: the slot's
 /// generation, its number. Returns 1 when the budget was raised.
 pub(crate) const PROBED: &str = r#"
-local h = redis.call('HMGET', KEYS[1], 'g', 'pn', 'a', 'src', 'u')
+local h = redis.call('HMGET', KEYS[1], 'g', 'pn', 'a', 'src')
 if tonumber(h[1]) ~= tonumber(ARGV[1]) or tonumber(h[2]) ~= tonumber(ARGV[2]) then
   return 0
 end
 redis.call('HSET', KEYS[1], 'pn', 0)
-local admitted = tonumber(ARGV[2]) - tonumber(h[5] or '0')
+local admitted = tonumber(ARGV[2])
 if h[4] == 'i' and admitted > tonumber(h[3]) then
   redis.call('HSET', KEYS[1], 'a', admitted)
   return 1
@@ -164,10 +163,12 @@ return 0
 "#;
 
 /// A slot was taken but its request was not sent (a 429 hold of its replica started meanwhile; it takes
-/// a fresh slot after): it is not one the server admitted. KEYS: window. ARGV: the slot's generation.
+/// a fresh slot after): it goes back to its window, which neither spends it nor counts it as admitted.
+/// KEYS: window. ARGV: the slot's generation.
 pub(crate) const UNUSED: &str = r#"
-if tonumber(redis.call('HGET', KEYS[1], 'g')) == tonumber(ARGV[1]) then
-  return redis.call('HINCRBY', KEYS[1], 'u', 1)
+local h = redis.call('HMGET', KEYS[1], 'g', 'n')
+if tonumber(h[1]) == tonumber(ARGV[1]) and tonumber(h[2] or '0') > 0 then
+  return redis.call('HINCRBY', KEYS[1], 'n', -1)
 end
 return 0
 "#;
