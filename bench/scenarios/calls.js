@@ -1,44 +1,22 @@
 'use strict';
 // Latency at concurrency 1 and throughput at concurrency 64 of GET /api/v2/organizations/me, five
 // contenders on one emulator, interleaved in every run so machine noise hits them alike.
-const http = require('node:http');
 const platformClient = require('purecloud-platform-client-v2');
 const { TenantOrchestrator } = require('../../lib/index.js');
 const tutorial = require('../tutorial-pattern.js');
 const { startEmulator } = require('../lib/emulator.js');
+const { unlimitedTenant, floorCaller } = require('../lib/floor.js');
 const { median, cell, latency, throughput, yes } = require('../lib/measure.js');
 
 const PATH = '/api/v2/organizations/me';
 const CONCURRENCY = 64;
 
-function floorCaller(port, token) {
-  const agent = new http.Agent({ keepAlive: true, maxSockets: CONCURRENCY });
-  const call = () =>
-    new Promise((resolve, reject) => {
-      const req = http.request({ host: '127.0.0.1', port, path: PATH, agent, headers: { Authorization: `Bearer ${token}`, Accept: 'application/json' } }, (res) => {
-        let body = '';
-        res.setEncoding('utf8');
-        res.on('data', (d) => (body += d));
-        res.on('end', () => (res.statusCode === 200 ? resolve(JSON.parse(body)) : reject(new Error(`HTTP ${res.statusCode}`))));
-      });
-      req.on('error', reject);
-      req.end();
-    });
-  return { call, close: () => agent.destroy() };
-}
 
 module.exports = async function calls({ runs, latencyCalls, throughputMs }) {
   const emu = await startEmulator();
-  const t = (await emu.tenants()).find((x) => x.tenantId === 'acme-corp');
-  await emu.control('PATCH', `clients/${t.clientId}`, { rateLimit: { limit: 100_000_000, windowSeconds: 60 } });
-  const login = await fetch(`${emu.url}/oauth/token`, {
-    method: 'POST',
-    headers: { Authorization: `Basic ${Buffer.from(`${t.clientId}:${t.clientSecret}`).toString('base64')}`, 'Content-Type': 'application/x-www-form-urlencoded' },
-    body: 'grant_type=client_credentials',
-  });
-  const { access_token: token } = await login.json();
+  const { token } = await unlimitedTenant(emu, 'acme-corp');
 
-  const floor = floorCaller(emu.port, token);
+  const floor = floorCaller(emu.port, token, { path: PATH, concurrency: CONCURRENCY });
   const sdk = new platformClient.ApiClientClass();
   sdk.config.live_reload_config = false;
   sdk.setGateway({ host: '127.0.0.1', port: emu.port, protocol: 'http' });

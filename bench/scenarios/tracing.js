@@ -14,11 +14,11 @@
 // CPU per call: process.cpuUsage() around the loop (every thread of this process: Node's, the addon's, libuv's), and
 // Node's own thread alone from /proc/self/task/<pid>/schedstat (its time on a CPU, ns).
 const fs = require('node:fs');
-const http = require('node:http');
 const { TenantOrchestrator } = require('../../lib/index.js');
 const { BasicTracerProvider, BatchSpanProcessor, InMemorySpanExporter } = require('@opentelemetry/sdk-trace-base');
 const { HttpInstrumentation } = require('@opentelemetry/instrumentation-http');
 const { startEmulator } = require('../lib/emulator.js');
+const { unlimitedTenant, floorCaller } = require('../lib/floor.js');
 const { median, cell, latency, throughput, yes } = require('../lib/measure.js');
 
 const PATH = '/api/v2/organizations/me';
@@ -58,33 +58,10 @@ async function measured(call, ms) {
   return { rps, procUs: (cpu.user + cpu.system) / calls, mainUs: main0 === null ? NaN : (main1 - main0) / calls };
 }
 
-function floorCaller(port, token) {
-  const agent = new http.Agent({ keepAlive: true, maxSockets: CONCURRENCY });
-  const call = () =>
-    new Promise((resolve, reject) => {
-      // `http.request` looked up at each call: the instrumentation patches the module's export while enabled.
-      const req = http.request({ host: '127.0.0.1', port, path: PATH, agent, headers: { Authorization: `Bearer ${token}`, Accept: 'application/json' } }, (res) => {
-        let body = '';
-        res.setEncoding('utf8');
-        res.on('data', (d) => (body += d));
-        res.on('end', () => (res.statusCode === 200 ? resolve(JSON.parse(body)) : reject(new Error(`HTTP ${res.statusCode}`))));
-      });
-      req.on('error', reject);
-      req.end();
-    });
-  return { call, close: () => agent.destroy() };
-}
 
 module.exports = async function tracing({ runs, latencyCalls, throughputMs }) {
   const emu = await startEmulator();
-  const t = (await emu.tenants()).find((x) => x.tenantId === 'acme-corp');
-  await emu.control('PATCH', `clients/${t.clientId}`, { rateLimit: { limit: 100_000_000, windowSeconds: 60 } });
-  const login = await fetch(`${emu.url}/oauth/token`, {
-    method: 'POST',
-    headers: { Authorization: `Basic ${Buffer.from(`${t.clientId}:${t.clientSecret}`).toString('base64')}`, 'Content-Type': 'application/x-www-form-urlencoded' },
-    body: 'grant_type=client_credentials',
-  });
-  const { access_token: token } = await login.json();
+  const { token } = await unlimitedTenant(emu, 'acme-corp');
   const base = { configEndpoint: emu.url, configServiceToken: emu.configServiceToken, gateway: emu.gateway, rateLimitPerMinute: 1_000_000 };
   const exporter = new InMemorySpanExporter();
   const batch = { maxQueueSize: 100_000, maxExportBatchSize: 1000, scheduledDelayMillis: 200 };
@@ -99,7 +76,7 @@ module.exports = async function tracing({ runs, latencyCalls, throughputMs }) {
   // OpenTelemetry's HTTP instrumentation, enabled only around its contender (it patches node:http for the process).
   const instrumentation = new HttpInstrumentation({ enabled: false });
   instrumentation.setTracerProvider(provider);
-  const floor = floorCaller(emu.port, token);
+  const floor = floorCaller(emu.port, token, { path: PATH, concurrency: CONCURRENCY });
   const floorTraced = async () => {
     instrumentation.enable();
     require('node:http'); // the first enable() patches the module when it is next required
