@@ -181,6 +181,67 @@ test('a budget refusal on the holder rejects the asking replica\'s subscribe() a
     }
     assert.deepEqual(seqs, [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
     assert.equal(await created(), before + 1, 'one channel for the fleet (1,000 topics)');
+    // Who holds the channels: the first replica (1), not the second (0).
+    const [na, nb] = [(await a.ask({ op: 'stats', tenant })).notifications, (await b.ask({ op: 'stats', tenant })).notifications];
+    assert.deepEqual([na.holder, na.channels, nb.holder, nb.channels], [1, 1, 0, 0]);
+    assert.deepEqual(await b.ask({ op: 'close' }), { closed: true });
+    assert.deepEqual(await a.ask({ op: 'close' }), { closed: true });
+  } finally {
+    a.kill();
+    b.kill();
+  }
+});
+
+test('two add()s from one replica in the same poll: the holder applies them in order, refusing only the one that does not fit (2 processes)', async () => {
+  const topic = (i) => `v2.users.00000000-0000-4000-8001-${String(i).padStart(12, '0')}.presence`;
+  const budget = { channelBudget: 1 };
+  const options = emu.options({
+    redisUrl: 'redis://127.0.0.1:6379',
+    encryptionKey: 'b2'.repeat(32),
+    redisKeyPrefix: `gt-ntf-js-${process.pid}-${Math.random().toString(36).slice(2, 8)}:`,
+    redisLeaseMs: 1000,
+    rateLimitPerMinute: 6000,
+    requestTimeoutMs: 20_000,
+    notifications: budget,
+  });
+  const tenant = 'acme';
+  const mine = Array.from({ length: 997 }, (_, i) => topic(i));
+  const five = Array.from({ length: 5 }, (_, i) => topic(2000 + i));
+
+  // In process: 997 + 1 topics (998), then add(1) passes and add(5) is refused.
+  const { TenantOrchestrator } = await import('../lib/index.mjs');
+  const local = new TenantOrchestrator(emu.options({ notifications: budget }));
+  await local.initialize();
+  const held = await local.subscribe(tenant, mine, () => {});
+  const second = await local.subscribe(tenant, [topic(999)], () => {});
+  const inProcess = await Promise.all(
+    [[topic(1000)], five].map((t) => second.add(t).then(() => ({ ok: true }), (e) => ({ error: { ...e, code: e.code, message: e.message } }))),
+  );
+  await second.close();
+  await held.close();
+  await local.close();
+  assert.equal(inProcess[0].ok, true);
+  assert.equal(inProcess[1].error.code, 'INVALID_OPTIONS');
+
+  const a = stepped(options);
+  const b = stepped(options);
+  try {
+    assert.deepEqual(await a.ready, { ready: true });
+    assert.equal((await a.ask({ op: 'subscribe', tenant, topics: mine })).ok, true, 'the first replica holds the lease and 997 topics');
+    assert.deepEqual(await b.ready, { ready: true });
+    const sub = await b.ask({ op: 'subscribe', tenant, topics: [topic(999)] });
+    assert.equal(sub.ok, true, '998 topics');
+    const { results } = await b.ask({ op: 'calls', sub: sub.sub, calls: [{ op: 'add', topics: [topic(1000)] }, { op: 'add', topics: five }] });
+    assert.deepEqual(results, inProcess, 'the first add() resolves, the second rejects as in process');
+    await emu.notifications.publish(topic(1000), { count: 10 });
+    let seqs = [];
+    for (let i = 0; i < 500 && seqs.length < 10; i++) {
+      seqs = (await b.ask({ op: 'seqs', sub: sub.sub })).seqs;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    assert.deepEqual(seqs, [1, 2, 3, 4, 5, 6, 7, 8, 9, 10], "the first add()'s topic's events arrive");
+    const [na, nb] = [(await a.ask({ op: 'stats', tenant })).notifications, (await b.ask({ op: 'stats', tenant })).notifications];
+    assert.deepEqual([na.holder, nb.holder], [1, 0], 'the first replica holds the channels');
     assert.deepEqual(await b.ask({ op: 'close' }), { closed: true });
     assert.deepEqual(await a.ask({ op: 'close' }), { closed: true });
   } finally {

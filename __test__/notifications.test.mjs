@@ -188,6 +188,7 @@ test('stats(), metrics(), metricsText() and OpenTelemetry: exact figures after 1
     renewals: 0,
     lost: 0,
     rebuilds: 0,
+    holder: 1,
   });
   assert.deepEqual(o.metrics().tenants.globex.notifications, n);
   assert.equal(o.metrics().tenants.acme.notifications, undefined, 'a tenant that never subscribed has none');
@@ -196,6 +197,7 @@ test('stats(), metrics(), metricsText() and OpenTelemetry: exact figures after 1
   assert.match(text, /^genesys_tenants_notification_events_delivered_total\{tenant="globex"\} 1000$/m);
   assert.match(text, /^genesys_tenants_notification_channel_moves_total\{tenant="globex"\} 1$/m);
   assert.match(text, /^genesys_tenants_notification_sockets\{tenant="globex"\} 1$/m);
+  assert.match(text, /^genesys_tenants_notification_holder\{tenant="globex"\} 1$/m);
   assert.doesNotMatch(text, /notification_[a-z_]+\{tenant="acme"\}/);
   assert.equal(o.metrics().notificationFigures.length, Object.keys(n).length, 'one figure per field');
 

@@ -536,6 +536,8 @@ export interface NotificationStats {
   lost: number;
   /** Lost sockets replaced (reconnected, or a new channel). */
   rebuilds: number;
+  /** 1 when this process holds the tenant's channels (in process: always; with `redisUrl`: the one replica holding them, 0 elsewhere). */
+  holder: number;
 }
 
 /** One real-time-event figure: its key in `NotificationStats`, its metric name, kind, unit and meaning. */

@@ -31,6 +31,9 @@ pub struct NotificationStats {
     pub lost: u64,
     /// Lost sockets replaced (reconnected to their channel, or a new channel).
     pub rebuilds: u64,
+    /// 1 when this process holds the tenant's channels (in process: always, once subscribed; in
+    /// shared mode: on the one replica holding them for the fleet, 0 on the others).
+    pub holder: u64,
 }
 
 /// How a figure is exposed.
@@ -143,6 +146,14 @@ pub const FIGURES: &[Figure] = &[
         help: "Lost notification sockets replaced (reconnected, or a new channel).",
         value: |s| s.rebuilds,
     },
+    Figure {
+        key: "holder",
+        name: "notification_holder",
+        kind: "gauge",
+        unit: "1",
+        help: "1 when this process holds the tenant's notification channels (in shared mode, one replica).",
+        value: |s| s.holder,
+    },
 ];
 
 #[cfg(test)]
@@ -163,6 +174,7 @@ mod tests {
             renewals: 9,
             lost: 10,
             rebuilds: 11,
+            holder: 12,
         };
         let json = serde_json::to_value(s).unwrap();
         let fields = json.as_object().unwrap();

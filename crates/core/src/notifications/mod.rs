@@ -35,7 +35,7 @@ use queue::Queue;
 use router::Router;
 use serde::Serialize;
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::{mpsc, oneshot};
@@ -71,6 +71,9 @@ pub struct ChannelStats {
     pub holder_duplicates: AtomicU64,
     /// Shared mode: events the holder's queue to Redis dropped (Redis slower than the sockets).
     pub holder_dropped: AtomicU64,
+    /// This process holds the tenant's channels (in process: set when the manager starts; shared
+    /// mode: while this replica holds the lease and runs the manager).
+    pub holder: AtomicBool,
 }
 
 struct TenantEntry {
@@ -145,9 +148,12 @@ impl Notifications {
                             let (tenant, router, stats) = (tenant_id.to_string(), Arc::clone(&router), Arc::clone(&stats));
                             tokio::spawn(shared::Shared { tenant, pipeline, store, router, tls, stats }.run(rx, stop))
                         }
-                        None => tokio::spawn(
-                            Manager::new(tenant_id.to_string(), pipeline, Arc::clone(&router), tls, Arc::clone(&stats)).run(rx, stop),
-                        ),
+                        None => {
+                            stats.holder.store(true, Ordering::Relaxed);
+                            tokio::spawn(
+                                Manager::new(tenant_id.to_string(), pipeline, Arc::clone(&router), tls, Arc::clone(&stats)).run(rx, stop),
+                            )
+                        }
                     };
                     lock(&self.tasks).push(task);
                     tenants.insert(tenant_id.to_string(), TenantEntry { commands: tx, router, stats });
@@ -190,6 +196,7 @@ impl Notifications {
             renewals: load(&s.renewals),
             lost: load(&s.lost),
             rebuilds: load(&s.rebuilds),
+            holder: u64::from(s.holder.load(Ordering::Relaxed)),
         })
     }
 

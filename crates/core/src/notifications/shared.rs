@@ -6,6 +6,9 @@
 //!
 //! A subscription's `add` resolves once the holder has applied a version at least as new as the one
 //! its change made (or after `requestTimeoutMs` when no holder answered: events flow once one does).
+//! Each `add` not answered yet is written with its own id, and the holder applies a replica's `add`s
+//! one at a time in the order they were made: a refusal is recorded under the id of the one that
+//! did not fit, as in process.
 
 use super::manager::{Command, Manager};
 use super::queue::Queue;
@@ -13,9 +16,9 @@ use super::router::Router;
 use super::ChannelStats;
 use crate::error::{Error, Result};
 use crate::pipeline::Pipeline;
-use crate::store::SharedStore;
+use crate::store::{SharedStore, WantedAdd};
 use std::collections::{BTreeSet, HashMap, HashSet};
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{mpsc, oneshot};
@@ -26,6 +29,8 @@ use tokio_util::sync::CancellationToken;
 const POLL: Duration = Duration::from_millis(50);
 /// The holder's own queue of events to append (its pseudo-subscriber).
 const HOLDER_QUEUE: usize = 100_000;
+/// The last request id given (unique in this process, so a refusal names one request).
+static LAST_ASK: AtomicU64 = AtomicU64::new(0);
 
 /// The channels this replica holds for the fleet.
 struct Holding {
@@ -38,8 +43,9 @@ struct Holding {
     /// The topics the manager has (the fleet's union it last applied, less what it refused).
     topics: BTreeSet<String>,
     applied: u64,
-    /// Each replica's new topics last refused (not asked again while they stay the same).
-    refused: HashMap<String, Refusal>,
+    /// The new topics last refused, by replica and request id (0: topics of no pending request); not
+    /// asked again while they stay the same.
+    refused: HashMap<(String, u64), BTreeSet<String>>,
     /// The holder's own fan-out (to its queue to Redis), and its duplicates and drops already counted
     /// in the tenant's figures.
     router: Arc<Router>,
@@ -56,23 +62,24 @@ impl Holding {
     }
 }
 
-/// What the holder could not apply of one replica's topics, and why.
-struct Refusal {
-    topics: BTreeSet<String>,
-    /// The error, as `wire` writes it (redacted).
-    error: serde_json::Value,
-    /// The version it was last recorded at.
-    version: u64,
-}
-
-/// A caller waiting for the holder: its answer, and for an `add`, what to take back if refused.
+/// A caller waiting for the holder: its request id, its answer, and for an `add`, what to take back
+/// if refused.
 struct Asked {
+    id: u64,
     reply: oneshot::Sender<Result<()>>,
-    undo: Option<(u64, Vec<String>, mpsc::UnboundedSender<Undo>)>,
+    undo: Option<(u64, Vec<String>, mpsc::UnboundedSender<Answered>)>,
 }
 
-/// An `add` the holder refused, sent back to the tenant's task to be taken back, then answered.
+/// A request the holder answered, sent back to the tenant's task: applied (it leaves the pending
+/// `add`s), or refused (an `add` to take back, then answer).
+enum Answered {
+    Applied(u64),
+    Refused(Undo),
+}
+
+/// An `add` the holder refused.
 struct Undo {
+    id: u64,
     sub: u64,
     topics: Vec<String>,
     error: Error,
@@ -96,6 +103,8 @@ impl Shared {
     /// Runs until `stop`: local commands, the lease, the holder's work, the stream.
     pub(crate) async fn run(self, mut commands: mpsc::UnboundedReceiver<Command>, stop: CancellationToken) {
         let mut subs: HashMap<u64, HashSet<String>> = HashMap::new();
+        // This replica's `add`s the holder has not answered yet, oldest first.
+        let mut pending: Vec<WantedAdd> = Vec::new();
         let mut holding: Option<Holding> = None;
         let mut cursor: Option<String> = None;
         let mut last_hold = Instant::now() - self.lease();
@@ -103,16 +112,19 @@ impl Shared {
         let mut bus = self.pipeline.events.subscribe();
         let mut tick = interval(POLL);
         tick.set_missed_tick_behavior(MissedTickBehavior::Delay);
-        let (undo_tx, mut undo_rx) = mpsc::unbounded_channel::<Undo>();
+        let (undo_tx, mut undo_rx) = mpsc::unbounded_channel::<Answered>();
         loop {
             tokio::select! {
                 biased;
                 _ = stop.cancelled() => break,
                 cmd = commands.recv() => match cmd {
-                    Some(c) => self.command(c, &mut subs, &undo_tx).await,
+                    Some(c) => self.command(c, &mut subs, &mut pending, &undo_tx).await,
                     None => break,
                 },
-                Some(u) = undo_rx.recv() => self.undo(u, &mut subs).await,
+                Some(a) = undo_rx.recv() => match a {
+                    Answered::Applied(id) => pending.retain(|p| p.id != id),
+                    Answered::Refused(u) => self.undo(u, &mut subs, &mut pending).await,
+                },
                 ev = bus.recv() => match ev {
                     // A tenant that left the config: its channels close and its subscriptions end.
                     Ok(ev) if super::removed_from_config(&ev, &self.tenant) => break,
@@ -136,7 +148,7 @@ impl Shared {
                     if now.duration_since(last_want) >= self.lease() / 3 && !subs.is_empty() {
                         // Still here: the holder keeps counting our topics.
                         last_want = now;
-                        let _ = self.store.put_wanted_topics(&self.tenant, &union(&subs)).await;
+                        let _ = self.store.put_wanted_topics(&self.tenant, &union(&subs), &pending).await;
                     }
                     // The holder's lease is renewed by its own task (a long apply() must not let it
                     // lapse); a renewal that fails ends the holding here.
@@ -149,6 +161,7 @@ impl Shared {
                         last_hold = now;
                         if self.store.hold_channels(&self.tenant, self.lease()).await.unwrap_or(false) {
                             holding = Some(self.start_holding());
+                            self.stats.holder.store(true, Ordering::Relaxed);
                         }
                     }
                     if let Some(h) = holding.as_mut() {
@@ -162,11 +175,18 @@ impl Shared {
             stop_holding(h, &self.stats).await;
             self.store.release_channels(&self.tenant).await;
         }
-        let _ = self.store.put_wanted_topics(&self.tenant, &BTreeSet::new()).await;
+        let _ = self.store.put_wanted_topics(&self.tenant, &BTreeSet::new(), &[]).await;
         self.router.close_all();
     }
 
-    async fn command(&self, c: Command, subs: &mut HashMap<u64, HashSet<String>>, undo: &mpsc::UnboundedSender<Undo>) {
+    async fn command(
+        &self,
+        c: Command,
+        subs: &mut HashMap<u64, HashSet<String>>,
+        pending: &mut Vec<WantedAdd>,
+        undo: &mpsc::UnboundedSender<Answered>,
+    ) {
+        let id = LAST_ASK.fetch_add(1, Ordering::Relaxed) + 1;
         match c {
             Command::Add { sub, queue, topics, reply } => {
                 let mine = subs.entry(sub).or_default();
@@ -175,7 +195,8 @@ impl Shared {
                 added.dedup();
                 self.router.add(sub, &queue, &added);
                 mine.extend(added.iter().cloned());
-                self.publish_wants(subs, Some(Asked { reply, undo: Some((sub, added, undo.clone())) })).await;
+                pending.push(WantedAdd { id, topics: added.iter().cloned().collect() });
+                self.publish_wants(subs, pending, Some(Asked { id, reply, undo: Some((sub, added, undo.clone())) })).await;
             }
             Command::Remove { sub, topics, reply } => {
                 self.router.remove(sub, &topics);
@@ -184,12 +205,12 @@ impl Shared {
                         mine.remove(t);
                     }
                 }
-                self.publish_wants(subs, Some(Asked { reply, undo: None })).await;
+                self.publish_wants(subs, pending, Some(Asked { id, reply, undo: None })).await;
             }
             Command::Leave { sub, reply } => {
                 self.router.drop_subscriber(sub);
                 subs.remove(&sub);
-                self.publish_wants(subs, None).await;
+                self.publish_wants(subs, pending, None).await;
                 if let Some(r) = reply {
                     let _ = r.send(());
                 }
@@ -199,24 +220,29 @@ impl Shared {
 
     /// An `add` the holder refused: its topics leave the subscription (as an in-process refusal
     /// leaves nothing behind), this replica's topics are written again, then the `add` rejects.
-    async fn undo(&self, u: Undo, subs: &mut HashMap<u64, HashSet<String>>) {
+    async fn undo(&self, u: Undo, subs: &mut HashMap<u64, HashSet<String>>, pending: &mut Vec<WantedAdd>) {
+        pending.retain(|p| p.id != u.id);
         self.router.remove(u.sub, &u.topics);
         if let Some(mine) = subs.get_mut(&u.sub) {
             for t in &u.topics {
                 mine.remove(t);
             }
         }
-        let _ = self.store.put_wanted_topics(&self.tenant, &union(subs)).await;
+        let _ = self.store.put_wanted_topics(&self.tenant, &union(subs), pending).await;
+        self.store.forget_refusal(&self.tenant, u.id).await;
         let _ = u.reply.send(Err(u.error));
     }
 
     /// Writes this replica's topics; `asked` is answered once the holder applied them, or — for an
     /// `add` — refused them (bounded by `requestTimeoutMs`: no holder, no answer).
-    async fn publish_wants(&self, subs: &HashMap<u64, HashSet<String>>, asked: Option<Asked>) {
-        let version = self.store.put_wanted_topics(&self.tenant, &union(subs)).await;
-        let Some(Asked { reply, undo }) = asked else { return };
+    async fn publish_wants(&self, subs: &HashMap<u64, HashSet<String>>, pending: &[WantedAdd], asked: Option<Asked>) {
+        let version = self.store.put_wanted_topics(&self.tenant, &union(subs), pending).await;
+        let Some(Asked { id, reply, undo }) = asked else { return };
         let Ok(version) = version else {
             // Redis is down: nothing can reach the holder now; the periodic write retries.
+            if let Some((_, _, tx)) = undo {
+                let _ = tx.send(Answered::Applied(id));
+            }
             let _ = reply.send(Ok(()));
             return;
         };
@@ -225,11 +251,11 @@ impl Shared {
         tokio::spawn(async move {
             let end = Instant::now() + within;
             while Instant::now() < end && !reply.is_closed() {
-                match store.wanted_outcome(&tenant).await {
-                    // Refused at this version or a later one (which still held these topics).
+                match store.wanted_outcome(&tenant, id).await {
+                    // This request refused (read at this version or a later one).
                     Ok((_, Some((at, error)))) if at >= version && undo.is_some() => {
                         if let (Some((sub, topics, tx)), Some(error)) = (undo, super::wire::from_wire(&error)) {
-                            let _ = tx.send(Undo { sub, topics, error, reply });
+                            let _ = tx.send(Answered::Refused(Undo { id, sub, topics, error, reply }));
                         }
                         return;
                     }
@@ -237,6 +263,9 @@ impl Shared {
                     _ => {}
                 }
                 tokio::time::sleep(POLL).await;
+            }
+            if let Some((_, _, tx)) = undo {
+                let _ = tx.send(Answered::Applied(id));
             }
             let _ = reply.send(Ok(()));
         });
@@ -291,17 +320,16 @@ impl Shared {
     }
 
     /// Brings the holder's channels to the fleet's union, then records the version. Each replica's
-    /// new topics are added on their own: topics one replica wants that do not fit the budget (or
-    /// whose REST calls fail) are refused to that replica only — the refusal, written to Redis, rejects
-    /// its `add` with the error an in-process one gets — and the others' are applied.
+    /// new topics are added on their own, and within a replica, those of its pending `add`s one
+    /// request at a time, oldest first (topics of no pending request — answered ones, or a new
+    /// holder's first look — before them): topics that do not fit the budget (or whose REST calls
+    /// fail) are refused to that request only — the refusal, written to Redis under its id, rejects
+    /// that `add` with the error an in-process one gets — and the rest are applied.
     async fn apply(&self, h: &mut Holding) {
         // A replica silent for three lease periods is gone: its topics no longer count.
         let Ok((version, by_replica)) = self.store.wanted_by_replica(&self.tenant, self.lease() * 3).await else { return };
-        let by_replica: Vec<(String, BTreeSet<String>)> = by_replica
-            .into_iter()
-            .map(|(owner, topics)| (owner, topics.into_iter().filter(|t| super::frame::valid_topic(t)).collect()))
-            .collect();
-        let wanted: BTreeSet<String> = by_replica.iter().flat_map(|(_, t)| t.iter().cloned()).collect();
+        let valid = |t: &String| super::frame::valid_topic(t);
+        let wanted: BTreeSet<String> = by_replica.iter().flat_map(|r| r.topics.iter().filter(|t| valid(t)).cloned()).collect();
         if version == h.applied && wanted == h.topics {
             return;
         }
@@ -314,48 +342,36 @@ impl Shared {
             }
         }
         let mut topics: BTreeSet<String> = h.topics.intersection(&wanted).cloned().collect();
-        let mut refusals: Vec<String> = Vec::new();
-        h.refused.retain(|owner, _| by_replica.iter().any(|(o, _)| o == owner));
-        for (owner, theirs) in &by_replica {
-            let new: BTreeSet<String> = theirs.difference(&topics).cloned().collect();
-            if new.is_empty() {
-                h.refused.remove(owner);
-                continue;
-            }
-            // Refused already: not asked again while that replica wants the same, refused again at
-            // this version (another `add` of the same topics gets the same answer).
-            if let Some(r) = h.refused.get_mut(owner).filter(|r| r.topics == new) {
-                if r.version < version {
-                    r.version = version;
-                    refusals.push(owner.clone());
+        let mut refused: HashMap<(String, u64), BTreeSet<String>> = HashMap::new();
+        let mut refusals: Vec<(String, u64, serde_json::Value)> = Vec::new();
+        for r in &by_replica {
+            for (id, new) in requests(r, &topics) {
+                let key = (r.owner.clone(), id);
+                // Refused already: not asked again while that request brings the same topics.
+                if h.refused.get(&key) == Some(&new) {
+                    refused.insert(key, new);
+                    continue;
                 }
-                continue;
-            }
-            let queue = Arc::new(Queue::new(1)); // unused: sub 0 already has the holder's queue in its router
-            let (tx, rx) = oneshot::channel();
-            let _ = h.commands.send(Command::Add { sub: 0, queue, topics: new.iter().cloned().collect(), reply: tx });
-            match rx.await {
-                Ok(Ok(())) => {
-                    h.refused.remove(owner);
-                    topics.extend(new);
+                let queue = Arc::new(Queue::new(1)); // unused: sub 0 already has the holder's queue in its router
+                let (tx, rx) = oneshot::channel();
+                let _ = h.commands.send(Command::Add { sub: 0, queue, topics: new.iter().cloned().collect(), reply: tx });
+                match rx.await {
+                    Ok(Ok(())) => topics.extend(new),
+                    Ok(Err(e)) => {
+                        let Err(e) = self.pipeline.redacted(&self.tenant, Err::<(), _>(e)) else { continue };
+                        if id != 0 {
+                            refusals.push((r.owner.clone(), id, super::wire::to_wire(&e)));
+                        }
+                        refused.insert(key, new);
+                    }
+                    Err(_) => return, // the manager ended
                 }
-                Ok(Err(e)) => {
-                    let e = match self.pipeline.redacted(&self.tenant, Err::<(), _>(e)) {
-                        Err(e) => e,
-                        Ok(()) => continue,
-                    };
-                    let error = super::wire::to_wire(&e);
-                    h.refused.insert(owner.clone(), Refusal { topics: new, error, version });
-                    refusals.push(owner.clone());
-                }
-                Err(_) => return, // the manager ended
             }
         }
+        h.refused = refused;
         // The refusals before the version: a replica that sees the version applied has seen them.
-        for owner in refusals {
-            if let Some(r) = h.refused.get(&owner) {
-                let _ = self.store.refuse_wanted(&self.tenant, &[owner], version, &r.error).await;
-            }
+        for (owner, id, error) in refusals {
+            let _ = self.store.refuse_wanted(&self.tenant, &owner, id, version, &error).await;
         }
         h.topics = topics;
         h.applied = version;
@@ -363,8 +379,27 @@ impl Shared {
     }
 }
 
+/// One replica's topics the holder does not have yet, as requests to apply in order: `(0, …)` for
+/// those of no pending `add` first, then each pending `add`'s (by id, oldest first); empty ones left out.
+fn requests(r: &crate::store::ReplicaWants, have: &BTreeSet<String>) -> Vec<(u64, BTreeSet<String>)> {
+    let mut rest: BTreeSet<String> = r.topics.iter().filter(|t| super::frame::valid_topic(t) && !have.contains(*t)).cloned().collect();
+    let mut out = Vec::new();
+    for a in &r.adds {
+        let mine: BTreeSet<String> = a.topics.iter().filter(|t| rest.contains(*t)).cloned().collect();
+        if !mine.is_empty() {
+            rest.retain(|t| !mine.contains(t));
+            out.push((a.id, mine));
+        }
+    }
+    if !rest.is_empty() {
+        out.insert(0, (0, rest));
+    }
+    out
+}
+
 async fn stop_holding(mut h: Holding, stats: &ChannelStats) {
     h.count(stats);
+    stats.holder.store(false, Ordering::Relaxed);
     h.stop.cancel();
     h.renewer.abort();
     let _ = tokio::time::timeout(Duration::from_secs(5), h.manager).await;
@@ -374,4 +409,27 @@ async fn stop_holding(mut h: Holding, stats: &ChannelStats) {
 
 fn union(subs: &HashMap<u64, HashSet<String>>) -> BTreeSet<String> {
     subs.values().flatten().cloned().collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::ReplicaWants;
+
+    fn set(v: &[&str]) -> BTreeSet<String> {
+        v.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn a_replicas_pending_adds_are_applied_one_at_a_time_in_order() {
+        let r = ReplicaWants {
+            owner: "r1".into(),
+            topics: set(&["a", "b", "c", "d", "e", "x"]),
+            adds: vec![WantedAdd { id: 7, topics: set(&["c"]) }, WantedAdd { id: 9, topics: set(&["d", "e", "a"]) }],
+        };
+        // `a` is held already; `b` is of no pending add (first); then 7's `c`, then 9's `d`, `e`.
+        assert_eq!(requests(&r, &set(&["a", "x"])), vec![(0, set(&["b"])), (7, set(&["c"])), (9, set(&["d", "e"]))]);
+        // Everything held: nothing to ask.
+        assert!(requests(&r, &r.topics).is_empty());
+    }
 }

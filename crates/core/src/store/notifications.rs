@@ -79,6 +79,30 @@ pub struct StreamEvent {
 struct Wants {
     at: u64,
     topics: Vec<String>,
+    /// The replica's `add`s not answered yet, in the order they were made.
+    #[serde(default)]
+    adds: Vec<WantedAdd>,
+}
+
+/// One `add` a replica made that the holder has not answered yet: its id (unique in the replica)
+/// and the topics it brought.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct WantedAdd {
+    /// The request's id (its refusal, if any, is recorded under it).
+    pub id: u64,
+    /// The topics it added.
+    pub topics: BTreeSet<String>,
+}
+
+/// One replica's wanted topics, as the holder reads them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReplicaWants {
+    /// The replica's id.
+    pub owner: String,
+    /// Every topic it wants.
+    pub topics: BTreeSet<String>,
+    /// Its `add`s not answered yet, oldest first.
+    pub adds: Vec<WantedAdd>,
 }
 
 impl SharedStore {
@@ -115,13 +139,15 @@ impl SharedStore {
             .await;
     }
 
-    /// Records the topics this replica wants (none: it wants nothing); returns the tenant's new version.
-    pub async fn put_wanted_topics(&self, tenant_id: &str, topics: &BTreeSet<String>) -> Result<u64, StoreError> {
+    /// Records the topics this replica wants (none: it wants nothing) and its `add`s not answered yet
+    /// (oldest first); returns the tenant's new version.
+    pub async fn put_wanted_topics(&self, tenant_id: &str, topics: &BTreeSet<String>, adds: &[WantedAdd]) -> Result<u64, StoreError> {
         let k = self.nkeys(tenant_id);
         let value = if topics.is_empty() {
             String::new()
         } else {
-            serde_json::to_string(&Wants { at: unix_ms(), topics: topics.iter().cloned().collect() }).unwrap_or_default()
+            serde_json::to_string(&Wants { at: unix_ms(), topics: topics.iter().cloned().collect(), adds: adds.to_vec() })
+                .unwrap_or_default()
         };
         let owner = self.origin.clone();
         let v: i64 =
@@ -132,9 +158,9 @@ impl SharedStore {
         Ok(v.max(0) as u64)
     }
 
-    /// The tenant's version and each replica's topics (`(replica, topics)`, by replica id), of the
-    /// replicas that said so within `fresh`.
-    pub async fn wanted_by_replica(&self, tenant_id: &str, fresh: Duration) -> Result<(u64, Vec<(String, BTreeSet<String>)>), StoreError> {
+    /// The tenant's version and each replica's topics (by replica id), of the replicas that said so
+    /// within `fresh`.
+    pub async fn wanted_by_replica(&self, tenant_id: &str, fresh: Duration) -> Result<(u64, Vec<ReplicaWants>), StoreError> {
         let k = self.nkeys(tenant_id);
         let (version, all): (Option<u64>, Vec<(String, String)>) = self
             .run(|mut c| async move {
@@ -144,48 +170,49 @@ impl SharedStore {
             })
             .await?;
         let oldest = unix_ms().saturating_sub(fresh.as_millis() as u64);
-        let mut out: Vec<(String, BTreeSet<String>)> = all
+        let mut out: Vec<ReplicaWants> = all
             .into_iter()
             .filter_map(|(owner, text)| {
-                serde_json::from_str::<Wants>(&text).ok().filter(|w| w.at >= oldest).map(|w| (owner, w.topics.into_iter().collect()))
+                serde_json::from_str::<Wants>(&text).ok().filter(|w| w.at >= oldest).map(|w| ReplicaWants {
+                    owner,
+                    topics: w.topics.into_iter().collect(),
+                    adds: w.adds,
+                })
             })
             .collect();
-        out.sort_by(|a, b| a.0.cmp(&b.0));
+        out.sort_by(|a, b| a.owner.cmp(&b.owner));
         Ok((version.unwrap_or(0), out))
     }
 
-    /// Records, for each replica of `owners`, that the holder could not apply the topics it
-    /// wanted at `version`: `error` (JSON, `notifications::wire`), sealed.
+    /// Records that the holder could not apply request `id` of replica `owner` (read at `version`):
+    /// `error` (JSON, `notifications::wire`), sealed, under `{owner}:{id}`.
     pub async fn refuse_wanted(
         &self,
         tenant_id: &str,
-        owners: &[String],
+        owner: &str,
+        id: u64,
         version: u64,
         error: &serde_json::Value,
     ) -> Result<(), StoreError> {
-        if owners.is_empty() {
-            return Ok(());
-        }
         let k = self.nkeys(tenant_id).refused;
         let text = serde_json::json!({"version": version, "error": error}).to_string();
         let sealed = self.key.seal(text.as_bytes(), &Self::refusal_aad(tenant_id));
+        let field = format!("{owner}:{id}");
         let mut pipe = redis::pipe();
-        for owner in owners {
-            pipe.cmd("HSET").arg(&k).arg(owner).arg(&sealed).ignore();
-        }
+        pipe.cmd("HSET").arg(&k).arg(field).arg(&sealed).ignore();
         pipe.cmd("PEXPIRE").arg(&k).arg(86_400_000u64).ignore();
         self.run(|mut c| async move { pipe.query_async::<()>(&mut c).await }).await
     }
 
-    /// Where this replica's wanted topics stand: the version the holder applied, and its last
-    /// refusal of this replica's topics (`(version, error JSON)`), if any.
-    pub async fn wanted_outcome(&self, tenant_id: &str) -> Result<(u64, Option<(u64, serde_json::Value)>), StoreError> {
+    /// Where this replica's request `id` stands: the version the holder applied, and its refusal
+    /// (`(version, error JSON)`), if the holder refused it.
+    pub async fn wanted_outcome(&self, tenant_id: &str, id: u64) -> Result<(u64, Option<(u64, serde_json::Value)>), StoreError> {
         let k = self.nkeys(tenant_id);
-        let owner = self.origin.clone();
+        let field = format!("{}:{id}", self.origin);
         let (applied, refused): (Option<u64>, Option<String>) = self
             .run(|mut c| async move {
                 let a: Option<u64> = redis::cmd("GET").arg(&k.applied).query_async(&mut c).await?;
-                let r: Option<String> = redis::cmd("HGET").arg(&k.refused).arg(&owner).query_async(&mut c).await?;
+                let r: Option<String> = redis::cmd("HGET").arg(&k.refused).arg(&field).query_async(&mut c).await?;
                 Ok((a, r))
             })
             .await?;
@@ -195,6 +222,13 @@ impl SharedStore {
             Some((v.get("version")?.as_u64()?, v.get("error")?.clone()))
         });
         Ok((applied.unwrap_or(0), refusal))
+    }
+
+    /// Forgets the refusal of this replica's request `id` (read by the request it answered).
+    pub async fn forget_refusal(&self, tenant_id: &str, id: u64) {
+        let (k, field) = (self.nkeys(tenant_id).refused, format!("{}:{id}", self.origin));
+        let _: Result<(), _> =
+            self.run(|mut c| async move { redis::cmd("HDEL").arg(&k).arg(&field).query_async::<()>(&mut c).await }).await;
     }
 
     fn refusal_aad(tenant_id: &str) -> Vec<u8> {
