@@ -6,6 +6,7 @@ mod common;
 use common::servers::{cli, free_port, temp_dir, Certs, Cluster, EchoRedis, Server};
 use genesys_tenants_core::crypto::EncryptionKey;
 use genesys_tenants_core::events::Events;
+use genesys_tenants_core::pipeline::rate_limit::probing::PROBE_AFTER_FULL_WINDOWS;
 use genesys_tenants_core::store::{unix_ms_now, Budget, RateWait, Said, SharedStore, SharedToken, StageRecord, StoreError, StoreSettings};
 use genesys_tenants_core::{RedisTls, Secret};
 use serde_json::{json, Value};
@@ -56,9 +57,9 @@ async fn round_trip(s: &SharedStore, tenant: &str) -> Result<(), StoreError> {
     let tok = SharedToken { value: format!("token-of-{tenant}"), obtained_at_ms: unix_ms_now(), expires_at_ms: unix_ms_now() + 60_000 };
     assert!(s.put_token(tenant, "fp", &lease, &tok).await?);
     assert_eq!(s.get_token(tenant, "fp").await?.expect("stored").value, tok.value);
-    assert!(matches!(s.rate_wait(tenant, budget()).await?, RateWait::Go(_)));
+    assert!(matches!(s.rate_wait(tenant, budget(), PROBE_AFTER_FULL_WINDOWS).await?, RateWait::Go(_)));
     assert_eq!(s.pause(tenant, Duration::from_secs(5), None).await?, Duration::from_secs(5));
-    assert!(matches!(s.rate_wait(tenant, budget()).await?, RateWait::Paused(_)), "the pause is seen");
+    assert!(matches!(s.rate_wait(tenant, budget(), PROBE_AFTER_FULL_WINDOWS).await?, RateWait::Paused(_)), "the pause is seen");
     Ok(())
 }
 
@@ -333,7 +334,7 @@ async fn the_first_cause_of_an_outage_stays_until_the_store_answers_again() {
     let burst = |tag: &'static str| {
         let ops = (0..20).map(|i| {
             let s = Arc::clone(&s);
-            tokio::spawn(async move { s.rate_wait(&format!("{tag}-{i}"), budget()).await })
+            tokio::spawn(async move { s.rate_wait(&format!("{tag}-{i}"), budget(), PROBE_AFTER_FULL_WINDOWS).await })
         });
         futures::future::join_all(ops)
     };

@@ -4,6 +4,7 @@ use genesys_tenants_core::config::{parse_entry, ParsedEntry, Tenant};
 use genesys_tenants_core::crypto::EncryptionKey;
 use genesys_tenants_core::egress::EgressPolicy;
 use genesys_tenants_core::events::Events;
+use genesys_tenants_core::pipeline::rate_limit::probing::PROBE_AFTER_FULL_WINDOWS;
 use genesys_tenants_core::store::{
     unix_ms_now, Budget, RateWait, Said, SharedStore, SharedToken, Slot, StoreSettings, SHARED_WINDOW_MARGIN,
 };
@@ -123,7 +124,7 @@ async fn the_shared_window_lets_its_whole_budget_go_at_once_across_replicas() {
     let mut slots = Vec::new();
     for i in 0..10 {
         let s = if i % 2 == 0 { &a } else { &b };
-        match s.rate_wait("acme", budget(10, 60, Said::Opener)).await.unwrap() {
+        match s.rate_wait("acme", budget(10, 60, Said::Opener), PROBE_AFTER_FULL_WINDOWS).await.unwrap() {
             RateWait::Go(slot) => slots.push(slot),
             other => panic!("slot {} of 10 must go at once: {other:?}", i + 1),
         }
@@ -131,12 +132,15 @@ async fn the_shared_window_lets_its_whole_budget_go_at_once_across_replicas() {
     assert!(slots.iter().all(|s| s.generation == slots[0].generation), "one window: {slots:?}");
     assert_eq!(slots.iter().map(|s| s.number).collect::<Vec<_>>(), (1..=10).collect::<Vec<_>>());
     // The 11th waits for the window's end (60 s and the margin, from its start), not 60 s / 10.
-    match b.rate_wait("acme", budget(10, 60, Said::Opener)).await.unwrap() {
+    match b.rate_wait("acme", budget(10, 60, Said::Opener), PROBE_AFTER_FULL_WINDOWS).await.unwrap() {
         RateWait::Pace(d) => assert!(d > Duration::from_secs(50) && d <= Duration::from_secs(60) + SHARED_WINDOW_MARGIN, "{d:?}"),
         other => panic!("the window is full: {other:?}"),
     }
     // Another tenant has its own window.
-    assert!(matches!(a.rate_wait("globex", budget(10, 60, Said::Opener)).await.unwrap(), RateWait::Go(Slot { number: 1, .. })));
+    assert!(matches!(
+        a.rate_wait("globex", budget(10, 60, Said::Opener), PROBE_AFTER_FULL_WINDOWS).await.unwrap(),
+        RateWait::Go(Slot { number: 1, .. })
+    ));
     cleanup(&p).await;
 }
 
@@ -144,14 +148,14 @@ async fn the_shared_window_lets_its_whole_budget_go_at_once_across_replicas() {
 async fn a_replica_that_heard_no_header_goes_by_the_budget_another_one_heard() {
     let p = prefix();
     let (a, b) = (store(&p, REDIS), store(&p, REDIS));
-    assert!(matches!(a.rate_wait("acme", budget(3, 60, Said::Opener)).await.unwrap(), RateWait::Go(_)));
+    assert!(matches!(a.rate_wait("acme", budget(3, 60, Said::Opener), PROBE_AFTER_FULL_WINDOWS).await.unwrap(), RateWait::Go(_)));
     // b only knows the configured 300 a minute: the stored 3 a minute holds it.
     for _ in 0..2 {
-        assert!(matches!(b.rate_wait("acme", budget(300, 60, Said::Configured)).await.unwrap(), RateWait::Go(_)));
+        assert!(matches!(b.rate_wait("acme", budget(300, 60, Said::Configured), PROBE_AFTER_FULL_WINDOWS).await.unwrap(), RateWait::Go(_)));
     }
-    assert!(matches!(b.rate_wait("acme", budget(300, 60, Said::Configured)).await.unwrap(), RateWait::Pace(_)));
+    assert!(matches!(b.rate_wait("acme", budget(300, 60, Said::Configured), PROBE_AFTER_FULL_WINDOWS).await.unwrap(), RateWait::Pace(_)));
     // A countdown seen mid-window (Said::Headers) does not shorten the window the opener measured.
-    let _ = b.rate_wait("acme", budget(3, 20, Said::Headers)).await.unwrap();
+    let _ = b.rate_wait("acme", budget(3, 20, Said::Headers), PROBE_AFTER_FULL_WINDOWS).await.unwrap();
     assert_eq!(window_hash(&p, "acme").await["w"], "60000");
     cleanup(&p).await;
 }
@@ -160,12 +164,12 @@ async fn a_replica_that_heard_no_header_goes_by_the_budget_another_one_heard() {
 async fn the_answer_that_opened_the_servers_window_re_anchors_the_shared_one() {
     let p = prefix();
     let s = store(&p, REDIS);
-    assert!(matches!(s.rate_wait("acme", budget(1, 60, Said::Opener)).await.unwrap(), RateWait::Go(_)));
+    assert!(matches!(s.rate_wait("acme", budget(1, 60, Said::Opener), PROBE_AFTER_FULL_WINDOWS).await.unwrap(), RateWait::Go(_)));
     // The opener's answer comes 1.5 s later (say, after a token request): the server's window
     // started then at the earliest, so the shared window must not end before that plus 60 s.
     tokio::time::sleep(Duration::from_millis(1500)).await;
     s.align("acme", 1, Duration::from_secs(60)).await.unwrap();
-    match s.rate_wait("acme", budget(1, 60, Said::Opener)).await.unwrap() {
+    match s.rate_wait("acme", budget(1, 60, Said::Opener), PROBE_AFTER_FULL_WINDOWS).await.unwrap() {
         // Without the re-anchoring, at most 58.52 s would be left.
         RateWait::Pace(d) => assert!(d > Duration::from_secs(59), "{d:?}"),
         other => panic!("{other:?}"),
@@ -177,21 +181,24 @@ async fn the_answer_that_opened_the_servers_window_re_anchors_the_shared_one() {
 async fn a_pause_one_replica_sets_holds_every_replica_and_takes_no_budget() {
     let p = prefix();
     let (a, b) = (store(&p, REDIS), store(&p, REDIS));
-    assert!(matches!(b.rate_wait("acme", budget(10, 1, Said::Opener)).await.unwrap(), RateWait::Go(_)));
+    assert!(matches!(b.rate_wait("acme", budget(10, 1, Said::Opener), PROBE_AFTER_FULL_WINDOWS).await.unwrap(), RateWait::Go(_)));
     let left = a.pause("acme", Duration::from_millis(800), None).await.unwrap();
     assert_eq!(left, Duration::from_millis(800));
     // A shorter pause does not shorten it; other tenants are not paused.
     assert!(b.pause("acme", Duration::from_millis(100), None).await.unwrap() > Duration::from_millis(600));
-    assert!(matches!(b.rate_wait("globex", budget(10, 1, Said::Opener)).await.unwrap(), RateWait::Go(_)));
+    assert!(matches!(b.rate_wait("globex", budget(10, 1, Said::Opener), PROBE_AFTER_FULL_WINDOWS).await.unwrap(), RateWait::Go(_)));
     for _ in 0..3 {
-        match b.rate_wait("acme", budget(10, 1, Said::Opener)).await.unwrap() {
+        match b.rate_wait("acme", budget(10, 1, Said::Opener), PROBE_AFTER_FULL_WINDOWS).await.unwrap() {
             RateWait::Paused(d) => assert!(d > Duration::ZERO && d <= Duration::from_millis(800), "{d:?}"),
             other => panic!("the other replica must see the pause: {other:?}"),
         }
     }
     tokio::time::sleep(Duration::from_millis(850)).await;
     // Over: a new window opens (the server's reset when the pause ended); the paused calls took no slot.
-    assert!(matches!(b.rate_wait("acme", budget(10, 1, Said::Opener)).await.unwrap(), RateWait::Go(Slot { number: 1, .. })));
+    assert!(matches!(
+        b.rate_wait("acme", budget(10, 1, Said::Opener), PROBE_AFTER_FULL_WINDOWS).await.unwrap(),
+        RateWait::Go(Slot { number: 1, .. })
+    ));
     cleanup(&p).await;
 }
 
@@ -202,7 +209,7 @@ async fn without_headers_the_429s_of_a_window_teach_every_replica_the_budget() {
     let configured = budget(300, 60, Said::Configured);
     let mut slots = Vec::new();
     for _ in 0..12 {
-        match a.rate_wait("acme", configured).await.unwrap() {
+        match a.rate_wait("acme", configured, PROBE_AFTER_FULL_WINDOWS).await.unwrap() {
             RateWait::Go(slot) => slots.push(slot),
             other => panic!("{other:?}"),
         }
@@ -211,12 +218,12 @@ async fn without_headers_the_429s_of_a_window_teach_every_replica_the_budget() {
     for slot in &slots[9..] {
         a.pause("acme", Duration::from_millis(1000), Some(*slot)).await.unwrap();
     }
-    assert!(matches!(b.rate_wait("acme", configured).await.unwrap(), RateWait::Paused(_)));
+    assert!(matches!(b.rate_wait("acme", configured, PROBE_AFTER_FULL_WINDOWS).await.unwrap(), RateWait::Paused(_)));
     tokio::time::sleep(Duration::from_millis(1050)).await;
     // After the pause, replica b (which heard nothing) goes by the learned 9 per 1 s.
     let mut went = 0;
     let waited = loop {
-        match b.rate_wait("acme", configured).await.unwrap() {
+        match b.rate_wait("acme", configured, PROBE_AFTER_FULL_WINDOWS).await.unwrap() {
             RateWait::Go(slot) => {
                 went += 1;
                 assert_eq!(slot.generation, slots[0].generation + 1, "a new window");
@@ -235,7 +242,7 @@ async fn without_headers_the_429s_of_a_window_teach_every_replica_the_budget() {
 
 /// Takes a slot, or panics with what the window said.
 async fn go(s: &SharedStore, b: Budget) -> Slot {
-    match s.rate_wait("acme", b).await.unwrap() {
+    match s.rate_wait("acme", b, PROBE_AFTER_FULL_WINDOWS).await.unwrap() {
         RateWait::Go(slot) => slot,
         other => panic!("expected a slot: {other:?}"),
     }
@@ -260,7 +267,7 @@ async fn without_headers_the_answer_to_a_windows_first_slot_re_anchors_it() {
     // Its answer comes 1.5 s later: the server's window opened when it arrived, so after the slot.
     tokio::time::sleep(Duration::from_millis(1500)).await;
     s.anchor("acme", slot).await.unwrap();
-    match s.rate_wait("acme", budget(1, 60, Said::Configured)).await.unwrap() {
+    match s.rate_wait("acme", budget(1, 60, Said::Configured), PROBE_AFTER_FULL_WINDOWS).await.unwrap() {
         // Without the re-anchoring, at most 58.52 s would be left.
         RateWait::Pace(d) => assert!(d > Duration::from_secs(59), "{d:?}"),
         other => panic!("{other:?}"),
@@ -296,11 +303,13 @@ async fn an_inferred_budget_is_probed_one_slot_at_a_time_after_full_windows_with
     let configured = budget(300, 60, Said::Configured);
     learn(&a, 3).await;
     // Windows that use the learned 3 whole, without a 429: no slot beyond it.
-    for _ in 0..genesys_tenants_core::store::PROBE_AFTER_FULL_WINDOWS {
+    for _ in 0..PROBE_AFTER_FULL_WINDOWS {
         for _ in 0..3 {
             assert!(!go(&a, configured).await.probe);
         }
-        let RateWait::Pace(d) = b.rate_wait("acme", configured).await.unwrap() else { panic!("the window is full") };
+        let RateWait::Pace(d) = b.rate_wait("acme", configured, PROBE_AFTER_FULL_WINDOWS).await.unwrap() else {
+            panic!("the window is full")
+        };
         tokio::time::sleep(d + Duration::from_millis(5)).await;
     }
     // Then one slot beyond it, and no second one while the first is unanswered.
@@ -309,7 +318,7 @@ async fn an_inferred_budget_is_probed_one_slot_at_a_time_after_full_windows_with
     }
     let probe = go(&b, configured).await;
     assert!(probe.probe && probe.number == 4, "{probe:?}");
-    assert!(matches!(a.rate_wait("acme", configured).await.unwrap(), RateWait::Pace(_)), "one probe at a time");
+    assert!(matches!(a.rate_wait("acme", configured, PROBE_AFTER_FULL_WINDOWS).await.unwrap(), RateWait::Pace(_)), "one probe at a time");
     // Admitted: the budget is 4 for every replica, and the next probe may go.
     b.probed("acme", probe).await.unwrap();
     assert_eq!(window_hash(&p, "acme").await["a"], "4");
@@ -335,12 +344,12 @@ async fn headers_heard_during_a_pause_hold_the_replicas_that_heard_none_after_it
     let configured = budget(300, 60, Said::Configured);
     let first = go(&a, configured).await;
     a.pause("acme", Duration::from_millis(300), Some(first)).await.unwrap();
-    assert!(matches!(b.rate_wait("acme", budget(3, 2, Said::Opener)).await.unwrap(), RateWait::Paused(_)));
+    assert!(matches!(b.rate_wait("acme", budget(3, 2, Said::Opener), PROBE_AFTER_FULL_WINDOWS).await.unwrap(), RateWait::Paused(_)));
     tokio::time::sleep(Duration::from_millis(350)).await;
     for _ in 0..3 {
         let _ = go(&a, configured).await;
     }
-    assert!(matches!(a.rate_wait("acme", configured).await.unwrap(), RateWait::Pace(_)), "held by the 3 b heard");
+    assert!(matches!(a.rate_wait("acme", configured, PROBE_AFTER_FULL_WINDOWS).await.unwrap(), RateWait::Pace(_)), "held by the 3 b heard");
     cleanup(&p).await;
 }
 

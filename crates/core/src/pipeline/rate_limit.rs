@@ -38,8 +38,11 @@ struct Window {
     infer_from: Option<Instant>,
     /// When the server said that window ends (its `Retry-After`, without our jitter).
     infer_until: Option<Instant>,
-    /// Consecutive windows that used the whole inferred budget without a 429.
+    /// Consecutive windows that used the whole inferred budget without a 429 ([`probing::clean_after`]).
     clean_full_windows: u32,
+    /// The place in this window of the call let out beyond the inferred budget whose answer is awaited
+    /// ([`probing`]): once that many answers of the window came back admitted, the budget is raised to it.
+    probe_beyond: Option<u32>,
     /// True once any answer came back: until then [`Limiter::acquire`] lets one request out.
     answered: bool,
     /// When that first request left.
@@ -66,10 +69,6 @@ impl Window {
 /// How long the first request of a cold limiter may hold the others back: its answer's headers
 /// say the real budget, so a cold burst does not spend a window's worth of 429s finding out.
 pub const PROBE_TIMEOUT: Duration = Duration::from_secs(1);
-
-/// After this many full windows without a 429, an inferred budget is probed upward (by a tenth),
-/// so that an under-estimate — a 429 caused by someone else's traffic — does not stick.
-pub const PROBE_AFTER_WINDOWS: u32 = 10;
 
 /// Longest a waiter sleeps before looking again.
 pub const MAX_NAP: Duration = Duration::from_millis(250);
@@ -148,6 +147,7 @@ impl Limiter {
                 infer_from: None,
                 infer_until: None,
                 clean_full_windows: 0,
+                probe_beyond: None,
                 answered: false,
                 probe_started: None,
                 in_flight: 0,
@@ -249,21 +249,25 @@ impl Limiter {
         match w.reset_at {
             Some(r) if now < r => {}
             ended => {
-                // A window that ran out (not one a 429 ended) and used the whole inferred budget.
-                if ended.is_some() && w.inferred && !w.learned && w.used >= w.allowed {
-                    w.clean_full_windows += 1;
-                    if w.clean_full_windows >= PROBE_AFTER_WINDOWS {
-                        w.allowed = w.allowed.saturating_add((w.allowed / 10).max(1));
-                        w.clean_full_windows = 0;
-                    }
+                // A window that ran out (not one a 429 ended): counted when it used the whole
+                // inferred budget, and a probe still unanswered is given up with it.
+                if ended.is_some() && w.inferred && !w.learned {
+                    w.clean_full_windows = probing::clean_after(w.clean_full_windows, w.used, w.allowed);
                 }
                 w.used = 0;
                 w.admitted = 0;
+                w.probe_beyond = None;
                 w.reset_at = Some(now + w.window);
             }
         }
-        if w.used < w.allowed {
+        // A full window may let one call beyond an inferred budget out, by the rule the shared window
+        // follows too ([`probing`]).
+        let probe = w.used >= w.allowed && w.inferred && !w.learned && probing::may_probe(w.clean_full_windows, w.probe_beyond.is_some());
+        if w.used < w.allowed || probe {
             w.used += 1;
+            if probe {
+                w.probe_beyond = Some(w.used);
+            }
             if ramp {
                 w.in_flight = w.in_flight.saturating_add(1);
             }
@@ -489,10 +493,25 @@ impl Limiter {
 
     /// An answer the server did not throttle (anything but a 429): counts toward what a later 429
     /// teaches when no header says the budget.
+    ///
+    /// When a call beyond an inferred budget is out ([`probing`]) and this window's admitted answers
+    /// reach its place, the budget is raised to it and the waiters look again: the next probe may go.
     pub fn admitted(&self) {
         let mut w = self.lock();
         w.admitted = w.admitted.saturating_add(1);
         w.admitted_total = w.admitted_total.saturating_add(1);
+        let raised = match w.probe_beyond {
+            Some(n) if w.admitted >= n => {
+                w.allowed = w.allowed.max(n);
+                w.probe_beyond = None;
+                true
+            }
+            _ => false,
+        };
+        drop(w);
+        if raised {
+            self.changed.notify_waiters();
+        }
     }
 
     /// A 429: hold every request of this tenant for `wait`. The server's window has reset by
@@ -554,6 +573,7 @@ impl Drop for Wake<'_> {
     }
 }
 
+pub mod probing;
 mod room;
 pub mod shared;
 

@@ -16,14 +16,6 @@ use std::time::Duration;
 /// little after its slot was taken in Redis (and, without headers, nothing re-anchors the window).
 pub const SHARED_WINDOW_MARGIN: Duration = Duration::from_millis(20);
 
-/// Full windows in a row without a 429 after which a budget inferred from 429s is probed upward, one
-/// slot at a time (each let out once the previous one came back admitted): an under-estimate (a 429
-/// another cause provoked, another client of the token) is corrected in the window after, and a budget
-/// that was right costs one 429 every this many full windows and one (before: a tenth more after 10
-/// windows, in one burst — a tenth of the budget in 429s when it was right, and 13 took 77 windows to
-/// reach 20).
-pub const PROBE_AFTER_FULL_WINDOWS: u32 = 3;
-
 /// Where a replica's idea of the budget came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Said {
@@ -75,19 +67,22 @@ fn ms(d: Duration) -> u64 {
 }
 
 impl SharedStore {
-    /// Shared rate budget and pause, in one round trip.
+    /// Shared rate budget and pause, in one round trip. `probe_after_full_windows`: how many full
+    /// windows in a row without a 429 a budget inferred from 429s needs before it is probed upward, one
+    /// slot at a time — the rule's number, passed by its one home
+    /// (`pipeline::rate_limit::probing::PROBE_AFTER_FULL_WINDOWS`) so the script does not hold a copy.
     ///
     /// ```no_run
     /// # async fn f(store: &genesys_tenants_core::store::SharedStore) {
     /// use genesys_tenants_core::store::{Budget, RateWait, Said};
     /// use std::time::Duration;
     /// let budget = Budget { allowed: 300, window: Duration::from_secs(60), said: Said::Configured };
-    /// if let Ok(RateWait::Go(slot)) = store.rate_wait("acme", budget).await {
+    /// if let Ok(RateWait::Go(slot)) = store.rate_wait("acme", budget, 3).await {
     ///     assert!(slot.number >= 1);
     /// }
     /// # }
     /// ```
-    pub async fn rate_wait(&self, tenant_id: &str, budget: Budget) -> Result<RateWait, StoreError> {
+    pub async fn rate_wait(&self, tenant_id: &str, budget: Budget, probe_after_full_windows: u32) -> Result<RateWait, StoreError> {
         let keys = self.keys(tenant_id, "-");
         let said = match budget.said {
             Said::Configured => 0,
@@ -103,7 +98,7 @@ impl SharedStore {
                     .arg(ms(budget.window))
                     .arg(said)
                     .arg(ms(SHARED_WINDOW_MARGIN))
-                    .arg(PROBE_AFTER_FULL_WINDOWS)
+                    .arg(probe_after_full_windows)
                     .invoke_async(&mut c)
                     .await
             })

@@ -16,7 +16,7 @@ mod redis_store;
 mod scripts;
 mod staging;
 
-pub use budget::{Budget, RateWait, Said, Slot, PROBE_AFTER_FULL_WINDOWS, SHARED_WINDOW_MARGIN};
+pub use budget::{Budget, RateWait, Said, Slot, SHARED_WINDOW_MARGIN};
 pub use keys::Keys;
 pub use notifications::{ReplicaWants, StreamEvent, WantedAdd, READ_COUNT, STREAM_CAP};
 pub use redis_store::{

@@ -4,6 +4,7 @@
 //! ramp — before a slot is taken, so no slot waits behind them. When the store fails, this
 //! process's own window paces instead.
 
+use super::probing::PROBE_AFTER_FULL_WINDOWS;
 use super::Limiter;
 use crate::retry::backoff::small_jitter_with;
 use crate::store::{RateWait, SharedStore, Slot};
@@ -39,7 +40,7 @@ pub async fn pace(store: &SharedStore, limiter: &Limiter, tenant_id: &str, allow
     let mut undo = Undo(Some(limiter));
     let slot = loop {
         // Re-read the budget each round: the first answers teach the limiter the real one.
-        match store.rate_wait(tenant_id, limiter.shared_budget()).await {
+        match store.rate_wait(tenant_id, limiter.shared_budget(), PROBE_AFTER_FULL_WINDOWS).await {
             Ok(RateWait::Go(slot)) if limiter.holding(Instant::now()) => {
                 // A 429 of this process's came back after the gate let this attempt out: the slot is
                 // in the window that 429 ended, and would be sent in the next server window without

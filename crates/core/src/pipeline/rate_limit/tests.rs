@@ -154,7 +154,8 @@ async fn headers_win_over_an_inference_and_an_inference_never_replaces_them() {
 }
 
 #[tokio::test(start_paused = true)]
-async fn an_inferred_budget_is_probed_upward_after_clean_full_windows() {
+async fn an_inferred_budget_is_probed_one_call_at_a_time_after_clean_full_windows() {
+    use super::probing::PROBE_AFTER_FULL_WINDOWS;
     let l = Limiter::new(300);
     let mut now = Instant::now();
     let _ = l.try_acquire(now);
@@ -163,14 +164,60 @@ async fn an_inferred_budget_is_probed_upward_after_clean_full_windows() {
     }
     l.hold(Duration::from_secs(1), Duration::ZERO, now);
     now += Duration::from_secs(1);
-    for window in 0..=PROBE_AFTER_WINDOWS {
+    for window in 0..PROBE_AFTER_FULL_WINDOWS {
         for _ in 0..10 {
             assert_eq!(l.try_acquire(now), Decision::Go, "window {window}");
+            l.admitted();
+        }
+        assert!(matches!(l.try_acquire(now), Decision::Wait(_)), "no probe before {PROBE_AFTER_FULL_WINDOWS} full windows");
+        now += l.snapshot().2;
+    }
+    // The window after: its 10, then one beyond, and the next only once that one came back admitted.
+    for _ in 0..10 {
+        assert_eq!(l.try_acquire(now), Decision::Go);
+        l.admitted();
+    }
+    assert_eq!(l.try_acquire(now), Decision::Go, "the probe");
+    assert!(matches!(l.try_acquire(now), Decision::Wait(_)), "one probe at a time");
+    l.admitted();
+    assert_eq!(l.snapshot().0, 11, "admitted: the budget is raised to it");
+    assert_eq!(l.try_acquire(now), Decision::Go, "the next probe");
+    // Its answer is a 429: when the hold ends, the budget is what the server admitted (11).
+    l.hold(Duration::from_secs(1), Duration::ZERO, now);
+    now += Duration::from_secs(1);
+    assert_eq!(l.try_acquire(now), Decision::Go);
+    assert_eq!(l.snapshot().0, 11, "the first 429 re-learns the budget");
+    // And the count starts again: no probe in the next full window.
+    for _ in 0..10 {
+        let _ = l.try_acquire(now);
+        l.admitted();
+    }
+    assert!(matches!(l.try_acquire(now), Decision::Wait(_)));
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_window_not_used_whole_starts_the_probe_count_again() {
+    use super::probing::PROBE_AFTER_FULL_WINDOWS;
+    let l = Limiter::new(300);
+    let mut now = Instant::now();
+    let _ = l.try_acquire(now);
+    for _ in 0..5 {
+        l.admitted();
+    }
+    l.hold(Duration::from_secs(1), Duration::ZERO, now);
+    now += Duration::from_secs(1);
+    for window in 0..2 * PROBE_AFTER_FULL_WINDOWS {
+        // Every other window used whole: never PROBE_AFTER_FULL_WINDOWS in a row.
+        let calls = if window % 2 == 0 { 5 } else { 4 };
+        for _ in 0..calls {
+            assert_eq!(l.try_acquire(now), Decision::Go);
         }
         now += l.snapshot().2;
     }
-    let _ = l.try_acquire(now);
-    assert_eq!(l.snapshot().0, 11, "a tenth more after {PROBE_AFTER_WINDOWS} clean full windows");
+    for _ in 0..5 {
+        assert_eq!(l.try_acquire(now), Decision::Go);
+    }
+    assert!(matches!(l.try_acquire(now), Decision::Wait(_)), "no probe");
 }
 
 #[tokio::test(start_paused = true)]
