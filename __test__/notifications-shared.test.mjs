@@ -249,3 +249,61 @@ test('two add()s from one replica in the same poll: the holder applies them in o
     b.kill();
   }
 });
+
+test('a remove() the holder\'s REST call fails rejects on the asking replica with the in-process error (2 processes)', async () => {
+  const topic = (i) => `v2.users.00000000-0000-4000-8002-${String(i).padStart(12, '0')}.presence`;
+  const options = emu.options({
+    redisUrl: 'redis://127.0.0.1:6379',
+    encryptionKey: 'b2'.repeat(32),
+    redisKeyPrefix: `gt-ntf-js-${process.pid}-${Math.random().toString(36).slice(2, 8)}:`,
+    redisLeaseMs: 1000,
+    rateLimitPerMinute: 6000,
+    requestTimeoutMs: 20_000,
+  });
+  const tenant = 'acme-corp';
+  // The next PUT of a channel's subscriptions fails (400), once.
+  const fault = () => emu.control('POST', 'faults', { method: 'PUT', path: '/api/v2/notifications/channels/*', status: 400, count: 1 });
+  const outcome = (p) => p.then(() => ({ ok: true }), (e) => ({ error: { ...e, code: e.code, message: e.message } }));
+  // Each answer has its own correlation id: compared without it.
+  const same = ({ error }) => {
+    const { correlationId, body, ...rest } = error ?? {};
+    return { ...rest, body: body && { ...body, contextId: typeof body.contextId }, correlationId: typeof correlationId };
+  };
+
+  // In process: two subscriptions on one channel, the second's remove() fails with the REST call.
+  const { TenantOrchestrator } = await import('../lib/index.mjs');
+  const local = new TenantOrchestrator(emu.options());
+  await local.initialize();
+  const held = await local.subscribe(tenant, [topic(1), topic(2)], () => {});
+  const second = await local.subscribe(tenant, [topic(3)], () => {});
+  await fault();
+  const inProcess = await outcome(second.remove([topic(3)]));
+  await second.close();
+  await held.close();
+  await local.close();
+  assert.ok(inProcess.error?.code, `in process: the remove() fails (${JSON.stringify(inProcess)})`);
+
+  const a = stepped(options);
+  const b = stepped(options);
+  try {
+    assert.deepEqual(await a.ready, { ready: true });
+    assert.equal((await a.ask({ op: 'subscribe', tenant, topics: [topic(1), topic(2)] })).ok, true, 'the first replica holds the lease');
+    assert.deepEqual(await b.ready, { ready: true });
+    const sub = await b.ask({ op: 'subscribe', tenant, topics: [topic(3)] });
+    assert.equal(sub.ok, true);
+    await fault();
+    const t0 = Date.now();
+    const { results } = await b.ask({ op: 'calls', sub: sub.sub, calls: [{ op: 'remove', topics: [topic(3)] }] });
+    assert.ok(results[0].error, `rejected (${JSON.stringify(results)})`);
+    assert.deepEqual(same(results[0]), same(inProcess), 'the same code, fields and message as in process');
+    assert.ok(Date.now() - t0 < 20_000, 'rejected before requestTimeoutMs');
+    // The replica keeps going: a later add() resolves.
+    const { results: later } = await b.ask({ op: 'calls', sub: sub.sub, calls: [{ op: 'add', topics: [topic(4)] }] });
+    assert.deepEqual(later, [{ ok: true }]);
+    assert.deepEqual(await b.ask({ op: 'close' }), { closed: true });
+    assert.deepEqual(await a.ask({ op: 'close' }), { closed: true });
+  } finally {
+    a.kill();
+    b.kill();
+  }
+});

@@ -6,9 +6,9 @@
 //!
 //! A subscription's `add` resolves once the holder has applied a version at least as new as the one
 //! its change made (or after `requestTimeoutMs` when no holder answered: events flow once one does).
-//! Each `add` not answered yet is written with its own id, and the holder applies a replica's `add`s
-//! one at a time in the order they were made: a refusal is recorded under the id of the one that
-//! did not fit, as in process.
+//! Each `add`/`remove` not answered yet is written with its own id, and the holder applies a
+//! replica's `add`s one at a time in the order they were made: a refusal is recorded under the id of
+//! the one that did not fit, as in process; a failed removal, under the ids of the `remove`s it served.
 
 use super::manager::{Command, Manager};
 use super::queue::Queue;
@@ -16,7 +16,7 @@ use super::router::Router;
 use super::ChannelStats;
 use crate::error::{Error, Result};
 use crate::pipeline::Pipeline;
-use crate::store::{SharedStore, WantedAdd};
+use crate::store::{SharedStore, WantedChange};
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -62,16 +62,18 @@ impl Holding {
     }
 }
 
-/// A caller waiting for the holder: its request id, its answer, and for an `add`, what to take back
-/// if refused.
+/// A caller waiting for the holder: its request id, its answer, where to say it was answered, and
+/// for an `add`, what to take back if refused.
 struct Asked {
     id: u64,
     reply: oneshot::Sender<Result<()>>,
-    undo: Option<(u64, Vec<String>, mpsc::UnboundedSender<Answered>)>,
+    answered: mpsc::UnboundedSender<Answered>,
+    undo: Option<(u64, Vec<String>)>,
 }
 
-/// A request the holder answered, sent back to the tenant's task: applied (it leaves the pending
-/// `add`s), or refused (an `add` to take back, then answer).
+/// A request the holder answered, sent back to the tenant's task: done (it leaves the pending
+/// requests; a `remove` that failed is answered by its waiter, its topics staying removed here as in
+/// process), or an `add` refused (to take back, then answer).
 enum Answered {
     Applied(u64),
     Refused(Undo),
@@ -104,7 +106,7 @@ impl Shared {
     pub(crate) async fn run(self, mut commands: mpsc::UnboundedReceiver<Command>, stop: CancellationToken) {
         let mut subs: HashMap<u64, HashSet<String>> = HashMap::new();
         // This replica's `add`s the holder has not answered yet, oldest first.
-        let mut pending: Vec<WantedAdd> = Vec::new();
+        let mut pending: Vec<WantedChange> = Vec::new();
         let mut holding: Option<Holding> = None;
         let mut cursor: Option<String> = None;
         let mut last_hold = Instant::now() - self.lease();
@@ -183,7 +185,7 @@ impl Shared {
         &self,
         c: Command,
         subs: &mut HashMap<u64, HashSet<String>>,
-        pending: &mut Vec<WantedAdd>,
+        pending: &mut Vec<WantedChange>,
         undo: &mpsc::UnboundedSender<Answered>,
     ) {
         let id = LAST_ASK.fetch_add(1, Ordering::Relaxed) + 1;
@@ -195,8 +197,9 @@ impl Shared {
                 added.dedup();
                 self.router.add(sub, &queue, &added);
                 mine.extend(added.iter().cloned());
-                pending.push(WantedAdd { id, topics: added.iter().cloned().collect() });
-                self.publish_wants(subs, pending, Some(Asked { id, reply, undo: Some((sub, added, undo.clone())) })).await;
+                pending.push(WantedChange { id, topics: added.iter().cloned().collect(), remove: false });
+                let asked = Asked { id, reply, answered: undo.clone(), undo: Some((sub, added)) };
+                self.publish_wants(subs, pending, Some(asked)).await;
             }
             Command::Remove { sub, topics, reply } => {
                 self.router.remove(sub, &topics);
@@ -205,7 +208,8 @@ impl Shared {
                         mine.remove(t);
                     }
                 }
-                self.publish_wants(subs, pending, Some(Asked { id, reply, undo: None })).await;
+                pending.push(WantedChange { id, topics: topics.iter().cloned().collect(), remove: true });
+                self.publish_wants(subs, pending, Some(Asked { id, reply, answered: undo.clone(), undo: None })).await;
             }
             Command::Leave { sub, reply } => {
                 self.router.drop_subscriber(sub);
@@ -220,7 +224,7 @@ impl Shared {
 
     /// An `add` the holder refused: its topics leave the subscription (as an in-process refusal
     /// leaves nothing behind), this replica's topics are written again, then the `add` rejects.
-    async fn undo(&self, u: Undo, subs: &mut HashMap<u64, HashSet<String>>, pending: &mut Vec<WantedAdd>) {
+    async fn undo(&self, u: Undo, subs: &mut HashMap<u64, HashSet<String>>, pending: &mut Vec<WantedChange>) {
         pending.retain(|p| p.id != u.id);
         self.router.remove(u.sub, &u.topics);
         if let Some(mine) = subs.get_mut(&u.sub) {
@@ -229,20 +233,18 @@ impl Shared {
             }
         }
         let _ = self.store.put_wanted_topics(&self.tenant, &union(subs), pending).await;
-        self.store.forget_refusal(&self.tenant, u.id).await;
         let _ = u.reply.send(Err(u.error));
     }
 
-    /// Writes this replica's topics; `asked` is answered once the holder applied them, or — for an
-    /// `add` — refused them (bounded by `requestTimeoutMs`: no holder, no answer).
-    async fn publish_wants(&self, subs: &HashMap<u64, HashSet<String>>, pending: &[WantedAdd], asked: Option<Asked>) {
+    /// Writes this replica's topics; `asked` is answered once the holder applied them, or refused
+    /// them (an `add`), or failed to remove them (a `remove`) — bounded by `requestTimeoutMs`: no
+    /// holder, no answer.
+    async fn publish_wants(&self, subs: &HashMap<u64, HashSet<String>>, pending: &[WantedChange], asked: Option<Asked>) {
         let version = self.store.put_wanted_topics(&self.tenant, &union(subs), pending).await;
-        let Some(Asked { id, reply, undo }) = asked else { return };
+        let Some(Asked { id, reply, answered, undo }) = asked else { return };
         let Ok(version) = version else {
             // Redis is down: nothing can reach the holder now; the periodic write retries.
-            if let Some((_, _, tx)) = undo {
-                let _ = tx.send(Answered::Applied(id));
-            }
+            let _ = answered.send(Answered::Applied(id));
             let _ = reply.send(Ok(()));
             return;
         };
@@ -253,9 +255,17 @@ impl Shared {
             while Instant::now() < end && !reply.is_closed() {
                 match store.wanted_outcome(&tenant, id).await {
                     // This request refused (read at this version or a later one).
-                    Ok((_, Some((at, error)))) if at >= version && undo.is_some() => {
-                        if let (Some((sub, topics, tx)), Some(error)) = (undo, super::wire::from_wire(&error)) {
-                            let _ = tx.send(Answered::Refused(Undo { id, sub, topics, error, reply }));
+                    Ok((_, Some((at, error)))) if at >= version => {
+                        store.forget_refusal(&tenant, id).await;
+                        let error = super::wire::from_wire(&error).unwrap_or(Error::Closed);
+                        match undo {
+                            Some((sub, topics)) => {
+                                let _ = answered.send(Answered::Refused(Undo { id, sub, topics, error, reply }));
+                            }
+                            None => {
+                                let _ = answered.send(Answered::Applied(id));
+                                let _ = reply.send(Err(error));
+                            }
                         }
                         return;
                     }
@@ -264,9 +274,7 @@ impl Shared {
                 }
                 tokio::time::sleep(POLL).await;
             }
-            if let Some((_, _, tx)) = undo {
-                let _ = tx.send(Answered::Applied(id));
-            }
+            let _ = answered.send(Answered::Applied(id));
             let _ = reply.send(Ok(()));
         });
     }
@@ -334,16 +342,29 @@ impl Shared {
             return;
         }
         let remove: Vec<String> = h.topics.difference(&wanted).cloned().collect();
+        let mut refusals: Vec<(String, u64, serde_json::Value)> = Vec::new();
         if !remove.is_empty() {
             let (tx, rx) = oneshot::channel();
-            let _ = h.commands.send(Command::Remove { sub: 0, topics: remove, reply: tx });
-            if !matches!(rx.await, Ok(Ok(()))) {
-                return;
+            let _ = h.commands.send(Command::Remove { sub: 0, topics: remove.clone(), reply: tx });
+            match rx.await {
+                Ok(Ok(())) => {}
+                // As in process: the topics leave the holder's channels' books (not asked again) and
+                // the error goes to the `remove`s that took them away.
+                Ok(Err(e)) => {
+                    if let Err(e) = self.pipeline.redacted(&self.tenant, Err::<(), _>(e)) {
+                        let error = super::wire::to_wire(&e);
+                        for r in &by_replica {
+                            for c in r.pending.iter().filter(|c| c.remove && remove.iter().any(|t| c.topics.contains(t))) {
+                                refusals.push((r.owner.clone(), c.id, error.clone()));
+                            }
+                        }
+                    }
+                }
+                Err(_) => return, // the manager ended
             }
         }
         let mut topics: BTreeSet<String> = h.topics.intersection(&wanted).cloned().collect();
         let mut refused: HashMap<(String, u64), BTreeSet<String>> = HashMap::new();
-        let mut refusals: Vec<(String, u64, serde_json::Value)> = Vec::new();
         for r in &by_replica {
             for (id, new) in requests(r, &topics) {
                 let key = (r.owner.clone(), id);
@@ -384,7 +405,7 @@ impl Shared {
 fn requests(r: &crate::store::ReplicaWants, have: &BTreeSet<String>) -> Vec<(u64, BTreeSet<String>)> {
     let mut rest: BTreeSet<String> = r.topics.iter().filter(|t| super::frame::valid_topic(t) && !have.contains(*t)).cloned().collect();
     let mut out = Vec::new();
-    for a in &r.adds {
+    for a in r.pending.iter().filter(|c| !c.remove) {
         let mine: BTreeSet<String> = a.topics.iter().filter(|t| rest.contains(*t)).cloned().collect();
         if !mine.is_empty() {
             rest.retain(|t| !mine.contains(t));
@@ -425,7 +446,11 @@ mod tests {
         let r = ReplicaWants {
             owner: "r1".into(),
             topics: set(&["a", "b", "c", "d", "e", "x"]),
-            adds: vec![WantedAdd { id: 7, topics: set(&["c"]) }, WantedAdd { id: 9, topics: set(&["d", "e", "a"]) }],
+            pending: vec![
+                WantedChange { id: 7, topics: set(&["c"]), remove: false },
+                WantedChange { id: 8, topics: set(&["y"]), remove: true },
+                WantedChange { id: 9, topics: set(&["d", "e", "a"]), remove: false },
+            ],
         };
         // `a` is held already; `b` is of no pending add (first); then 7's `c`, then 9's `d`, `e`.
         assert_eq!(requests(&r, &set(&["a", "x"])), vec![(0, set(&["b"])), (7, set(&["c"])), (9, set(&["d", "e"]))]);

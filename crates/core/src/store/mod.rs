@@ -18,7 +18,7 @@ mod staging;
 
 pub use budget::{Budget, RateWait, Said, Slot, SHARED_WINDOW_MARGIN};
 pub use keys::Keys;
-pub use notifications::{ReplicaWants, StreamEvent, WantedAdd, READ_COUNT, STREAM_CAP};
+pub use notifications::{ReplicaWants, StreamEvent, WantedChange, READ_COUNT, STREAM_CAP};
 pub use redis_store::{
     unix_ms_now, Lease, SharedStore, SharedToken, StoreError, StoreHealth, StoreSettings, DEFAULT_OP_TIMEOUT, DEFAULT_RETRY_PAUSE,
 };

@@ -79,19 +79,22 @@ pub struct StreamEvent {
 struct Wants {
     at: u64,
     topics: Vec<String>,
-    /// The replica's `add`s not answered yet, in the order they were made.
+    /// The replica's `add`s and `remove`s not answered yet, in the order they were made.
     #[serde(default)]
-    adds: Vec<WantedAdd>,
+    pending: Vec<WantedChange>,
 }
 
-/// One `add` a replica made that the holder has not answered yet: its id (unique in the replica)
-/// and the topics it brought.
+/// One `add` or `remove` a replica made that the holder has not answered yet: its id (unique in the
+/// replica) and the topics it brought or took away.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct WantedAdd {
+pub struct WantedChange {
     /// The request's id (its refusal, if any, is recorded under it).
     pub id: u64,
-    /// The topics it added.
+    /// The topics it added (or removed).
     pub topics: BTreeSet<String>,
+    /// A `remove` (its failure is recorded under its id).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub remove: bool,
 }
 
 /// One replica's wanted topics, as the holder reads them.
@@ -101,8 +104,8 @@ pub struct ReplicaWants {
     pub owner: String,
     /// Every topic it wants.
     pub topics: BTreeSet<String>,
-    /// Its `add`s not answered yet, oldest first.
-    pub adds: Vec<WantedAdd>,
+    /// Its `add`s and `remove`s not answered yet, oldest first.
+    pub pending: Vec<WantedChange>,
 }
 
 impl SharedStore {
@@ -139,14 +142,16 @@ impl SharedStore {
             .await;
     }
 
-    /// Records the topics this replica wants (none: it wants nothing) and its `add`s not answered yet
-    /// (oldest first); returns the tenant's new version.
-    pub async fn put_wanted_topics(&self, tenant_id: &str, topics: &BTreeSet<String>, adds: &[WantedAdd]) -> Result<u64, StoreError> {
+    /// Records the topics this replica wants (none: it wants nothing) and its `add`s and `remove`s not
+    /// answered yet (oldest first); returns the tenant's new version.
+    pub async fn put_wanted_topics(&self, tenant_id: &str, topics: &BTreeSet<String>, pending: &[WantedChange]) -> Result<u64, StoreError> {
         let k = self.nkeys(tenant_id);
-        let value = if topics.is_empty() {
+        // Nothing wanted and nothing pending: the field goes (a `remove` of the last topics stays
+        // until answered, so its failure can reach it).
+        let value = if topics.is_empty() && pending.is_empty() {
             String::new()
         } else {
-            serde_json::to_string(&Wants { at: unix_ms(), topics: topics.iter().cloned().collect(), adds: adds.to_vec() })
+            serde_json::to_string(&Wants { at: unix_ms(), topics: topics.iter().cloned().collect(), pending: pending.to_vec() })
                 .unwrap_or_default()
         };
         let owner = self.origin.clone();
@@ -176,7 +181,7 @@ impl SharedStore {
                 serde_json::from_str::<Wants>(&text).ok().filter(|w| w.at >= oldest).map(|w| ReplicaWants {
                     owner,
                     topics: w.topics.into_iter().collect(),
-                    adds: w.adds,
+                    pending: w.pending,
                 })
             })
             .collect();
@@ -184,7 +189,7 @@ impl SharedStore {
         Ok((version.unwrap_or(0), out))
     }
 
-    /// Records that the holder could not apply request `id` of replica `owner` (read at `version`):
+    /// Records that the holder could not apply (or remove) request `id` of replica `owner` (read at `version`):
     /// `error` (JSON, `notifications::wire`), sealed, under `{owner}:{id}`.
     pub async fn refuse_wanted(
         &self,
