@@ -38,7 +38,8 @@ return 0
 /// `o` (when the window opened, before any anchoring: what a 429 measures the window's length from).
 /// KEYS: window, pause. ARGV: allowed, window ms, said (0 configured, 1 headers, 2 headers of the
 /// request that opened a server window: its length is exact), margin ms, how many full windows without
-/// a 429 an inferred budget needs before it is probed.
+/// a 429 an inferred budget needs before it is probed (the number of the rule the in-process limiter
+/// follows too, `pipeline::rate_limit::probing`; the steps below mirror its `clean_after` and `may_probe`).
 /// Returns `{wait, generation, slot, probe}`: wait 0 with the slot taken, the milliseconds until the
 /// window ends, or minus the milliseconds a 429 pause still has to run (no slot is taken then); probe 1
 /// when the slot is one beyond the inferred budget (its answer is reported, see `PROBED`).
