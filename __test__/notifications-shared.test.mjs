@@ -19,6 +19,30 @@ after(async () => {
   await emu?.stop();
 });
 
+/**
+ * Shared-mode options on the emulator: one Redis, a key prefix of this test's own, a short lease; `extra` on top.
+ */
+function sharedOptions(extra = {}) {
+  return emu.options({
+    redisUrl: 'redis://127.0.0.1:6379',
+    encryptionKey: 'b2'.repeat(32),
+    redisKeyPrefix: `gt-ntf-js-${process.pid}-${Math.random().toString(36).slice(2, 8)}:`,
+    redisLeaseMs: 1000,
+    rateLimitPerMinute: 6000,
+    ...extra,
+  });
+}
+
+/** The sequence numbers subscription `sub` of a stepped replica has received, polled until `n` came (about 10 s at most). */
+async function seqsOf(stepper, sub, n) {
+  let seqs = [];
+  for (let i = 0; i < 500 && seqs.length < n; i++) {
+    seqs = (await stepper.ask({ op: 'seqs', sub })).seqs;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  return seqs;
+}
+
 /** A child replica: `ready` resolves on its first line, `result` on its last. Killed after 90 s. */
 function replica(job) {
   const p = spawn(process.execPath, [CHILD], { env: { ...process.env, GENESYS_CHILD: JSON.stringify(job) }, stdio: ['ignore', 'pipe', 'inherit'] });
@@ -46,13 +70,7 @@ function replica(job) {
 test('3 replicas on Redis open each tenant\'s channels once and all receive every event', async () => {
   const tenants = ['acme-corp', 'acme', 'globex'];
   const topic = 'v2.users.00000000-0000-4000-8000-000000000042.presence';
-  const options = emu.options({
-    redisUrl: 'redis://127.0.0.1:6379',
-    encryptionKey: 'b2'.repeat(32),
-    redisKeyPrefix: `gt-ntf-js-${process.pid}-${Math.random().toString(36).slice(2, 8)}:`,
-    redisLeaseMs: 1000,
-    rateLimitPerMinute: 6000,
-  });
+  const options = sharedOptions();
   const replicas = [0, 1, 2].map(() => replica({ options, tenants, topic, expect: 1000 }));
   for (const r of replicas) assert.deepEqual(await r.ready, { ready: true });
   const counters = await emu.notifications.counters();
@@ -76,13 +94,7 @@ test('3 replicas on Redis open each tenant\'s channels once and all receive ever
 test('a holder that dies (SIGKILL) is replaced when its lease lapses; the others keep receiving', async () => {
   const tenant = 'acme';
   const topic = 'v2.users.00000000-0000-4000-8000-000000000043.presence';
-  const options = emu.options({
-    redisUrl: 'redis://127.0.0.1:6379',
-    encryptionKey: 'b2'.repeat(32),
-    redisKeyPrefix: `gt-ntf-js-${process.pid}-${Math.random().toString(36).slice(2, 8)}:`,
-    redisLeaseMs: 1000,
-    rateLimitPerMinute: 6000,
-  });
+  const options = sharedOptions();
   const clientId = await emu.clientId(tenant);
   const created = async () => (await emu.notifications.counters()).clients[clientId]?.channelsCreated ?? 0;
   const before = await created();
@@ -133,12 +145,7 @@ function stepped(options) {
 test('a budget refusal on the holder rejects the asking replica\'s subscribe() at once, as in process (2 processes)', async () => {
   const topic = (i) => `v2.users.00000000-0000-4000-8000-${String(i).padStart(12, '0')}.presence`;
   const budget = { channelBudget: 1 };
-  const options = emu.options({
-    redisUrl: 'redis://127.0.0.1:6379',
-    encryptionKey: 'b2'.repeat(32),
-    redisKeyPrefix: `gt-ntf-js-${process.pid}-${Math.random().toString(36).slice(2, 8)}:`,
-    redisLeaseMs: 1000,
-    rateLimitPerMinute: 6000,
+  const options = sharedOptions({
     requestTimeoutMs: 20_000,
     notifications: budget,
   });
@@ -174,11 +181,7 @@ test('a budget refusal on the holder rejects the asking replica\'s subscribe() a
     const ok = await b.ask({ op: 'subscribe', tenant, topics: [topic(1000)] });
     assert.equal(ok.ok, true);
     await emu.notifications.publish(topic(1000), { count: 10 });
-    let seqs = [];
-    for (let i = 0; i < 500 && seqs.length < 10; i++) {
-      seqs = (await b.ask({ op: 'seqs', sub: ok.sub })).seqs;
-      await new Promise((r) => setTimeout(r, 20));
-    }
+    const seqs = await seqsOf(b, ok.sub, 10);
     assert.deepEqual(seqs, [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
     assert.equal(await created(), before + 1, 'one channel for the fleet (1,000 topics)');
     // Who holds the channels: the first replica (1), not the second (0).
@@ -195,12 +198,7 @@ test('a budget refusal on the holder rejects the asking replica\'s subscribe() a
 test('two add()s from one replica in the same poll: the holder applies them in order, refusing only the one that does not fit (2 processes)', async () => {
   const topic = (i) => `v2.users.00000000-0000-4000-8001-${String(i).padStart(12, '0')}.presence`;
   const budget = { channelBudget: 1 };
-  const options = emu.options({
-    redisUrl: 'redis://127.0.0.1:6379',
-    encryptionKey: 'b2'.repeat(32),
-    redisKeyPrefix: `gt-ntf-js-${process.pid}-${Math.random().toString(36).slice(2, 8)}:`,
-    redisLeaseMs: 1000,
-    rateLimitPerMinute: 6000,
+  const options = sharedOptions({
     requestTimeoutMs: 20_000,
     notifications: budget,
   });
@@ -237,11 +235,7 @@ test('two add()s from one replica in the same poll: the holder applies them in o
     const count = (r) => JSON.parse(JSON.stringify(r).replace(/\b100[34] topics/g, 'N topics'));
     assert.deepEqual(count(results), count(inProcess), 'the first add() resolves, the second rejects as in process');
     await emu.notifications.publish(topic(1000), { count: 10 });
-    let seqs = [];
-    for (let i = 0; i < 500 && seqs.length < 10; i++) {
-      seqs = (await b.ask({ op: 'seqs', sub: sub.sub })).seqs;
-      await new Promise((r) => setTimeout(r, 20));
-    }
+    const seqs = await seqsOf(b, sub.sub, 10);
     assert.deepEqual(seqs, [1, 2, 3, 4, 5, 6, 7, 8, 9, 10], "the first add()'s topic's events arrive");
     const [na, nb] = [(await a.ask({ op: 'stats', tenant })).notifications, (await b.ask({ op: 'stats', tenant })).notifications];
     assert.deepEqual([na.holder, nb.holder], [1, 0], 'the first replica holds the channels');
@@ -255,12 +249,7 @@ test('two add()s from one replica in the same poll: the holder applies them in o
 
 test('a remove() the holder\'s REST call fails rejects on the asking replica with the in-process error (2 processes)', async () => {
   const topic = (i) => `v2.users.00000000-0000-4000-8002-${String(i).padStart(12, '0')}.presence`;
-  const options = emu.options({
-    redisUrl: 'redis://127.0.0.1:6379',
-    encryptionKey: 'b2'.repeat(32),
-    redisKeyPrefix: `gt-ntf-js-${process.pid}-${Math.random().toString(36).slice(2, 8)}:`,
-    redisLeaseMs: 1000,
-    rateLimitPerMinute: 6000,
+  const options = sharedOptions({
     requestTimeoutMs: 20_000,
   });
   const tenant = 'acme-corp';
