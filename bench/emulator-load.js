@@ -6,6 +6,7 @@
 const http = require('node:http');
 const os = require('node:os');
 const { startEmulator } = require('./lib/emulator.js');
+const { unlimitedTenant } = require('./lib/floor.js');
 
 function get(agent, port, path, token) {
   return new Promise((resolve, reject) => {
@@ -22,14 +23,7 @@ function get(agent, port, path, token) {
   const seconds = Number(process.argv[2] || 5);
   const concurrency = Number(process.argv[3] || 64);
   const emu = await startEmulator();
-  const [t] = (await emu.tenants()).filter((x) => x.tenantId === 'acme-corp');
-  await emu.control('PATCH', `clients/${t.clientId}`, { rateLimit: { limit: 10_000_000, windowSeconds: 60 } });
-  const login = await fetch(`${emu.url}/oauth/token`, {
-    method: 'POST',
-    headers: { Authorization: `Basic ${Buffer.from(`${t.clientId}:${t.clientSecret}`).toString('base64')}`, 'Content-Type': 'application/x-www-form-urlencoded' },
-    body: 'grant_type=client_credentials',
-  });
-  const { access_token: token } = await login.json();
+  const { token } = await unlimitedTenant(emu, 'acme-corp');
   const agent = new http.Agent({ keepAlive: true, maxSockets: concurrency });
   const end = Date.now() + seconds * 1000;
   let ok = 0;
