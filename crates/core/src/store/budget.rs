@@ -91,7 +91,7 @@ impl SharedStore {
         };
         let (wait_ms, generation, number, probe): (i64, u64, u32, u8) = self
             .run(|mut c| async move {
-                redis::Script::new(scripts::WINDOW)
+                scripts::WINDOW
                     .key(&keys.rate)
                     .key(&keys.pause)
                     .arg(budget.allowed.max(1))
@@ -116,10 +116,7 @@ impl SharedStore {
     pub async fn align(&self, tenant_id: &str, count: u32, window: Duration) -> Result<(), StoreError> {
         let keys = self.keys(tenant_id, "-");
         let _: i64 =
-            self.run(|mut c| async move {
-                redis::Script::new(scripts::ALIGN).key(&keys.rate).arg(count).arg(ms(window)).invoke_async(&mut c).await
-            })
-            .await?;
+            self.run(|mut c| async move { scripts::ALIGN.key(&keys.rate).arg(count).arg(ms(window)).invoke_async(&mut c).await }).await?;
         Ok(())
     }
 
@@ -129,9 +126,8 @@ impl SharedStore {
     /// or when headers said the budget (they align it instead, [`SharedStore::align`]).
     pub async fn anchor(&self, tenant_id: &str, slot: Slot) -> Result<(), StoreError> {
         let keys = self.keys(tenant_id, "-");
-        let _: i64 = self
-            .run(|mut c| async move { redis::Script::new(scripts::ANCHOR).key(&keys.rate).arg(slot.generation).invoke_async(&mut c).await })
-            .await?;
+        let _: i64 =
+            self.run(|mut c| async move { scripts::ANCHOR.key(&keys.rate).arg(slot.generation).invoke_async(&mut c).await }).await?;
         Ok(())
     }
 
@@ -140,9 +136,7 @@ impl SharedStore {
     pub async fn probed(&self, tenant_id: &str, slot: Slot) -> Result<(), StoreError> {
         let keys = self.keys(tenant_id, "-");
         let _: i64 = self
-            .run(|mut c| async move {
-                redis::Script::new(scripts::PROBED).key(&keys.rate).arg(slot.generation).arg(slot.number).invoke_async(&mut c).await
-            })
+            .run(|mut c| async move { scripts::PROBED.key(&keys.rate).arg(slot.generation).arg(slot.number).invoke_async(&mut c).await })
             .await?;
         Ok(())
     }
@@ -152,9 +146,8 @@ impl SharedStore {
     /// 429 teaches.
     pub async fn unused(&self, tenant_id: &str, slot: Slot) -> Result<(), StoreError> {
         let keys = self.keys(tenant_id, "-");
-        let _: i64 = self
-            .run(|mut c| async move { redis::Script::new(scripts::UNUSED).key(&keys.rate).arg(slot.generation).invoke_async(&mut c).await })
-            .await?;
+        let _: i64 =
+            self.run(|mut c| async move { scripts::UNUSED.key(&keys.rate).arg(slot.generation).invoke_async(&mut c).await }).await?;
         Ok(())
     }
 
@@ -167,13 +160,7 @@ impl SharedStore {
         let slot = slot.unwrap_or_default();
         let left: i64 = self
             .run(|mut c| async move {
-                redis::Script::new(scripts::PAUSE)
-                    .key(&keys.pause)
-                    .key(&keys.rate)
-                    .arg(ms(wait))
-                    .arg(slot.generation)
-                    .invoke_async(&mut c)
-                    .await
+                scripts::PAUSE.key(&keys.pause).key(&keys.rate).arg(ms(wait)).arg(slot.generation).invoke_async(&mut c).await
             })
             .await?;
         Ok(Duration::from_millis(left.max(0) as u64))

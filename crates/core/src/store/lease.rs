@@ -27,9 +27,7 @@ impl SharedStore {
         let lease_ms = self.settings.lease.as_millis() as u64;
         let (k, o) = (keys.clone(), owner.clone());
         let fence: i64 = self
-            .run(|mut c| async move {
-                redis::Script::new(scripts::LEASE).key(&k.lock).key(&k.fence).arg(&o).arg(lease_ms).invoke_async(&mut c).await
-            })
+            .run(|mut c| async move { scripts::LEASE.key(&k.lock).key(&k.fence).arg(&o).arg(lease_ms).invoke_async(&mut c).await })
             .await?;
         Ok((fence > 0).then_some(Lease { keys, owner, fence }))
     }
@@ -42,7 +40,7 @@ impl SharedStore {
         let l = lease.clone();
         let stored: i64 = self
             .run(|mut c| async move {
-                redis::Script::new(scripts::PUT_TOKEN)
+                scripts::PUT_TOKEN
                     .key(&l.keys.token)
                     .key(&l.keys.fence)
                     .key(&l.keys.lock)
@@ -60,9 +58,8 @@ impl SharedStore {
     /// Releases a lease without storing anything (the fetch failed).
     pub async fn release(&self, lease: &Lease) {
         let l = lease.clone();
-        let _: Result<i64, _> = self
-            .run(|mut c| async move { redis::Script::new(scripts::RELEASE).key(&l.keys.lock).arg(&l.owner).invoke_async(&mut c).await })
-            .await;
+        let _: Result<i64, _> =
+            self.run(|mut c| async move { scripts::RELEASE.key(&l.keys.lock).arg(&l.owner).invoke_async(&mut c).await }).await;
     }
 
     /// Deletes the shared token of these credentials if it is still `value` (the API refused it).

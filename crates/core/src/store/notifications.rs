@@ -10,8 +10,9 @@
 //! away, and Redis disconnects a slow subscriber outright.
 
 use super::redis_store::{unix_ms, SharedStore, StoreError};
+use redis::Script;
 use std::collections::BTreeSet;
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 use std::time::Duration;
 
 /// Events kept per tenant's stream (Redis trims the oldest, approximately).
@@ -20,7 +21,9 @@ pub const STREAM_CAP: usize = 100_000;
 pub const READ_COUNT: usize = 1000;
 
 /// KEYS: holder. ARGV: owner, ms. Renews our lease or takes a free one: 1 held, 0 held by another.
-const HOLD: &str = r#"
+static HOLD: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r#"
 if redis.call('GET', KEYS[1]) == ARGV[1] then
   redis.call('PEXPIRE', KEYS[1], ARGV[2])
   return 1
@@ -29,10 +32,14 @@ if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then
   return 1
 end
 return 0
-"#;
+"#,
+    )
+});
 
 /// KEYS: wants, version. ARGV: owner, JSON. Records one replica's topics; returns the new version.
-const WANT: &str = r#"
+static WANT: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r#"
 if ARGV[2] == '' then
   redis.call('HDEL', KEYS[1], ARGV[1])
 else
@@ -42,10 +49,14 @@ redis.call('PEXPIRE', KEYS[1], 86400000)
 local v = redis.call('INCR', KEYS[2])
 redis.call('PEXPIRE', KEYS[2], 86400000)
 return v
-"#;
+"#,
+    )
+});
 
 /// KEYS: stream. ARGV: after id, count. Flat `{id, topic, sealed, …}` of what follows `after`.
-const READ: &str = r#"
+static READ: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r#"
 local r = redis.call('XRANGE', KEYS[1], '(' .. ARGV[1], '+', 'COUNT', ARGV[2])
 local out = {}
 for _, e in ipairs(r) do
@@ -55,7 +66,9 @@ for _, e in ipairs(r) do
   out[#out + 1] = f[4]
 end
 return out
-"#;
+"#,
+    )
+});
 
 struct NKeys {
     holder: String,
@@ -129,17 +142,15 @@ impl SharedStore {
     /// Takes or renews the lease on the tenant's channels for `ttl`: true while this replica holds them.
     pub async fn hold_channels(&self, tenant_id: &str, ttl: Duration) -> Result<bool, StoreError> {
         let (k, owner, ms) = (self.nkeys(tenant_id).holder, self.origin.clone(), ttl.as_millis().max(1) as u64);
-        let held: i64 =
-            self.run(|mut c| async move { redis::Script::new(HOLD).key(&k).arg(&owner).arg(ms).invoke_async(&mut c).await }).await?;
+        let held: i64 = self.run(|mut c| async move { HOLD.key(&k).arg(&owner).arg(ms).invoke_async(&mut c).await }).await?;
         Ok(held == 1)
     }
 
     /// Gives the lease up (if ours), so another replica takes over at once.
     pub async fn release_channels(&self, tenant_id: &str) {
         let (k, owner) = (self.nkeys(tenant_id).holder, self.origin.clone());
-        let _: Result<i64, _> = self
-            .run(|mut c| async move { redis::Script::new(super::scripts::RELEASE).key(&k).arg(&owner).invoke_async(&mut c).await })
-            .await;
+        let _: Result<i64, _> =
+            self.run(|mut c| async move { super::scripts::RELEASE.key(&k).arg(&owner).invoke_async(&mut c).await }).await;
     }
 
     /// Records the topics this replica wants (none: it wants nothing) and its `add`s and `remove`s not
@@ -156,10 +167,7 @@ impl SharedStore {
         };
         let owner = self.origin.clone();
         let v: i64 =
-            self.run(|mut c| async move {
-                redis::Script::new(WANT).key(&k.wants).key(&k.version).arg(&owner).arg(value).invoke_async(&mut c).await
-            })
-            .await?;
+            self.run(|mut c| async move { WANT.key(&k.wants).key(&k.version).arg(&owner).arg(value).invoke_async(&mut c).await }).await?;
         Ok(v.max(0) as u64)
     }
 
@@ -275,8 +283,7 @@ impl SharedStore {
     /// that cannot be opened (another key, tampered) is skipped.
     pub async fn read_events(&self, tenant_id: &str, after: &str) -> Result<(String, Vec<StreamEvent>), StoreError> {
         let (k, from) = (self.nkeys(tenant_id).stream, after.to_string());
-        let flat: Vec<String> =
-            self.run(|mut c| async move { redis::Script::new(READ).key(&k).arg(&from).arg(READ_COUNT).invoke_async(&mut c).await }).await?;
+        let flat: Vec<String> = self.run(|mut c| async move { READ.key(&k).arg(&from).arg(READ_COUNT).invoke_async(&mut c).await }).await?;
         let aad = Self::event_aad(tenant_id);
         let mut last = after.to_string();
         let mut out = Vec::with_capacity(flat.len() / 3);

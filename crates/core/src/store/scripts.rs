@@ -1,16 +1,26 @@
-//! The Lua scripts: each step that must be atomic across replicas.
+//! The Lua scripts: each step that must be atomic across replicas. Each is a [`Script`] made once per
+//! process: `Script::new` hashes its text (the SHA1 `EVALSHA` sends), which a call should not redo.
+
+use redis::Script;
+use std::sync::LazyLock;
 
 /// KEYS: lock, fence. ARGV: owner, lease ms. Returns the new fence, or 0 when the lease is held.
-pub(crate) const LEASE: &str = r#"
+pub(crate) static LEASE: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r#"
 if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then
   return redis.call('INCR', KEYS[2])
 end
 return 0
-"#;
+"#,
+    )
+});
 
 /// KEYS: token, fence, lock. ARGV: sealed value, ttl ms, our fence, owner.
 /// Stores only if no newer lease was granted since ours; releases the lock only if we own it.
-pub(crate) const PUT_TOKEN: &str = r#"
+pub(crate) static PUT_TOKEN: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r#"
 local newest = tonumber(redis.call('GET', KEYS[2]) or '0')
 local stored = 0
 if tonumber(ARGV[3]) >= newest then
@@ -21,15 +31,21 @@ if redis.call('GET', KEYS[3]) == ARGV[4] then
   redis.call('DEL', KEYS[3])
 end
 return stored
-"#;
+"#,
+    )
+});
 
 /// KEYS: lock. ARGV: owner. Deletes the lock only if we own it.
-pub(crate) const RELEASE: &str = r#"
+pub(crate) static RELEASE: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r#"
 if redis.call('GET', KEYS[1]) == ARGV[1] then
   return redis.call('DEL', KEYS[1])
 end
 return 0
-"#;
+"#,
+    )
+});
 
 /// The shared budget: a fixed window, as Genesys counts — at most `allowed` slots from the window's
 /// start until `window` (+ margin) later, taken as fast as callers come. The hash `KEYS[1]` holds the
@@ -43,7 +59,9 @@ return 0
 /// Returns `{wait, generation, slot, probe}`: wait 0 with the slot taken, the milliseconds until the
 /// window ends, or minus the milliseconds a 429 pause still has to run (no slot is taken then); probe 1
 /// when the slot is one beyond the inferred budget (its answer is reported, see `PROBED`).
-pub(crate) const WINDOW: &str = r#"
+pub(crate) static WINDOW: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r#"
 local h = redis.call('HMGET', KEYS[1], 'g', 's', 'n', 'a', 'w', 'src', 'c', 'ig', 'z', 'iw', 'pn')
 local a, w, said = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
 local sa, sw = tonumber(h[4]), tonumber(h[5])
@@ -104,13 +122,17 @@ n = n + 1
 redis.call('HSET', KEYS[1], 'g', g, 's', s, 'n', n)
 redis.call('PEXPIRE', KEYS[1], math.max(2 * (w + margin), 3600000))
 return {0, g, n, 0}
-"#;
+"#,
+    )
+});
 
 /// The answer to the request that opened the server's window (`inin-ratelimit-count` 1): that
 /// window started before now, so the shared one is re-anchored to start now (late, never early),
 /// or opened now if it had ended. KEYS: window. ARGV: the server's count, the window ms the caller
 /// learned (used when no replica has stored one yet).
-pub(crate) const ALIGN: &str = r#"
+pub(crate) static ALIGN: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r#"
 local h = redis.call('HMGET', KEYS[1], 's', 'n', 'w', 'g')
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
@@ -124,7 +146,9 @@ end
 redis.call('HSET', KEYS[1], 'g', tonumber(h[4] or '0') + 1, 's', now, 'o', now, 'n', count)
 redis.call('PEXPIRE', KEYS[1], math.max(2 * w, 3600000))
 return 2
-"#;
+"#,
+    )
+});
 
 /// Without headers, the answer to a window's first slot came back: the server's window opened when the
 /// window's first request reached it (its previous one had ended: the shared window ends late, and a
@@ -132,7 +156,9 @@ return 2
 /// once per window: it ends late, never early, however long its first requests took to reach the
 /// server (a late opener no longer shifts the next window into the server's current one).
 /// KEYS: window. ARGV: the slot's generation. Returns 1 when re-anchored.
-pub(crate) const ANCHOR: &str = r#"
+pub(crate) static ANCHOR: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r#"
 local h = redis.call('HMGET', KEYS[1], 'g', 's', 'src', 'an')
 if tonumber(h[1]) ~= tonumber(ARGV[1]) or not h[2] or h[3] == 'h' or h[4] == ARGV[1] then
   return 0
@@ -144,12 +170,16 @@ if now > tonumber(h[2]) then
 end
 redis.call('HSET', KEYS[1], 'an', ARGV[1])
 return 1
-"#;
+"#,
+    )
+});
 
 /// A probe slot's answer came back admitted (not a 429): the budget is at least that slot's number
 /// (slots handed back unsent were taken out of the count), and the next probe may go. KEYS: window. ARGV: the slot's
 /// generation, its number. Returns 1 when the budget was raised.
-pub(crate) const PROBED: &str = r#"
+pub(crate) static PROBED: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r#"
 local h = redis.call('HMGET', KEYS[1], 'g', 'pn', 'a', 'src')
 if tonumber(h[1]) ~= tonumber(ARGV[1]) or tonumber(h[2]) ~= tonumber(ARGV[2]) then
   return 0
@@ -161,18 +191,24 @@ if h[4] == 'i' and admitted > tonumber(h[3]) then
   return 1
 end
 return 0
-"#;
+"#,
+    )
+});
 
 /// A slot was taken but its request was not sent (a 429 hold of its replica started meanwhile; it takes
 /// a fresh slot after): it goes back to its window, which neither spends it nor counts it as admitted.
 /// KEYS: window. ARGV: the slot's generation.
-pub(crate) const UNUSED: &str = r#"
+pub(crate) static UNUSED: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r#"
 local h = redis.call('HMGET', KEYS[1], 'g', 'n')
 if tonumber(h[1]) == tonumber(ARGV[1]) and tonumber(h[2] or '0') > 0 then
   return redis.call('HINCRBY', KEYS[1], 'n', -1)
 end
 return 0
-"#;
+"#,
+    )
+});
 
 /// A 429. KEYS: pause, window. ARGV: pause ms, the generation of the window the throttled request
 /// took its slot in (0: none).
@@ -184,7 +220,9 @@ return 0
 /// pause end, in whole seconds (as `Retry-After` counts, rounded up: the span also holds the time before
 /// the server's window opened, which is less than a second).
 /// Returns what the pause has left after the call, in ms.
-pub(crate) const PAUSE: &str = r#"
+pub(crate) static PAUSE: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r#"
 local left = redis.call('PTTL', KEYS[1])
 local want = tonumber(ARGV[1])
 if left < want then
@@ -204,4 +242,6 @@ if h[1] and h[3] ~= 'h' and gen > 0 and tonumber(h[1]) == gen then
 end
 redis.call('HDEL', KEYS[2], 's')
 return left
-"#;
+"#,
+    )
+});
